@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ConvViz",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "ConvVizCore", targets: ["ConvVizCore"]),
+        .library(name: "ConvVizRender", targets: ["ConvVizRender"]),
+        .executable(name: "convviz", targets: ["convviz"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: - System libraries (one C module per library; only wrapper files import them)
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo",
+                       providers: [.apt(["libcairo2-dev"])]),
+        .systemLibrary(name: "CPango", path: "Sources/CPango", pkgConfig: "pangocairo",
+                       providers: [.apt(["libpango1.0-dev"])]),
+
+        // MARK: - Public API
+        // Numbers only: tensors, layers, training, data readers, analysis. No drawing.
+        .target(name: "ConvVizCore", dependencies: ["CBLAS", "CPNG", "CZlib"]),
+        // Drawing: Cairo/Pango canvas, colormaps, figures.
+        .target(name: "ConvVizRender", dependencies: ["ConvVizCore", "CCairo", "CPango"]),
+        // The command-line tool: parses arguments and calls the libraries.
+        .executableTarget(name: "convviz", dependencies: [
+            "ConvVizCore", "ConvVizRender",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: - Tests
+        .testTarget(name: "ConvVizCoreTests", dependencies: ["ConvVizCore"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "CLITests", dependencies: ["ConvVizCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

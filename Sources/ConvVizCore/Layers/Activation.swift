@@ -1,0 +1,53 @@
+/// Rectified linear unit, `max(0, x)`; its gradient at exactly 0 is 0 (PyTorch's
+/// convention).
+public final class ReLU: Layer {
+    public let name: String
+    public var kind: String { "relu" }
+    private var cachedOutput: Tensor?
+
+    public init(name: String) { self.name = name }
+
+    public func outputShape(for input: [Int]) throws -> [Int] { input }
+
+    public func forward(_ input: Tensor, mode: Mode) -> Tensor {
+        var y = input
+        y.data.withUnsafeMutableBufferPointer { p in
+            for i in 0..<p.count where !(p[i] > 0) { p[i] = p[i].isNaN ? p[i] : 0 }
+        }
+        if mode == .training { cachedOutput = y }
+        return y
+    }
+
+    public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor? {
+        guard needsInputGradient else { return nil }
+        guard let y = cachedOutput else { preconditionFailure("\(name): backward without a training forward") }
+        var dx = gradOutput
+        dx.data.withUnsafeMutableBufferPointer { g in
+            y.data.withUnsafeBufferPointer { y in
+                for i in 0..<g.count where !(y[i] > 0) { g[i] = 0 }
+            }
+        }
+        return dx
+    }
+}
+
+/// Flattens `[N, C, H, W]` (or any `[N, ...]`) to `[N, C*H*W]`, in C order as
+/// `torch.flatten(x, 1)` does, so a following Linear's weights match PyTorch's.
+public final class Flatten: Layer {
+    public let name: String
+    public var kind: String { "flatten" }
+    private var inputShape: [Int] = []
+
+    public init(name: String) { self.name = name }
+
+    public func outputShape(for input: [Int]) throws -> [Int] { [input.reduce(1, *)] }
+
+    public func forward(_ input: Tensor, mode: Mode) -> Tensor {
+        inputShape = input.shape
+        return input.reshaped([input.shape[0], input.count / max(1, input.shape[0])])
+    }
+
+    public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor? {
+        needsInputGradient ? gradOutput.reshaped(inputShape) : nil
+    }
+}

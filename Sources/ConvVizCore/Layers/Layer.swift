@@ -1,0 +1,54 @@
+/// Whether a forward pass is for training (batch statistics, caches for backward) or
+/// for evaluation (running statistics, nothing cached).
+public enum Mode: Sendable { case training, evaluation }
+
+/// A named tensor owned by a layer, with its gradient.
+///
+/// Trainable parameters get gradients from `backward` and are updated by the optimizer;
+/// buffers (BatchNorm's running statistics) are state saved in checkpoints but never
+/// given gradients.
+public final class Parameter {
+    /// The local name (`weight`, `bias`, `running_mean`, `running_var`).
+    public let name: String
+    public var value: Tensor
+    public var grad: Tensor
+    public let trainable: Bool
+
+    public init(_ name: String, _ value: Tensor, trainable: Bool = true) {
+        self.name = name
+        self.value = value
+        self.grad = Tensor(shape: trainable ? value.shape : [0])
+        self.trainable = trainable
+    }
+}
+
+/// One layer of a `Sequential` model: a forward pass and the matching backward pass.
+///
+/// `forward` takes a batch `[N, ...]` and, in training mode, caches what `backward`
+/// needs. `backward` takes dL/d(output), **accumulates** dL/d(parameter) into each
+/// parameter's `grad`, and returns dL/d(input) when asked for it (the first layer of a
+/// network need not compute it).
+public protocol Layer: AnyObject {
+    /// The layer's name in checkpoints (`conv1`, `bn1`, `fc`).
+    var name: String { get }
+    /// Short type name as in architecture JSON (`conv`, `relu`, ...).
+    var kind: String { get }
+    /// Per-sample output shape for a per-sample input shape (no batch dimension).
+    func outputShape(for input: [Int]) throws -> [Int]
+    func forward(_ input: Tensor, mode: Mode) -> Tensor
+    func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor?
+    /// Trainable parameters and buffers, in checkpoint order.
+    var parameters: [Parameter] { get }
+}
+
+extension Layer {
+    public var parameters: [Parameter] { [] }
+}
+
+/// A problem with a layer's configuration or its input shape.
+public struct ShapeError: Error, CustomStringConvertible, Equatable {
+    public let layer: String
+    public let message: String
+    public init(layer: String, _ message: String) { self.layer = layer; self.message = message }
+    public var description: String { "layer '\(layer)': \(message)" }
+}

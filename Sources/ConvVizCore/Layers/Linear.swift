@@ -1,0 +1,77 @@
+/// Fully connected layer: `y = x W^T + b`, input `[N, in]`, weight `[out, in]`,
+/// bias `[out]`, output `[N, out]` (PyTorch's layout).
+public final class Linear: Layer {
+    public let name: String
+    public var kind: String { "linear" }
+    public let inputFeatures: Int
+    public let outputFeatures: Int
+    public let weight: Parameter
+    public let bias: Parameter?
+    private var cachedInput: Tensor?
+
+    /// Initialised as PyTorch does: uniform in ±1/sqrt(in) for weight and bias.
+    public init(name: String, inputFeatures: Int, outputFeatures: Int, bias: Bool = true, rng: inout SeededGenerator) {
+        self.name = name
+        self.inputFeatures = inputFeatures
+        self.outputFeatures = outputFeatures
+        let bound = 1 / Float(inputFeatures).squareRoot()
+        weight = Parameter("weight", .uniform(shape: [outputFeatures, inputFeatures], bound: bound, using: &rng))
+        self.bias = bias ? Parameter("bias", .uniform(shape: [outputFeatures], bound: bound, using: &rng)) : nil
+    }
+
+    public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
+
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        guard input.count == 1 else { throw ShapeError(layer: name, "expects a flat [features] input, got \(input); add a flatten layer") }
+        guard input[0] == inputFeatures else {
+            throw ShapeError(layer: name, "expects \(inputFeatures) input features, got \(input[0])")
+        }
+        return [outputFeatures]
+    }
+
+    public func forward(_ input: Tensor, mode: Mode) -> Tensor {
+        precondition(input.rank == 2 && input.shape[1] == inputFeatures, "\(name): input \(input.shape)")
+        let n = input.shape[0]
+        var y = Tensor(shape: [n, outputFeatures])
+        if let bias {
+            for s in 0..<n { for o in 0..<outputFeatures { y.data[s * outputFeatures + o] = bias.value.data[o] } }
+        }
+        input.data.withUnsafeBufferPointer { x in
+        weight.value.data.withUnsafeBufferPointer { w in
+        y.data.withUnsafeMutableBufferPointer { y in
+            BLAS.gemm(transB: true, m: n, n: outputFeatures, k: inputFeatures,
+                      a: x.baseAddress!, lda: inputFeatures, b: w.baseAddress!, ldb: inputFeatures,
+                      beta: 1, c: y.baseAddress!, ldc: outputFeatures)
+        }}}
+        if mode == .training { cachedInput = input }
+        return y
+    }
+
+    public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor? {
+        guard let x = cachedInput else { preconditionFailure("\(name): backward without a training forward") }
+        let n = x.shape[0]
+        var dx = needsInputGradient ? Tensor(shape: x.shape) : nil
+        gradOutput.data.withUnsafeBufferPointer { dy in
+            if let bias {
+                for s in 0..<n { for o in 0..<outputFeatures { bias.grad.data[o] += dy[s * outputFeatures + o] } }
+            }
+            x.data.withUnsafeBufferPointer { x in
+            weight.grad.data.withUnsafeMutableBufferPointer { dw in
+                // dW += dY^T [out, N] x X [N, in]
+                BLAS.gemm(transA: true, m: outputFeatures, n: inputFeatures, k: n,
+                          a: dy.baseAddress!, lda: outputFeatures, b: x.baseAddress!, ldb: inputFeatures,
+                          beta: 1, c: dw.baseAddress!, ldc: inputFeatures)
+            }}
+            if dx != nil {
+                weight.value.data.withUnsafeBufferPointer { w in
+                dx!.data.withUnsafeMutableBufferPointer { dx in
+                    // dX = dY [N, out] x W [out, in]
+                    BLAS.gemm(m: n, n: inputFeatures, k: outputFeatures,
+                              a: dy.baseAddress!, lda: outputFeatures, b: w.baseAddress!, ldb: inputFeatures,
+                              c: dx.baseAddress!, ldc: inputFeatures)
+                }}
+            }
+        }
+        return dx
+    }
+}

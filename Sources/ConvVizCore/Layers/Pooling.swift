@@ -1,0 +1,144 @@
+/// Max pooling over `K x K` windows with stride and (negative-infinity) padding.
+/// Input `[N, C, H, W]`, output `[N, C, H', W']`; the gradient of each output goes to
+/// the input cell that was its maximum (overlapping windows add up).
+public final class MaxPool2D: Layer {
+    public let name: String
+    public var kind: String { "maxpool" }
+    public let window: Window2D
+    private var inputShape: [Int] = []
+    /// For each output, the flat index of its maximum within the input plane.
+    private var argmax: [Int32] = []
+
+    public init(name: String, window: Window2D) {
+        self.name = name
+        self.window = window
+    }
+
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        try poolOutputShape(input, window: window, layer: name)
+    }
+
+    public func forward(_ input: Tensor, mode: Mode) -> Tensor {
+        let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+        let out = try! window.outputSize(height: h, width: w, layer: name)
+        var y = Tensor(shape: [n, c, out.h, out.w])
+        var arg = [Int32](repeating: -1, count: y.count)
+        let k = window.kernel, s = window.stride, p = window.padding
+        input.data.withUnsafeBufferPointer { x in
+        y.data.withUnsafeMutableBufferPointer { y in
+        arg.withUnsafeMutableBufferPointer { arg in
+            for plane in 0..<(n * c) {
+                let src = x.baseAddress! + plane * h * w
+                let dst = plane * out.h * out.w
+                for oy in 0..<out.h {
+                    let y0 = max(0, oy * s.h - p.h), y1 = min(h, oy * s.h - p.h + k.h)
+                    for ox in 0..<out.w {
+                        let x0 = max(0, ox * s.w - p.w), x1 = min(w, ox * s.w - p.w + k.w)
+                        var best = -Float.infinity, bestIndex = -1
+                        for iy in y0..<y1 {
+                            for ix in x0..<x1 {
+                                let v = src[iy * w + ix]
+                                // `!(v <= best)` also lets a NaN through, as PyTorch does.
+                                if bestIndex < 0 || !(v <= best) { best = v; bestIndex = iy * w + ix }
+                            }
+                        }
+                        y[dst + oy * out.w + ox] = best
+                        arg[dst + oy * out.w + ox] = Int32(bestIndex)
+                    }
+                }
+            }
+        }}}
+        if mode == .training { inputShape = input.shape; argmax = arg }
+        return y
+    }
+
+    public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor? {
+        guard needsInputGradient else { return nil }
+        precondition(!inputShape.isEmpty, "\(name): backward without a training forward")
+        var dx = Tensor(shape: inputShape)
+        let planeIn = inputShape[2] * inputShape[3]
+        let planeOut = gradOutput.shape[2] * gradOutput.shape[3]
+        dx.data.withUnsafeMutableBufferPointer { dx in
+        gradOutput.data.withUnsafeBufferPointer { dy in
+        argmax.withUnsafeBufferPointer { arg in
+            for i in 0..<dy.count where arg[i] >= 0 {
+                dx[(i / planeOut) * planeIn + Int(arg[i])] += dy[i]
+            }
+        }}}
+        return dx
+    }
+}
+
+/// Average pooling over `K x K` windows with stride and zero padding.
+///
+/// With `countIncludePad` (PyTorch's default) every window is divided by `K_h*K_w`;
+/// without it, by the number of its cells that lie inside the input.
+public final class AvgPool2D: Layer {
+    public let name: String
+    public var kind: String { "avgpool" }
+    public let window: Window2D
+    public let countIncludePad: Bool
+    private var inputShape: [Int] = []
+
+    public init(name: String, window: Window2D, countIncludePad: Bool = true) {
+        self.name = name
+        self.window = window
+        self.countIncludePad = countIncludePad
+    }
+
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        try poolOutputShape(input, window: window, layer: name)
+    }
+
+    /// Calls `body(outputIndex, inputIndex, 1/divisor)` for every (output, input) pair.
+    private func forEachWindowCell(_ shape: [Int], _ body: (Int, Int, Float) -> Void) {
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let out = try! window.outputSize(height: h, width: w, layer: name)
+        let k = window.kernel, s = window.stride, p = window.padding
+        for plane in 0..<(n * c) {
+            for oy in 0..<out.h {
+                let y0 = max(0, oy * s.h - p.h), y1 = min(h, oy * s.h - p.h + k.h)
+                for ox in 0..<out.w {
+                    let x0 = max(0, ox * s.w - p.w), x1 = min(w, ox * s.w - p.w + k.w)
+                    let divisor = countIncludePad ? k.h * k.w : (y1 - y0) * (x1 - x0)
+                    let scale = 1 / Float(max(divisor, 1))
+                    let o = (plane * out.h + oy) * out.w + ox
+                    for iy in y0..<y1 { for ix in x0..<x1 { body(o, plane * h * w + iy * w + ix, scale) } }
+                }
+            }
+        }
+    }
+
+    public func forward(_ input: Tensor, mode: Mode) -> Tensor {
+        let out = try! window.outputSize(height: input.shape[2], width: input.shape[3], layer: name)
+        var y = Tensor(shape: [input.shape[0], input.shape[1], out.h, out.w])
+        input.data.withUnsafeBufferPointer { x in
+            y.data.withUnsafeMutableBufferPointer { y in
+                forEachWindowCell(input.shape) { o, i, scale in y[o] += x[i] * scale }
+            }
+        }
+        if mode == .training { inputShape = input.shape }
+        return y
+    }
+
+    public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor? {
+        guard needsInputGradient else { return nil }
+        precondition(!inputShape.isEmpty, "\(name): backward without a training forward")
+        var dx = Tensor(shape: inputShape)
+        gradOutput.data.withUnsafeBufferPointer { dy in
+            dx.data.withUnsafeMutableBufferPointer { dx in
+                forEachWindowCell(inputShape) { o, i, scale in dx[i] += dy[o] * scale }
+            }
+        }
+        return dx
+    }
+}
+
+func poolOutputShape(_ input: [Int], window: Window2D, layer: String) throws -> [Int] {
+    guard input.count == 3 else { throw ShapeError(layer: layer, "expects [C, H, W] input, got \(input)") }
+    if window.padding.h * 2 > window.kernel.h || window.padding.w * 2 > window.kernel.w {
+        throw ShapeError(layer: layer, "padding \(window.padding) must be at most half the kernel \(window.kernel)")
+    }
+    let out = try window.outputSize(height: input[1], width: input[2], layer: layer)
+    return [input[0], out.h, out.w]
+}

@@ -1,0 +1,94 @@
+/// Unrolling image patches into matrix columns, so that convolution becomes one GEMM.
+///
+/// For a chunk of `n` samples of `[C, H, W]`, the column matrix is
+/// `[C*Kh*Kw, n*Ho*Wo]`: row `(c, kh, kw)`, column `(sample, oh, ow)`, holding
+/// `x[sample, c, oh*S - P + kh*D, ow*S - P + kw*D]` or 0 in the padding.
+/// Putting all samples of a chunk side by side makes the GEMM wide enough for OpenBLAS
+/// to run near its peak even when `C_out` and `C*K*K` are small (a first layer).
+enum Im2Col {
+    struct Geometry {
+        let channels: Int, height: Int, width: Int
+        let window: Window2D
+        let outHeight: Int, outWidth: Int
+        var rows: Int { channels * window.kernel.h * window.kernel.w }
+        var outPlane: Int { outHeight * outWidth }
+    }
+
+    /// Fills `cols` (`[rows, samples*outPlane]`) from `samples` images starting at `x`.
+    static func unroll(_ x: UnsafePointer<Float>, samples: Int, _ g: Geometry, into cols: UnsafeMutablePointer<Float>) {
+        let kh = g.window.kernel.h, kw = g.window.kernel.w
+        let sh = g.window.stride.h, sw = g.window.stride.w
+        let ph = g.window.padding.h, pw = g.window.padding.w
+        let dh = g.window.dilation.h, dw = g.window.dilation.w
+        let ld = samples * g.outPlane
+        let plane = g.height * g.width
+        for c in 0..<g.channels {
+            for i in 0..<kh {
+                for j in 0..<kw {
+                    let row = cols + ((c * kh + i) * kw + j) * ld
+                    for s in 0..<samples {
+                        let src = x + (s * g.channels + c) * plane
+                        let dstSample = row + s * g.outPlane
+                        for oh in 0..<g.outHeight {
+                            let ih = oh * sh - ph + i * dh
+                            let dst = dstSample + oh * g.outWidth
+                            if ih < 0 || ih >= g.height {
+                                dst.update(repeating: 0, count: g.outWidth)
+                                continue
+                            }
+                            let srcRow = src + ih * g.width
+                            let iw0 = j * dw - pw
+                            // Columns whose input lies inside the row: ow in [lo, hi).
+                            let lo = iw0 >= 0 ? 0 : min(g.outWidth, (-iw0 + sw - 1) / sw)
+                            let hi = max(lo, min(g.outWidth, (g.width - iw0 + sw - 1) / sw))
+                            if lo > 0 { dst.update(repeating: 0, count: lo) }
+                            if sw == 1 {
+                                (dst + lo).update(from: srcRow + iw0 + lo, count: hi - lo)
+                            } else {
+                                for ow in lo..<hi { dst[ow] = srcRow[ow * sw + iw0] }
+                            }
+                            if hi < g.outWidth { (dst + hi).update(repeating: 0, count: g.outWidth - hi) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of `unroll`: adds each column entry back onto the input cell it came
+    /// from (`dx` must be zeroed by the caller, or hold gradients to accumulate onto).
+    static func fold(_ cols: UnsafePointer<Float>, samples: Int, _ g: Geometry, into dx: UnsafeMutablePointer<Float>) {
+        let kh = g.window.kernel.h, kw = g.window.kernel.w
+        let sh = g.window.stride.h, sw = g.window.stride.w
+        let ph = g.window.padding.h, pw = g.window.padding.w
+        let dh = g.window.dilation.h, dw = g.window.dilation.w
+        let ld = samples * g.outPlane
+        let plane = g.height * g.width
+        for c in 0..<g.channels {
+            for i in 0..<kh {
+                for j in 0..<kw {
+                    let row = cols + ((c * kh + i) * kw + j) * ld
+                    for s in 0..<samples {
+                        let dstPlane = dx + (s * g.channels + c) * plane
+                        let srcSample = row + s * g.outPlane
+                        for oh in 0..<g.outHeight {
+                            let ih = oh * sh - ph + i * dh
+                            if ih < 0 || ih >= g.height { continue }
+                            let src = srcSample + oh * g.outWidth
+                            let dstRow = dstPlane + ih * g.width
+                            let iw0 = j * dw - pw
+                            let lo = iw0 >= 0 ? 0 : min(g.outWidth, (-iw0 + sw - 1) / sw)
+                            let hi = max(lo, min(g.outWidth, (g.width - iw0 + sw - 1) / sw))
+                            if sw == 1 {
+                                let d = dstRow + iw0
+                                for ow in lo..<hi { d[ow] += src[ow] }
+                            } else {
+                                for ow in lo..<hi { dstRow[ow * sw + iw0] += src[ow] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
