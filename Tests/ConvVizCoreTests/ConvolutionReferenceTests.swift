@@ -39,6 +39,7 @@ final class ConvolutionReferenceTests: XCTestCase {
         chunked.bias!.value = whole.bias!.value
         // 27 rows x 36 positions = 972 column elements per sample: 2 samples per chunk.
         chunked.maxColumnElements = 2000
+        whole.maxColumnElements = 1 << 20
         let x = Tensor.normal(shape: [7, 3, 6, 6], using: &rng)
         assertClose(chunked.forward(x, mode: .training), whole.forward(x, mode: .training), "chunked forward")
         let dy = Tensor.normal(shape: [7, 2, 6, 6], using: &rng)

@@ -2,8 +2,10 @@
 ///
 /// Input `[N, C_in, H, W]`, weight `[C_out, C_in, K_h, K_w]`, bias `[C_out]`,
 /// output `[N, C_out, H', W']` with `H' = floor((H + 2P - D(K-1) - 1)/S) + 1`.
-/// The fast path unrolls patches (`Im2Col`) and multiplies with OpenBLAS;
-/// `Conv2D.referenceForward`/`referenceBackward` are the direct loops tests compare with.
+/// The fast path splits the batch across cores; each worker unrolls a few samples at a
+/// time (`Im2Col`) into a cache-sized buffer and multiplies with single-threaded
+/// OpenBLAS. `Conv2D.referenceForward`/`referenceBackward` are the direct loops tests
+/// compare with.
 public final class Conv2D: Layer {
     public let name: String
     public var kind: String { "conv" }
@@ -13,9 +15,9 @@ public final class Conv2D: Layer {
     public let weight: Parameter
     public let bias: Parameter?
 
-    /// Most column-matrix elements unrolled at once; larger batches go in chunks, so
-    /// memory stays bounded while each GEMM stays wide.
-    public var maxColumnElements = 1 << 23
+    /// Most column-matrix elements a worker unrolls at once (about 2 MB, an L2 cache):
+    /// enough samples side by side for a wide GEMM, few enough to stay in cache.
+    public var maxColumnElements = 1 << 19
 
     private var cachedInput: Tensor?
 
@@ -50,8 +52,20 @@ public final class Conv2D: Layer {
                                outHeight: out.h, outWidth: out.w)
     }
 
-    private func chunkSize(_ g: Im2Col.Geometry, batch: Int) -> Int {
-        max(1, min(batch, maxColumnElements / max(1, g.rows * g.outPlane)))
+    /// Calls `body(start, count)` for consecutive sub-chunks of `range` that fit the
+    /// column budget.
+    private func forEachChunk(_ range: Range<Int>, _ g: Im2Col.Geometry, _ body: (Int, Int) -> Void) {
+        let chunk = max(1, maxColumnElements / max(1, g.rows * g.outPlane))
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let m = min(chunk, range.upperBound - start)
+            body(start, m)
+            start += m
+        }
+    }
+
+    private func chunkCapacity(_ g: Im2Col.Geometry, batch: Int) -> Int {
+        min(batch, max(1, maxColumnElements / max(1, g.rows * g.outPlane))) * g.outPlane
     }
 
     public func forward(_ input: Tensor, mode: Mode) -> Tensor {
@@ -59,36 +73,35 @@ public final class Conv2D: Layer {
         let n = input.shape[0]
         let g = geometry(input.shape)
         var output = Tensor(shape: [n, outputChannels, g.outHeight, g.outWidth])
-        let chunk = chunkSize(g, batch: n)
-        var cols = [Float](repeating: 0, count: g.rows * chunk * g.outPlane)
-        var product = [Float](repeating: 0, count: outputChannels * chunk * g.outPlane)
         let inPlane = inputChannels * g.height * g.width
-        input.data.withUnsafeBufferPointer { x in
-        weight.value.data.withUnsafeBufferPointer { w in
-        output.data.withUnsafeMutableBufferPointer { y in
-        cols.withUnsafeMutableBufferPointer { cols in
-        product.withUnsafeMutableBufferPointer { prod in
-            var start = 0
-            while start < n {
-                let m = min(chunk, n - start)
-                let width = m * g.outPlane
-                Im2Col.unroll(x.baseAddress! + start * inPlane, samples: m, g, into: cols.baseAddress!)
-                // [C_out, rows] x [rows, m*plane] -> [C_out, m*plane]
-                BLAS.gemm(m: outputChannels, n: width, k: g.rows,
-                          a: w.baseAddress!, lda: g.rows, b: cols.baseAddress!, ldb: width,
-                          c: prod.baseAddress!, ldc: width)
-                // Scatter [C_out, sample, plane] into NCHW, adding the bias.
-                for s in 0..<m {
-                    for c in 0..<outputChannels {
-                        let src = prod.baseAddress! + c * width + s * g.outPlane
-                        let dst = y.baseAddress! + ((start + s) * outputChannels + c) * g.outPlane
-                        let b = bias?.value.data[c] ?? 0
-                        for i in 0..<g.outPlane { dst[i] = src[i] + b }
+        let capacity = chunkCapacity(g, batch: n)
+        let biasValues = bias?.value.data
+        let (cout, rows, plane) = (outputChannels, g.rows, g.outPlane)
+        input.data.withUnsafeBufferPointer { xb in
+        weight.value.data.withUnsafeBufferPointer { wb in
+        output.data.withUnsafeMutableBufferPointer { yb in
+            let x = xb.baseAddress!, w = wb.baseAddress!, y = yb.baseAddress!
+            Parallel.forEachRange(n) { _, range in
+                let cols = UnsafeMutablePointer<Float>.allocate(capacity: rows * capacity)
+                let prod = UnsafeMutablePointer<Float>.allocate(capacity: cout * capacity)
+                defer { cols.deallocate(); prod.deallocate() }
+                forEachChunk(range, g) { start, m in
+                    let width = m * plane
+                    Im2Col.unroll(x + start * inPlane, samples: m, g, into: cols)
+                    // [C_out, rows] x [rows, m*plane] -> [C_out, m*plane]
+                    BLAS.gemm(m: cout, n: width, k: rows, a: w, lda: rows, b: cols, ldb: width, c: prod, ldc: width)
+                    // Scatter [C_out, sample, plane] into NCHW, adding the bias.
+                    for s in 0..<m {
+                        for c in 0..<cout {
+                            let src = prod + c * width + s * plane
+                            let dst = y + ((start + s) * cout + c) * plane
+                            let b = biasValues?[c] ?? 0
+                            for i in 0..<plane { dst[i] = src[i] + b }
+                        }
                     }
                 }
-                start += m
             }
-        }}}}}
+        }}}
         if mode == .training { cachedInput = input }
         return output
     }
@@ -98,59 +111,66 @@ public final class Conv2D: Layer {
         let n = input.shape[0]
         let g = geometry(input.shape)
         precondition(gradOutput.shape == [n, outputChannels, g.outHeight, g.outWidth], "\(name): grad \(gradOutput.shape)")
-        let chunk = chunkSize(g, batch: n)
-        var cols = [Float](repeating: 0, count: g.rows * chunk * g.outPlane)
-        var gradChannelMajor = [Float](repeating: 0, count: outputChannels * chunk * g.outPlane)
         var gradInput = needsInputGradient ? Tensor(shape: input.shape) : nil
         let inPlane = inputChannels * g.height * g.width
-        if let bias {
-            gradOutput.data.withUnsafeBufferPointer { dy in
-                for s in 0..<n {
-                    for c in 0..<outputChannels {
-                        let p = dy.baseAddress! + (s * outputChannels + c) * g.outPlane
-                        var acc: Float = 0
-                        for i in 0..<g.outPlane { acc += p[i] }
-                        bias.grad.data[c] += acc
+        let capacity = chunkCapacity(g, batch: n)
+        let (cout, rows, plane) = (outputChannels, g.rows, g.outPlane)
+        let workers = max(1, min(Parallel.workers, n))
+        // Each worker accumulates its own dW and db; they are summed at the end, in a
+        // fixed order, so results do not depend on scheduling.
+        var partialWeight = [Float](repeating: 0, count: workers * weight.value.count)
+        var partialBias = [Float](repeating: 0, count: workers * cout)
+        let weightCount = weight.value.count
+        input.data.withUnsafeBufferPointer { xb in
+        gradOutput.data.withUnsafeBufferPointer { dyb in
+        weight.value.data.withUnsafeBufferPointer { wb in
+        partialWeight.withUnsafeMutableBufferPointer { pwb in
+        partialBias.withUnsafeMutableBufferPointer { pbb in
+        withOptionalMutablePointer(&gradInput) { dx in
+            let x = xb.baseAddress!, dy = dyb.baseAddress!, w = wb.baseAddress!
+            let pw = pwb.baseAddress!, pb = pbb.baseAddress!
+            Parallel.forEachRange(n) { part, range in
+                let cols = UnsafeMutablePointer<Float>.allocate(capacity: rows * capacity)
+                let gcm = UnsafeMutablePointer<Float>.allocate(capacity: cout * capacity)
+                defer { cols.deallocate(); gcm.deallocate() }
+                let dw = pw + part * weightCount, db = pb + part * cout
+                forEachChunk(range, g) { start, m in
+                    let width = m * plane
+                    // NCHW gradient -> [C_out, m*plane], summing the bias gradient on the way.
+                    for s in 0..<m {
+                        for c in 0..<cout {
+                            let src = dy + ((start + s) * cout + c) * plane
+                            (gcm + c * width + s * plane).update(from: src, count: plane)
+                            var acc: Float = 0
+                            for i in 0..<plane { acc += src[i] }
+                            db[c] += acc
+                        }
+                    }
+                    // Patches are unrolled again rather than cached: cheap next to the GEMMs,
+                    // and the forward pass need not hold a copy per layer.
+                    Im2Col.unroll(x + start * inPlane, samples: m, g, into: cols)
+                    // dW += dY [C_out, m*plane] x cols^T [m*plane, rows]
+                    BLAS.gemm(transB: true, m: cout, n: rows, k: width, a: gcm, lda: width, b: cols, ldb: width,
+                              beta: 1, c: dw, ldc: rows)
+                    if let dx {
+                        // dCols = W^T [rows, C_out] x dY [C_out, m*plane], folded back onto the input.
+                        BLAS.gemm(transA: true, m: rows, n: width, k: cout, a: w, lda: rows, b: gcm, ldb: width,
+                                  c: cols, ldc: width)
+                        Im2Col.fold(cols, samples: m, g, into: dx + start * inPlane)
                     }
                 }
-            }
-        }
-        input.data.withUnsafeBufferPointer { x in
-        gradOutput.data.withUnsafeBufferPointer { dy in
-        weight.value.data.withUnsafeBufferPointer { w in
-        weight.grad.data.withUnsafeMutableBufferPointer { dw in
-        cols.withUnsafeMutableBufferPointer { cols in
-        gradChannelMajor.withUnsafeMutableBufferPointer { gcm in
-            var start = 0
-            while start < n {
-                let m = min(chunk, n - start)
-                let width = m * g.outPlane
-                // NCHW gradient -> [C_out, m*plane]
-                for s in 0..<m {
-                    for c in 0..<outputChannels {
-                        (gcm.baseAddress! + c * width + s * g.outPlane)
-                            .update(from: dy.baseAddress! + ((start + s) * outputChannels + c) * g.outPlane, count: g.outPlane)
-                    }
-                }
-                // Patches are unrolled again rather than cached: cheap next to the GEMMs,
-                // and it keeps the forward pass from holding a copy per layer.
-                Im2Col.unroll(x.baseAddress! + start * inPlane, samples: m, g, into: cols.baseAddress!)
-                // dW += dY [C_out, m*plane] x cols^T [m*plane, rows]
-                BLAS.gemm(transB: true, m: outputChannels, n: g.rows, k: width,
-                          a: gcm.baseAddress!, lda: width, b: cols.baseAddress!, ldb: width,
-                          beta: 1, c: dw.baseAddress!, ldc: g.rows)
-                if gradInput != nil {
-                    // dCols = W^T [rows, C_out] x dY [C_out, m*plane], folded back onto the input.
-                    BLAS.gemm(transA: true, m: g.rows, n: width, k: outputChannels,
-                              a: w.baseAddress!, lda: g.rows, b: gcm.baseAddress!, ldb: width,
-                              c: cols.baseAddress!, ldc: width)
-                    gradInput!.data.withUnsafeMutableBufferPointer { dx in
-                        Im2Col.fold(cols.baseAddress!, samples: m, g, into: dx.baseAddress! + start * inPlane)
-                    }
-                }
-                start += m
             }
         }}}}}}
+        for part in 0..<workers {
+            for i in 0..<weightCount { weight.grad.data[i] += partialWeight[part * weightCount + i] }
+            if let bias { for c in 0..<cout { bias.grad.data[c] += partialBias[part * cout + c] } }
+        }
         return gradInput
     }
+}
+
+/// Gives `body` the tensor's storage, or nil when there is no tensor.
+func withOptionalMutablePointer<R>(_ t: inout Tensor?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
+    if t == nil { return body(nil) }
+    return t!.data.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
 }

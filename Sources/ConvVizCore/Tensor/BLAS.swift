@@ -24,6 +24,21 @@ public enum BLAS {
                     beta, c, blasint(ldc))
     }
 
+    nonisolated(unsafe) private static var singleThreaded = false
+
+    /// Makes OpenBLAS run in the calling thread: `Parallel` supplies the parallelism.
+    static func ensureSingleThreaded() {
+        if !singleThreaded { threads = 1; singleThreaded = true }
+    }
+
+    /// Runs `body` with OpenBLAS using all cores (to measure the machine's SGEMM rate).
+    public static func withAllCores<T>(_ body: () -> T) -> T {
+        let before = threads
+        threads = Parallel.workers
+        defer { threads = before }
+        return body()
+    }
+
     /// Number of threads OpenBLAS uses (it defaults to the number of cores).
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }

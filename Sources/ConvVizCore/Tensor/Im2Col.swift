@@ -43,7 +43,10 @@ enum Im2Col {
                             let hi = max(lo, min(g.outWidth, (g.width - iw0 + sw - 1) / sw))
                             if lo > 0 { dst.update(repeating: 0, count: lo) }
                             if sw == 1 {
-                                (dst + lo).update(from: srcRow + iw0 + lo, count: hi - lo)
+                                // A plain loop: rows are short (often < 32), where a
+                                // memcpy call costs more than the copy.
+                                let s = srcRow + iw0
+                                for ow in lo..<hi { dst[ow] = s[ow] }
                             } else {
                                 for ow in lo..<hi { dst[ow] = srcRow[ow * sw + iw0] }
                             }

@@ -1,0 +1,26 @@
+import CBLAS
+import Foundation
+
+extension BLAS {
+    /// The kernel family OpenBLAS chose at load time (`Prescott`, `Haswell`, `SkylakeX`).
+    public static var coreName: String { String(cString: openblas_get_corename()) }
+
+    /// A better `OPENBLAS_CORETYPE` for this CPU, when OpenBLAS fell back to its generic
+    /// SSE3 kernels.
+    ///
+    /// Debian's OpenBLAS 0.3.21 does not recognise CPUs newer than itself (Sapphire
+    /// Rapids, for one) and then runs its Prescott kernels, about 4x slower than what
+    /// the CPU can do. OpenBLAS reads `OPENBLAS_CORETYPE` only when it loads, so the
+    /// command-line tool re-executes itself with it set (see `convviz`'s entry point).
+    /// Returns nil when the user set the variable, or OpenBLAS already chose well.
+    public static func recommendedCoreType(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        guard environment["OPENBLAS_CORETYPE"] == nil, coreName == "Prescott",
+              let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+        else { return nil }
+        let flags = Set(flagsLine.split(separator: " ").map(String.init))
+        if flags.isSuperset(of: ["avx512f", "avx512bw", "avx512dq", "avx512vl"]) { return "SkylakeX" }
+        if flags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
+        return nil
+    }
+}
