@@ -27,7 +27,8 @@ let package = Package(
 
         // MARK: - Public API
         // Numbers only: tensors, layers, training, data readers, analysis. No drawing.
-        .target(name: "ConvVizCore", dependencies: ["CBLAS", "CPNG", "CZlib"]),
+        .target(name: "ConvVizCore", dependencies: ["CBLAS", "CPNG", "CZlib"],
+                resources: [.copy("Resources/samples")]),
         // Drawing: Cairo/Pango canvas, colormaps, figures.
         .target(name: "ConvVizRender", dependencies: ["ConvVizCore", "CCairo", "CPango"]),
         // The command-line tool: parses arguments and calls the libraries.

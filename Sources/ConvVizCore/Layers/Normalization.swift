@@ -40,7 +40,7 @@ public final class BatchNorm2D: Layer {
         switch mode {
         case .evaluation:
             return NormalizationKernel.normalize(input, layout, mean: runningMean.value.data, variance: runningVar.value.data,
-                                                 eps: eps, gamma: weight.value, beta: bias.value, affine: affine).y
+                                                 eps: eps, gamma: weight.value, beta: bias.value, affine: affine, keepNormalized: false).y
         case .training:
             let stats = input.data.withUnsafeBufferPointer { NormalizationKernel.statistics($0, layout) }
             let r = NormalizationKernel.normalize(input, layout, mean: stats.mean, variance: stats.variance,

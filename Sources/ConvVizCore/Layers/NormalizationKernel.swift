@@ -10,36 +10,48 @@ struct NormalizationGroups {
     let segments: Int
     let length: Int
     let stride: Int
-    let start: (Int) -> Int
+    let groupStride: Int
     var size: Int { segments * length }
+
+    func start(_ group: Int) -> Int { group * groupStride }
 
     static func batch(_ shape: [Int]) -> NormalizationGroups {
         let (n, c, p) = (shape[0], shape[1], shape.dropFirst(2).reduce(1, *))
-        return NormalizationGroups(groups: c, segments: n, length: p, stride: c * p, start: { $0 * p })
+        return NormalizationGroups(groups: c, segments: n, length: p, stride: c * p, groupStride: p)
     }
 
     static func perSample(_ shape: [Int], groups g: Int) -> NormalizationGroups {
-        let (n, c, p) = (shape[0], shape[1], shape.dropFirst(2).reduce(1, *))
+        let (c, p) = (shape[1], shape.dropFirst(2).reduce(1, *))
         let block = (c / g) * p
-        return NormalizationGroups(groups: n * g, segments: 1, length: block, stride: 0, start: { $0 * block })
-    }
-
-    func forEachSegment(_ group: Int, _ body: (Int) -> Void) {
-        let s = start(group)
-        for k in 0..<segments { body(s + k * stride) }
+        return NormalizationGroups(groups: shape[0] * g, segments: 1, length: block, stride: 0, groupStride: block)
     }
 }
 
 /// The math shared by every normalization: `xhat = (x - mean)/sqrt(var + eps)` with the
 /// biased variance, then `y = gamma * xhat + beta`, and the matching backward pass.
 enum NormalizationKernel {
-    /// How gamma/beta broadcast: one per channel, or one per element of `[C, H, W]`.
+    /// How gamma/beta broadcast: one per channel (runs of `plane` elements share one),
+    /// or one per element of the per-sample shape.
     enum Affine { case perChannel(channels: Int, plane: Int), perElement(size: Int) }
 
-    static func affineIndex(_ affine: Affine, _ i: Int) -> Int {
-        switch affine {
-        case let .perChannel(channels, plane): return (i / plane) % channels
-        case let .perElement(size): return i % size
+    /// Calls `body(start, length, affineStart, affineStep)` for the runs of group `g`
+    /// over which gamma's index starts at `affineStart` and advances by `affineStep`
+    /// (0: one gamma for the run; 1: element-wise).
+    @inline(__always)
+    static func forEachRun(_ layout: NormalizationGroups, _ affine: Affine, group g: Int, _ body: (Int, Int, Int, Int) -> Void) {
+        let s = layout.start(g)
+        for k in 0..<layout.segments {
+            let o = s + k * layout.stride
+            switch affine {
+            case let .perChannel(channels, plane):
+                var i = o
+                while i < o + layout.length {
+                    body(i, plane, (i / plane) % channels, 0)
+                    i += plane
+                }
+            case let .perElement(size):
+                body(o, layout.length, o % size, 1)
+            }
         }
     }
 
@@ -49,11 +61,22 @@ enum NormalizationKernel {
         var variance = [Float](repeating: 0, count: layout.groups)
         for g in 0..<layout.groups {
             var sum = 0.0
-            layout.forEachSegment(g) { o in for i in o..<(o + layout.length) { sum += Double(x[i]) } }
+            for k in 0..<layout.segments {
+                let o = layout.start(g) + k * layout.stride
+                var partial: Float = 0
+                for i in o..<(o + layout.length) { partial += x[i] }
+                sum += Double(partial)
+            }
             let m = sum / Double(layout.size)
             var sq = 0.0
-            layout.forEachSegment(g) { o in for i in o..<(o + layout.length) { let d = Double(x[i]) - m; sq += d * d } }
-            mean[g] = Float(m)
+            let mf = Float(m)
+            for k in 0..<layout.segments {
+                let o = layout.start(g) + k * layout.stride
+                var partial: Float = 0
+                for i in o..<(o + layout.length) { let d = x[i] - mf; partial += d * d }
+                sq += Double(partial)
+            }
+            mean[g] = mf
             variance[g] = Float(sq / Double(layout.size))
         }
         return (mean, variance)
@@ -61,8 +84,9 @@ enum NormalizationKernel {
 
     /// Writes `xhat` and `y`, normalizing each group with the given statistics.
     static func normalize(_ x: Tensor, _ layout: NormalizationGroups, mean: [Float], variance: [Float], eps: Float,
-                          gamma: Tensor, beta: Tensor, affine: Affine) -> (y: Tensor, xhat: Tensor, invStd: [Float]) {
-        var y = Tensor(shape: x.shape), xhat = Tensor(shape: x.shape)
+                          gamma: Tensor, beta: Tensor, affine: Affine, keepNormalized: Bool = true) -> (y: Tensor, xhat: Tensor, invStd: [Float]) {
+        var y = Tensor(shape: x.shape)
+        var xhat = Tensor(shape: keepNormalized ? x.shape : [0])
         let invStd = variance.map { 1 / ($0 + eps).squareRoot() }
         x.data.withUnsafeBufferPointer { x in
         y.data.withUnsafeMutableBufferPointer { y in
@@ -71,12 +95,17 @@ enum NormalizationKernel {
         beta.data.withUnsafeBufferPointer { bt in
             for g in 0..<layout.groups {
                 let m = mean[g], s = invStd[g]
-                layout.forEachSegment(g) { o in
-                    for i in o..<(o + layout.length) {
-                        let v = (x[i] - m) * s
-                        let a = affineIndex(affine, i)
-                        xh[i] = v
-                        y[i] = v * gm[a] + bt[a]
+                forEachRun(layout, affine, group: g) { o, n, a, step in
+                    if step == 0 {
+                        let scale = gm[a] * s, shift = bt[a] - m * gm[a] * s
+                        for i in o..<(o + n) { y[i] = x[i] * scale + shift }
+                        if keepNormalized { for i in o..<(o + n) { xh[i] = (x[i] - m) * s } }
+                    } else {
+                        for j in 0..<n {
+                            let v = (x[o + j] - m) * s
+                            if keepNormalized { xh[o + j] = v }
+                            y[o + j] = v * gm[a + j] + bt[a + j]
+                        }
                     }
                 }
             }
@@ -85,7 +114,7 @@ enum NormalizationKernel {
     }
 
     /// Backward of `normalize` when the statistics came from the same batch:
-    /// `dx = invStd/M * (M*dxhat - sum(dxhat) - xhat*sum(dxhat*xhat))` per group, with
+    /// `dx = invStd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))` per group, with
     /// `dxhat = dy * gamma`. Accumulates dgamma and dbeta.
     static func backward(_ dy: Tensor, xhat: Tensor, invStd: [Float], _ layout: NormalizationGroups,
                          gamma: Tensor, gradGamma: inout Tensor, gradBeta: inout Tensor, affine: Affine,
@@ -96,31 +125,39 @@ enum NormalizationKernel {
         gamma.data.withUnsafeBufferPointer { gm in
         gradGamma.data.withUnsafeMutableBufferPointer { dg in
         gradBeta.data.withUnsafeMutableBufferPointer { db in
+        withOptionalMutablePointer(&dx) { dx in
             for g in 0..<layout.groups {
                 var sumD = 0.0, sumDX = 0.0
-                layout.forEachSegment(g) { o in
-                    for i in o..<(o + layout.length) {
-                        let a = affineIndex(affine, i)
-                        dg[a] += dy[i] * xh[i]
-                        db[a] += dy[i]
-                        let d = Double(dy[i] * gm[a])
-                        sumD += d
-                        sumDX += d * Double(xh[i])
-                    }
-                }
-                guard dx != nil else { continue }
-                let m = Float(layout.size)
-                let meanD = Float(sumD) / m, meanDX = Float(sumDX) / m, s = invStd[g]
-                dx!.data.withUnsafeMutableBufferPointer { dx in
-                    layout.forEachSegment(g) { o in
-                        for i in o..<(o + layout.length) {
-                            let d = dy[i] * gm[affineIndex(affine, i)]
-                            dx[i] = s * (d - meanD - xh[i] * meanDX)
+                forEachRun(layout, affine, group: g) { o, n, a, step in
+                    if step == 0 {
+                        var sdy: Float = 0, sdyx: Float = 0
+                        for i in o..<(o + n) { sdy += dy[i]; sdyx += dy[i] * xh[i] }
+                        dg[a] += sdyx
+                        db[a] += sdy
+                        sumD += Double(sdy * gm[a])
+                        sumDX += Double(sdyx * gm[a])
+                    } else {
+                        for j in 0..<n {
+                            let i = o + j
+                            dg[a + j] += dy[i] * xh[i]
+                            db[a + j] += dy[i]
+                            let d = Double(dy[i] * gm[a + j])
+                            sumD += d
+                            sumDX += d * Double(xh[i])
                         }
                     }
                 }
+                guard let dx else { continue }
+                let m = Float(layout.size)
+                let meanD = Float(sumD) / m, meanDX = Float(sumDX) / m, s = invStd[g]
+                forEachRun(layout, affine, group: g) { o, n, a, step in
+                    for j in 0..<n {
+                        let i = o + j
+                        dx[i] = s * (dy[i] * gm[a + j * step] - meanD - xh[i] * meanDX)
+                    }
+                }
             }
-        }}}}}
+        }}}}}}
         return dx
     }
 }

@@ -1,0 +1,90 @@
+import Foundation
+
+/// Where training images come from, as named on the command line:
+/// `fashion-mnist`, `samples`, `cifar10:DIR` or `folder:DIR`.
+public enum DataSource: Equatable, Sendable, CustomStringConvertible {
+    case fashionMNIST
+    case samples
+    case cifar10(String)
+    case folder(String)
+
+    public struct Invalid: Error, CustomStringConvertible { public let description: String }
+
+    public init(parsing text: String) throws {
+        switch text {
+        case "fashion-mnist": self = .fashionMNIST
+        case "samples": self = .samples
+        case _ where text.hasPrefix("cifar10:") && text.count > 8: self = .cifar10(String(text.dropFirst(8)))
+        case _ where text.hasPrefix("folder:") && text.count > 7: self = .folder(String(text.dropFirst(7)))
+        default: throw Invalid(description: "unknown data '\(text)'; use fashion-mnist, samples, cifar10:DIR or folder:DIR")
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .fashionMNIST: "fashion-mnist"
+        case .samples: "samples"
+        case let .cifar10(d): "cifar10:\(d)"
+        case let .folder(d): "folder:\(d)"
+        }
+    }
+
+    /// Train and test splits, standardized, with the standardization used.
+    public struct Splits: Sendable {
+        public var train: LabeledImages
+        public var test: LabeledImages
+        public var standardization: Standardization
+    }
+
+    /// Loads both splits for a network whose input is `[C, H, W]`.
+    public func load(input: [Int], seed: UInt64, samplePatches: Int = 20_000) throws -> Splits {
+        var train: LabeledImages, test: LabeledImages
+        var standardization: Standardization?
+        switch self {
+        case .fashionMNIST:
+            train = try FashionMNIST.load(split: "train")
+            test = try FashionMNIST.load(split: "t10k")
+            standardization = .fashionMNIST
+        case .samples:
+            train = try SamplePhotos.patches(size: input[1], count: samplePatches, channels: input[0], seed: seed)
+            test = try SamplePhotos.patches(size: input[1], count: max(samplePatches / 10, 100), channels: input[0], seed: seed &+ 1_000_003)
+        case let .cifar10(dir):
+            let base = URL(fileURLWithPath: dir)
+            let batches = try (1...5).map { try CIFARReader.read(base.appendingPathComponent("data_batch_\($0).bin")) }
+            train = LabeledImages(images: Tensor(shape: [batches.reduce(0) { $0 + $1.count }, 3, 32, 32], data: batches.flatMap(\.images.data)),
+                                  labels: batches.flatMap(\.labels), classes: batches[0].classes)
+            test = try CIFARReader.read(base.appendingPathComponent("test_batch.bin"))
+        case let .folder(dir):
+            let base = URL(fileURLWithPath: dir)
+            let (c, h, w) = (input[0], input[1], input[2])
+            if FileManager.default.fileExists(atPath: base.appendingPathComponent("train").path) {
+                train = try ImageFolder.load(base.appendingPathComponent("train"), channels: c, height: h, width: w)
+                test = try ImageFolder.load(base.appendingPathComponent("test"), channels: c, height: h, width: w)
+            } else {
+                let all = try ImageFolder.load(base, channels: c, height: h, width: w)
+                (train, test) = all.split(testFraction: 0.1, seed: seed)
+            }
+        }
+        let sample = train.sampleShape
+        guard sample == input else {
+            throw ShapeError(layer: "input", "the architecture takes \(input) but \(self) gives \(sample) images")
+        }
+        let s = standardization ?? .measured(train.images)
+        s.apply(to: &train.images)
+        s.apply(to: &test.images)
+        return Splits(train: train, test: test, standardization: s)
+    }
+}
+
+extension LabeledImages {
+    /// A seeded random split into (train, test).
+    public func split(testFraction: Double, seed: UInt64) -> (LabeledImages, LabeledImages) {
+        var rng = SeededGenerator(seed: seed &+ 77)
+        var order = Array(0..<count)
+        order.shuffle(using: &rng)
+        let testCount = max(1, Int(Double(count) * testFraction))
+        let testPart = batch(order[..<testCount]), trainPart = batch(order[testCount...])
+        return (LabeledImages(images: trainPart.images, labels: trainPart.labels, classes: classes),
+                LabeledImages(images: testPart.images, labels: testPart.labels, classes: classes))
+    }
+}

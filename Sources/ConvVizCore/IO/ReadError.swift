@@ -1,0 +1,54 @@
+/// A file ConvViz cannot use, and why: every reader throws this, naming the file.
+public struct ReadError: Error, CustomStringConvertible, Equatable {
+    public enum Kind: String, Sendable {
+        case notFound = "not found"
+        case truncated
+        case badMagic = "bad magic"
+        case corrupt
+        case tooLarge = "too large"
+        case badShape = "bad shape"
+        case unsupported
+        case badLabel = "bad label"
+        case missingTensor = "missing tensor"
+    }
+
+    public let file: String
+    public let kind: Kind
+    public let message: String
+
+    public init(_ file: String, _ kind: Kind, _ message: String) {
+        self.file = file
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { "\(file): \(message)" }
+}
+
+/// Bounds that readers check before allocating, so a hostile header cannot make
+/// ConvViz allocate without limit.
+public struct ReadLimits: Sendable {
+    /// Most pixels in one image.
+    public var maxPixels: Int = 1 << 27
+    /// Most elements in one tensor.
+    public var maxElements: Int = 1 << 30
+    /// Most bytes a compressed stream may inflate to.
+    public var maxInflatedBytes: Int = 1 << 31
+    /// Largest safetensors JSON header.
+    public var maxHeaderBytes: Int = 100 << 20
+
+    public init() {}
+    public static let `default` = ReadLimits()
+}
+
+/// Product of dimensions, or nil on overflow or a negative dimension.
+func checkedProduct(_ dims: [Int]) -> Int? {
+    var p = 1
+    for d in dims {
+        guard d >= 0 else { return nil }
+        let (r, o) = p.multipliedReportingOverflow(by: d)
+        if o { return nil }
+        p = r
+    }
+    return p
+}

@@ -1,0 +1,121 @@
+import ArgumentParser
+import ConvVizCore
+import Foundation
+
+/// `convviz train`: trains a network and writes a run directory.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a network; writes RUN_DIR/checkpoint.safetensors, metrics.jsonl and summary.json.",
+        discussion: """
+        Example: convviz train --data fashion-mnist --arch small --epochs 1 --out Outputs/runs/fmnist
+        """)
+
+    @Option(help: "Training data: fashion-mnist, samples, cifar10:DIR or folder:DIR.")
+    var data: String = "fashion-mnist"
+
+    @Option(help: "Architecture: 'small' (SmallConvNet) or an architecture JSON file.")
+    var arch: String = "small"
+
+    @Option(help: "Epochs.")
+    var epochs: Int = 1
+
+    @Option(help: "Stop after this many steps in total.")
+    var maxSteps: Int?
+
+    @Option(help: "Batch size.")
+    var batch: Int = 128
+
+    @Option(help: "Base learning rate.")
+    var lr: Float = 0.05
+
+    @Option(help: "SGD momentum.")
+    var momentum: Float = 0.9
+
+    @Option(help: "Weight decay (L2), applied to every parameter as torch.optim.SGD does.")
+    var weightDecay: Float = 5e-4
+
+    @Option(help: "Learning-rate schedule: constant, step or cosine.")
+    var schedule: String = "constant"
+
+    @Option(help: "Normalization after convolutions: batch, layer, instance, group:G or none (replaces the architecture's BatchNorm).")
+    var norm: String?
+
+    @Option(help: "Random seed: the same seed gives byte-identical checkpoints.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Steps between two logged lines of metrics.")
+    var logEvery: Int = 50
+
+    @Option(help: "Resume from this run directory or checkpoint (continues to --epochs / --max-steps).")
+    var resume: String?
+
+    @Option(help: "Run directory to write.")
+    var out: String
+
+    func validate() throws {
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1") }
+        guard logEvery >= 1 else { throw ValidationError("--log-every must be at least 1") }
+        guard TrainingSettings.Schedule(rawValue: schedule) != nil else {
+            throw ValidationError("--schedule must be constant, step or cosine")
+        }
+        if let norm, Architecture.NormalizationChoice(parsing: norm) == nil {
+            throw ValidationError("--norm must be batch, layer, instance, group:G or none")
+        }
+        _ = try DataSource(parsing: data)
+    }
+
+    func run() throws {
+        var settings = TrainingSettings()
+        settings.epochs = epochs
+        settings.maxSteps = maxSteps
+        settings.batchSize = batch
+        settings.learningRate = lr
+        settings.momentum = momentum
+        settings.weightDecay = weightDecay
+        settings.schedule = TrainingSettings.Schedule(rawValue: schedule)!
+        settings.seed = seed
+        settings.logEvery = logEvery
+
+        let progress = ProgressDisplay()
+        var architecture: Architecture
+        var model: Sequential
+        var resumed: (step: Int, optimizer: [String: Tensor])?
+        if let resume {
+            let url = WeightsLocation.checkpointURL(resume)
+            let checkpoint = try Checkpoint(contentsOf: url)
+            architecture = checkpoint.architecture
+            model = try checkpoint.makeModel(file: url.path)
+            let optimizerURL = url.deletingLastPathComponent().appendingPathComponent("optimizer.safetensors")
+            var state: [String: Tensor] = [:]
+            if let file = try? SafeTensorsFile(contentsOf: optimizerURL) {
+                for name in file.names { state[name] = try file.tensor(name) }
+            }
+            resumed = (checkpoint.step, state)
+            progress.note("resuming \(url.path) at step \(checkpoint.step)")
+        } else {
+            architecture = try ArchitectureLoading.load(arch)
+            if let norm { architecture = architecture.replacingBatchNorm(with: Architecture.NormalizationChoice(parsing: norm)!) }
+            model = try architecture.makeModel(seed: seed)
+        }
+        let source = try DataSource(parsing: data)
+        progress.note("loading \(source)")
+        let splits = try source.load(input: architecture.input, seed: seed)
+        progress.note("\(splits.train.count) training and \(splits.test.count) test images of \(splits.train.sampleShape); model \(architecture.name) with \(model.namedParameters.filter { $0.parameter.trainable }.reduce(0) { $0 + $1.parameter.value.count }) parameters")
+
+        let trainer = try Trainer(model: model, architecture: architecture, settings: settings, standardization: splits.standardization)
+        let run = try RunDirectory(URL(fileURLWithPath: out))
+        if let resumed { trainer.resume(step: resumed.step, optimizerState: resumed.optimizer); run.loadExistingMetrics() }
+        let summary = try trainer.train(splits.train, test: splits.test) { event in
+            run.record(event)
+            progress.show(event)
+            if case let .epochEnd(epoch) = event { try run.save(trainer: trainer, epoch: epoch + 1) }
+        }
+        try run.writeSummary(summary, settings: settings, data: source.description, architecture: architecture)
+        progress.finish()
+        let accuracy = summary.testAccuracy.map { String(format: "%.4f", $0) } ?? "-"
+        print("test accuracy \(accuracy), \(String(format: "%.0f", summary.trainImagesPerSecond)) images/s; wrote \(run.url.path)")
+    }
+}

@@ -1,0 +1,39 @@
+import ConvVizCore
+import Foundation
+
+/// Training progress on stderr: a live bar on a terminal, plain lines otherwise (logs,
+/// CI), so stdout stays free for results.
+final class ProgressDisplay {
+    private let live = isatty(STDERR_FILENO) != 0
+    private var barShown = false
+
+    func note(_ text: String) {
+        clearBar()
+        FileHandle.standardError.write(Data("\(text)\n".utf8))
+    }
+
+    func show(_ event: Trainer.Event) {
+        switch event {
+        case let .step(step, total, epoch, loss, accuracy, lr, ips):
+            let stats = String(format: "epoch %d  step %d/%d  loss %.4f  acc %.3f  lr %.4g  %.0f img/s", epoch + 1, step, total, loss, accuracy, lr, ips)
+            if live {
+                let width = 24, filled = total > 0 ? width * step / total : 0
+                let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+                FileHandle.standardError.write(Data("\r\u{1B}[2K\(bar) \(stats)".utf8))
+                barShown = true
+            } else {
+                FileHandle.standardError.write(Data("\(stats)\n".utf8))
+            }
+        case let .evaluation(epoch, loss, accuracy):
+            note(String(format: "epoch %d  test loss %.4f  test accuracy %.4f", epoch + 1, loss, accuracy))
+        case .epochEnd:
+            break
+        }
+    }
+
+    func finish() { clearBar() }
+
+    private func clearBar() {
+        if barShown { FileHandle.standardError.write(Data("\n".utf8)); barShown = false }
+    }
+}
