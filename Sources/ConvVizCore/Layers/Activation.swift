@@ -10,9 +10,15 @@ public final class ReLU: Layer {
     public func outputShape(for input: [Int]) throws -> [Int] { input }
 
     public func forward(_ input: Tensor, mode: Mode) -> Tensor {
-        var y = input
-        y.data.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count where !(p[i] > 0) { p[i] = p[i].isNaN ? p[i] : 0 }
+        var y = Tensor(uninitializedShape: input.shape)
+        input.data.withUnsafeBufferPointer { xb in
+            y.data.withUnsafeMutableBufferPointer { yb in
+                let x = xb.baseAddress!, out = yb.baseAddress!
+                // NaN stays NaN (max would hide it); every other value is max(0, v).
+                Parallel.forEachRange(xb.count, minimumPerPart: 1 << 14) { _, r in
+                    for i in r { let v = x[i]; out[i] = v > 0 || v.isNaN ? v : 0 }
+                }
+            }
         }
         if mode == .training { cachedOutput = y }
         return y
@@ -21,12 +27,15 @@ public final class ReLU: Layer {
     public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard needsInputGradient else { return nil }
         guard let y = cachedOutput else { preconditionFailure("\(name): backward without a training forward") }
-        var dx = gradOutput
-        dx.data.withUnsafeMutableBufferPointer { g in
-            y.data.withUnsafeBufferPointer { y in
-                for i in 0..<g.count where !(y[i] > 0) { g[i] = 0 }
+        var dx = Tensor(uninitializedShape: gradOutput.shape)
+        gradOutput.data.withUnsafeBufferPointer { gb in
+        y.data.withUnsafeBufferPointer { yb in
+        dx.data.withUnsafeMutableBufferPointer { db in
+            let g = gb.baseAddress!, y = yb.baseAddress!, d = db.baseAddress!
+            Parallel.forEachRange(gb.count, minimumPerPart: 1 << 14) { _, r in
+                for i in r { d[i] = y[i] > 0 ? g[i] : 0 }
             }
-        }
+        }}}
         return dx
     }
 }

@@ -72,7 +72,7 @@ public final class Conv2D: Layer {
         precondition(input.rank == 4 && input.shape[1] == inputChannels, "\(name): input \(input.shape)")
         let n = input.shape[0]
         let g = geometry(input.shape)
-        var output = Tensor(shape: [n, outputChannels, g.outHeight, g.outWidth])
+        var output = Tensor(uninitializedShape: [n, outputChannels, g.outHeight, g.outWidth])
         let inPlane = inputChannels * g.height * g.width
         let capacity = chunkCapacity(g, batch: n)
         let biasValues = bias?.value.data

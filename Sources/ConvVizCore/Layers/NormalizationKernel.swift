@@ -59,7 +59,10 @@ enum NormalizationKernel {
     static func statistics(_ x: UnsafeBufferPointer<Float>, _ layout: NormalizationGroups) -> (mean: [Float], variance: [Float]) {
         var mean = [Float](repeating: 0, count: layout.groups)
         var variance = [Float](repeating: 0, count: layout.groups)
-        for g in 0..<layout.groups {
+        mean.withUnsafeMutableBufferPointer { mb in variance.withUnsafeMutableBufferPointer { vb in
+        let mean = mb.baseAddress!, variance = vb.baseAddress!
+        Parallel.forEachRange(layout.groups) { _, groups in
+        for g in groups {
             var sum = 0.0
             for k in 0..<layout.segments {
                 let o = layout.start(g) + k * layout.stride
@@ -79,35 +82,41 @@ enum NormalizationKernel {
             mean[g] = mf
             variance[g] = Float(sq / Double(layout.size))
         }
+        }
+        }}
         return (mean, variance)
     }
 
     /// Writes `xhat` and `y`, normalizing each group with the given statistics.
     static func normalize(_ x: Tensor, _ layout: NormalizationGroups, mean: [Float], variance: [Float], eps: Float,
                           gamma: Tensor, beta: Tensor, affine: Affine, keepNormalized: Bool = true) -> (y: Tensor, xhat: Tensor, invStd: [Float]) {
-        var y = Tensor(shape: x.shape)
+        var y = Tensor(uninitializedShape: x.shape)
         var xhat = Tensor(shape: keepNormalized ? x.shape : [0])
         let invStd = variance.map { 1 / ($0 + eps).squareRoot() }
-        x.data.withUnsafeBufferPointer { x in
-        y.data.withUnsafeMutableBufferPointer { y in
-        xhat.data.withUnsafeMutableBufferPointer { xh in
-        gamma.data.withUnsafeBufferPointer { gm in
-        beta.data.withUnsafeBufferPointer { bt in
-            for g in 0..<layout.groups {
+        x.data.withUnsafeBufferPointer { xb in
+        y.data.withUnsafeMutableBufferPointer { yb in
+        xhat.data.withUnsafeMutableBufferPointer { xhb in
+        gamma.data.withUnsafeBufferPointer { gmb in
+        beta.data.withUnsafeBufferPointer { btb in
+            let x = xb.baseAddress!, y = yb.baseAddress!, xh = xhb.baseAddress, gm = gmb.baseAddress!, bt = btb.baseAddress!
+            // Groups write disjoint elements, so they run in parallel.
+            Parallel.forEachRange(layout.groups) { _, groups in
+            for g in groups {
                 let m = mean[g], s = invStd[g]
                 forEachRun(layout, affine, group: g) { o, n, a, step in
                     if step == 0 {
                         let scale = gm[a] * s, shift = bt[a] - m * gm[a] * s
                         for i in o..<(o + n) { y[i] = x[i] * scale + shift }
-                        if keepNormalized { for i in o..<(o + n) { xh[i] = (x[i] - m) * s } }
+                        if keepNormalized, let xh { for i in o..<(o + n) { xh[i] = (x[i] - m) * s } }
                     } else {
                         for j in 0..<n {
                             let v = (x[o + j] - m) * s
-                            if keepNormalized { xh[o + j] = v }
+                            if keepNormalized, let xh { xh[o + j] = v }
                             y[o + j] = v * gm[a + j] + bt[a + j]
                         }
                     }
                 }
+            }
             }
         }}}}}
         return (y, xhat, invStd)
@@ -119,45 +128,63 @@ enum NormalizationKernel {
     static func backward(_ dy: Tensor, xhat: Tensor, invStd: [Float], _ layout: NormalizationGroups,
                          gamma: Tensor, gradGamma: inout Tensor, gradBeta: inout Tensor, affine: Affine,
                          needsInputGradient: Bool) -> Tensor? {
-        var dx = needsInputGradient ? Tensor(shape: dy.shape) : nil
-        dy.data.withUnsafeBufferPointer { dy in
-        xhat.data.withUnsafeBufferPointer { xh in
-        gamma.data.withUnsafeBufferPointer { gm in
-        gradGamma.data.withUnsafeMutableBufferPointer { dg in
-        gradBeta.data.withUnsafeMutableBufferPointer { db in
+        var dx = needsInputGradient ? Tensor(uninitializedShape: dy.shape) : nil
+        var sums = [Double](repeating: 0, count: 2 * layout.groups)
+        // Phase 1: dgamma, dbeta and each group's sums of dxhat and dxhat*xhat. BatchNorm's
+        // groups each own one channel's gamma, so they run in parallel; other layouts share
+        // gamma between groups and accumulate serially.
+        let ownsAffine: Bool = { if case .perChannel = affine, layout.segments > 1 { return true } else { return false } }()
+        dy.data.withUnsafeBufferPointer { dyb in
+        xhat.data.withUnsafeBufferPointer { xhb in
+        gamma.data.withUnsafeBufferPointer { gmb in
+        gradGamma.data.withUnsafeMutableBufferPointer { dgb in
+        gradBeta.data.withUnsafeMutableBufferPointer { dbb in
+        sums.withUnsafeMutableBufferPointer { sb in
         withOptionalMutablePointer(&dx) { dx in
-            for g in 0..<layout.groups {
-                var sumD = 0.0, sumDX = 0.0
-                forEachRun(layout, affine, group: g) { o, n, a, step in
-                    if step == 0 {
-                        var sdy: Float = 0, sdyx: Float = 0
-                        for i in o..<(o + n) { sdy += dy[i]; sdyx += dy[i] * xh[i] }
-                        dg[a] += sdyx
-                        db[a] += sdy
-                        sumD += Double(sdy * gm[a])
-                        sumDX += Double(sdyx * gm[a])
-                    } else {
+            let dy = dyb.baseAddress!, xh = xhb.baseAddress!, gm = gmb.baseAddress!
+            let dg = dgb.baseAddress!, db = dbb.baseAddress!, sums = sb.baseAddress!
+            let accumulate = { (groups: Range<Int>) in
+                for g in groups {
+                    var sumD = 0.0, sumDX = 0.0
+                    forEachRun(layout, affine, group: g) { o, n, a, step in
+                        if step == 0 {
+                            var sdy: Float = 0, sdyx: Float = 0
+                            for i in o..<(o + n) { sdy += dy[i]; sdyx += dy[i] * xh[i] }
+                            dg[a] += sdyx
+                            db[a] += sdy
+                            sumD += Double(sdy * gm[a])
+                            sumDX += Double(sdyx * gm[a])
+                        } else {
+                            for j in 0..<n {
+                                let i = o + j
+                                dg[a + j] += dy[i] * xh[i]
+                                db[a + j] += dy[i]
+                                let d = Double(dy[i] * gm[a + j])
+                                sumD += d
+                                sumDX += d * Double(xh[i])
+                            }
+                        }
+                    }
+                    sums[2 * g] = sumD
+                    sums[2 * g + 1] = sumDX
+                }
+            }
+            if ownsAffine { Parallel.forEachRange(layout.groups) { _, r in accumulate(r) } } else { accumulate(0..<layout.groups) }
+            guard let dx else { return }
+            // Phase 2: each group's input gradient (disjoint writes, parallel).
+            let m = Float(layout.size)
+            Parallel.forEachRange(layout.groups) { _, groups in
+                for g in groups {
+                    let meanD = Float(sums[2 * g]) / m, meanDX = Float(sums[2 * g + 1]) / m, s = invStd[g]
+                    forEachRun(layout, affine, group: g) { o, n, a, step in
                         for j in 0..<n {
                             let i = o + j
-                            dg[a + j] += dy[i] * xh[i]
-                            db[a + j] += dy[i]
-                            let d = Double(dy[i] * gm[a + j])
-                            sumD += d
-                            sumDX += d * Double(xh[i])
+                            dx[i] = s * (dy[i] * gm[a + j * step] - meanD - xh[i] * meanDX)
                         }
                     }
                 }
-                guard let dx else { continue }
-                let m = Float(layout.size)
-                let meanD = Float(sumD) / m, meanDX = Float(sumDX) / m, s = invStd[g]
-                forEachRun(layout, affine, group: g) { o, n, a, step in
-                    for j in 0..<n {
-                        let i = o + j
-                        dx[i] = s * (dy[i] * gm[a + j * step] - meanD - xh[i] * meanDX)
-                    }
-                }
             }
-        }}}}}}
+        }}}}}}}
         return dx
     }
 }

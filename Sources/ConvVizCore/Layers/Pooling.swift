@@ -21,14 +21,16 @@ public final class MaxPool2D: Layer {
     public func forward(_ input: Tensor, mode: Mode) -> Tensor {
         let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         let out = try! window.outputSize(height: h, width: w, layer: name)
-        var y = Tensor(shape: [n, c, out.h, out.w])
+        var y = Tensor(uninitializedShape: [n, c, out.h, out.w])
         var arg = [Int32](repeating: -1, count: y.count)
         let k = window.kernel, s = window.stride, p = window.padding
-        input.data.withUnsafeBufferPointer { x in
-        y.data.withUnsafeMutableBufferPointer { y in
-        arg.withUnsafeMutableBufferPointer { arg in
-            for plane in 0..<(n * c) {
-                let src = x.baseAddress! + plane * h * w
+        input.data.withUnsafeBufferPointer { xb in
+        y.data.withUnsafeMutableBufferPointer { yb in
+        arg.withUnsafeMutableBufferPointer { ab in
+            let x = xb.baseAddress!, y = yb.baseAddress!, arg = ab.baseAddress!
+            Parallel.forEachRange(n * c, minimumPerPart: 16) { _, planes in
+            for plane in planes {
+                let src = x + plane * h * w
                 let dst = plane * out.h * out.w
                 for oy in 0..<out.h {
                     let y0 = max(0, oy * s.h - p.h), y1 = min(h, oy * s.h - p.h + k.h)
@@ -46,6 +48,7 @@ public final class MaxPool2D: Layer {
                         arg[dst + oy * out.w + ox] = Int32(bestIndex)
                     }
                 }
+            }
             }
         }}}
         if mode == .training { inputShape = input.shape; argmax = arg }

@@ -12,9 +12,10 @@ public enum Parallel {
 
     /// Splits `0..<count` into at most `workers` contiguous ranges and runs `body` on
     /// each concurrently; `body` receives the part index and its range.
-    public static func forEachRange(_ count: Int, _ body: (Int, Range<Int>) -> Void) {
+    /// Parts smaller than `minimumPerPart` items are not worth a thread.
+    public static func forEachRange(_ count: Int, minimumPerPart: Int = 1, _ body: (Int, Range<Int>) -> Void) {
         BLAS.ensureSingleThreaded()
-        let parts = max(1, min(workers, count))
+        let parts = max(1, min(workers, count / max(minimumPerPart, 1)))
         if parts == 1 { body(0, 0..<count); return }
         withoutActuallyEscaping(body) { body in
             // The parts touch disjoint slices of the caller's buffers; the caller owns

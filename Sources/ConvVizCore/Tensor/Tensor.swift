@@ -15,6 +15,15 @@ public struct Tensor: Equatable, Sendable {
         self.data = [Float](repeating: value, count: shape.reduce(1, *))
     }
 
+    /// A tensor whose elements the caller will all overwrite before reading: skips
+    /// zero-filling (large activations are allocated every step).
+    public init(uninitializedShape shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+        self.shape = shape
+        let count = shape.reduce(1, *)
+        self.data = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+
     /// A tensor that adopts `data`; `data.count` must equal the product of `shape`.
     public init(shape: [Int], data: [Float]) {
         precondition(shape.reduce(1, *) == data.count,
