@@ -26,21 +26,31 @@ public enum PNGDecoder {
     public static func decode(_ data: Data, file: String, limits: ReadLimits = .default) throws -> Tensor {
         try withImage(data, file: file, limits: limits) { image -> Result<Tensor, ReadError> in
             let h = header(of: image)
-            image.format = h.channels == 3 ? UInt32(PNG_FORMAT_RGB) : UInt32(PNG_FORMAT_GRAY)
+            // 16-bit files are read as 16-bit (libpng's "linear" format: for a file without
+            // gAMA/sRGB chunks these are the stored values); 8-bit files as stored bytes.
+            let color = h.channels == 3 ? UInt32(PNG_FORMAT_FLAG_COLOR) : 0
+            image.format = color | (h.sixteenBit ? UInt32(PNG_FORMAT_FLAG_LINEAR) : 0)
             let count = h.width * h.height * h.channels
-            var bytes = [UInt8](repeating: 0, count: count)
-            let ok = bytes.withUnsafeMutableBytes { buf in
-                png_image_finish_read(&image, nil, buf.baseAddress, 0, nil)
-            }
+            let sampleSize = h.sixteenBit ? 2 : 1
+            // Zeroed: where alpha is removed, libpng composites onto the buffer (black).
+            var raw = [UInt8](repeating: 0, count: count * sampleSize)
+            let ok = raw.withUnsafeMutableBytes { buf in png_image_finish_read(&image, nil, buf.baseAddress, 0, nil) }
             if ok == 0 || (image.warning_or_error & 0x03) > 1 {
-                return .failure(ReadError(file, .corrupt, "invalid PNG data: \(message(image))"))
+                let m = message(image)
+                let kind: ReadError.Kind = m.lowercased().contains("eof") || m.lowercased().contains("truncat") ? .truncated : .corrupt
+                return .failure(ReadError(file, kind, "invalid PNG data: \(m)"))
             }
-            // Interleaved HWC bytes -> planar CHW floats in [0, 1].
+            // Interleaved HWC samples -> planar CHW floats in [0, 1].
             var t = Tensor(shape: [h.channels, h.height, h.width])
             let plane = h.width * h.height
             t.data.withUnsafeMutableBufferPointer { out in
-                bytes.withUnsafeBufferPointer { src in
-                    for i in 0..<plane { for c in 0..<h.channels { out[c * plane + i] = Float(src[i * h.channels + c]) / 255 } }
+                raw.withUnsafeBytes { src in
+                    if h.sixteenBit {
+                        let s16 = src.bindMemory(to: UInt16.self)
+                        for i in 0..<plane { for c in 0..<h.channels { out[c * plane + i] = Float(s16[i * h.channels + c]) / 65535 } }
+                    } else {
+                        for i in 0..<plane { for c in 0..<h.channels { out[c * plane + i] = Float(src[i * h.channels + c]) / 255 } }
+                    }
                 }
             }
             return .success(t)
@@ -75,7 +85,7 @@ public enum PNGDecoder {
         let ok = data.withUnsafeBytes { buf in png_image_begin_read_from_memory(&image, buf.baseAddress, buf.count) }
         if ok == 0 {
             let m = message(image)
-            let kind: ReadError.Kind = m.contains("EOF") || m.contains("truncat") || m.contains("Read") ? .truncated : .corrupt
+            let kind: ReadError.Kind = m.lowercased().contains("eof") || m.lowercased().contains("truncat") ? .truncated : .corrupt
             throw ReadError(file, kind, "invalid PNG: \(m)")
         }
         let pixels = checkedProduct([Int(image.width), Int(image.height)]) ?? Int.max
