@@ -15,6 +15,7 @@ struct ConvViz: ParsableCommand {
 
     static func main() {
         selectOpenBLASKernels()
+        AllocatorTuning.reuseLargeBlocks()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -20,6 +20,10 @@ public final class Conv2D: Layer {
     public var maxColumnElements = 1 << 19
 
     private var cachedInput: Tensor?
+    /// The unrolled patches of the last training forward pass, chunk by chunk (a chunk of
+    /// `m` samples starting at sample `s` sits at offset `s * rows * plane`), so the
+    /// backward pass need not unroll them again.
+    private var cachedColumns: [Float] = []
 
     /// Creates a convolution initialised as PyTorch does: weight and bias uniform in
     /// ±1/sqrt(fan_in) (Kaiming-uniform with a = sqrt(5)).
@@ -77,16 +81,25 @@ public final class Conv2D: Layer {
         let capacity = chunkCapacity(g, batch: n)
         let biasValues = bias?.value.data
         let (cout, rows, plane) = (outputChannels, g.rows, g.outPlane)
+        let caching = mode == .training
+        // The buffer is kept from step to step: a fresh one would page-fault on every step.
+        var cache = caching ? cachedColumns : []
+        cachedColumns = []
+        if caching && cache.count != n * rows * plane {
+            cache = [Float](unsafeUninitializedCapacity: n * rows * plane) { _, c in c = n * rows * plane }
+        }
         input.data.withUnsafeBufferPointer { xb in
         weight.value.data.withUnsafeBufferPointer { wb in
         output.data.withUnsafeMutableBufferPointer { yb in
-            let x = xb.baseAddress!, w = wb.baseAddress!, y = yb.baseAddress!
+        cache.withUnsafeMutableBufferPointer { cb in
+            let x = xb.baseAddress!, w = wb.baseAddress!, y = yb.baseAddress!, cacheBase = cb.baseAddress
             Parallel.forEachRange(n) { _, range in
-                let cols = UnsafeMutablePointer<Float>.allocate(capacity: rows * capacity)
+                let scratch = caching ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * capacity)
                 let prod = UnsafeMutablePointer<Float>.allocate(capacity: cout * capacity)
-                defer { cols.deallocate(); prod.deallocate() }
+                defer { scratch?.deallocate(); prod.deallocate() }
                 forEachChunk(range, g) { start, m in
                     let width = m * plane
+                    let cols = scratch ?? cacheBase! + start * rows * plane
                     Im2Col.unroll(x + start * inPlane, samples: m, g, into: cols)
                     // [C_out, rows] x [rows, m*plane] -> [C_out, m*plane]
                     BLAS.gemm(m: cout, n: width, k: rows, a: w, lda: rows, b: cols, ldb: width, c: prod, ldc: width)
@@ -101,8 +114,11 @@ public final class Conv2D: Layer {
                     }
                 }
             }
-        }}}
-        if mode == .training { cachedInput = input }
+        }}}}
+        if caching {
+            cachedInput = input
+            cachedColumns = cache
+        }
         return output
     }
 
@@ -121,18 +137,19 @@ public final class Conv2D: Layer {
         var partialWeight = [Float](repeating: 0, count: workers * weight.value.count)
         var partialBias = [Float](repeating: 0, count: workers * cout)
         let weightCount = weight.value.count
-        input.data.withUnsafeBufferPointer { xb in
+        precondition(cachedColumns.count == n * rows * plane, "\(name): no cached patches")
+        cachedColumns.withUnsafeBufferPointer { cb in
         gradOutput.data.withUnsafeBufferPointer { dyb in
         weight.value.data.withUnsafeBufferPointer { wb in
         partialWeight.withUnsafeMutableBufferPointer { pwb in
         partialBias.withUnsafeMutableBufferPointer { pbb in
         withOptionalMutablePointer(&gradInput) { dx in
-            let x = xb.baseAddress!, dy = dyb.baseAddress!, w = wb.baseAddress!
+            let cached = cb.baseAddress!, dy = dyb.baseAddress!, w = wb.baseAddress!
             let pw = pwb.baseAddress!, pb = pbb.baseAddress!
             Parallel.forEachRange(n) { part, range in
-                let cols = UnsafeMutablePointer<Float>.allocate(capacity: rows * capacity)
+                let dcols = dx == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * capacity)
                 let gcm = UnsafeMutablePointer<Float>.allocate(capacity: cout * capacity)
-                defer { cols.deallocate(); gcm.deallocate() }
+                defer { dcols?.deallocate(); gcm.deallocate() }
                 let dw = pw + part * weightCount, db = pb + part * cout
                 forEachChunk(range, g) { start, m in
                     let width = m * plane
@@ -146,17 +163,15 @@ public final class Conv2D: Layer {
                             db[c] += acc
                         }
                     }
-                    // Patches are unrolled again rather than cached: cheap next to the GEMMs,
-                    // and the forward pass need not hold a copy per layer.
-                    Im2Col.unroll(x + start * inPlane, samples: m, g, into: cols)
+                    let cols = cached + start * rows * plane
                     // dW += dY [C_out, m*plane] x cols^T [m*plane, rows]
                     BLAS.gemm(transB: true, m: cout, n: rows, k: width, a: gcm, lda: width, b: cols, ldb: width,
                               beta: 1, c: dw, ldc: rows)
-                    if let dx {
+                    if let dx, let dcols {
                         // dCols = W^T [rows, C_out] x dY [C_out, m*plane], folded back onto the input.
                         BLAS.gemm(transA: true, m: rows, n: width, k: cout, a: w, lda: rows, b: gcm, ldb: width,
-                                  c: cols, ldc: width)
-                        Im2Col.fold(cols, samples: m, g, into: dx + start * inPlane)
+                                  c: dcols, ldc: width)
+                        Im2Col.fold(dcols, samples: m, g, into: dx + start * inPlane)
                     }
                 }
             }

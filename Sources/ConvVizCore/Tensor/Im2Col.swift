@@ -14,6 +14,15 @@ enum Im2Col {
         var outPlane: Int { outHeight * outWidth }
     }
 
+    /// Output columns `[lo, hi)` whose input column `ow*S + iw0` lies inside a row of
+    /// `width` (the rest read zero padding).
+    @inline(__always)
+    static func insideRange(iw0: Int, stride sw: Int, outWidth: Int, width: Int) -> (Int, Int) {
+        let lo = iw0 >= 0 ? 0 : min(outWidth, (-iw0 + sw - 1) / sw)
+        let hi = max(lo, min(outWidth, (width - iw0 + sw - 1) / sw))
+        return (lo, hi)
+    }
+
     /// Fills `cols` (`[rows, samples*outPlane]`) from `samples` images starting at `x`.
     static func unroll(_ x: UnsafePointer<Float>, samples: Int, _ g: Geometry, into cols: UnsafeMutablePointer<Float>) {
         let kh = g.window.kernel.h, kw = g.window.kernel.w
@@ -22,35 +31,31 @@ enum Im2Col {
         let dh = g.window.dilation.h, dw = g.window.dilation.w
         let ld = samples * g.outPlane
         let plane = g.height * g.width
+        let outW = g.outWidth
         for c in 0..<g.channels {
             for i in 0..<kh {
                 for j in 0..<kw {
                     let row = cols + ((c * kh + i) * kw + j) * ld
+                    let iw0 = j * dw - pw
+                    let (lo, hi) = insideRange(iw0: iw0, stride: sw, outWidth: outW, width: g.width)
                     for s in 0..<samples {
                         let src = x + (s * g.channels + c) * plane
                         let dstSample = row + s * g.outPlane
                         for oh in 0..<g.outHeight {
                             let ih = oh * sh - ph + i * dh
-                            let dst = dstSample + oh * g.outWidth
+                            let dst = dstSample + oh * outW
                             if ih < 0 || ih >= g.height {
-                                dst.update(repeating: 0, count: g.outWidth)
+                                for ow in 0..<outW { dst[ow] = 0 }
                                 continue
                             }
-                            let srcRow = src + ih * g.width
-                            let iw0 = j * dw - pw
-                            // Columns whose input lies inside the row: ow in [lo, hi).
-                            let lo = iw0 >= 0 ? 0 : min(g.outWidth, (-iw0 + sw - 1) / sw)
-                            let hi = max(lo, min(g.outWidth, (g.width - iw0 + sw - 1) / sw))
-                            if lo > 0 { dst.update(repeating: 0, count: lo) }
+                            let srcRow = src + ih * g.width + iw0
+                            for ow in 0..<lo { dst[ow] = 0 }
                             if sw == 1 {
-                                // A plain loop: rows are short (often < 32), where a
-                                // memcpy call costs more than the copy.
-                                let s = srcRow + iw0
-                                for ow in lo..<hi { dst[ow] = s[ow] }
+                                for ow in lo..<hi { dst[ow] = srcRow[ow] }
                             } else {
-                                for ow in lo..<hi { dst[ow] = srcRow[ow * sw + iw0] }
+                                for ow in lo..<hi { dst[ow] = srcRow[ow * sw] }
                             }
-                            if hi < g.outWidth { (dst + hi).update(repeating: 0, count: g.outWidth - hi) }
+                            for ow in hi..<outW { dst[ow] = 0 }
                         }
                     }
                 }
@@ -80,8 +85,7 @@ enum Im2Col {
                             let src = srcSample + oh * g.outWidth
                             let dstRow = dstPlane + ih * g.width
                             let iw0 = j * dw - pw
-                            let lo = iw0 >= 0 ? 0 : min(g.outWidth, (-iw0 + sw - 1) / sw)
-                            let hi = max(lo, min(g.outWidth, (g.width - iw0 + sw - 1) / sw))
+                            let (lo, hi) = insideRange(iw0: iw0, stride: sw, outWidth: g.outWidth, width: g.width)
                             if sw == 1 {
                                 let d = dstRow + iw0
                                 for ow in lo..<hi { d[ow] += src[ow] }
