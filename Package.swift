@@ -40,6 +40,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(name: "ConvVizCoreTests", dependencies: ["ConvVizCore"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "ConvVizRenderTests", dependencies: ["ConvVizRender", "ConvVizCore"]),
         .testTarget(name: "CLITests", dependencies: ["ConvVizCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,89 @@
+import CCairo
+import CPango
+import ConvVizCore
+import Foundation
+
+/// Renders a `Scene` with Cairo (shapes, images) and Pango (text, any script) to PNG,
+/// SVG or PDF bytes.
+public enum Canvas {
+    /// Fonts tried in order: DejaVu Sans for Latin, Greek and Cyrillic; Noto Sans CJK
+    /// for Chinese, Japanese and Korean labels.
+    public static let fontFamilies = "DejaVu Sans, Noto Sans CJK SC"
+
+    public static func render(_ scene: Scene, format: OutputFormat) throws -> Data {
+        let surface = try Surface(format: format, width: scene.width, height: scene.height)
+        guard let cr = cairo_create(surface.handle) else { throw CairoError(operation: "cairo_create", status: CAIRO_STATUS_NO_MEMORY) }
+        defer { cairo_destroy(cr) }
+        try CairoError.check(cairo_status(cr), "cairo_create")
+        setColor(cr, scene.background)
+        cairo_paint(cr)
+        let text = TextRenderer(cr)
+        for item in scene.items { try draw(item, cr, text) }
+        try CairoError.check(cairo_status(cr), "drawing")
+        cairo_surface_flush(surface.handle)
+        var data = try surface.finish()
+        if format == .svg { data = SVGPostProcessing.renumberIDs(SVGPostProcessing.addTextLayer(scene, to: data)) }
+        return data
+    }
+
+    /// Renders and writes atomically (temporary file, then rename).
+    public static func write(_ scene: Scene, to path: String) throws {
+        let data = try render(scene, format: try OutputFormat(path: path))
+        try AtomicFile.write(data, to: URL(fileURLWithPath: path))
+    }
+
+    static func setColor(_ cr: OpaquePointer, _ c: Color) { cairo_set_source_rgba(cr, c.r, c.g, c.b, c.a) }
+
+    private static func draw(_ item: Scene.Item, _ cr: OpaquePointer, _ text: TextRenderer) throws {
+        switch item {
+        case let .rect(r, fill, stroke, lineWidth):
+            cairo_rectangle(cr, r.x, r.y, r.width, r.height)
+            if let fill { setColor(cr, fill); if stroke != nil { cairo_fill_preserve(cr) } else { cairo_fill(cr) } }
+            if let stroke { setColor(cr, stroke); cairo_set_line_width(cr, lineWidth); cairo_stroke(cr) }
+            cairo_new_path(cr)
+        case let .image(image, origin):
+            try drawImage(image, at: origin, cr)
+        case let .text(string, at, size, color, anchor, bold):
+            text.draw(string, at: at, size: size, color: color, anchor: anchor, bold: bold)
+        case let .polyline(points, color, width, closed, fill, dash):
+            guard let first = points.first else { return }
+            cairo_move_to(cr, first.x, first.y)
+            for p in points.dropFirst() { cairo_line_to(cr, p.x, p.y) }
+            if closed { cairo_close_path(cr) }
+            if let fill { setColor(cr, fill); cairo_fill_preserve(cr) }
+            setColor(cr, color)
+            cairo_set_line_width(cr, width)
+            dash.withUnsafeBufferPointer { cairo_set_dash(cr, $0.baseAddress, Int32(dash.count), 0) }
+            cairo_stroke(cr)
+            cairo_set_dash(cr, nil, 0, 0)
+        case let .group(_, items):
+            for i in items { try draw(i, cr, text) }
+        }
+    }
+
+    /// Paints an RGBA raster 1:1 (callers upscale with nearest neighbour first).
+    private static func drawImage(_ image: RasterImage, at origin: Point, _ cr: OpaquePointer) throws {
+        guard let s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(image.width), Int32(image.height)) else { return }
+        defer { cairo_surface_destroy(s) }
+        try CairoError.check(cairo_surface_status(s), "creating an image")
+        let stride = Int(cairo_image_surface_get_stride(s))
+        let dst = cairo_image_surface_get_data(s)!
+        // Cairo wants premultiplied, native-endian 0xAARRGGBB words.
+        image.pixels.withUnsafeBufferPointer { src in
+            for y in 0..<image.height {
+                let row = UnsafeMutableRawPointer(dst + y * stride).assumingMemoryBound(to: UInt32.self)
+                for x in 0..<image.width {
+                    let o = 4 * (y * image.width + x)
+                    let a = UInt32(src[o + 3])
+                    let r = UInt32(src[o]) * a / 255, g = UInt32(src[o + 1]) * a / 255, b = UInt32(src[o + 2]) * a / 255
+                    row[x] = a << 24 | r << 16 | g << 8 | b
+                }
+            }
+        }
+        cairo_surface_mark_dirty(s)
+        cairo_set_source_surface(cr, s, origin.x, origin.y)
+        cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST)
+        cairo_rectangle(cr, origin.x, origin.y, Double(image.width), Double(image.height))
+        cairo_fill(cr)
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import ConvVizCore
+
+/// A mosaic of convolution filters `[C_out, C_in, K_h, K_w]`, the classic picture of
+/// what a first layer learned.
+///
+/// With three input channels each filter is drawn in colour; otherwise in gray, one
+/// strip per input channel. By default each filter is scaled symmetrically around zero,
+/// so 0 is mid-gray and opposite signs read as opposite colours.
+public struct FilterMosaic {
+    public enum Normalization: String, CaseIterable, Sendable {
+        case filterSymmetric = "filter-symmetric", filterMinMax = "filter-minmax"
+        case globalSymmetric = "global-symmetric", globalMinMax = "global-minmax"
+
+        var description: String {
+            switch self {
+            case .filterSymmetric: "each filter scaled by its own max |w|; mid-gray = 0"
+            case .filterMinMax: "each filter stretched from its own min to max"
+            case .globalSymmetric: "all filters scaled by the global max |w|; mid-gray = 0"
+            case .globalMinMax: "all filters stretched from the global min to max"
+            }
+        }
+    }
+
+    public enum ChannelMode: String, CaseIterable, Sendable {
+        /// RGB when C_in = 3, gray when C_in = 1, strips otherwise.
+        case auto
+        /// One gray strip per input channel.
+        case strips
+    }
+
+    /// What a badge under a filter says (from the filter taxonomy, when given).
+    public struct Badge: Sendable {
+        public var text: String
+        public var color: Color
+        /// Orientation of an edge in degrees (0 = vertical edge...), drawn as a tick.
+        public var orientation: Double?
+        public init(text: String, color: Color, orientation: Double? = nil) { self.text = text; self.color = color; self.orientation = orientation }
+    }
+
+    public var weights: Tensor
+    public var title: String = "Filters"
+    public var normalization: Normalization = .filterSymmetric
+    public var channelMode: ChannelMode = .auto
+    public var scale: Int = 8
+    public var gap: Int = 2
+    public var background: Color = .white
+    public var columns: Int?
+    public var labels: Bool = false
+    /// Filter indices in drawing order (e.g. sorted by class); nil = 0..<C_out.
+    public var order: [Int]?
+    public var badges: [Int: Badge] = [:]
+    /// Most pixels the mosaic may have; a larger request is scaled down, with a warning.
+    public var maxPixels: Int = 40_000_000
+
+    public init(weights: Tensor) {
+        precondition(weights.rank == 4, "filters must be [C_out, C_in, K_h, K_w]")
+        self.weights = weights
+    }
+
+    var colour: Bool { channelMode == .auto && weights.shape[1] == 3 }
+    var strips: Int { colour ? 1 : (weights.shape[1] == 1 ? 1 : weights.shape[1]) }
+
+    /// Problems worth telling the user about (constant or non-finite filters, downscaling).
+    public private(set) var warnings: [String] = []
+
+    /// Builds the scene; `warnings` then lists anything drawn marked.
+    public mutating func scene() -> Scene {
+        warnings = []
+        let (count, cin, kh, kw) = (weights.shape[0], weights.shape[1], weights.shape[2], weights.shape[3])
+        let order = self.order ?? Array(0..<count)
+        let cols = max(1, min(columns ?? Int(Double(order.count).squareRoot().rounded(.up)), max(order.count, 1)))
+        let rows = (order.count + cols - 1) / cols
+        var scale = max(1, self.scale)
+        let strips = self.strips
+        let cellW = { (s: Int) in kw * s * strips + (strips - 1) * max(1, s / 2) }
+        while scale > 1 && (cellW(scale) + gap) * cols * (kh * scale + gap) * rows > maxPixels { scale -= 1 }
+        if scale < self.scale { warnings.append("mosaic scaled down from x\(self.scale) to x\(scale) to stay under \(maxPixels) pixels") }
+        let cellWidth = Double(cellW(scale)), cellHeight = Double(kh * scale)
+        let labelHeight = labels || !badges.isEmpty ? Theme.smallSize + 6 : 0
+        let stepX = cellWidth + Double(gap), stepY = cellHeight + Double(gap) + labelHeight
+        let plane = kh * kw
+        let perFilter = cin * plane
+
+        let stats = weights.data.withUnsafeBufferPointer { w in (0..<count).map { FilterStats(w[($0 * perFilter)..<(($0 + 1) * perFilter)]) } }
+        let global = FilterStats(merging: stats)
+        for (i, s) in stats.enumerated() {
+            if s.nonFinite > 0 { warnings.append("filter \(i) has \(s.nonFinite) NaN/Inf weights (drawn marked)") }
+            else if s.isConstant { warnings.append("filter \(i) is constant (\(s.maxValue)); drawn mid-gray, marked") }
+        }
+
+        let frame = FigureFrame(title: title, caption: caption(count: count, cin: cin, kh: kh, kw: kw, scale: scale),
+                                contentWidth: stepX * Double(cols) - Double(gap), contentHeight: stepY * Double(rows) - Double(gap))
+        var scene = frame.makeScene()
+        scene.background = background
+        let origin = frame.contentOrigin
+        for (slot, index) in order.enumerated() {
+            let x = origin.x + Double(slot % cols) * stepX, y = origin.y + Double(slot / cols) * stepY
+            let s = stats[index]
+            let (low, high) = range(s, global)
+            var items: [Scene.Item] = []
+            weights.data.withUnsafeBufferPointer { w in
+                let filter = UnsafeBufferPointer(rebasing: w[(index * perFilter)..<((index + 1) * perFilter)])
+                if colour {
+                    items.append(.image(rgbRaster(filter, kh: kh, kw: kw, low: low, high: high).upscaled(scale), at: Point(x, y)))
+                } else {
+                    for c in 0..<strips {
+                        let channel = UnsafeBufferPointer(rebasing: filter[(c * plane)..<((c + 1) * plane)])
+                        let sx = x + Double(c * (kw * scale + max(1, scale / 2)))
+                        items.append(.image(Colormap.gray.raster(channel, width: kw, height: kh, low: low, high: high).upscaled(scale), at: Point(sx, y)))
+                    }
+                }
+            }
+            if s.nonFinite > 0 || s.isConstant {
+                // A dashed magenta frame (and a cross for NaN/Inf) that no weight colour can be mistaken for.
+                let r = Rect(x + 0.5, y + 0.5, cellWidth - 1, cellHeight - 1)
+                items.append(.polyline([Point(r.x, r.y), Point(r.maxX, r.y), Point(r.maxX, r.maxY), Point(r.x, r.maxY)], color: Theme.warning,
+                                       width: 1.5, closed: true, dash: [3, 2]))
+                if s.nonFinite > 0 {
+                    items.append(.polyline([Point(r.x, r.y), Point(r.maxX, r.maxY)], color: Theme.warning, width: 1.5))
+                    items.append(.polyline([Point(r.maxX, r.y), Point(r.x, r.maxY)], color: Theme.warning, width: 1.5))
+                }
+            }
+            let labelY = y + cellHeight + 3 + Theme.smallSize / 2
+            if labels {
+                items.append(.text("\(index)", at: Point(x, labelY), size: Theme.smallSize, color: Theme.muted))
+            }
+            if let badge = badges[index] {
+                items.append(contentsOf: badgeItems(badge, right: x + cellWidth, centerY: labelY))
+            }
+            scene.add(.group("filter-\(index)", items))
+        }
+        return scene
+    }
+
+    private func badgeItems(_ badge: Badge, right: Double, centerY: Double) -> [Scene.Item] {
+        var items: [Scene.Item] = [.rect(Rect(right - 8, centerY - 4, 8, 8), fill: badge.color)]
+        if let angle = badge.orientation {
+            // The tick runs along the edge: perpendicular to the gradient direction.
+            let a = (angle + 90) * Double.pi / 180, c = Point(right - 16, centerY)
+            items.append(.polyline([Point(c.x - 4 * cos(a), c.y + 4 * sin(a)), Point(c.x + 4 * cos(a), c.y - 4 * sin(a))], color: Theme.ink, width: 1.2))
+        }
+        return items
+    }
+
+    private func caption(count: Int, cin: Int, kh: Int, kw: Int, scale: Int) -> [String] {
+        let mode = colour ? "RGB" : (strips > 1 ? "one gray strip per input channel" : "gray")
+        return ["\(count) filters of \(cin)x\(kh)x\(kw), \(mode), x\(scale) nearest-neighbour.",
+                "Normalization: \(normalization.rawValue) (\(normalization.description))."]
+    }
+
+    /// The value range mapped onto [0, 1] for one filter.
+    private func range(_ s: FilterStats, _ global: FilterStats) -> (Float, Float) {
+        switch normalization {
+        case .filterSymmetric: let m = s.maxAbs; return m > 0 ? (-m, m) : (-1, 1)
+        case .globalSymmetric: let m = global.maxAbs; return m > 0 ? (-m, m) : (-1, 1)
+        case .filterMinMax: return s.maxValue > s.minValue ? (s.minValue, s.maxValue) : (s.minValue - 1, s.minValue + 1)
+        case .globalMinMax: return global.maxValue > global.minValue ? (global.minValue, global.maxValue) : (global.minValue - 1, global.minValue + 1)
+        }
+    }
+
+    private func rgbRaster(_ filter: UnsafeBufferPointer<Float>, kh: Int, kw: Int, low: Float, high: Float) -> RasterImage {
+        var image = RasterImage(width: kw, height: kh)
+        let plane = kh * kw, span = high - low
+        for i in 0..<plane {
+            let rgb = (0..<3).map { c -> Float in filter[c * plane + i] }
+            if rgb.allSatisfy(\.isFinite) {
+                for c in 0..<3 { image.pixels[4 * i + c] = UInt8((min(max((rgb[c] - low) / span, 0), 1) * 255).rounded()) }
+            } else {
+                image.pixels[4 * i] = 255; image.pixels[4 * i + 1] = 0; image.pixels[4 * i + 2] = 255
+            }
+            image.pixels[4 * i + 3] = 255
+        }
+        return image
+    }
+}
+
+/// Min, max and max |w| over the finite weights of a filter, and how many are not finite.
+struct FilterStats {
+    var minValue: Float = .infinity, maxValue: Float = -.infinity, nonFinite = 0
+    var maxAbs: Float { max(abs(minValue.isFinite ? minValue : 0), abs(maxValue.isFinite ? maxValue : 0)) }
+    var isConstant: Bool { nonFinite == 0 && minValue == maxValue }
+
+    init<C: Collection>(_ values: C) where C.Element == Float {
+        for v in values {
+            if v.isFinite { minValue = min(minValue, v); maxValue = max(maxValue, v) } else { nonFinite += 1 }
+        }
+    }
+
+    init(merging all: [FilterStats]) {
+        for s in all { minValue = min(minValue, s.minValue); maxValue = max(maxValue, s.maxValue); nonFinite += s.nonFinite }
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import ConvVizCore
+import ConvVizRender
+import Foundation
+
+/// `convviz filters WEIGHTS[:TENSOR] -o mosaic.png|svg|pdf`.
+struct FiltersCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "filters",
+        abstract: "Draw a mosaic of convolution filters [C_out, C_in, K, K].",
+        discussion: """
+        WEIGHTS is a .npy file, a .safetensors file (optionally FILE:TENSOR) or a ConvViz \
+        checkpoint or run directory (optionally RUN:LAYER, e.g. Outputs/run:conv1). Without \
+        a name, the first 4-D tensor is used.
+        """)
+
+    @Argument(help: "Weights: FILE.npy, FILE.safetensors[:TENSOR] or RUN_DIR[:LAYER].")
+    var weights: String
+
+    @Option(name: .shortAndLong, help: "Output file (.png, .svg or .pdf).")
+    var output: String
+
+    @Option(help: "Normalization: \(FilterMosaic.Normalization.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var normalize: String = FilterMosaic.Normalization.filterSymmetric.rawValue
+
+    @Option(help: "Nearest-neighbour upscale factor.")
+    var scale: Int = 8
+
+    @Option(help: "Gap between filters, in pixels.")
+    var gap: Int = 2
+
+    @Option(help: "Background colour (#rrggbb or a name).")
+    var background: String = "white"
+
+    @Option(help: "Number of columns (default: a square-ish grid).")
+    var columns: Int?
+
+    @Flag(help: "Write each filter's index under it.")
+    var labels = false
+
+    @Flag(help: "One gray strip per input channel, even for RGB filters.")
+    var strips = false
+
+    @Option(help: "Title above the mosaic.")
+    var title: String?
+
+    func validate() throws {
+        guard FilterMosaic.Normalization(rawValue: normalize) != nil else {
+            throw ValidationError("--normalize must be one of \(FilterMosaic.Normalization.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard (1...64).contains(scale) else { throw ValidationError("--scale must be 1 to 64") }
+        guard (0...64).contains(gap) else { throw ValidationError("--gap must be 0 to 64") }
+        guard Color(parsing: background) != nil else { throw ValidationError("--background must be #rrggbb, #rgb, white, black or gray") }
+        if let columns, columns < 1 { throw ValidationError("--columns must be at least 1") }
+        _ = try OutputFormat(path: output)
+    }
+
+    func run() throws {
+        let (name, tensor) = try WeightsSource(parsing: weights).load()
+        guard tensor.rank == 4 else {
+            throw ReadError(weights, .badShape, "tensor '\(name)' has shape \(tensor.shape); filters must be [C_out, C_in, K, K]")
+        }
+        var mosaic = FilterMosaic(weights: tensor)
+        mosaic.title = title ?? "\(name) \(tensor.shape.map(String.init).joined(separator: "×"))"
+        mosaic.normalization = FilterMosaic.Normalization(rawValue: normalize)!
+        mosaic.channelMode = strips ? .strips : .auto
+        mosaic.scale = scale
+        mosaic.gap = gap
+        mosaic.background = Color(parsing: background)!
+        mosaic.columns = columns
+        mosaic.labels = labels
+        let scene = mosaic.scene()
+        for w in mosaic.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+        try Canvas.write(scene, to: output)
+        print("wrote \(output) (\(Int(scene.width))x\(Int(scene.height)))")
+    }
+}
