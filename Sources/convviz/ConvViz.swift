@@ -28,7 +28,10 @@ struct ConvViz: ParsableCommand {
     /// this CPU (see `BLAS.recommendedCoreType`). The variable stays set in the new
     /// process, so this happens at most once.
     static func selectOpenBLASKernels() {
-        guard let core = BLAS.recommendedCoreType() else { return }
+        // Only commands that multiply matrices pay for a second start-up.
+        let computing: Set<String> = ["train", "bench", "demo", "activations", "receptive-field", "compare-norms", "fold-bn"]
+        guard CommandLine.arguments.count > 1, computing.contains(CommandLine.arguments[1]),
+              let core = BLAS.recommendedCoreType() else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
         let args = CommandLine.arguments.map { strdup($0) } + [nil]
         execv("/proc/self/exe", args)

@@ -18,7 +18,7 @@ public enum Canvas {
         setColor(cr, scene.background)
         cairo_paint(cr)
         let text = TextRenderer(cr)
-        for item in scene.items { try draw(item, cr, text) }
+        for item in scene.items { try draw(item, cr, text, format) }
         try CairoError.check(cairo_status(cr), "drawing")
         cairo_surface_flush(surface.handle)
         var data = try surface.finish()
@@ -34,15 +34,21 @@ public enum Canvas {
 
     static func setColor(_ cr: OpaquePointer, _ c: Color) { cairo_set_source_rgba(cr, c.r, c.g, c.b, c.a) }
 
-    private static func draw(_ item: Scene.Item, _ cr: OpaquePointer, _ text: TextRenderer) throws {
+    private static func draw(_ item: Scene.Item, _ cr: OpaquePointer, _ text: TextRenderer, _ format: OutputFormat) throws {
         switch item {
         case let .rect(r, fill, stroke, lineWidth):
             cairo_rectangle(cr, r.x, r.y, r.width, r.height)
             if let fill { setColor(cr, fill); if stroke != nil { cairo_fill_preserve(cr) } else { cairo_fill(cr) } }
             if let stroke { setColor(cr, stroke); cairo_set_line_width(cr, lineWidth); cairo_stroke(cr) }
             cairo_new_path(cr)
-        case let .image(image, origin):
-            try drawImage(image, at: origin, cr)
+        case let .image(image, origin, scale):
+            // Raster output scales in Cairo with a nearest filter; vector output embeds the
+            // upscaled pixels, because SVG and PDF viewers may smooth a scaled image.
+            if format == .png || scale == 1 {
+                try drawImage(image, at: origin, scale: scale, cr)
+            } else {
+                try drawImage(image.upscaled(scale), at: origin, scale: 1, cr)
+            }
         case let .text(string, at, size, color, anchor, bold):
             text.draw(string, at: at, size: size, color: color, anchor: anchor, bold: bold)
         case let .polyline(points, color, width, closed, fill, dash):
@@ -57,12 +63,12 @@ public enum Canvas {
             cairo_stroke(cr)
             cairo_set_dash(cr, nil, 0, 0)
         case let .group(_, items):
-            for i in items { try draw(i, cr, text) }
+            for i in items { try draw(i, cr, text, format) }
         }
     }
 
-    /// Paints an RGBA raster 1:1 (callers upscale with nearest neighbour first).
-    private static func drawImage(_ image: RasterImage, at origin: Point, _ cr: OpaquePointer) throws {
+    /// Paints an RGBA raster with each pixel a `scale x scale` block.
+    private static func drawImage(_ image: RasterImage, at origin: Point, scale: Int, _ cr: OpaquePointer) throws {
         guard let s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(image.width), Int32(image.height)) else { return }
         defer { cairo_surface_destroy(s) }
         try CairoError.check(cairo_surface_status(s), "creating an image")
@@ -75,15 +81,23 @@ public enum Canvas {
                 for x in 0..<image.width {
                     let o = 4 * (y * image.width + x)
                     let a = UInt32(src[o + 3])
-                    let r = UInt32(src[o]) * a / 255, g = UInt32(src[o + 1]) * a / 255, b = UInt32(src[o + 2]) * a / 255
-                    row[x] = a << 24 | r << 16 | g << 8 | b
+                    if a == 255 {
+                        row[x] = 0xFF00_0000 | UInt32(src[o]) << 16 | UInt32(src[o + 1]) << 8 | UInt32(src[o + 2])
+                    } else {
+                        let r = UInt32(src[o]) * a / 255, g = UInt32(src[o + 1]) * a / 255, b = UInt32(src[o + 2]) * a / 255
+                        row[x] = a << 24 | r << 16 | g << 8 | b
+                    }
                 }
             }
         }
         cairo_surface_mark_dirty(s)
-        cairo_set_source_surface(cr, s, origin.x, origin.y)
+        cairo_save(cr)
+        cairo_translate(cr, origin.x, origin.y)
+        cairo_scale(cr, Double(scale), Double(scale))
+        cairo_set_source_surface(cr, s, 0, 0)
         cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST)
-        cairo_rectangle(cr, origin.x, origin.y, Double(image.width), Double(image.height))
+        cairo_rectangle(cr, 0, 0, Double(image.width), Double(image.height))
         cairo_fill(cr)
+        cairo_restore(cr)
     }
 }

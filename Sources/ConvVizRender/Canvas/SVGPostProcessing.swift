@@ -41,29 +41,48 @@ extension SVGPostProcessing {
     /// across documents in one process; renumbering them by order of appearance makes
     /// the same scene give the same bytes every time.
     static func renumberIDs(_ svg: Data) -> Data {
-        let text = String(decoding: svg, as: UTF8.self)
-        let regex = try! NSRegularExpression(pattern: #"(id="|#)([A-Za-z][A-Za-z0-9_-]*)(?=["\)])"#)
-        let ns = text as NSString
-        var names: [String: String] = [:]
-        var out = "", last = 0
-        for m in regex.matches(in: text, range: NSRange(location: 0, length: ns.length)) {
-            let prefix = ns.substring(with: m.range(at: 1)), old = ns.substring(with: m.range(at: 2))
-            out += ns.substring(with: NSRange(location: last, length: m.range.location - last))
-            let new: String
-            if let known = names[old] { new = known } else if prefix == "id=\"" {
-                new = "i\(names.count)"
-                names[old] = new
+        let bytes = [UInt8](svg)
+        let quote = UInt8(ascii: "\""), hash = UInt8(ascii: "#"), paren = UInt8(ascii: ")")
+        let idPrefix = Array("id=\"".utf8)
+        func isNameByte(_ b: UInt8) -> Bool {
+            (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 45 || b == 95
+        }
+        /// The identifier starting at `i` if it is followed by a quote or `)`.
+        func name(at i: Int) -> Range<Int>? {
+            var j = i
+            while j < bytes.count && isNameByte(bytes[j]) { j += 1 }
+            return j > i && j < bytes.count && (bytes[j] == quote || bytes[j] == paren) ? i..<j : nil
+        }
+        // Pass 1: ids in order of appearance. (Embedded images are base64, which has
+        // neither quotes nor '#', so the scan cannot misread them.)
+        var names: [ArraySlice<UInt8>: [UInt8]] = [:]
+        var i = 0
+        while i + idPrefix.count < bytes.count {
+            if bytes[i] == idPrefix[0] && bytes[i + 1] == idPrefix[1] && bytes[i + 2] == idPrefix[2] && bytes[i + 3] == idPrefix[3],
+               i == 0 || bytes[i - 1] == 32 || bytes[i - 1] == 10, let r = name(at: i + 4) {
+                if names[bytes[r]] == nil { names[bytes[r]] = Array("i\(names.count)".utf8) }
+                i = r.upperBound
             } else {
-                new = old  // a reference to an id not seen yet: renamed when its id appears
+                i += 1
             }
-            out += prefix + new
-            last = m.range.location + m.range.length
         }
-        out += ns.substring(from: last)
-        // References that came before their id (rare in Cairo's output) are fixed here.
-        for (old, new) in names where out.contains("#\(old)\"") || out.contains("#\(old))") {
-            out = out.replacingOccurrences(of: "#\(old)\"", with: "#\(new)\"").replacingOccurrences(of: "#\(old))", with: "#\(new))")
+        // Pass 2: rewrite ids and references.
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count)
+        i = 0
+        while i < bytes.count {
+            let isID = i + 4 < bytes.count && bytes[i] == idPrefix[0] && bytes[i + 1] == idPrefix[1] && bytes[i + 2] == idPrefix[2]
+                && bytes[i + 3] == idPrefix[3] && (i == 0 || bytes[i - 1] == 32 || bytes[i - 1] == 10)
+            let start = isID ? i + 4 : (bytes[i] == hash ? i + 1 : -1)
+            if start >= 0, let r = name(at: start), let new = names[bytes[r]] {
+                out.append(contentsOf: bytes[i..<start])
+                out.append(contentsOf: new)
+                i = r.upperBound
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
         }
-        return Data(out.utf8)
+        return Data(out)
     }
 }

@@ -82,7 +82,8 @@ public struct Scene: Sendable {
 
     public enum Item: Sendable {
         case rect(Rect, fill: Color?, stroke: Color? = nil, lineWidth: Double = 1)
-        case image(RasterImage, at: Point)
+        /// A raster drawn with each pixel as a `scale x scale` block (nearest neighbour).
+        case image(RasterImage, at: Point, scale: Int = 1)
         case text(String, at: Point, size: Double, color: Color = .black, anchor: TextAnchor = .start, bold: Bool = false)
         case polyline([Point], color: Color, width: Double = 1, closed: Bool = false, fill: Color? = nil, dash: [Double] = [])
         /// A named group (one per filter, per map...), kept as `<g id>` in SVG.

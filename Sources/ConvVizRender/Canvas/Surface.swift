@@ -1,4 +1,5 @@
 import CCairo
+import ConvVizCore
 import Foundation
 
 /// Owns one Cairo surface (destroyed in `deinit`) and, for vector formats, the bytes
@@ -23,7 +24,8 @@ final class Surface {
         let surface: OpaquePointer?
         switch format {
         case .png:
-            surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(width.rounded(.up)), Int32(height.rounded(.up)))
+            // Figures are opaque: RGB24 lets the PNG skip an alpha channel.
+            surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, Int32(width.rounded(.up)), Int32(height.rounded(.up)))
         case .svg:
             surface = cairo_svg_surface_create_for_stream(write, Unmanaged.passUnretained(sink!).toOpaque(), width, height)
         case .pdf:
@@ -50,13 +52,22 @@ final class Surface {
         switch format {
         case .png:
             cairo_surface_flush(handle)
-            let sink = ByteSink()
-            let status = cairo_surface_write_to_png_stream(handle, { closure, bytes, length in
-                Unmanaged<ByteSink>.fromOpaque(closure!).takeUnretainedValue().data.append(bytes!, count: Int(length))
-                return CAIRO_STATUS_SUCCESS
-            }, Unmanaged.passUnretained(sink).toOpaque())
-            try CairoError.check(status, "encoding PNG")
-            return sink.data
+            try CairoError.check(cairo_surface_status(handle), "drawing")
+            let width = Int(cairo_image_surface_get_width(handle)), height = Int(cairo_image_surface_get_height(handle))
+            let stride = Int(cairo_image_surface_get_stride(handle))
+            let src = cairo_image_surface_get_data(handle)!
+            // Cairo's RGB24 pixels are native-endian 0x00RRGGBB words.
+            var rgb = [UInt8](repeating: 0, count: width * height * 3)
+            rgb.withUnsafeMutableBufferPointer { out in
+                for y in 0..<height {
+                    let row = UnsafeRawPointer(src + y * stride).assumingMemoryBound(to: UInt32.self)
+                    for x in 0..<width {
+                        let p = row[x], o = 3 * (y * width + x)
+                        out[o] = UInt8(truncatingIfNeeded: p >> 16); out[o + 1] = UInt8(truncatingIfNeeded: p >> 8); out[o + 2] = UInt8(truncatingIfNeeded: p)
+                    }
+                }
+            }
+            return try PNGEncoder.encodeRGB(rgb, width: width, height: height)
         case .svg, .pdf:
             cairo_surface_finish(handle)
             try CairoError.check(cairo_surface_status(handle), "finishing \(format)")

@@ -7,12 +7,19 @@ final class TextRenderer {
     private let cr: OpaquePointer
     private let layout: OpaquePointer
 
+    /// Font descriptions by (size, bold): parsing one per label is measurable.
+    private var fonts: [String: OpaquePointer] = [:]
+    private var current: (text: String, font: String)?
+
     init(_ cr: OpaquePointer) {
         self.cr = cr
         layout = pango_cairo_create_layout(cr)
     }
 
-    deinit { g_object_unref(UnsafeMutableRawPointer(layout)) }
+    deinit {
+        for f in fonts.values { pango_font_description_free(f) }
+        g_object_unref(UnsafeMutableRawPointer(layout))
+    }
 
     /// Width and height of `text` at `size`.
     func measure(_ text: String, size: Double, bold: Bool = false) -> (width: Double, height: Double) {
@@ -35,11 +42,17 @@ final class TextRenderer {
     }
 
     private func configure(_ text: String, size: Double, bold: Bool) {
-        let desc = pango_font_description_from_string(Canvas.fontFamilies)
-        pango_font_description_set_absolute_size(desc, size * Double(PANGO_SCALE))
-        pango_font_description_set_weight(desc, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL)
-        pango_layout_set_font_description(layout, desc)
-        pango_font_description_free(desc)
+        let key = "\(size)-\(bold)"
+        if let current, current.text == text, current.font == key { return }
+        let desc: OpaquePointer
+        if let cached = fonts[key] { desc = cached } else {
+            desc = pango_font_description_from_string(Canvas.fontFamilies)
+            pango_font_description_set_absolute_size(desc, size * Double(PANGO_SCALE))
+            pango_font_description_set_weight(desc, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL)
+            fonts[key] = desc
+        }
+        if current?.font != key { pango_layout_set_font_description(layout, desc) }
         pango_layout_set_text(layout, text, -1)
+        current = (text, key)
     }
 }

@@ -73,7 +73,7 @@ public struct ActivationMaps {
             if !sharedScale { label += "  [\(Colorbar.format(low)), \(Colorbar.format(high))]" }
             scene.add(.group("map-\(i)", [
                 .text(label, at: Point(x, y + titleH / 2 - 2), size: Theme.smallSize, color: Theme.ink),
-                .image(raster.upscaled(scale), at: Point(x, y + titleH)),
+                .image(raster, at: Point(x, y + titleH), scale: scale),
             ]))
         }
         if sharedScale {

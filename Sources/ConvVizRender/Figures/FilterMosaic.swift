@@ -102,12 +102,12 @@ public struct FilterMosaic {
             weights.data.withUnsafeBufferPointer { w in
                 let filter = UnsafeBufferPointer(rebasing: w[(index * perFilter)..<((index + 1) * perFilter)])
                 if colour {
-                    items.append(.image(rgbRaster(filter, kh: kh, kw: kw, low: low, high: high).upscaled(scale), at: Point(x, y)))
+                    items.append(.image(rgbRaster(filter, kh: kh, kw: kw, low: low, high: high), at: Point(x, y), scale: scale))
                 } else {
                     for c in 0..<strips {
                         let channel = UnsafeBufferPointer(rebasing: filter[(c * plane)..<((c + 1) * plane)])
                         let sx = x + Double(c * (kw * scale + max(1, scale / 2)))
-                        items.append(.image(Colormap.gray.raster(channel, width: kw, height: kh, low: low, high: high).upscaled(scale), at: Point(sx, y)))
+                        items.append(.image(Colormap.gray.raster(channel, width: kw, height: kh, low: low, high: high), at: Point(sx, y), scale: scale))
                     }
                 }
             }

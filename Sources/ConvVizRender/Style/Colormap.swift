@@ -18,13 +18,28 @@ public enum Colormap: String, CaseIterable, Sendable {
         }
     }
 
+    /// The 256 entries as bytes, r g b interleaved.
+    var bytes: [UInt8] {
+        switch self {
+        case .viridis: Colormap.viridisBytes
+        case .magma: Colormap.magmaBytes
+        case .redBlue: Colormap.redBlueBytes
+        case .gray: Colormap.grayBytes
+        }
+    }
+
+    private static func bytes(_ table: [(Float, Float, Float)]) -> [UInt8] {
+        table.flatMap { [UInt8(($0.0 * 255).rounded()), UInt8(($0.1 * 255).rounded()), UInt8(($0.2 * 255).rounded())] }
+    }
+    static let viridisBytes = bytes(viridisTable), magmaBytes = bytes(magmaTable), redBlueBytes = bytes(redBlueTable)
+    static let grayBytes = (0..<256).flatMap { [UInt8($0), UInt8($0), UInt8($0)] }
+
     /// The colour for `t` (clamped to [0, 1]); NaN gives nil.
     public func color(_ t: Float) -> (r: UInt8, g: UInt8, b: UInt8)? {
         guard !t.isNaN else { return nil }
-        let u = min(max(t, 0), 1)
-        guard let table else { let v = UInt8((u * 255).rounded()); return (v, v, v) }
-        let e = table[Int((u * 255).rounded())]
-        return (UInt8((e.0 * 255).rounded()), UInt8((e.1 * 255).rounded()), UInt8((e.2 * 255).rounded()))
+        let i = 3 * Int((min(max(t, 0), 1) * 255).rounded())
+        let b = bytes
+        return (b[i], b[i + 1], b[i + 2])
     }
 
     public func swatch(_ t: Float) -> Color {
@@ -37,13 +52,15 @@ public enum Colormap: String, CaseIterable, Sendable {
     /// here contains.
     public func raster(_ values: UnsafeBufferPointer<Float>, width: Int, height: Int, low: Float, high: Float) -> RasterImage {
         var image = RasterImage(width: width, height: height)
-        let span = high > low ? high - low : 1
+        let scale = high > low ? 255 / (high - low) : 255
+        let lut = bytes
         image.pixels.withUnsafeMutableBufferPointer { px in
             for i in 0..<(width * height) {
                 let v = values[i]
                 let o = 4 * i
-                if let c = v.isFinite ? color((v - low) / span) : nil {
-                    px[o] = c.r; px[o + 1] = c.g; px[o + 2] = c.b
+                if v.isFinite {
+                    let k = 3 * Int((min(max((v - low) * scale, 0), 255)).rounded())
+                    px[o] = lut[k]; px[o + 1] = lut[k + 1]; px[o + 2] = lut[k + 2]
                 } else {
                     px[o] = 255; px[o + 1] = 0; px[o + 2] = 255
                 }

@@ -10,12 +10,15 @@ struct ActivationsCommand: ParsableCommand {
         abstract: "Draw the feature maps of one layer for one input image.")
 
     @Option(help: "A ConvViz checkpoint or run directory.")
-    var checkpoint: String
+    var checkpoint: String?
 
     @Option(help: "Input image (PNG); resized and standardized as the model was trained.")
-    var image: String
+    var image: String?
 
-    @Option(help: "Layer whose output to draw (e.g. conv1, bn1, relu1).")
+    @Option(help: "Already computed maps [C, H, W] (.npy) to draw instead of running a model.")
+    var maps: String?
+
+    @Option(help: "Layer whose output to draw (e.g. conv1, bn1, relu1); with --maps, the title.")
     var layer: String
 
     @Option(name: .shortAndLong, help: "Output file (.png, .svg or .pdf).")
@@ -41,10 +44,20 @@ struct ActivationsCommand: ParsableCommand {
             throw ValidationError("--colormap must be one of \(Colormap.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if let scale, !(1...64).contains(scale) { throw ValidationError("--scale must be 1 to 64") }
+        if maps == nil && (checkpoint == nil || image == nil) {
+            throw ValidationError("give --checkpoint and --image (or --maps FILE.npy)")
+        }
         _ = try OutputFormat(path: output)
     }
 
     func run() throws {
+        if let maps {
+            let tensor = try NPY.read(contentsOf: URL(fileURLWithPath: maps))
+            guard tensor.rank == 3 else { throw ReadError(maps, .badShape, "maps must be [C, H, W], got \(tensor.shape)") }
+            try draw(ActivationMaps(maps: tensor, layer: layer), title: "Activations of \(layer)")
+            return
+        }
+        let (checkpoint, image) = (self.checkpoint!, self.image!)
         let url = WeightsSource(parsing: checkpoint).fileURL
         let ckpt = try Checkpoint(contentsOf: url)
         let model = try ckpt.makeModel(file: url.path)
@@ -57,13 +70,18 @@ struct ActivationsCommand: ParsableCommand {
         let input = try ModelInput.prepare(imageAt: URL(fileURLWithPath: image), for: ckpt.architecture, standardization: ckpt.standardization)
         let out = model.forward(input.batch, mode: .evaluation, through: index)
         var figure = ActivationMaps(maps: out.reshaped(Array(out.shape.dropFirst())), layer: layer)
+        let mapScale = scale ?? max(1, 64 / max(out.shape[2], out.shape[3]))
+        if showInput { figure.input = RasterImage(image: input.display, scale: max(1, mapScale * out.shape[2] / input.display.shape[1])) }
+        try draw(figure, title: "Activations of \(layer) for \(URL(fileURLWithPath: image).lastPathComponent)")
+    }
+
+    private func draw(_ figure: ActivationMaps, title: String) throws {
+        var figure = figure
         figure.colormap = Colormap(rawValue: colormap)!
         figure.sharedScale = !perMapScale
         figure.columns = columns
         figure.scale = scale
-        let mapScale = scale ?? max(1, 64 / max(out.shape[2], out.shape[3]))
-        if showInput { figure.input = RasterImage(image: input.display, scale: max(1, mapScale * out.shape[2] / input.display.shape[1])) }
-        figure.title = "Activations of \(layer) for \(URL(fileURLWithPath: image).lastPathComponent)"
+        figure.title = title
         let scene = figure.scene()
         for w in figure.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
         try Canvas.write(scene, to: output)
