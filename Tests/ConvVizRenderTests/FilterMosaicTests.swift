@@ -46,7 +46,8 @@ final class FilterMosaicTests: XCTestCase {
         var mosaic = FilterMosaic(weights: weights())
         mosaic.labels = true
         let svg = try SVGDocument(try Canvas.render(mosaic.scene(), format: .svg))
-        XCTAssertEqual(svg.count("image"), 4)
+        XCTAssertEqual(svg.count("image"), 4, "Cairo embeds one image per filter")
+        XCTAssertEqual((0..<4).map { "filter-\($0)" }, svg.elements.filter { $0.name == "g" }.compactMap { $0.attributes["data-name"] })
         for i in 0..<4 { XCTAssert(svg.texts.contains("\(i)"), "label \(i)") }
         XCTAssert(svg.texts.contains { $0.contains("filter-symmetric") }, "caption names the normalization")
     }

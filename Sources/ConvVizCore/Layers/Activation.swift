@@ -20,7 +20,7 @@ public final class ReLU: Layer {
                 }
             }
         }
-        if mode == .training { cachedOutput = y }
+        if mode.recordsForBackward { cachedOutput = y }
         return y
     }
 

@@ -81,7 +81,7 @@ public final class Conv2D: Layer {
         let capacity = chunkCapacity(g, batch: n)
         let biasValues = bias?.value.data
         let (cout, rows, plane) = (outputChannels, g.rows, g.outPlane)
-        let caching = mode == .training
+        let caching = mode.recordsForBackward
         // The buffer is kept from step to step: a fresh one would page-fault on every step.
         var cache = caching ? cachedColumns : []
         cachedColumns = []

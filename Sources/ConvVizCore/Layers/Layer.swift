@@ -1,6 +1,19 @@
-/// Whether a forward pass is for training (batch statistics, caches for backward) or
-/// for evaluation (running statistics, nothing cached).
-public enum Mode: Sendable { case training, evaluation }
+/// What a forward pass is for.
+public enum Mode: Sendable {
+    /// Batch statistics, running statistics updated, caches kept for `backward`.
+    case training
+    /// Running statistics, nothing cached: inference.
+    case evaluation
+    /// Evaluation semantics (running statistics, no updates) with caches kept, so that
+    /// `backward` gives gradients of the deployed network, e.g. for the effective
+    /// receptive field.
+    case evaluationWithGradients
+
+    /// Whether layers keep what `backward` needs.
+    public var recordsForBackward: Bool { self != .evaluation }
+    /// Whether BatchNorm normalizes with the batch's own statistics.
+    public var usesBatchStatistics: Bool { self == .training }
+}
 
 /// A named tensor owned by a layer, with its gradient.
 ///

@@ -43,7 +43,7 @@ public final class Linear: Layer {
                       a: x.baseAddress!, lda: inputFeatures, b: w.baseAddress!, ldb: inputFeatures,
                       beta: 1, c: y.baseAddress!, ldc: outputFeatures)
         }}}
-        if mode == .training { cachedInput = input }
+        if mode.recordsForBackward { cachedInput = input }
         return y
     }
 

@@ -13,6 +13,8 @@ public final class BatchNorm2D: Layer {
     public let weight: Parameter, bias: Parameter
     public let runningMean: Parameter, runningVar: Parameter
     private var cache: (xhat: Tensor, invStd: [Float], layout: NormalizationGroups)?
+    /// Per-channel gamma/sqrt(running_var + eps) of an evaluation forward that records.
+    private var evaluationScale: (scale: [Float], plane: Int)?
 
     public init(name: String, channels: Int, eps: Float = 1e-5, momentum: Float = 0.1) {
         self.name = name
@@ -38,7 +40,11 @@ public final class BatchNorm2D: Layer {
         let layout = NormalizationGroups.batch(input.shape)
         let affine = NormalizationKernel.Affine.perChannel(channels: channels, plane: layout.length)
         switch mode {
-        case .evaluation:
+        case .evaluation, .evaluationWithGradients:
+            if mode.recordsForBackward {
+                cache = nil
+                evaluationScale = ((0..<channels).map { weight.value.data[$0] / (runningVar.value.data[$0] + eps).squareRoot() }, layout.length)
+            }
             return NormalizationKernel.normalize(input, layout, mean: runningMean.value.data, variance: runningVar.value.data,
                                                  eps: eps, gamma: weight.value, beta: bias.value, affine: affine, keepNormalized: false).y
         case .training:
@@ -52,11 +58,19 @@ public final class BatchNorm2D: Layer {
                 runningVar.value.data[c] = (1 - momentum) * runningVar.value.data[c] + momentum * stats.variance[c] * unbiased
             }
             cache = (r.xhat, r.invStd, layout)
+            evaluationScale = nil
             return r.y
         }
     }
 
     public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor? {
+        if let evaluationScale {
+            // Evaluation BN is an affine map per channel: dx = dy * gamma / sqrt(var + eps).
+            guard needsInputGradient else { return nil }
+            var dx = gradOutput
+            for i in 0..<dx.count { dx.data[i] *= evaluationScale.scale[(i / evaluationScale.plane) % channels] }
+            return dx
+        }
         guard let cache else { preconditionFailure("\(name): backward without a training forward") }
         return NormalizationKernel.backward(gradOutput, xhat: cache.xhat, invStd: cache.invStd, cache.layout,
                                             gamma: weight.value, gradGamma: &weight.grad, gradBeta: &bias.grad,
@@ -104,7 +118,7 @@ public class GroupNorm: Layer {
         let stats = input.data.withUnsafeBufferPointer { NormalizationKernel.statistics($0, layout) }
         let r = NormalizationKernel.normalize(input, layout, mean: stats.mean, variance: stats.variance, eps: eps,
                                               gamma: weight.value, beta: bias.value, affine: affine(input.shape))
-        if mode == .training { cache = (r.xhat, r.invStd, layout) }
+        if mode.recordsForBackward { cache = (r.xhat, r.invStd, layout) }
         return r.y
     }
 
@@ -164,7 +178,7 @@ public final class LayerNorm: Layer {
         let stats = input.data.withUnsafeBufferPointer { NormalizationKernel.statistics($0, layout) }
         let r = NormalizationKernel.normalize(input, layout, mean: stats.mean, variance: stats.variance, eps: eps,
                                               gamma: weight.value, beta: bias.value, affine: affine)
-        if mode == .training { cache = (r.xhat, r.invStd, layout) }
+        if mode.recordsForBackward { cache = (r.xhat, r.invStd, layout) }
         return r.y
     }
 

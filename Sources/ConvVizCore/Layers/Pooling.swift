@@ -57,7 +57,7 @@ public final class MaxPool2D: Layer {
             }
             }
         }}}
-        if mode == .training { inputShape = input.shape; argmax = arg }
+        if mode.recordsForBackward { inputShape = input.shape; argmax = arg }
         return y
     }
 
@@ -142,7 +142,7 @@ public final class AvgPool2D: Layer {
                 forEachWindowCell(input.shape) { o, i, scale in y[o] += x[i] * scale }
             }
         }
-        if mode == .training { inputShape = input.shape }
+        if mode.recordsForBackward { inputShape = input.shape }
         return y
     }
 

@@ -39,6 +39,14 @@ public final class Sequential {
         return g
     }
 
+    /// Back-propagates from the output of layer `last` (after a recording forward pass
+    /// through it) down to the input, returning dL/d(input).
+    public func backward(_ gradOutput: Tensor, from last: Int) -> Tensor {
+        var g = gradOutput
+        for layer in layers[0...last].reversed() { g = layer.backward(g, needsInputGradient: true)! }
+        return g
+    }
+
     /// Every parameter and buffer with its checkpoint name (`conv1.weight`, ...).
     public var namedParameters: [(name: String, parameter: Parameter)] {
         layers.flatMap { layer in layer.parameters.map { ("\(layer.name).\($0.name)", $0) } }

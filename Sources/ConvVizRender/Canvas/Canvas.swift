@@ -22,7 +22,7 @@ public enum Canvas {
         try CairoError.check(cairo_status(cr), "drawing")
         cairo_surface_flush(surface.handle)
         var data = try surface.finish()
-        if format == .svg { data = SVGPostProcessing.renumberIDs(SVGPostProcessing.addTextLayer(scene, to: data)) }
+        if format == .svg { data = SVGPostProcessing.renumberIDs(SVGPostProcessing.addStructureLayer(scene, to: data)) }
         return data
     }
 

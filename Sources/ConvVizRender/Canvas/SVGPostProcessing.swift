@@ -1,25 +1,34 @@
 import Foundation
 
-/// Cairo writes SVG text as glyph outlines, which look right but cannot be searched,
-/// selected or read by a screen reader. This adds the scene's text as real, invisible
-/// `<text>` elements (like the text layer of a scanned PDF), each tagged with the scene
-/// group it belongs to (`data-group`).
+/// Cairo writes SVG text as glyph outlines and shapes as anonymous paths: right to the
+/// eye, opaque to tools. This appends a transparent *structure layer*: the scene's text
+/// as real `<text>` elements (searchable, selectable, read by screen readers, like the
+/// text layer of a scanned PDF) and every shape of each named group as a `<rect>`,
+/// `<polygon>` or `<polyline>` inside `<g data-name="...">`, at the coordinates drawn.
 enum SVGPostProcessing {
-    static func addTextLayer(_ scene: Scene, to svg: Data) -> Data {
-        var layer = "<g id=\"convviz-text\" fill-opacity=\"0\" stroke=\"none\">\n"
-        func walk(_ items: [Scene.Item], group: String?) {
+    static func addStructureLayer(_ scene: Scene, to svg: Data) -> Data {
+        var layer = "<g id=\"convviz-structure\" fill-opacity=\"0\" stroke-opacity=\"0\">\n"
+        func walk(_ items: [Scene.Item]) {
             for item in items {
                 switch item {
                 case let .text(s, at, size, _, anchor, _):
                     let a = switch anchor { case .start: "start"; case .middle: "middle"; case .end: "end" }
-                    layer += "<text x=\"\(fmt(at.x))\" y=\"\(fmt(at.y + size * 0.35))\" font-size=\"\(fmt(size))\" text-anchor=\"\(a)\"\(group.map { " data-group=\"\(escape($0))\"" } ?? "")>\(escape(s))</text>\n"
+                    layer += "<text x=\"\(fmt(at.x))\" y=\"\(fmt(at.y + size * 0.35))\" font-size=\"\(fmt(size))\" text-anchor=\"\(a)\">\(escape(s))</text>\n"
+                case let .rect(r, fill, _, _):
+                    layer += "<rect x=\"\(fmt(r.x))\" y=\"\(fmt(r.y))\" width=\"\(fmt(r.width))\" height=\"\(fmt(r.height))\"\(fill.map { " data-fill=\"\(hex($0))\"" } ?? "")/>\n"
+                case let .polyline(points, color, _, closed, fill, _):
+                    let pts = points.map { "\(fmt($0.x)),\(fmt($0.y))" }.joined(separator: " ")
+                    layer += "<\(closed ? "polygon" : "polyline") points=\"\(pts)\" data-stroke=\"\(hex(color))\"\(fill.map { " data-fill=\"\(hex($0))\"" } ?? "")/>\n"
+                case let .image(image, at, scale):
+                    layer += "<rect class=\"image\" x=\"\(fmt(at.x))\" y=\"\(fmt(at.y))\" width=\"\(image.width * scale)\" height=\"\(image.height * scale)\"/>\n"
                 case let .group(name, inner):
-                    walk(inner, group: name)
-                default: break
+                    layer += "<g data-name=\"\(escape(name))\">\n"
+                    walk(inner)
+                    layer += "</g>\n"
                 }
             }
         }
-        walk(scene.items, group: nil)
+        walk(scene.items)
         layer += "</g>\n"
         var text = String(decoding: svg, as: UTF8.self)
         if let end = text.range(of: "</svg>", options: .backwards) {
@@ -29,6 +38,10 @@ enum SVGPostProcessing {
     }
 
     static func fmt(_ v: Double) -> String { String(format: "%.2f", v) }
+
+    static func hex(_ c: Color) -> String {
+        String(format: "#%02x%02x%02x", Int((c.r * 255).rounded()), Int((c.g * 255).rounded()), Int((c.b * 255).rounded()))
+    }
 
     static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")

@@ -1,0 +1,54 @@
+import Foundation
+
+extension ShapeTable {
+    public enum Format: String, CaseIterable, Sendable { case table, json, csv, markdown }
+
+    static func number(_ v: Double) -> String {
+        v == v.rounded() ? String(Int(v)) : String(format: "%g", v)
+    }
+
+    static func pair(_ v: [Double]) -> String { v.map(number).joined(separator: "x") }
+
+    /// `{"layers": [{"name", "type", "output", "params", "macs", "receptive_field",
+    /// "jump", "center"}], "total_params", "total_macs"}`.
+    public func json() -> String {
+        let layers: [[String: Any]] = rows.map { r in
+            ["name": r.name, "type": r.type, "output": r.output, "params": r.params, "macs": r.macs,
+             "receptive_field": r.receptiveField.map(jsonNumber), "jump": r.jump.map(jsonNumber), "center": r.center.map(jsonNumber)]
+        }
+        let root: [String: Any] = ["input": input, "layers": layers, "total_params": totalParams, "total_macs": totalMACs]
+        return String(decoding: try! JSONSerialization.data(withJSONObject: root, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self)
+    }
+
+    private func jsonNumber(_ v: Double) -> Any { v == v.rounded() && abs(v) < 1e15 ? Int(v) as Any : v as Any }
+
+    var cells: [[String]] {
+        rows.map { r in
+            [r.name, r.type, r.output.map(String.init).joined(separator: "x"), String(r.params), String(r.macs),
+             Self.pair(r.receptiveField), Self.pair(r.jump), Self.pair(r.center)]
+        }
+    }
+
+    static let header = ["layer", "type", "output", "params", "MACs", "RF", "jump", "center"]
+
+    public func render(_ format: Format) -> String {
+        switch format {
+        case .json: return json() + "\n"
+        case .csv:
+            return ([Self.header] + cells).map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n"
+        case .markdown:
+            var s = "| " + Self.header.joined(separator: " | ") + " |\n|" + Self.header.map { _ in "---" }.joined(separator: "|") + "|\n"
+            for c in cells { s += "| " + c.joined(separator: " | ") + " |\n" }
+            return s + "\ninput \(input.map(String.init).joined(separator: "x")); total \(totalParams) parameters, \(totalMACs) multiply-adds per image\n"
+        case .table:
+            let all = [Self.header] + cells
+            let widths = (0..<Self.header.count).map { i in all.map { $0[i].count }.max()! }
+            var s = ""
+            for (n, row) in all.enumerated() {
+                s += zip(row, widths).enumerated().map { i, p in i >= 3 && i <= 4 ? String(repeating: " ", count: p.1 - p.0.count) + p.0 : p.0.padding(toLength: p.1, withPad: " ", startingAt: 0) }.joined(separator: "  ") + "\n"
+                if n == 0 { s += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n" }
+            }
+            return s + "input \(input.map(String.init).joined(separator: "x")); total \(totalParams) parameters, \(totalMACs) multiply-adds per image\n"
+        }
+    }
+}
