@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "ConvVizCoreTests", dependencies: ["ConvVizCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ConvVizRenderTests", dependencies: ["ConvVizRender", "ConvVizCore"]),
-        .testTarget(name: "CLITests", dependencies: ["ConvVizCore"]),
+        .testTarget(name: "CLITests", dependencies: ["convviz"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,98 @@
+import Foundation
+import XCTest
+
+/// Runs the built `convviz` end to end.
+final class CLITests: XCTestCase {
+    /// The tool is built beside the test bundle (`.build/<triple>/debug/`).
+    static var executable: URL {
+        let bundle = Bundle(for: CLITests.self).bundleURL
+        let candidates = [bundle.appendingPathComponent("convviz"), bundle.deletingLastPathComponent().appendingPathComponent("convviz")]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+    }
+
+    struct Run { let status: Int32; let stdout: String; let stderr: String }
+
+    @discardableResult
+    func convviz(_ args: [String], file: StaticString = #filePath, line: UInt = #line) throws -> Run {
+        let p = Process()
+        p.executableURL = Self.executable
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    var temp: URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("convviz-cli-\(getpid())")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    var repository: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+
+    func testShapesLectureExample() throws {
+        let r = try convviz(["shapes", repository.appendingPathComponent("Examples/lecture-cifar.json").path, "--format", "json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let layer = (json["layers"] as! [[String: Any]])[0]
+        XCTAssertEqual(layer["output"] as? [Int], [10, 32, 32])
+        XCTAssertEqual(layer["params"] as? Int, 760)
+        XCTAssertEqual(layer["macs"] as? Int, 768_000)
+        XCTAssertEqual(json["total_params"] as? Int, 760)
+    }
+
+    func testTrainExportAndDrawOnSamples() throws {
+        let dir = temp
+        let arch = dir.appendingPathComponent("tiny.json")
+        try #"{"name": "tiny", "input": [3, 16, 16], "layers": [{"type": "conv", "name": "conv1", "out": 6, "kernel": 5, "padding": 2}, {"type": "batchnorm"}, {"type": "relu"}, {"type": "maxpool", "kernel": 4}, {"type": "flatten"}, {"type": "linear", "out": 7}]}"#
+            .write(to: arch, atomically: true, encoding: .utf8)
+        let run = dir.appendingPathComponent("run").path
+        let t = try convviz(["train", "--data", "samples", "--arch", arch.path, "--max-steps", "20", "--batch", "32", "--lr", "0.02", "--seed", "3", "--out", run])
+        XCTAssertEqual(t.status, 0, t.stderr)
+        for f in ["checkpoint.safetensors", "metrics.jsonl", "summary.json"] {
+            XCTAssert(FileManager.default.fileExists(atPath: "\(run)/\(f)"), f)
+        }
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(run)/summary.json"))) as! [String: Any]
+        XCTAssertNotNil(summary["test_accuracy"] as? Double)
+        XCTAssertGreaterThan(summary["train_images_per_second"] as? Double ?? 0, 0)
+        let metrics = try String(contentsOfFile: "\(run)/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        XCTAssert(metrics.contains { $0.contains("\"test_accuracy\"") })
+        XCTAssert(metrics.contains { $0.contains("\"images_per_second\"") })
+
+        let npy = dir.appendingPathComponent("conv1.npy").path
+        XCTAssertEqual(try convviz(["export", run, "conv1.weight", "-o", npy]).status, 0)
+        let mosaic = dir.appendingPathComponent("m.svg").path
+        let f = try convviz(["filters", npy, "-o", mosaic, "--labels"])
+        XCTAssertEqual(f.status, 0, f.stderr)
+        XCTAssert(try String(contentsOfFile: mosaic, encoding: .utf8).contains("<svg"))
+        let maps = dir.appendingPathComponent("a.png").path
+        let samples = repository.appendingPathComponent("Sources/ConvVizCore/Resources/samples/chelsea.png").path
+        let a = try convviz(["activations", "--checkpoint", run, "--image", samples, "--layer", "conv1", "-o", maps])
+        XCTAssertEqual(a.status, 0, a.stderr)
+        let rf = try convviz(["receptive-field", "--checkpoint", run, "--image", samples, "--layer", "pool1", "-o", dir.appendingPathComponent("rf.pdf").path])
+        XCTAssertEqual(rf.status, 0, rf.stderr)
+
+        // Same seed, same checkpoint bytes.
+        let run2 = dir.appendingPathComponent("run2").path
+        XCTAssertEqual(try convviz(["train", "--data", "samples", "--arch", arch.path, "--max-steps", "20", "--batch", "32", "--lr", "0.02", "--seed", "3", "--out", run2]).status, 0)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(run)/checkpoint.safetensors")),
+                       try Data(contentsOf: URL(fileURLWithPath: "\(run2)/checkpoint.safetensors")))
+    }
+
+    func testBadInputGivesOneLineErrorNamingTheFile() throws {
+        let bad = temp.appendingPathComponent("bad.npy")
+        try Data("this is not a numpy file at all".utf8).write(to: bad)
+        let r = try convviz(["filters", bad.path, "-o", temp.appendingPathComponent("x.png").path])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssert(r.stderr.contains(bad.path), r.stderr)
+        XCTAssert(r.stderr.contains("bad magic"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: temp.appendingPathComponent("x.png").path))
+        let missing = try convviz(["filters", "/nonexistent/w.npy", "-o", "x.png"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssert(missing.stderr.contains("/nonexistent/w.npy: no such file"), missing.stderr)
+    }
+}
