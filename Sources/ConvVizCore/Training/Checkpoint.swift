@@ -12,6 +12,8 @@ public struct Checkpoint {
     public var step: Int
     public var epoch: Int
     public var tensors: [String: Tensor]
+    /// Extra metadata kept verbatim (e.g. `convviz.folded`).
+    public var notes: [String: String] = [:]
 
     enum Key {
         static let architecture = "convviz.architecture"
@@ -37,14 +39,14 @@ public struct Checkpoint {
         let ordered = model.namedParameters.map { ($0.name, tensors[$0.name]!) }
         let counters = model.layers.compactMap { $0 as? BatchNorm2D }.map { ("\($0.name).num_batches_tracked", Int64(step)) }
         let standardizationJSON = String(decoding: try! JSONEncoder.sorted.encode(standardization), as: UTF8.self)
-        return SafeTensorsFile.encode(ordered, int64Scalars: counters, metadata: [
+        return SafeTensorsFile.encode(ordered, int64Scalars: counters, metadata: notes.merging([
             "format": "pt",
             Key.architecture: String(decoding: architecture.jsonData(), as: UTF8.self),
             Key.standardization: standardizationJSON,
             Key.settings: settings,
             Key.step: String(step),
             Key.epoch: String(epoch),
-        ])
+        ]) { _, new in new })
     }
 
     /// Reads a checkpoint written by ConvViz (architecture metadata required).
@@ -63,6 +65,7 @@ public struct Checkpoint {
             standardization = Standardization(mean: Array(repeating: 0, count: architecture.input[0]), std: Array(repeating: 1, count: architecture.input[0]))
         }
         settings = file.metadata[Key.settings] ?? "{}"
+        notes = file.metadata.filter { $0.key.hasPrefix("convviz.") && ![Key.architecture, Key.standardization, Key.settings, Key.step, Key.epoch].contains($0.key) }
         step = Int(file.metadata[Key.step] ?? "0") ?? 0
         epoch = Int(file.metadata[Key.epoch] ?? "0") ?? 0
         var tensors: [String: Tensor] = [:]

@@ -105,17 +105,11 @@ struct TrainCommand: ParsableCommand {
         let splits = try source.load(input: architecture.input, seed: seed)
         progress.note("\(splits.train.count) training and \(splits.test.count) test images of \(splits.train.sampleShape); model \(architecture.name) with \(model.namedParameters.filter { $0.parameter.trainable }.reduce(0) { $0 + $1.parameter.value.count }) parameters")
 
-        let trainer = try Trainer(model: model, architecture: architecture, settings: settings, standardization: splits.standardization)
-        let run = try RunDirectory(URL(fileURLWithPath: out))
-        if let resumed { trainer.resume(step: resumed.step, optimizerState: resumed.optimizer); run.loadExistingMetrics() }
-        let summary = try trainer.train(splits.train, test: splits.test) { event in
-            run.record(event)
-            progress.show(event)
-            if case let .epochEnd(epoch) = event { try run.save(trainer: trainer, epoch: epoch + 1) }
-        }
-        try run.writeSummary(summary, settings: settings, data: source.description, architecture: architecture)
+        let summary = try TrainingSession.run(architecture: architecture, model: model, splits: splits, settings: settings,
+                                              dataName: source.description, directory: URL(fileURLWithPath: out), resumeFrom: resumed,
+                                              onEvent: progress.show)
         progress.finish()
         let accuracy = summary.testAccuracy.map { String(format: "%.4f", $0) } ?? "-"
-        print("test accuracy \(accuracy), \(String(format: "%.0f", summary.trainImagesPerSecond)) images/s; wrote \(run.url.path)")
+        print("test accuracy \(accuracy), \(String(format: "%.0f", summary.trainImagesPerSecond)) images/s; wrote \(out)")
     }
 }
