@@ -1,0 +1,139 @@
+import Foundation
+
+/// What each first-layer filter is, measured from its weights: orientation and spatial
+/// frequency from the power spectrum, how oriented it is, how much of its energy is
+/// colour rather than brightness, and a class.
+///
+/// Definitions (filter `w[c, y, x]`, K x K, C = 1 or 3; x to the right, y downward):
+/// - luminance `L = mean_c w[c]`; chromatic part `w[c] - L`;
+///   `chromaticFraction = |w - L|^2 / |w|^2` (0 for gray filters);
+/// - opponency: energy along the red-green axis `(R - G)/sqrt(2)` and the blue-yellow
+///   axis `((R + G)/2 - B) * sqrt(2/3)`, as fractions of `|w|^2`;
+/// - spectrum: `P(f)` = summed power over channels of the zero-padded 2-D DFT, without DC;
+/// - `orientation` in [0, 180): the angle of the dominant wave vector, from the
+///   power-weighted circular mean of doubled angles, i.e. the direction across the
+///   stripes (a vertical edge has orientation 0, a horizontal one 90);
+/// - `selectivity` (orientation selectivity index) in [0, 1]: the length of that mean;
+/// - `frequency`: the power-weighted mean |f|, in cycles per pixel;
+/// - `lowFrequencyFraction`: share of power (DC included) at |f| <= 0.3 cycles/pixel:
+///   near 1 for smooth, structured filters, about 0.3 for white noise.
+public struct FilterTaxonomy: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case edge = "oriented edge", colorOpponent = "colour-opponent", blob = "centre-surround/blob", unstructured
+    }
+
+    public struct Entry: Sendable {
+        public let index: Int
+        public let kind: Kind
+        public let orientation: Double
+        public let selectivity: Double
+        public let frequency: Double
+        public let chromaticFraction: Double
+        public let redGreen: Double
+        public let blueYellow: Double
+        public let lowFrequencyFraction: Double
+    }
+
+    /// Class thresholds (documented in the README with the recipe).
+    public static let structuredAtLeast = 0.6, colourAtLeast = 0.5, orientedAtLeast = 0.4
+
+    public let entries: [Entry]
+
+    /// Classifies every filter of `[C_out, C_in, K_h, K_w]`.
+    public init(weights: Tensor) {
+        let (n, c, kh, kw) = (weights.shape[0], weights.shape[1], weights.shape[2], weights.shape[3])
+        let per = c * kh * kw
+        entries = (0..<n).map { i in
+            Self.classify(index: i, Array(weights.data[(i * per)..<((i + 1) * per)]), channels: c, kh: kh, kw: kw)
+        }
+    }
+
+    public func count(_ kind: Kind) -> Int { entries.filter { $0.kind == kind }.count }
+    public func fraction(_ kind: Kind) -> Double { entries.isEmpty ? 0 : Double(count(kind)) / Double(entries.count) }
+
+    static func classify(index: Int, _ w: [Float], channels c: Int, kh: Int, kw: Int) -> Entry {
+        let plane = kh * kw
+        let total = w.reduce(0.0) { $0 + Double($1) * Double($1) }
+        guard total > 0, w.allSatisfy(\.isFinite) else {
+            return Entry(index: index, kind: .unstructured, orientation: 0, selectivity: 0, frequency: 0, chromaticFraction: 0, redGreen: 0, blueYellow: 0, lowFrequencyFraction: 0)
+        }
+        var chroma = 0.0, rg = 0.0, by = 0.0
+        if c == 3 {
+            for i in 0..<plane {
+                let r = Double(w[i]), g = Double(w[plane + i]), b = Double(w[2 * plane + i])
+                let l = (r + g + b) / 3
+                chroma += (r - l) * (r - l) + (g - l) * (g - l) + (b - l) * (b - l)
+                rg += (r - g) * (r - g) / 2
+                by += ((r + g) / 2 - b) * ((r + g) / 2 - b) * 2 / 3
+            }
+        }
+        // Zero-padded DFT, summed over channels: fine enough angular resolution for
+        // small kernels.
+        let size = 32
+        var sumP = 0.0, low = 0.0, sx = 0.0, sy = 0.0, fr = 0.0, dc = 0.0
+        var cosTable = [Double](repeating: 0, count: size * max(kh, kw)), sinTable = cosTable
+        for f in 0..<size { for x in 0..<max(kh, kw) {
+            let a = -2 * Double.pi * Double(f * x) / Double(size)
+            cosTable[f * max(kh, kw) + x] = cos(a); sinTable[f * max(kh, kw) + x] = sin(a)
+        }}
+        let stride = max(kh, kw)
+        for ch in 0..<c {
+            // Row transform then column transform.
+            var rowRe = [Double](repeating: 0, count: kh * size), rowIm = rowRe
+            for y in 0..<kh { for f in 0..<size {
+                var re = 0.0, im = 0.0
+                for x in 0..<kw { let v = Double(w[ch * plane + y * kw + x]); re += v * cosTable[f * stride + x]; im += v * sinTable[f * stride + x] }
+                rowRe[y * size + f] = re; rowIm[y * size + f] = im
+            }}
+            for fy in 0..<size { for fx in 0..<size {
+                var re = 0.0, im = 0.0
+                for y in 0..<kh {
+                    let cr = cosTable[fy * stride + y], ci = sinTable[fy * stride + y]
+                    re += rowRe[y * size + fx] * cr - rowIm[y * size + fx] * ci
+                    im += rowRe[y * size + fx] * ci + rowIm[y * size + fx] * cr
+                }
+                let p = re * re + im * im
+                let ux = Double(fx < size / 2 ? fx : fx - size) / Double(size), uy = Double(fy < size / 2 ? fy : fy - size) / Double(size)
+                let radius = (ux * ux + uy * uy).squareRoot()
+                if fx == 0 && fy == 0 { dc += p; low += p; continue }
+                sumP += p
+                if radius <= 0.3 { low += p }
+                let phi = atan2(uy, ux)
+                sx += p * cos(2 * phi); sy += p * sin(2 * phi)
+                fr += p * radius
+            }}
+        }
+        let selectivity = sumP > 0 ? (sx * sx + sy * sy).squareRoot() / sumP : 0
+        var orientation = atan2(sy, sx) / 2 * 180 / Double.pi
+        if orientation < 0 { orientation += 180 }
+        let lowFraction = low / max(sumP + dc, 1e-30)
+        let chromaticFraction = chroma / total
+        let kind: Kind
+        if lowFraction < structuredAtLeast { kind = .unstructured }
+        else if chromaticFraction >= colourAtLeast { kind = .colorOpponent }
+        else if selectivity >= orientedAtLeast { kind = .edge }
+        else { kind = .blob }
+        return Entry(index: index, kind: kind, orientation: orientation, selectivity: selectivity, frequency: sumP > 0 ? fr / sumP : 0,
+                     chromaticFraction: chromaticFraction, redGreen: rg / total, blueYellow: by / total, lowFrequencyFraction: lowFraction)
+    }
+}
+
+extension FilterTaxonomy {
+    public func csv() -> String {
+        var s = "index,class,orientation_deg,selectivity,frequency_cpp,chromatic_fraction,red_green,blue_yellow,low_frequency_fraction\n"
+        for e in entries {
+            s += "\(e.index),\(e.kind.rawValue)," + [e.orientation, e.selectivity, e.frequency, e.chromaticFraction, e.redGreen, e.blueYellow, e.lowFrequencyFraction]
+                .map { String(format: "%.4f", $0) }.joined(separator: ",") + "\n"
+        }
+        return s
+    }
+
+    public func json() -> String {
+        let list: [[String: Any]] = entries.map { e in
+            ["index": e.index, "class": e.kind.rawValue, "orientation_deg": e.orientation, "selectivity": e.selectivity, "frequency_cpp": e.frequency,
+             "chromatic_fraction": e.chromaticFraction, "red_green": e.redGreen, "blue_yellow": e.blueYellow, "low_frequency_fraction": e.lowFrequencyFraction]
+        }
+        let summary = Dictionary(uniqueKeysWithValues: Kind.allCases.map { ($0.rawValue, count($0)) })
+        return String(decoding: try! JSONSerialization.data(withJSONObject: ["filters": list, "counts": summary], options: [.sortedKeys, .prettyPrinted]), as: UTF8.self)
+    }
+}
