@@ -15,8 +15,10 @@ import Foundation
 ///   stripes (a vertical edge has orientation 0, a horizontal one 90);
 /// - `selectivity` (orientation selectivity index) in [0, 1]: the length of that mean;
 /// - `frequency`: the power-weighted mean |f|, in cycles per pixel;
-/// - `lowFrequencyFraction`: share of power (DC included) at |f| <= 0.3 cycles/pixel:
-///   near 1 for smooth, structured filters, about 0.3 for white noise.
+/// - `concentration`: share of the K x K DFT's power (DC included, channels summed) in
+///   its strongest 5% of frequency bins: about 0.85-0.9 for a Gabor, 0.67 for a
+///   centre-surround, 0.14 for white noise and 0.35-0.55 for 1/f ("pink") noise, so
+///   0.6 separates structure from noise of natural-image statistics.
 public struct FilterTaxonomy: Sendable {
     public enum Kind: String, Sendable, CaseIterable {
         case edge = "oriented edge", colorOpponent = "colour-opponent", blob = "centre-surround/blob", unstructured
@@ -31,7 +33,7 @@ public struct FilterTaxonomy: Sendable {
         public let chromaticFraction: Double
         public let redGreen: Double
         public let blueYellow: Double
-        public let lowFrequencyFraction: Double
+        public let concentration: Double
     }
 
     /// Class thresholds (documented in the README with the recipe).
@@ -55,7 +57,7 @@ public struct FilterTaxonomy: Sendable {
         let plane = kh * kw
         let total = w.reduce(0.0) { $0 + Double($1) * Double($1) }
         guard total > 0, w.allSatisfy(\.isFinite) else {
-            return Entry(index: index, kind: .unstructured, orientation: 0, selectivity: 0, frequency: 0, chromaticFraction: 0, redGreen: 0, blueYellow: 0, lowFrequencyFraction: 0)
+            return Entry(index: index, kind: .unstructured, orientation: 0, selectivity: 0, frequency: 0, chromaticFraction: 0, redGreen: 0, blueYellow: 0, concentration: 0)
         }
         var chroma = 0.0, rg = 0.0, by = 0.0
         if c == 3 {
@@ -70,7 +72,7 @@ public struct FilterTaxonomy: Sendable {
         // Zero-padded DFT, summed over channels: fine enough angular resolution for
         // small kernels.
         let size = 32
-        var sumP = 0.0, low = 0.0, sx = 0.0, sy = 0.0, fr = 0.0, dc = 0.0
+        var sumP = 0.0, sx = 0.0, sy = 0.0, fr = 0.0
         var cosTable = [Double](repeating: 0, count: size * max(kh, kw)), sinTable = cosTable
         for f in 0..<size { for x in 0..<max(kh, kw) {
             let a = -2 * Double.pi * Double(f * x) / Double(size)
@@ -95,9 +97,8 @@ public struct FilterTaxonomy: Sendable {
                 let p = re * re + im * im
                 let ux = Double(fx < size / 2 ? fx : fx - size) / Double(size), uy = Double(fy < size / 2 ? fy : fy - size) / Double(size)
                 let radius = (ux * ux + uy * uy).squareRoot()
-                if fx == 0 && fy == 0 { dc += p; low += p; continue }
+                if fx == 0 && fy == 0 { continue }  // DC: no orientation
                 sumP += p
-                if radius <= 0.3 { low += p }
                 let phi = atan2(uy, ux)
                 sx += p * cos(2 * phi); sy += p * sin(2 * phi)
                 fr += p * radius
@@ -106,23 +107,41 @@ public struct FilterTaxonomy: Sendable {
         let selectivity = sumP > 0 ? (sx * sx + sy * sy).squareRoot() / sumP : 0
         var orientation = atan2(sy, sx) / 2 * 180 / Double.pi
         if orientation < 0 { orientation += 180 }
-        let lowFraction = low / max(sumP + dc, 1e-30)
+        let concentration = spectralConcentration(w, channels: c, kh: kh, kw: kw)
         let chromaticFraction = chroma / total
         let kind: Kind
-        if lowFraction < structuredAtLeast { kind = .unstructured }
+        if concentration < structuredAtLeast { kind = .unstructured }
         else if chromaticFraction >= colourAtLeast { kind = .colorOpponent }
         else if selectivity >= orientedAtLeast { kind = .edge }
         else { kind = .blob }
         return Entry(index: index, kind: kind, orientation: orientation, selectivity: selectivity, frequency: sumP > 0 ? fr / sumP : 0,
-                     chromaticFraction: chromaticFraction, redGreen: rg / total, blueYellow: by / total, lowFrequencyFraction: lowFraction)
+                     chromaticFraction: chromaticFraction, redGreen: rg / total, blueYellow: by / total, concentration: concentration)
     }
 }
 
 extension FilterTaxonomy {
+    /// Share of power in the strongest 5% of the unpadded K x K DFT's bins.
+    static func spectralConcentration(_ w: [Float], channels c: Int, kh: Int, kw: Int) -> Double {
+        var power = [Double](repeating: 0, count: kh * kw)
+        for ch in 0..<c { for fy in 0..<kh { for fx in 0..<kw {
+            var re = 0.0, im = 0.0
+            for y in 0..<kh { for x in 0..<kw {
+                let a = -2 * Double.pi * (Double(fy * y) / Double(kh) + Double(fx * x) / Double(kw))
+                let v = Double(w[(ch * kh + y) * kw + x])
+                re += v * cos(a); im += v * sin(a)
+            }}
+            power[fy * kw + fx] += re * re + im * im
+        }}}
+        let total = power.reduce(0, +)
+        guard total > 0 else { return 0 }
+        let top = Int((0.05 * Double(power.count)).rounded(.up))
+        return power.sorted(by: >).prefix(top).reduce(0, +) / total
+    }
+
     public func csv() -> String {
-        var s = "index,class,orientation_deg,selectivity,frequency_cpp,chromatic_fraction,red_green,blue_yellow,low_frequency_fraction\n"
+        var s = "index,class,orientation_deg,selectivity,frequency_cpp,chromatic_fraction,red_green,blue_yellow,concentration\n"
         for e in entries {
-            s += "\(e.index),\(e.kind.rawValue)," + [e.orientation, e.selectivity, e.frequency, e.chromaticFraction, e.redGreen, e.blueYellow, e.lowFrequencyFraction]
+            s += "\(e.index),\(e.kind.rawValue)," + [e.orientation, e.selectivity, e.frequency, e.chromaticFraction, e.redGreen, e.blueYellow, e.concentration]
                 .map { String(format: "%.4f", $0) }.joined(separator: ",") + "\n"
         }
         return s
@@ -131,7 +150,7 @@ extension FilterTaxonomy {
     public func json() -> String {
         let list: [[String: Any]] = entries.map { e in
             ["index": e.index, "class": e.kind.rawValue, "orientation_deg": e.orientation, "selectivity": e.selectivity, "frequency_cpp": e.frequency,
-             "chromatic_fraction": e.chromaticFraction, "red_green": e.redGreen, "blue_yellow": e.blueYellow, "low_frequency_fraction": e.lowFrequencyFraction]
+             "chromatic_fraction": e.chromaticFraction, "red_green": e.redGreen, "blue_yellow": e.blueYellow, "concentration": e.concentration]
         }
         let summary = Dictionary(uniqueKeysWithValues: Kind.allCases.map { ($0.rawValue, count($0)) })
         return String(decoding: try! JSONSerialization.data(withJSONObject: ["filters": list, "counts": summary], options: [.sortedKeys, .prettyPrinted]), as: UTF8.self)

@@ -23,9 +23,17 @@ public enum SamplePhotos {
 
     /// `count` random `size x size` patches (with random horizontal flips) from the
     /// given photographs, labelled by the photograph they came from.
+    /// With `shortSide`, each photograph is first resized (bilinear) so its shorter side
+    /// has that many pixels: patches then cover more of the scene.
     public static func patches(from names: [String] = colorNames, size: Int, count: Int, channels: Int = 3,
-                               flips: Bool = true, seed: UInt64) throws -> LabeledImages {
-        let photos = try names.map { ImageResize.channels(try load($0), channels) }
+                               flips: Bool = true, shortSide: Int? = nil, seed: UInt64) throws -> LabeledImages {
+        let photos = try names.map { name -> Tensor in
+            let photo = ImageResize.channels(try load(name), channels)
+            guard let shortSide else { return photo }
+            let (h, w) = (photo.shape[1], photo.shape[2])
+            let f = Double(max(shortSide, size)) / Double(min(h, w))
+            return ImageResize.bilinear(photo, height: max(size, Int((Double(h) * f).rounded())), width: max(size, Int((Double(w) * f).rounded())))
+        }
         var rng = SeededGenerator(seed: seed)
         var images = Tensor(shape: [count, channels, size, size])
         var labels = [Int](repeating: 0, count: count)

@@ -5,6 +5,9 @@ extension BLAS {
     /// The kernel family OpenBLAS chose at load time (`Prescott`, `Haswell`, `SkylakeX`).
     public static var coreName: String { String(cString: openblas_get_corename()) }
 
+    /// OpenBLAS's build configuration and chosen kernels.
+    public static var configuration: String { String(cString: openblas_get_config()) }
+
     /// A better `OPENBLAS_CORETYPE` for this CPU, when OpenBLAS fell back to its generic
     /// SSE3 kernels.
     ///

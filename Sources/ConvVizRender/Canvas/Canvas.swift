@@ -15,15 +15,33 @@ public enum Canvas {
         guard let cr = cairo_create(surface.handle) else { throw CairoError(operation: "cairo_create", status: CAIRO_STATUS_NO_MEMORY) }
         defer { cairo_destroy(cr) }
         try CairoError.check(cairo_status(cr), "cairo_create")
+        try drawPage(scene, cr, format)
+        cairo_surface_flush(surface.handle)
+        var data = try surface.finish()
+        if format == .svg { data = SVGPostProcessing.renumberIDs(SVGPostProcessing.addStructureLayer(scene, to: data)) }
+        return data
+    }
+
+    /// A multi-page PDF, one scene per page, each page the size of its scene.
+    public static func renderPDF(pages: [Scene]) throws -> Data {
+        guard let first = pages.first else { throw CairoError(operation: "a PDF with no pages", status: CAIRO_STATUS_INVALID_SIZE) }
+        let surface = try Surface(format: .pdf, width: first.width, height: first.height)
+        guard let cr = cairo_create(surface.handle) else { throw CairoError(operation: "cairo_create", status: CAIRO_STATUS_NO_MEMORY) }
+        defer { cairo_destroy(cr) }
+        for page in pages {
+            cairo_pdf_surface_set_size(surface.handle, page.width, page.height)
+            try drawPage(page, cr, .pdf)
+            cairo_show_page(cr)
+        }
+        return try surface.finish()
+    }
+
+    private static func drawPage(_ scene: Scene, _ cr: OpaquePointer, _ format: OutputFormat) throws {
         setColor(cr, scene.background)
         cairo_paint(cr)
         let text = TextRenderer(cr)
         for item in scene.items { try draw(item, cr, text, format) }
         try CairoError.check(cairo_status(cr), "drawing")
-        cairo_surface_flush(surface.handle)
-        var data = try surface.finish()
-        if format == .svg { data = SVGPostProcessing.renumberIDs(SVGPostProcessing.addStructureLayer(scene, to: data)) }
-        return data
     }
 
     /// Renders and writes atomically (temporary file, then rename).
