@@ -55,6 +55,15 @@ final class FilterTaxonomyTests: XCTestCase {
         XCTAssertEqual(taxonomy([f]).entries[0].kind, .blob)
     }
 
+    func testLocalizedDotIsStructured() {
+        let k = 11
+        var f = [Float](repeating: 0, count: 3 * k * k)
+        for ch in 0..<3 { f[(ch * k + 3) * k + 7] = 1; for (dy, dx) in [(0, 1), (1, 0), (0, -1), (-1, 0)] { f[(ch * k + 3 + dy) * k + 7 + dx] = -0.3 } }
+        let e = taxonomy([f]).entries[0]
+        XCTAssertGreaterThan(e.localization, 0.6)
+        XCTAssertEqual(e.kind, .blob)
+    }
+
     func testWhiteNoiseAndRandomInitAreUnstructured() throws {
         var rng = SeededGenerator(seed: 9)
         let noise = (0..<20).map { _ in (0..<363).map { _ in rng.normal() } }

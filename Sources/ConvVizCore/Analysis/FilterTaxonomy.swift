@@ -18,7 +18,11 @@ import Foundation
 /// - `concentration`: share of the K x K DFT's power (DC included, channels summed) in
 ///   its strongest 5% of frequency bins: about 0.85-0.9 for a Gabor, 0.67 for a
 ///   centre-surround, 0.14 for white noise and 0.35-0.55 for 1/f ("pink") noise, so
-///   0.6 separates structure from noise of natural-image statistics.
+///   0.6 separates structure from noise of natural-image statistics;
+/// - `localization`: share of the energy (channels summed per pixel) in the strongest
+///   5% of pixels: high for small localized dots and edges, whose spectra are broad,
+///   about 0.15 for white noise and 0.2 for 1/f noise.
+/// A filter is structured when either concentration or localization is at least 0.6.
 public struct FilterTaxonomy: Sendable {
     public enum Kind: String, Sendable, CaseIterable {
         case edge = "oriented edge", colorOpponent = "colour-opponent", blob = "centre-surround/blob", unstructured
@@ -34,6 +38,7 @@ public struct FilterTaxonomy: Sendable {
         public let redGreen: Double
         public let blueYellow: Double
         public let concentration: Double
+        public let localization: Double
     }
 
     /// Class thresholds (documented in the README with the recipe).
@@ -57,7 +62,7 @@ public struct FilterTaxonomy: Sendable {
         let plane = kh * kw
         let total = w.reduce(0.0) { $0 + Double($1) * Double($1) }
         guard total > 0, w.allSatisfy(\.isFinite) else {
-            return Entry(index: index, kind: .unstructured, orientation: 0, selectivity: 0, frequency: 0, chromaticFraction: 0, redGreen: 0, blueYellow: 0, concentration: 0)
+            return Entry(index: index, kind: .unstructured, orientation: 0, selectivity: 0, frequency: 0, chromaticFraction: 0, redGreen: 0, blueYellow: 0, concentration: 0, localization: 0)
         }
         var chroma = 0.0, rg = 0.0, by = 0.0
         if c == 3 {
@@ -108,14 +113,15 @@ public struct FilterTaxonomy: Sendable {
         var orientation = atan2(sy, sx) / 2 * 180 / Double.pi
         if orientation < 0 { orientation += 180 }
         let concentration = spectralConcentration(w, channels: c, kh: kh, kw: kw)
+        let localization = spatialConcentration(w, channels: c, plane: plane)
         let chromaticFraction = chroma / total
         let kind: Kind
-        if concentration < structuredAtLeast { kind = .unstructured }
+        if concentration < structuredAtLeast && localization < structuredAtLeast { kind = .unstructured }
         else if chromaticFraction >= colourAtLeast { kind = .colorOpponent }
         else if selectivity >= orientedAtLeast { kind = .edge }
         else { kind = .blob }
         return Entry(index: index, kind: kind, orientation: orientation, selectivity: selectivity, frequency: sumP > 0 ? fr / sumP : 0,
-                     chromaticFraction: chromaticFraction, redGreen: rg / total, blueYellow: by / total, concentration: concentration)
+                     chromaticFraction: chromaticFraction, redGreen: rg / total, blueYellow: by / total, concentration: concentration, localization: localization)
     }
 }
 
@@ -138,10 +144,19 @@ extension FilterTaxonomy {
         return power.sorted(by: >).prefix(top).reduce(0, +) / total
     }
 
+    /// Share of energy in the strongest 5% of pixels.
+    static func spatialConcentration(_ w: [Float], channels c: Int, plane: Int) -> Double {
+        var energy = [Double](repeating: 0, count: plane)
+        for ch in 0..<c { for i in 0..<plane { energy[i] += Double(w[ch * plane + i]) * Double(w[ch * plane + i]) } }
+        let total = energy.reduce(0, +)
+        guard total > 0 else { return 0 }
+        return energy.sorted(by: >).prefix(Int((0.05 * Double(plane)).rounded(.up))).reduce(0, +) / total
+    }
+
     public func csv() -> String {
-        var s = "index,class,orientation_deg,selectivity,frequency_cpp,chromatic_fraction,red_green,blue_yellow,concentration\n"
+        var s = "index,class,orientation_deg,selectivity,frequency_cpp,chromatic_fraction,red_green,blue_yellow,concentration,localization\n"
         for e in entries {
-            s += "\(e.index),\(e.kind.rawValue)," + [e.orientation, e.selectivity, e.frequency, e.chromaticFraction, e.redGreen, e.blueYellow, e.concentration]
+            s += "\(e.index),\(e.kind.rawValue)," + [e.orientation, e.selectivity, e.frequency, e.chromaticFraction, e.redGreen, e.blueYellow, e.concentration, e.localization]
                 .map { String(format: "%.4f", $0) }.joined(separator: ",") + "\n"
         }
         return s
@@ -150,7 +165,7 @@ extension FilterTaxonomy {
     public func json() -> String {
         let list: [[String: Any]] = entries.map { e in
             ["index": e.index, "class": e.kind.rawValue, "orientation_deg": e.orientation, "selectivity": e.selectivity, "frequency_cpp": e.frequency,
-             "chromatic_fraction": e.chromaticFraction, "red_green": e.redGreen, "blue_yellow": e.blueYellow, "concentration": e.concentration]
+             "chromatic_fraction": e.chromaticFraction, "red_green": e.redGreen, "blue_yellow": e.blueYellow, "concentration": e.concentration, "localization": e.localization]
         }
         let summary = Dictionary(uniqueKeysWithValues: Kind.allCases.map { ($0.rawValue, count($0)) })
         return String(decoding: try! JSONSerialization.data(withJSONObject: ["filters": list, "counts": summary], options: [.sortedKeys, .prettyPrinted]), as: UTF8.self)

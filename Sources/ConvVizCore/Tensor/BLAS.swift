@@ -44,4 +44,22 @@ public enum BLAS {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(newValue)) }
     }
+
+    /// Eigenvalues (ascending) and eigenvectors of a symmetric `n x n` matrix, by
+    /// LAPACK's `ssyevd`. Row `i` of the returned vectors is the eigenvector of value `i`.
+    public static func symmetricEigen(_ matrix: [Float], n: Int) -> (values: [Float], vectors: [Float])? {
+        var a = matrix  // column-major = row-major for a symmetric matrix
+        var w = [Float](repeating: 0, count: n)
+        var (jobz, uplo) = (CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "U")))
+        var nn = Int32(n), lda = Int32(n), info: Int32 = 0
+        var lwork: Int32 = -1, liwork: Int32 = -1, workSize: Float = 0, iworkSize: Int32 = 0
+        ssyevd_(&jobz, &uplo, &nn, &a, &lda, &w, &workSize, &lwork, &iworkSize, &liwork, &info)
+        guard info == 0 else { return nil }
+        lwork = Int32(workSize); liwork = iworkSize
+        var work = [Float](repeating: 0, count: Int(lwork)), iwork = [Int32](repeating: 0, count: Int(liwork))
+        ssyevd_(&jobz, &uplo, &nn, &a, &lda, &w, &work, &lwork, &iwork, &liwork, &info)
+        guard info == 0 else { return nil }
+        // LAPACK stores eigenvectors as columns (column-major), i.e. rows of our row-major view.
+        return (w, a)
+    }
 }

@@ -1,36 +1,37 @@
 import Foundation
 
-/// The recipe that makes first-layer filters on the sample photographs become oriented
-/// edges and colour-opponent blobs (see the README's "Why this recipe").
+/// The demo's recipe (see the README's "Why this recipe"), in two stages:
 ///
-/// - Task: rotation prediction on 32x32 colour patches (`RotationPatches`). A task the
-///   network can solve from colour statistics alone (which photo a patch came from)
-///   leaves conv1 near its initialization.
-/// - Inputs: each patch has its mean colour removed and is scaled by the dataset's
-///   per-channel standard deviation after *colour whitening* (PCA whitening of RGB),
-///   so colour contrast counts as much as brightness contrast: without it the
-///   luminance axis carries about 90% of natural-image variance and colour-opponent
-///   filters rarely form.
-/// - Network: AlexNet-like conv1 (48 filters of 11x11, stride 2) with a small initial
-///   scale, so what it ends with is what it learned; weight decay prunes what the task
-///   does not need.
+/// 1. conv1 is learned without labels by competitive learning on whitened colour
+///    patches of the sample photographs (`CompetitiveFilterLearning`): it becomes
+///    oriented edges, colour-opponent filters and centre-surround dots in about a
+///    second, deterministically for a seed.
+/// 2. A small network on top of that frozen conv1 is trained with SGD on a
+///    self-supervised task, rotation prediction (`RotationPatches`), which gives the
+///    run a real trained network for activation maps, effective receptive fields and
+///    training curves.
+///
+/// A supervised task the network can solve from colour statistics alone (which photo a
+/// patch came from), or rotation prediction learned end to end in a few hundred steps,
+/// leaves conv1 close to its random initialization: see the README.
 public struct FilterRecipe: Sendable {
-    public var filters = 48
-    public var kernel = 11
+    public var competitive = CompetitiveFilterLearning()
     public var patch = 32
-    public var trainPatches = 16_000
+    public var trainPatches = 12_000
     public var testPatches = 2_000
-    public var steps = 1_200
+    public var steps = 600
     public var batch = 64
-    public var learningRate: Float = 0.02
-    public var weightDecay: Float = 1e-3
-    public var initialScale: Float = 0.1
-    public var whitenColour = true
-    /// Photographs are resized to this shorter side before cutting patches.
-    public var photoShortSide = 128
-    public var seed: UInt64 = 0
+    public var learningRate: Float = 0.05
+    public var weightDecay: Float = 5e-4
+    public var seed: UInt64 = 0 { didSet { competitive.seed = seed } }
 
-    public init() {}
+    public init() {
+        competitive.whiteningFloor = 1.0
+        competitive.photoShortSide = 256
+    }
+
+    public var filters: Int { competitive.filters }
+    public var kernel: Int { competitive.kernel }
 
     public var architecture: Architecture {
         Architecture(name: "rotation-net", input: [3, patch, patch], layers: [
@@ -58,104 +59,29 @@ public struct FilterRecipe: Sendable {
         s.schedule = .cosine
         s.seed = seed
         s.logEvery = 25
+        s.frozenLayers = ["conv1"]
         return s
     }
 
-    /// Train and test splits, preprocessed (per-patch mean colour removed, colour
-    /// whitened), with identity standardization recorded: the preprocessing is part of
-    /// the data here, and `ColourWhitening` holds what later inputs need.
-    public func data() throws -> (splits: DataSource.Splits, whitening: ColourWhitening) {
-        var train = try RotationPatches.make(size: patch, count: trainPatches, shortSide: photoShortSide, seed: seed)
-        var test = try RotationPatches.make(size: patch, count: testPatches, shortSide: photoShortSide, seed: seed &+ 99)
-        let whitening = ColourWhitening.fit(train.images, enabled: whitenColour)
-        whitening.apply(to: &train.images)
-        whitening.apply(to: &test.images)
-        let identity = Standardization(mean: [0, 0, 0], std: [1, 1, 1])
-        return (DataSource.Splits(train: train, test: test, standardization: identity), whitening)
+    /// Rotation-labelled patches, standardized per channel.
+    public func data() throws -> DataSource.Splits {
+        var train = try RotationPatches.make(size: patch, count: trainPatches, shortSide: competitive.photoShortSide, seed: seed)
+        var test = try RotationPatches.make(size: patch, count: testPatches, shortSide: competitive.photoShortSide, seed: seed &+ 99)
+        let standardization = Standardization.measured(train.images)
+        standardization.apply(to: &train.images)
+        standardization.apply(to: &test.images)
+        return DataSource.Splits(train: train, test: test, standardization: standardization)
     }
 
-    /// The model with conv1 scaled down from PyTorch's default initialization.
-    public func makeModel() throws -> Sequential {
+    /// The network with `conv1` set to the learned filters (bias 0).
+    public func makeModel(conv1 filters: Tensor) throws -> Sequential {
         let model = try architecture.makeModel(seed: seed)
-        if let conv1 = model.layers.first as? Conv2D {
-            for i in 0..<conv1.weight.value.count { conv1.weight.value.data[i] *= initialScale }
-        }
+        let conv1 = model.layers[0] as! Conv2D
+        precondition(conv1.weight.value.shape == filters.shape, "conv1 \(conv1.weight.value.shape) vs filters \(filters.shape)")
+        // Learned filters have max |w| = 1; scale them like PyTorch's initialization.
+        let bound = 1 / Float(filters.count / filters.shape[0]).squareRoot()
+        conv1.weight.value = Tensor(shape: filters.shape, data: filters.data.map { $0 * bound })
+        conv1.bias?.value.zero()
         return model
-    }
-}
-
-/// Per-patch mean-colour removal followed by PCA whitening of the RGB values.
-public struct ColourWhitening: Sendable, Codable {
-    /// 3x3 matrix applied to each pixel's (r, g, b) after removing the patch's mean.
-    public var matrix: [Float]
-
-    public static func fit(_ images: Tensor, enabled: Bool) -> ColourWhitening {
-        let (n, plane) = (images.shape[0], images.shape[2] * images.shape[3])
-        var cov = [Double](repeating: 0, count: 9)
-        var count = 0.0
-        for i in 0..<n {
-            let means = (0..<3).map { c in (0..<plane).reduce(0.0) { $0 + Double(images.data[(i * 3 + c) * plane + $1]) } / Double(plane) }
-            for p in stride(from: 0, to: plane, by: 4) {
-                let v = (0..<3).map { Double(images.data[(i * 3 + $0) * plane + p]) - means[$0] }
-                for a in 0..<3 { for b in 0..<3 { cov[a * 3 + b] += v[a] * v[b] } }
-                count += 1
-            }
-        }
-        cov = cov.map { $0 / max(count, 1) }
-        guard enabled else {
-            // Plain scaling by the overall standard deviation.
-            let s = Float(1 / ((cov[0] + cov[4] + cov[8]) / 3).squareRoot())
-            return ColourWhitening(matrix: [s, 0, 0, 0, s, 0, 0, 0, s])
-        }
-        // ZCA: C^(-1/2) = V diag(1/sqrt(lambda + eps)) V^T, by Jacobi rotations on 3x3.
-        let (values, vectors) = symmetricEigen3(cov)
-        let eps = 0.01 * (values.max() ?? 1)
-        var m = [Float](repeating: 0, count: 9)
-        for a in 0..<3 { for b in 0..<3 {
-            var s = 0.0
-            for k in 0..<3 { s += vectors[a * 3 + k] * vectors[b * 3 + k] / (values[k] + eps).squareRoot() }
-            m[a * 3 + b] = Float(s)
-        }}
-        return ColourWhitening(matrix: m)
-    }
-
-    public func apply(to images: inout Tensor) {
-        let rank4 = images.rank == 4
-        let n = rank4 ? images.shape[0] : 1
-        let plane = images.shape.suffix(2).reduce(1, *)
-        for i in 0..<n {
-            let o = i * 3 * plane
-            let means = (0..<3).map { c in (0..<plane).reduce(Float(0)) { $0 + images.data[o + c * plane + $1] } / Float(plane) }
-            for p in 0..<plane {
-                let v = (0..<3).map { images.data[o + $0 * plane + p] - means[$0] }
-                for a in 0..<3 { images.data[o + a * plane + p] = matrix[a * 3] * v[0] + matrix[a * 3 + 1] * v[1] + matrix[a * 3 + 2] * v[2] }
-            }
-        }
-    }
-
-    /// Eigenvalues and eigenvectors (columns of a row-major 3x3) of a symmetric matrix.
-    static func symmetricEigen3(_ m: [Double]) -> ([Double], [Double]) {
-        var a = m
-        var v: [Double] = [1, 0, 0, 0, 1, 0, 0, 0, 1]
-        for _ in 0..<50 {
-            for (p, q) in [(0, 1), (0, 2), (1, 2)] where abs(a[p * 3 + q]) > 1e-15 {
-                let theta = (a[q * 3 + q] - a[p * 3 + p]) / (2 * a[p * 3 + q])
-                let t = (theta >= 0 ? 1 : -1) / (abs(theta) + (theta * theta + 1).squareRoot())
-                let c = 1 / (t * t + 1).squareRoot(), s = t * c
-                for k in 0..<3 {
-                    let akp = a[k * 3 + p], akq = a[k * 3 + q]
-                    a[k * 3 + p] = c * akp - s * akq; a[k * 3 + q] = s * akp + c * akq
-                }
-                for k in 0..<3 {
-                    let apk = a[p * 3 + k], aqk = a[q * 3 + k]
-                    a[p * 3 + k] = c * apk - s * aqk; a[q * 3 + k] = s * apk + c * aqk
-                }
-                for k in 0..<3 {
-                    let vkp = v[k * 3 + p], vkq = v[k * 3 + q]
-                    v[k * 3 + p] = c * vkp - s * vkq; v[k * 3 + q] = s * vkp + c * vkq
-                }
-            }
-        }
-        return ([a[0], a[4], a[8]], v)
     }
 }

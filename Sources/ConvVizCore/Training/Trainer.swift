@@ -58,6 +58,12 @@ public final class Trainer {
         }
     }
 
+    /// Parameters the optimizer updates: all but those of frozen layers.
+    private var trainableParameters: [Parameter] {
+        let frozen = Set(settings.frozenLayers)
+        return model.layers.filter { !frozen.contains($0.name) }.flatMap(\.parameters)
+    }
+
     /// Trains on already standardized `train` images; evaluates on `test` after each
     /// epoch. `onEvent` sees every logged step, evaluation and epoch end.
     public func train(_ train: LabeledImages, test: LabeledImages?, onEvent: (Event) throws -> Void) throws -> Summary {
@@ -86,7 +92,7 @@ public final class Trainer {
                 guard result.loss.isFinite else { throw NonFiniteLoss(step: step, loss: result.loss) }
                 model.zeroGradients()
                 model.backward(result.gradient)
-                optimizer.step(model.namedParameters.map(\.parameter))
+                optimizer.step(trainableParameters)
                 step += 1
                 position += 1
                 windowLoss += Double(result.loss) * Double(batch)

@@ -21,6 +21,8 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     public var seed: UInt64 = 0
     /// Steps between two lines of metrics.
     public var logEvery: Int = 50
+    /// Layers whose parameters stay fixed (e.g. a conv1 learned beforehand).
+    public var frozenLayers: [String] = []
 
     public init() {}
 

@@ -8,6 +8,8 @@ public struct FilterFilmstrip {
     /// Filters shown per row, in this order (e.g. sorted by taxonomy class).
     public var order: [Int]
     public var scale: Int = 4
+    /// What the snapshot numbers count ("step", "iteration").
+    public var stepLabel = "step"
 
     public init(snapshots: [(step: Int, weights: Tensor)], order: [Int]) {
         self.snapshots = snapshots
@@ -28,7 +30,7 @@ public struct FilterFilmstrip {
         let o = frame.contentOrigin
         for (r, snap) in snapshots.enumerated() {
             let y = o.y + Double(r) * rowH
-            var items: [Scene.Item] = [.text("step \(snap.step)", at: Point(o.x, y + Double(kh * scale) / 2), size: Theme.labelSize, color: Theme.ink)]
+            var items: [Scene.Item] = [.text("\(stepLabel) \(snap.step)", at: Point(o.x, y + Double(kh * scale) / 2), size: Theme.labelSize, color: Theme.ink)]
             for (c, index) in order.enumerated() {
                 let raster = snap.weights.data.withUnsafeBufferPointer { p -> RasterImage in
                     let per = cin * kh * kw

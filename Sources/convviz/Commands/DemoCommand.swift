@@ -11,13 +11,7 @@ struct DemoCommand: ParsableCommand {
 
     @Option(help: "Output directory.") var out: String = "Outputs/demo"
     @Option(help: "Random seed: the same seed gives the same bytes.") var seed: UInt64 = 0
-    @Option(help: "Training steps.") var steps: Int = FilterRecipe().steps
-    @Option(help: ArgumentHelp("Learning rate.", visibility: .hidden)) var lr: Float = FilterRecipe().learningRate
-    @Option(help: ArgumentHelp("Weight decay.", visibility: .hidden)) var weightDecay: Float = FilterRecipe().weightDecay
-    @Option(help: ArgumentHelp("conv1 initial scale.", visibility: .hidden)) var initialScale: Float = FilterRecipe().initialScale
-    @Flag(help: ArgumentHelp("Skip colour whitening.", visibility: .hidden)) var noWhitening = false
-    @Option(help: ArgumentHelp("Photo short side.", visibility: .hidden)) var photoSize: Int = FilterRecipe().photoShortSide
-    @Flag(help: ArgumentHelp("Train and print the taxonomy only.", visibility: .hidden)) var trainOnly = false
+    @Option(help: "Training steps of the rotation-prediction stage.") var steps: Int = FilterRecipe().steps
 
     func validate() throws {
         guard steps >= 10 else { throw ValidationError("--steps must be at least 10") }
@@ -27,23 +21,17 @@ struct DemoCommand: ParsableCommand {
         var recipe = FilterRecipe()
         recipe.seed = seed
         recipe.steps = steps
-        recipe.learningRate = lr
-        recipe.weightDecay = weightDecay
-        recipe.initialScale = initialScale
-        recipe.whitenColour = !noWhitening
-        recipe.photoShortSide = photoSize
         let outURL = URL(fileURLWithPath: out)
         let progress = ProgressDisplay()
-        let snapshots = [0, steps / 8, steps / 4, steps / 2, steps].map { $0 / 25 * 25 }
-        let trained = try RecipeTraining(recipe: recipe, directory: outURL, snapshotSteps: snapshots).run(progress: progress)
+        let trained = try RecipeTraining(recipe: recipe, directory: outURL).run(progress: progress)
         let conv1 = (trained.model.layers[0] as! Conv2D).weight.value
         let taxonomy = FilterTaxonomy(weights: conv1)
         var rng = SeededGenerator(seed: seed)
-        let random = FilterTaxonomy(weights: Conv2D(name: "r", inputChannels: 3, outputChannels: recipe.filters, window: Window2D(kernel: Pair(recipe.kernel)), rng: &rng).weight.value)
-        print(String(format: "conv1: %.0f%% edges, %.0f%% colour-opponent, %.0f%% blobs, %.0f%% unstructured (random init: %.0f%% edges, %.0f%% colour); rotation accuracy %.3f; %.0f s",
+        let randomInit = Conv2D(name: "r", inputChannels: 3, outputChannels: recipe.filters, window: Window2D(kernel: Pair(recipe.kernel)), rng: &rng)
+        let random = FilterTaxonomy(weights: randomInit.weight.value)
+        print(String(format: "conv1: %.0f%% oriented edges, %.0f%% colour-opponent, %.0f%% centre-surround/blob, %.0f%% unstructured (random init: %.0f%% edges, %.0f%% colour-opponent); rotation accuracy %.3f; trained in %.0f s",
                      100 * taxonomy.fraction(.edge), 100 * taxonomy.fraction(.colorOpponent), 100 * taxonomy.fraction(.blob), 100 * taxonomy.fraction(.unstructured),
                      100 * random.fraction(.edge), 100 * random.fraction(.colorOpponent), trained.summary.testAccuracy ?? 0, trained.seconds))
-        if trainOnly { return }
         progress.note("drawing the figures")
         let report = try DemoReport(recipe: recipe, trained: trained, taxonomy: taxonomy, randomTaxonomy: random, directory: outURL).build()
         try report.write(to: outURL)

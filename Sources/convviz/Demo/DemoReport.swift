@@ -16,16 +16,16 @@ struct DemoReport {
             taxonomy.entries.filter { $0.kind == kind }.sorted { $0.orientation < $1.orientation }.map(\.index)
         }
         var report = Report(title: "ConvViz demo: what a first layer learns from twelve photographs",
-                            introduction: "A small network learned to tell which way up a photo patch is (rotation prediction) from the free sample photographs shipped with ConvViz. Its first layer became oriented edges and colour-opponent filters; the figures below show them, how they formed, and the lecture's figures on receptive fields, normalization, convolution and pooling.")
+                            introduction: "From the free sample photographs shipped with ConvViz, a first layer learned oriented edges, colour-opponent filters and centre-surround dots by competitive learning on whitened patches; a small network on top of it then learned which way up a patch is (rotation prediction). The figures show those filters, how they formed, what they respond to, and the lecture's figures on receptive fields, normalization, convolution and pooling.")
         let pct = { (t: FilterTaxonomy, k: FilterTaxonomy.Kind) in String(format: "%.0f%%", 100 * t.fraction(k)) }
         report.facts = [
             ("seed", String(recipe.seed)),
-            ("training", "\(recipe.steps) steps of batch \(recipe.batch), \(String(format: "%.0f", trained.seconds)) s, rotation accuracy \(String(format: "%.3f", trained.summary.testAccuracy ?? 0)) (chance 0.25)"),
+            ("training", "conv1: \(recipe.competitive.iterations) iterations of competitive learning on \(recipe.competitive.patches) patches; then \(recipe.steps) SGD steps of batch \(recipe.batch) on rotation prediction, \(String(format: "%.0f", trained.seconds)) s in all, held-out rotation accuracy \(String(format: "%.3f", trained.summary.testAccuracy ?? 0)) (chance 0.25)"),
             ("conv1 taxonomy", "\(pct(taxonomy, .edge)) oriented edges, \(pct(taxonomy, .colorOpponent)) colour-opponent, \(pct(taxonomy, .blob)) centre-surround/blob, \(pct(taxonomy, .unstructured)) unstructured"),
             ("random initialization", "\(pct(randomTaxonomy, .edge)) edges, \(pct(randomTaxonomy, .colorOpponent)) colour-opponent"),
         ]
-        let recipeSettings = ["task": "rotation prediction", "patch": "\(recipe.patch)x\(recipe.patch)", "conv1": "\(recipe.filters) x 3x\(recipe.kernel)x\(recipe.kernel), stride 2",
-                              "lr": "\(recipe.learningRate) (cosine)", "weight decay": "\(recipe.weightDecay)", "steps": "\(recipe.steps)", "seed": "\(recipe.seed)"]
+        let recipeSettings = ["conv1": "\(recipe.filters) x 3x\(recipe.kernel)x\(recipe.kernel), spherical k-means on ZCA-whitened patches", "whitening floor": "\(recipe.competitive.whiteningFloor)",
+                              "patches": "\(recipe.competitive.patches)", "photos resized to short side": "\(recipe.competitive.photoShortSide)", "iterations": "\(recipe.competitive.iterations)", "seed": "\(recipe.seed)"]
 
         // 1. The mosaic, sorted by class, with badges.
         var mosaic = FilterMosaic(weights: conv1)
@@ -40,15 +40,16 @@ struct DemoReport {
                                     settings: recipeSettings.merging(["normalization": "filter-symmetric", "scale": "x6"]) { a, _ in a }, scene: mosaic.scene()))
 
         // 2. Filmstrip.
-        let film = FilterFilmstrip(snapshots: trained.snapshots, order: Array(order.prefix(24)))
-        report.figures.append(.init(id: "filmstrip", title: "The filters forming", caption: "The first 24 filters (in the order above) at steps \(trained.snapshots.map { String($0.step) }.joined(separator: ", ")), on one colour scale.",
-                                    settings: ["steps": trained.snapshots.map { String($0.step) }.joined(separator: ",")], scene: film.scene()))
+        var film = FilterFilmstrip(snapshots: trained.snapshots, order: Array(order.prefix(24)))
+        film.stepLabel = "iteration"
+        report.figures.append(.init(id: "filmstrip", title: "The filters forming", caption: "The first 24 filters (in the order above) after competitive-learning iterations \(trained.snapshots.map { String($0.step) }.joined(separator: ", ")), on one colour scale.",
+                                    settings: ["iterations": trained.snapshots.map { String($0.step) }.joined(separator: ",")], scene: film.scene()))
 
         // 3. Activation maps of a sample photo.
         let photo = try SamplePhotos.load("chelsea")
         let display = ImageResize.bilinear(photo, height: 96, width: 144)
         var input = display.reshaped([1, 3, 96, 144])
-        trained.whitening.apply(to: &input)
+        trained.standardization.apply(to: &input)
         let relu1 = trained.model.layers.firstIndex { $0.name == "relu1" }!
         let maps = trained.model.forward(input, mode: .evaluation, through: relu1)
         let shown = min(12, maps.shape[1]), plane = maps.shape[2] * maps.shape[3]
@@ -72,7 +73,7 @@ struct DemoReport {
         for s in 0..<16 {
             var sample = Self.crop(patch, y: rng.below(patch.shape[1] - recipe.patch), x: rng.below(patch.shape[2] - recipe.patch), size: recipe.patch).reshaped([1, 3, recipe.patch, recipe.patch])
             if s == 0 { sample = crop.reshaped([1, 3, recipe.patch, recipe.patch]) }
-            trained.whitening.apply(to: &sample)
+            trained.standardization.apply(to: &sample)
             for i in 0..<sample.count { batch.data[s * sample.count + i] = sample.data[i] }
         }
         let erf = EffectiveReceptiveField(model: trained.model, layer: conv3, unit: unit, inputs: batch)
@@ -97,7 +98,7 @@ struct DemoReport {
         report.figures.append(.init(id: "pooling", title: "Max pooling", caption: "2x2 windows with stride 2 on the lecture's 4x4 example.",
                                     settings: ["kind": "max", "kernel": "2", "stride": "2"], scene: PoolingDiagram(values: PoolingDiagram.lectureValues).scene()))
         var curves = TrainingCurves(runs: [try TrainingCurves.load(runDirectory: directory, name: "rotation prediction")])
-        curves.title = "Training the demo network"
+        curves.title = "Training the rotation-prediction network (conv1 frozen)"
         report.figures.append(.init(id: "training-curves", title: "Training curves", caption: "Loss per logged window and held-out rotation accuracy per epoch.",
                                     settings: ["metrics": "metrics.jsonl"], scene: curves.scene()))
         return report
