@@ -38,7 +38,7 @@ let package = Package(
         ]),
 
         // MARK: - Tests
-        .testTarget(name: "ConvVizCoreTests", dependencies: ["ConvVizCore"],
+        .testTarget(name: "ConvVizCoreTests", dependencies: ["ConvVizCore", "CZlib"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ConvVizRenderTests", dependencies: ["ConvVizRender", "ConvVizCore"]),
         .testTarget(name: "CLITests", dependencies: ["convviz"]),

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds one libFuzzer binary per reader and runs each for SECONDS (default 600) on the
+# committed seed corpus. Crashes land in Fuzz/artifacts/. Usage:
+#   Fuzz/run.sh [SECONDS] [TARGET...]     targets: png idx cifar npy safetensors architecture
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_PER_TARGET=${1:-600}; shift || true
+TARGETS=("$@"); [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(png idx cifar npy safetensors architecture)
+BUILD=.build-fuzz; mkdir -p "$BUILD" Fuzz/artifacts
+SOURCES=$(find Sources/ConvVizCore -name '*.swift' | sort)
+INCLUDES=(-I Sources/CBLAS -I Sources/CPNG -I Sources/CZlib $(pkg-config --cflags-only-I openblas libpng zlib | sed 's/-I/-Xcc -I/g'))
+for t in "${TARGETS[@]}"; do
+  upper=$(echo "$t" | tr a-z A-Z)
+  if [ ! -x "$BUILD/fuzz-$t" ] || [ -n "$(find Sources/ConvVizCore Fuzz -name '*.swift' -newer "$BUILD/fuzz-$t")" ]; then
+    echo "building fuzz-$t" >&2
+    swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name ConvVizCore -D "FUZZ_$upper" \
+      "${INCLUDES[@]}" $SOURCES Fuzz/FuzzTargets.swift Fuzz/BundleModule.swift \
+      $(pkg-config --libs openblas libpng zlib) -o "$BUILD/fuzz-$t"
+  fi
+  mkdir -p "$BUILD/corpus-$t"
+  echo "fuzzing $t for ${SECONDS_PER_TARGET}s" >&2
+  OPENBLAS_NUM_THREADS=1 "$BUILD/fuzz-$t" "$BUILD/corpus-$t" "Fuzz/corpus/$t" -max_total_time="$SECONDS_PER_TARGET" \
+    -rss_limit_mb=2048 -timeout=10 -artifact_prefix="Fuzz/artifacts/$t-" -print_final_stats=1 2>&1 | tail -25 > "$BUILD/fuzz-$t.log" || true
+  grep -E "stat::number_of_executed_units|cov:|ERROR|crash" "$BUILD/fuzz-$t.log" | tail -4
+done

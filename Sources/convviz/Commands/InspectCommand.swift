@@ -1,0 +1,23 @@
+import ArgumentParser
+import ConvVizCore
+import Foundation
+
+/// `convviz inspect FILE`: what a file holds, or exactly what is wrong with it.
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Describe a PNG, IDX, CIFAR-10 .bin, .npy, .safetensors/checkpoint or architecture JSON file.",
+        discussion: "Exits 0 on a valid file; otherwise prints one line naming the file and the problem, and exits 1.")
+
+    @Argument(help: "Files to inspect.") var files: [String]
+
+    @Option(help: "Largest image, in pixels, before a PNG is refused.") var maxPixels: Int = ReadLimits.default.maxPixels
+    @Option(help: "Largest tensor, in elements, before a file is refused.") var maxElements: Int = ReadLimits.default.maxElements
+
+    func run() throws {
+        var limits = ReadLimits()
+        limits.maxPixels = maxPixels
+        limits.maxElements = maxElements
+        for f in files { print(try FileInspector.describe(URL(fileURLWithPath: f), limits: limits)) }
+    }
+}

@@ -1,0 +1,188 @@
+import CZlib
+import Foundation
+import XCTest
+@testable import ConvVizCore
+
+/// Hand-made hostile files for every reader, each expecting its specific error.
+final class HostileInputTests: XCTestCase {
+    // MARK: PNG
+
+    func chunk(_ type: String, _ body: [UInt8]) -> [UInt8] {
+        let t = Array(type.utf8)
+        var out = withUnsafeBytes(of: UInt32(body.count).bigEndian) { Array($0) } + t + body
+        let crc = (t + body).withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
+        out += withUnsafeBytes(of: crc.bigEndian) { Array($0) }
+        return out
+    }
+
+    func png(width: UInt32, height: UInt32, idat: [UInt8]? = nil) -> [UInt8] {
+        var ihdr = withUnsafeBytes(of: width.bigEndian) { Array($0) } + withUnsafeBytes(of: height.bigEndian) { Array($0) }
+        ihdr += [8, 0, 0, 0, 0]  // 8-bit gray
+        let raw = (0..<Int(min(height, 64))).flatMap { _ in [UInt8(0)] + [UInt8](repeating: 7, count: Int(min(width, 64))) }
+        var compressed = [UInt8](repeating: 0, count: raw.count + 64)
+        var size = uLongf(compressed.count)
+        _ = compress(&compressed, &size, raw, uLong(raw.count))
+        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", ihdr) + chunk("IDAT", idat ?? Array(compressed.prefix(Int(size)))) + chunk("IEND", [])
+    }
+
+    func expectPNG(_ bytes: [UInt8], _ kind: ReadError.Kind, _ text: String? = nil, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try PNGDecoder.decode(Data(bytes), file: "h.png"), file: file, line: line) { e in
+            guard let e = e as? ReadError else { return XCTFail("\(e)", file: file, line: line) }
+            XCTAssertEqual(e.kind, kind, e.description, file: file, line: line)
+            XCTAssertEqual(e.file, "h.png", file: file, line: line)
+            if let text { XCTAssert(e.description.contains(text), e.description, file: file, line: line) }
+        }
+    }
+
+    func testPNGValidBaseline() throws {
+        XCTAssertEqual(try PNGDecoder.decode(Data(png(width: 5, height: 3)), file: "ok.png").shape, [1, 3, 5])
+    }
+
+    func testPNGBadMagicTruncationCRCAndZlib() {
+        var bad = png(width: 5, height: 3); bad[1] = 0x51
+        expectPNG(bad, .badMagic)
+        let good = png(width: 5, height: 3)
+        expectPNG(Array(good.prefix(30)), .corrupt)           // cut inside IHDR
+        expectPNG(Array(good.prefix(good.count - 20)), .corrupt)  // cut inside IDAT
+        var crc = good; crc[18] ^= 0xFF                       // a byte of IHDR's data, CRC not updated
+        expectPNG(crc, .corrupt)
+        expectPNG(png(width: 5, height: 3, idat: [0x78, 0x9C, 0xFF, 0xFF, 0xFF, 0x00, 0x12]), .corrupt)  // not a zlib stream
+    }
+
+    func testPNGAbsurdAndZeroDimensionsRefusedBeforeAllocating() {
+        expectPNG(png(width: 100_000, height: 100_000), .tooLarge, "100000x100000")
+        expectPNG(png(width: 0, height: 3), .corrupt)
+        var limits = ReadLimits(); limits.maxPixels = 10
+        XCTAssertThrowsError(try PNGDecoder.decode(Data(png(width: 5, height: 3)), file: "h.png", limits: limits)) {
+            XCTAssertEqual(($0 as? ReadError)?.kind, .tooLarge)
+        }
+    }
+
+    /// A decompression bomb: a tiny file whose header claims a huge image.
+    func testPNGDecompressionBomb() {
+        let zeros = [UInt8](repeating: 0, count: 1 << 22)
+        var compressed = [UInt8](repeating: 0, count: 1 << 16)
+        var size = uLongf(compressed.count)
+        _ = compress2(&compressed, &size, zeros, uLong(zeros.count), 9)
+        expectPNG(png(width: 50_000, height: 50_000, idat: Array(compressed.prefix(Int(size)))), .tooLarge)
+    }
+
+    // MARK: IDX
+
+    func idx(_ type: UInt8, _ shape: [UInt32], _ body: [UInt8]) -> Data {
+        Data([0, 0, type, UInt8(shape.count)] + shape.flatMap { withUnsafeBytes(of: $0.bigEndian) { Array($0) } } + body)
+    }
+
+    func expectIDX(_ data: Data, _ kind: ReadError.Kind, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try IDXReader.parse(data, file: "h.idx"), file: file, line: line) { e in
+            XCTAssertEqual((e as? ReadError)?.kind, kind, "\(e)", file: file, line: line)
+        }
+    }
+
+    func testIDXHostile() {
+        expectIDX(Data([1, 0, 8, 1, 0, 0, 0, 1, 5]), .badMagic)
+        expectIDX(idx(0x0D, [1], [0, 0, 0, 0]), .unsupported)  // float type
+        expectIDX(idx(8, [10], [1, 2, 3]), .truncated)
+        expectIDX(idx(8, [2], [1, 2, 3]), .badShape)
+        expectIDX(idx(8, [0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], []), .tooLarge)  // product overflows
+        expectIDX(Data([0, 0, 8]), .truncated)
+        expectIDX(idx(8, [3], []).prefix(6), .truncated)
+        let gz = Gzip.compressForTests(idx(8, [4], [1, 2, 3, 4]))!
+        expectIDX(gz.prefix(gz.count - 6), .truncated)
+        var corrupt = gz; corrupt[12] ^= 0xFF; corrupt[13] ^= 0xFF
+        XCTAssertThrowsError(try IDXReader.parse(corrupt, file: "h.idx.gz")) { XCTAssertNotNil($0 as? ReadError) }
+        // An inflate bomb: 16 MB of zeros in a few kB, against a 1 MB limit.
+        let bomb = Gzip.compressForTests(Data(count: 16 << 20))!
+        var limits = ReadLimits(); limits.maxInflatedBytes = 1 << 20
+        XCTAssertThrowsError(try IDXReader.parse(bomb, file: "bomb.gz", limits: limits)) { XCTAssertEqual(($0 as? ReadError)?.kind, .tooLarge) }
+    }
+
+    // MARK: NPY
+
+    func npy(_ header: String, body: Int) -> Data {
+        var h = header; while (10 + h.utf8.count + 1) % 64 != 0 { h += " " }; h += "\n"
+        return Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(h.utf8.count & 255), UInt8(h.utf8.count >> 8)] + Array(h.utf8)) + Data(count: body)
+    }
+
+    func expectNPY(_ data: Data, _ kind: ReadError.Kind, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try NPY.read(data, file: "h.npy"), file: file, line: line) { e in
+            XCTAssertEqual((e as? ReadError)?.kind, kind, "\(e)", file: file, line: line)
+        }
+    }
+
+    func testNPYHostile() {
+        XCTAssertEqual(try NPY.read(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", body: 24), file: "ok").shape, [2, 3])
+        expectNPY(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", body: 20), .truncated)
+        expectNPY(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", body: 28), .badShape)
+        expectNPY(npy("{'descr': '>c16', 'fortran_order': False, 'shape': (2,), }", body: 32), .unsupported)
+        expectNPY(npy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", body: 24), .unsupported)
+        expectNPY(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }", body: 0), .tooLarge)
+        expectNPY(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", body: 0), .badShape)
+        expectNPY(npy("{'fortran_order': False, 'shape': (2,), }", body: 8), .corrupt)
+        var v9 = npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", body: 4); v9[6] = 9
+        expectNPY(v9, .unsupported)
+    }
+
+    // MARK: safetensors
+
+    func safetensors(_ header: String, payload: Int, length: UInt64? = nil) -> Data {
+        let h = Data(header.utf8)
+        return withUnsafeBytes(of: (length ?? UInt64(h.count)).littleEndian) { Data($0) } + h + Data(count: payload)
+    }
+
+    func expectST(_ data: Data, _ kind: ReadError.Kind, _ text: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try SafeTensorsFile(data: data, file: "h.safetensors"), file: file, line: line) { e in
+            XCTAssertEqual((e as? ReadError)?.kind, kind, "\(e)", file: file, line: line)
+            XCTAssert("\(e)".contains(text), "\(e)", file: file, line: line)
+        }
+    }
+
+    func testSafetensorsHostile() {
+        let t = #""a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}"#
+        XCTAssertNoThrow(try SafeTensorsFile(data: safetensors("{\(t)}", payload: 8), file: "ok"))
+        expectST(safetensors("{\(t)}", payload: 8, length: 1 << 40), .tooLarge, "header claims")
+        expectST(safetensors("{\(t)}", payload: 8, length: 500), .truncated, "header claims 500")
+        expectST(safetensors("[1, 2]", payload: 0), .corrupt, "not a JSON object")
+        expectST(safetensors(#"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 80]}}"#, payload: 8), .corrupt, "outside")
+        expectST(safetensors(#"{"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}"#, payload: 8), .badShape, "needs 12 bytes")
+        expectST(safetensors(#"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}"#, payload: 12), .corrupt, "overlaps")
+        expectST(safetensors(#"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}"#, payload: 12), .corrupt, "gap")
+        expectST(safetensors(#"{"a": {"dtype": "Q4", "shape": [2], "data_offsets": [0, 8]}}"#, payload: 8), .unsupported, "unknown dtype 'Q4'")
+        expectST(safetensors(#"{"a": {"dtype": "F32", "shape": [4294967296, 4294967296, 4294967296], "data_offsets": [0, 8]}}"#, payload: 8), .tooLarge, "exceeds")
+        expectST(safetensors(#"{"a": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}}"#, payload: 8), .badShape, "non-negative")
+        expectST(safetensors("{\(t)}", payload: 12), .corrupt, "4 bytes after the last tensor")
+        expectST(Data([1, 2, 3]), .truncated, "shorter than")
+    }
+
+    // MARK: CIFAR and architectures
+
+    func testCIFARHostile() {
+        XCTAssertThrowsError(try CIFARReader.parse(Data(count: 3073 + 5), file: "b.bin")) { XCTAssertEqual(($0 as? ReadError)?.kind, .truncated) }
+        XCTAssertThrowsError(try CIFARReader.parse(Data([42] + [UInt8](repeating: 0, count: 3072)), file: "b.bin")) {
+            XCTAssertEqual(($0 as? ReadError)?.kind, .badLabel)
+            XCTAssert("\($0)".contains("label 42"))
+        }
+        XCTAssertThrowsError(try CIFARReader.parse(Data(), file: "b.bin"))
+    }
+
+    func testArchitectureHostile() {
+        for json in [#"{"input": [1, 99999999, 8], "layers": []}"#, #"{"input": [1, 8], "layers": []}"#, #"{"input": [1, 8, 8], "layers": 5}"#,
+                     #"{"input": [1, 8, 8], "layers": [{"type": "conv", "out": 2, "kernel": 1e300}]}"#, "[[[[[[[[[[]]]]]]]]]]", ""] {
+            XCTAssertThrowsError(try Architecture(json: Data(json.utf8)).makeModel(seed: 0), json)
+        }
+    }
+
+    // MARK: Every command refuses the same way
+
+    func testInspectorUsesTheSameReaders() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("inspect-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let bad = dir.appendingPathComponent("w.safetensors")
+        try safetensors(#"{"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}"#, payload: 8).write(to: bad)
+        XCTAssertThrowsError(try FileInspector.describe(bad)) { XCTAssertEqual(($0 as? ReadError)?.kind, .badShape) }
+        XCTAssertThrowsError(try WeightsSource(parsing: bad.path).load()) { XCTAssertEqual(($0 as? ReadError)?.kind, .badShape) }
+        let unknown = dir.appendingPathComponent("notes.txt")
+        try Data("hello".utf8).write(to: unknown)
+        XCTAssertThrowsError(try FileInspector.describe(unknown)) { XCTAssertEqual(($0 as? ReadError)?.kind, .unsupported) }
+    }
+}
