@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "ConvVizCoreTests", dependencies: ["ConvVizCore", "CZlib"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ConvVizRenderTests", dependencies: ["ConvVizRender", "ConvVizCore"]),
-        .testTarget(name: "CLITests", dependencies: ["convviz"]),
+        .testTarget(name: "CLITests", dependencies: ["convviz", "ConvVizCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,28 +3,8 @@ import XCTest
 
 /// Runs the built `convviz` end to end.
 final class CLITests: XCTestCase {
-    /// The tool is built beside the test bundle (`.build/<triple>/debug/`).
-    static var executable: URL {
-        let bundle = Bundle(for: CLITests.self).bundleURL
-        let candidates = [bundle.appendingPathComponent("convviz"), bundle.deletingLastPathComponent().appendingPathComponent("convviz")]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
-    }
-
-    struct Run { let status: Int32; let stdout: String; let stderr: String }
-
     @discardableResult
-    func convviz(_ args: [String], file: StaticString = #filePath, line: UInt = #line) throws -> Run {
-        let p = Process()
-        p.executableURL = Self.executable
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
+    func convviz(_ args: [String]) throws -> ConvVizProcess.Run { try ConvVizProcess.run(args) }
 
     var temp: URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("convviz-cli-\(getpid())")

@@ -1,31 +1,77 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Writes files so that readers never see a half-written one: the bytes go to a
-/// temporary file in the same directory, are flushed, and the file is renamed into
-/// place. An interrupted run leaves the previous file of that name intact.
+/// Writes files so that readers never see a half-written one, and an interrupted run
+/// never destroys the previous file of the same name.
+///
+/// On Linux the bytes go to an *unnamed* file in the target directory (`O_TMPFILE`),
+/// which the kernel deletes if the process dies, even by SIGKILL; once complete and
+/// flushed it is linked under a temporary name and renamed over the target in one step.
+/// Elsewhere (or on file systems without `O_TMPFILE`) a hidden temporary file is used.
 public enum AtomicFile {
     public static func write(_ data: Data, to url: URL) throws {
         let dir = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let temp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        guard FileManager.default.createFile(atPath: temp.path, contents: nil) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: dir.path])
-        }
-        do {
-            let handle = try FileHandle(forWritingTo: temp)
-            try handle.write(contentsOf: data)
-            try handle.synchronize()
-            try handle.close()
-            guard rename(temp.path, url.path) == 0 else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+        #if os(Linux)
+        // O_TMPFILE (__O_TMPFILE | O_DIRECTORY), which Swift's Glibc module does not export.
+        let tmpFile: Int32 = 0o20000000 | O_DIRECTORY
+        let unnamed = open(dir.path, tmpFile | O_WRONLY | O_CLOEXEC, 0o644)
+        if unnamed >= 0 {
+            defer { close(unnamed) }
+            try writeAll(data, fd: unnamed, path: url.path)
+            guard linkat(AT_FDCWD, "/proc/self/fd/\(unnamed)", AT_FDCWD, temp.path, AT_SYMLINK_FOLLOW) == 0 else {
+                throw error(url.path, "cannot link the finished file")
             }
+            return try replace(url, with: temp)
+        }
+        #endif
+        let fd = open(temp.path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw error(url.path, "cannot create a file in \(dir.path)") }
+        do {
+            defer { close(fd) }
+            try writeAll(data, fd: fd, path: url.path)
         } catch {
-            try? FileManager.default.removeItem(at: temp)
+            unlink(temp.path)
             throw error
         }
+        try replace(url, with: temp)
     }
 
     public static func write(_ string: String, to url: URL) throws {
         try write(Data(string.utf8), to: url)
     }
+
+    private static func replace(_ url: URL, with temp: URL) throws {
+        guard rename(temp.path, url.path) == 0 else {
+            unlink(temp.path)
+            throw error(url.path, "cannot rename into place")
+        }
+    }
+
+    private static func writeAll(_ data: Data, fd: Int32, path: String) throws {
+        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw error(path, "write failed") }
+                offset += n
+            }
+        }
+        guard fsync(fd) == 0 else { throw error(path, "fsync failed") }
+    }
+
+    private static func error(_ path: String, _ what: String) -> WriteError {
+        WriteError(file: path, message: "\(what): \(String(cString: strerror(errno)))")
+    }
+}
+
+/// An output that could not be written.
+public struct WriteError: Error, CustomStringConvertible {
+    public let file: String
+    public let message: String
+    public var description: String { "\(file): \(message)" }
 }
