@@ -73,6 +73,33 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(file.entries.first { $0.name == "bn1.num_batches_tracked" }?.dtype, .i64)
     }
 
+    /// Two epochs straight, or one epoch then a resume from its checkpoint and optimizer
+    /// state: the same weights, byte for byte.
+    func testResumeContinuesExactly() throws {
+        var settings = TrainingSettings()
+        settings.epochs = 2; settings.batchSize = 16; settings.learningRate = 0.05; settings.seed = 8
+        let s = Standardization(mean: [0.5], std: [0.3])
+        var train = toyData(128, seed: 1); s.apply(to: &train.images)
+        let straight = try Trainer(model: try arch.makeModel(seed: 8), architecture: arch, settings: settings, standardization: s)
+        _ = try straight.train(train, test: nil) { _ in }
+
+        var first = settings; first.epochs = 1
+        let a = try Trainer(model: try arch.makeModel(seed: 8), architecture: arch, settings: first, standardization: s)
+        _ = try a.train(train, test: nil) { _ in }
+        let saved = try Checkpoint(contentsOf: {
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("resume-\(getpid()).safetensors")
+            try Checkpoint(model: a.model, architecture: arch, standardization: s, step: a.step).write(to: url, model: a.model)
+            return url
+        }())
+        let b = try Trainer(model: try saved.makeModel(), architecture: arch, settings: settings, standardization: s)
+        b.resume(step: saved.step, optimizerState: Dictionary(uniqueKeysWithValues: a.optimizerState))
+        _ = try b.train(train, test: nil) { _ in }
+        XCTAssertEqual(b.step, straight.step)
+        for ((name, p), (_, q)) in zip(straight.model.namedParameters, b.model.namedParameters) {
+            XCTAssertEqual(p.value, q.value, name)
+        }
+    }
+
     func testNonFiniteLossStops() throws {
         var settings = TrainingSettings()
         settings.learningRate = 1e30
