@@ -83,8 +83,6 @@ struct ActivationsCommand: ParsableCommand {
         figure.scale = scale
         figure.title = title
         let scene = figure.scene()
-        for w in figure.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
-        try Canvas.write(scene, to: output)
-        print("wrote \(output) (\(Int(scene.width))x\(Int(scene.height)))")
+        try FigureOutput.write(scene, to: output, warnings: figure.warnings)
     }
 }

@@ -70,8 +70,6 @@ struct FiltersCommand: ParsableCommand {
         mosaic.columns = columns
         mosaic.labels = labels
         let scene = mosaic.scene()
-        for w in mosaic.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
-        try Canvas.write(scene, to: output)
-        print("wrote \(output) (\(Int(scene.width))x\(Int(scene.height)))")
+        try FigureOutput.write(scene, to: output, warnings: mosaic.warnings)
     }
 }

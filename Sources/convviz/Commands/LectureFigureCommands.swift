@@ -34,8 +34,7 @@ struct NormsCommand: ParsableCommand {
             guard t.shape[1] % groups == 0 else { throw ValidationError("--groups \(groups) does not divide the tensor's \(t.shape[1]) channels") }
             figure.tensor = t; figure.samples = t.shape[0]; figure.channels = t.shape[1]
         }
-        try Canvas.write(figure.scene(), to: output)
-        print("wrote \(output)")
+        try FigureOutput.write(figure.scene(), to: output)
     }
 }
 
@@ -46,8 +45,7 @@ struct VolumesCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output file (.png, .svg or .pdf).") var output: String
 
     func run() throws {
-        try Canvas.write(ConvolutionVolumes(table: try ShapeTable(try ArchitectureLoading.load(arch))).scene(), to: output)
-        print("wrote \(output)")
+        try FigureOutput.write(ConvolutionVolumes(table: try ShapeTable(try ArchitectureLoading.load(arch))).scene(), to: output)
     }
 }
 
@@ -77,8 +75,7 @@ struct PoolingCommand: ParsableCommand {
         guard values.shape[0] >= kernel, values.shape[1] >= kernel else { throw ValidationError("the \(kernel)x\(kernel) window does not fit \(values.shape)") }
         var figure = PoolingDiagram(values: values)
         figure.kind = kind; figure.kernel = kernel; figure.stride = stride
-        try Canvas.write(figure.scene(), to: output)
-        print("wrote \(output)")
+        try FigureOutput.write(figure.scene(), to: output)
     }
 }
 
@@ -99,8 +96,7 @@ struct CurvesCommand: ParsableCommand {
     func run() throws {
         var figure = TrainingCurves(runs: try runs.map { try TrainingCurves.load(runDirectory: URL(fileURLWithPath: $0)) })
         figure.title = title
-        try Canvas.write(figure.scene(), to: output)
-        print("wrote \(output)")
+        try FigureOutput.write(figure.scene(), to: output)
     }
 }
 

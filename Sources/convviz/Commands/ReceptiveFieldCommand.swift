@@ -90,8 +90,7 @@ struct ReceptiveFieldCommand: ParsableCommand {
                                            unitLabel: "\(table.rows[index].name) unit (\(position.y), \(position.x))")
         figure.effective = erf
         figure.contourFraction = fraction
-        try Canvas.write(figure.scene(), to: output)
-        print("wrote \(output)")
+        try FigureOutput.write(figure.scene(), to: output)
     }
 }
 
@@ -110,7 +109,6 @@ struct ReceptiveFieldGrowthCommand: ParsableCommand {
     func run() throws {
         let figure = arch.isEmpty ? try ReceptiveFieldGrowth.lectureExamples()
             : ReceptiveFieldGrowth(panels: try arch.map { let a = try ArchitectureLoading.load($0); return .init(title: a.name, table: try ShapeTable(a)) })
-        try Canvas.write(figure.scene(), to: output)
-        print("wrote \(output)")
+        try FigureOutput.write(figure.scene(), to: output)
     }
 }
