@@ -17,6 +17,9 @@ import Foundation
 public struct FilterRecipe: Sendable {
     public var competitive = CompetitiveFilterLearning()
     public var patch = 32
+    /// Photographs are resized to this shorter side for the rotation task, so a 32x32
+    /// patch shows enough of the scene to tell which way is up.
+    public var rotationPhotoShortSide = 64
     public var trainPatches = 12_000
     public var testPatches = 2_000
     public var steps = 600
@@ -65,8 +68,8 @@ public struct FilterRecipe: Sendable {
 
     /// Rotation-labelled patches, standardized per channel.
     public func data() throws -> DataSource.Splits {
-        var train = try RotationPatches.make(size: patch, count: trainPatches, shortSide: competitive.photoShortSide, seed: seed)
-        var test = try RotationPatches.make(size: patch, count: testPatches, shortSide: competitive.photoShortSide, seed: seed &+ 99)
+        var train = try RotationPatches.make(size: patch, count: trainPatches, shortSide: rotationPhotoShortSide, seed: seed)
+        var test = try RotationPatches.make(size: patch, count: testPatches, shortSide: rotationPhotoShortSide, seed: seed &+ 99)
         let standardization = Standardization.measured(train.images)
         standardization.apply(to: &train.images)
         standardization.apply(to: &test.images)

@@ -12,6 +12,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Output directory.") var out: String = "Outputs/demo"
     @Option(help: "Random seed: the same seed gives the same bytes.") var seed: UInt64 = 0
     @Option(help: "Training steps of the rotation-prediction stage.") var steps: Int = FilterRecipe().steps
+    @Option(help: ArgumentHelp("Learning rate of the rotation stage.", visibility: .hidden)) var lr: Float = FilterRecipe().learningRate
 
     func validate() throws {
         guard steps >= 10 else { throw ValidationError("--steps must be at least 10") }
@@ -21,6 +22,7 @@ struct DemoCommand: ParsableCommand {
         var recipe = FilterRecipe()
         recipe.seed = seed
         recipe.steps = steps
+        recipe.learningRate = lr
         let outURL = URL(fileURLWithPath: out)
         let progress = ProgressDisplay()
         let trained = try RecipeTraining(recipe: recipe, directory: outURL).run(progress: progress)
