@@ -1,30 +1,78 @@
-import CPNG
+import CZlib
 import Foundation
 
-/// Writes 8-bit RGB PNGs through libpng's simplified API, favouring speed
-/// (`PNG_IMAGE_FLAG_FAST`): figures are written far more often than they are stored.
+/// Writes 8-bit RGB PNGs for figures, tuned for speed. Each row takes the "Sub" filter
+/// (minus the pixel to the left: flat colour becomes zeros) or the "Up" filter (minus
+/// the row above: the repeated rows of a nearest-neighbour upscale become zeros),
+/// whichever leaves the smaller sum (libpng's heuristic), and zlib compresses the
+/// result with its run-length strategy at its fastest level. Figures are flat areas,
+/// sharp edges and upscaled blocks, where this is several times faster than libpng's
+/// defaults at a similar size. (Reading stays with libpng, which handles every PNG.)
 public enum PNGEncoder {
     public struct Failure: Error, CustomStringConvertible { public let description: String }
 
     /// `rgb` holds `width * height * 3` bytes, row-major.
     public static func encodeRGB(_ rgb: [UInt8], width: Int, height: Int) throws -> Data {
-        precondition(rgb.count == width * height * 3)
-        var image = png_image()
-        image.version = UInt32(PNG_IMAGE_VERSION)
-        image.width = UInt32(width)
-        image.height = UInt32(height)
-        image.format = UInt32(PNG_FORMAT_RGB)
-        image.flags = UInt32(PNG_IMAGE_FLAG_FAST)
-        defer { png_image_free(&image) }
-        var size = 0
-        // First call: the size needed; second: the bytes.
-        let sized = rgb.withUnsafeBytes { png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, 0, nil) }
-        guard sized != 0, size > 0 else { throw Failure(description: "libpng could not size the PNG") }
-        var out = Data(count: size)
-        let ok = out.withUnsafeMutableBytes { dst in
-            rgb.withUnsafeBytes { png_image_write_to_memory(&image, dst.baseAddress, &size, 0, $0.baseAddress, 0, nil) }
+        precondition(rgb.count == width * height * 3 && width > 0 && height > 0)
+        let rowBytes = width * 3
+        var filtered = [UInt8](repeating: 0, count: height * (rowBytes + 1))
+        rgb.withUnsafeBufferPointer { src in
+            filtered.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<height {
+                    let s = src.baseAddress! + y * rowBytes, d = dst.baseAddress! + y * (rowBytes + 1)
+                    var sub = 0, up = Int.max
+                    for i in 3..<rowBytes { sub += Int(Int8(bitPattern: s[i] &- s[i - 3]).magnitude) }
+                    if y > 0 {
+                        let above = s - rowBytes
+                        up = 0
+                        for i in 0..<rowBytes { up += Int(Int8(bitPattern: s[i] &- above[i]).magnitude) }
+                    }
+                    if up < sub {
+                        d[0] = 2  // Up
+                        let above = s - rowBytes
+                        for i in 0..<rowBytes { d[1 + i] = s[i] &- above[i] }
+                    } else {
+                        d[0] = 1  // Sub
+                        for i in 0..<3 { d[1 + i] = s[i] }
+                        for i in 3..<rowBytes { d[1 + i] = s[i] &- s[i - 3] }
+                    }
+                }
+            }
         }
-        guard ok != 0 else { throw Failure(description: "libpng could not write the PNG") }
-        return out.prefix(size)
+        var stream = z_stream()
+        guard deflateInit2_(&stream, Z_BEST_SPEED, Z_DEFLATED, 15, 8, Z_RLE, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw Failure(description: "zlib could not start")
+        }
+        defer { deflateEnd(&stream) }
+        var compressed = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(filtered.count))))
+        let produced: Int = filtered.withUnsafeMutableBufferPointer { inp in
+            compressed.withUnsafeMutableBufferPointer { out in
+                stream.next_in = inp.baseAddress
+                stream.avail_in = uInt(inp.count)
+                stream.next_out = out.baseAddress
+                stream.avail_out = uInt(out.count)
+                return deflate(&stream, Z_FINISH) == Z_STREAM_END ? out.count - Int(stream.avail_out) : -1
+            }
+        }
+        guard produced >= 0 else { throw Failure(description: "zlib could not compress the image") }
+
+        var png = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        func chunk(_ type: String, _ body: UnsafeBufferPointer<UInt8>) {
+            let tag = Array(type.utf8)
+            withUnsafeBytes(of: UInt32(body.count).bigEndian) { png.append(contentsOf: $0) }
+            png.append(contentsOf: tag)
+            png.append(body)
+            var crc = tag.withUnsafeBufferPointer { crc32(0, $0.baseAddress, 4) }
+            crc = crc32(crc, body.baseAddress, uInt(body.count))
+            withUnsafeBytes(of: UInt32(crc).bigEndian) { png.append(contentsOf: $0) }
+        }
+        var header = [UInt8]()
+        withUnsafeBytes(of: UInt32(width).bigEndian) { header += $0 }
+        withUnsafeBytes(of: UInt32(height).bigEndian) { header += $0 }
+        header += [8, 2, 0, 0, 0]  // 8-bit, truecolour, deflate, adaptive filtering, no interlace
+        header.withUnsafeBufferPointer { chunk("IHDR", $0) }
+        compressed.withUnsafeBufferPointer { chunk("IDAT", UnsafeBufferPointer(rebasing: $0[0..<produced])) }
+        [UInt8]().withUnsafeBufferPointer { chunk("IEND", $0) }
+        return png
     }
 }

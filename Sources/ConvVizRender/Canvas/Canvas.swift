@@ -18,7 +18,7 @@ public enum Canvas {
         try drawPage(scene, cr, format)
         cairo_surface_flush(surface.handle)
         var data = try surface.finish()
-        if format == .svg { data = SVGPostProcessing.renumberIDs(SVGPostProcessing.addStructureLayer(scene, to: data)) }
+        if format == .svg { data = SVGPostProcessing.renumberIDs(SVGPostProcessing.pixelatedImages(SVGPostProcessing.addStructureLayer(scene, to: data))) }
         return data
     }
 
@@ -60,9 +60,9 @@ public enum Canvas {
             if let stroke { setColor(cr, stroke); cairo_set_line_width(cr, lineWidth); cairo_stroke(cr) }
             cairo_new_path(cr)
         case let .image(image, origin, scale):
-            // Raster output scales in Cairo with a nearest filter; vector output embeds the
-            // upscaled pixels, because SVG and PDF viewers may smooth a scaled image.
-            if format == .png || scale == 1 {
+            // PNG and SVG scale in Cairo with a nearest filter (SVG gets a "pixelated"
+            // hint); PDF embeds the upscaled pixels, since PDF viewers may smooth.
+            if format != .pdf || scale == 1 {
                 try drawImage(image, at: origin, scale: scale, cr)
             } else {
                 try drawImage(image.upscaled(scale), at: origin, scale: 1, cr)

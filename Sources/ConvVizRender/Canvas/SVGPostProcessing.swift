@@ -50,6 +50,14 @@ enum SVGPostProcessing {
 }
 
 extension SVGPostProcessing {
+    /// ConvViz paints every raster with a nearest-neighbour upscale. SVG output embeds
+    /// the small raster once and scales it, so it asks viewers not to smooth it (Cairo
+    /// does not write that hint itself).
+    static func pixelatedImages(_ svg: Data) -> Data {
+        let text = String(decoding: svg, as: UTF8.self)
+        return Data(text.replacingOccurrences(of: "<image ", with: "<image style=\"image-rendering:pixelated\" image-rendering=\"optimizeSpeed\" ").utf8)
+    }
+
     /// Cairo numbers SVG ids (`image7`, `glyph0-1`, `clip2`) with counters that run on
     /// across documents in one process; renumbering them by order of appearance makes
     /// the same scene give the same bytes every time.
