@@ -4,8 +4,8 @@ import ConvVizCore
 /// A mosaic of convolution filters `[C_out, C_in, K_h, K_w]`, the classic picture of
 /// what a first layer learned.
 ///
-/// With three input channels each filter is drawn in colour; otherwise in gray, one
-/// strip per input channel. By default each filter is scaled symmetrically around zero,
+/// With three input channels each filter is drawn in colour; otherwise in gray (the
+/// mean over input channels), or as one gray strip per input channel on request. By default each filter is scaled symmetrically around zero,
 /// so 0 is mid-gray and opposite signs read as opposite colours.
 public struct FilterMosaic {
     public enum Normalization: String, CaseIterable, Sendable {
@@ -23,7 +23,7 @@ public struct FilterMosaic {
     }
 
     public enum ChannelMode: String, CaseIterable, Sendable {
-        /// RGB when C_in = 3, gray when C_in = 1, strips otherwise.
+        /// RGB when C_in = 3, otherwise gray: the mean over input channels.
         case auto
         /// One gray strip per input channel.
         case strips
@@ -59,7 +59,7 @@ public struct FilterMosaic {
     }
 
     var colour: Bool { channelMode == .auto && weights.shape[1] == 3 }
-    var strips: Int { colour ? 1 : (weights.shape[1] == 1 ? 1 : weights.shape[1]) }
+    var strips: Int { channelMode == .strips ? weights.shape[1] : 1 }
 
     /// Problems worth telling the user about (constant or non-finite filters, downscaling).
     public private(set) var warnings: [String] = []
@@ -103,6 +103,15 @@ public struct FilterMosaic {
                 let filter = UnsafeBufferPointer(rebasing: w[(index * perFilter)..<((index + 1) * perFilter)])
                 if colour {
                     items.append(.image(rgbRaster(filter, kh: kh, kw: kw, low: low, high: high), at: Point(x, y), scale: scale))
+                } else if strips == 1 {
+                    // The mean over input channels, on the filter's own value range.
+                    var mean = [Float](repeating: 0, count: plane)
+                    for c in 0..<cin { for i in 0..<plane { mean[i] += filter[c * plane + i] / Float(cin) } }
+                    let m = FilterStats(mean)
+                    let r = normalization == .filterSymmetric || normalization == .globalSymmetric
+                        ? (cin == 1 ? (low, high) : (-max(m.maxAbs, 1e-12), max(m.maxAbs, 1e-12)))
+                        : (cin == 1 ? (low, high) : (m.minValue, max(m.maxValue, m.minValue + 1e-12)))
+                    items.append(.image(mean.withUnsafeBufferPointer { Colormap.gray.raster($0, width: kw, height: kh, low: r.0, high: r.1) }, at: Point(x, y), scale: scale))
                 } else {
                     for c in 0..<strips {
                         let channel = UnsafeBufferPointer(rebasing: filter[(c * plane)..<((c + 1) * plane)])
@@ -144,7 +153,7 @@ public struct FilterMosaic {
     }
 
     private func caption(count: Int, cin: Int, kh: Int, kw: Int, scale: Int) -> [String] {
-        let mode = colour ? "RGB" : (strips > 1 ? "one gray strip per input channel" : "gray")
+        let mode = colour ? "RGB" : (strips > 1 ? "one gray strip per input channel" : (cin == 1 ? "gray" : "gray, mean over the \(cin) input channels"))
         return ["\(count) filters of \(cin)x\(kh)x\(kw), \(mode), x\(scale) nearest-neighbour.",
                 "Normalization: \(normalization.rawValue) (\(normalization.description))."]
     }

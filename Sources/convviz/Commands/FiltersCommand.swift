@@ -38,7 +38,7 @@ struct FiltersCommand: ParsableCommand {
     @Flag(help: "Write each filter's index under it.")
     var labels = false
 
-    @Flag(help: "One gray strip per input channel, even for RGB filters.")
+    @Flag(help: "One gray strip per input channel (default: colour for 3 channels, else the channel mean in gray).")
     var strips = false
 
     @Option(help: "Title above the mosaic.")
