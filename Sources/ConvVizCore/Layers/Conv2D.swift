@@ -20,9 +20,9 @@ public final class Conv2D: Layer {
     public var maxColumnElements = 1 << 19
 
     private var cachedInput: Tensor?
-    /// The unrolled patches of the last training forward pass, chunk by chunk (a chunk of
-    /// `m` samples starting at sample `s` sits at offset `s * rows * plane`), so the
-    /// backward pass need not unroll them again.
+    /// The unrolled patches of the last training forward pass, so the backward pass need
+    /// not unroll them again: one `[rows, count * plane]` matrix per worker's range of
+    /// samples, starting at offset `range.lowerBound * rows * plane`.
     private var cachedColumns: [Float] = []
 
     /// Creates a convolution initialised as PyTorch does: weight and bias uniform in
@@ -97,12 +97,15 @@ public final class Conv2D: Layer {
                 let scratch = caching ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * capacity)
                 let prod = UnsafeMutablePointer<Float>.allocate(capacity: cout * capacity)
                 defer { scratch?.deallocate(); prod.deallocate() }
+                let full = range.count * plane
                 forEachChunk(range, g) { start, m in
                     let width = m * plane
-                    let cols = scratch ?? cacheBase! + start * rows * plane
-                    Im2Col.unroll(x + start * inPlane, samples: m, g, into: cols)
+                    // Cached: a column block of this worker's matrix; otherwise a scratch chunk.
+                    let (cols, ld) = scratch.map { ($0, width) }
+                        ?? (cacheBase! + range.lowerBound * rows * plane + (start - range.lowerBound) * plane, full)
+                    Im2Col.unroll(x + start * inPlane, samples: m, g, into: cols, ld: ld)
                     // [C_out, rows] x [rows, m*plane] -> [C_out, m*plane]
-                    BLAS.gemm(m: cout, n: width, k: rows, a: w, lda: rows, b: cols, ldb: width, c: prod, ldc: width)
+                    BLAS.gemm(m: cout, n: width, k: rows, a: w, lda: rows, b: cols, ldb: ld, c: prod, ldc: width)
                     // Scatter [C_out, sample, plane] into NCHW, adding the bias.
                     for s in 0..<m {
                         for c in 0..<cout {
@@ -147,29 +150,30 @@ public final class Conv2D: Layer {
             let cached = cb.baseAddress!, dy = dyb.baseAddress!, w = wb.baseAddress!
             let pw = pwb.baseAddress!, pb = pbb.baseAddress!
             Parallel.forEachRange(n) { part, range in
+                let full = range.count * plane
+                let cols = cached + range.lowerBound * rows * plane
+                // dY of this worker's samples as one [C_out, count*plane] matrix.
+                let gcm = UnsafeMutablePointer<Float>.allocate(capacity: cout * full)
                 let dcols = dx == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * capacity)
-                let gcm = UnsafeMutablePointer<Float>.allocate(capacity: cout * capacity)
                 defer { dcols?.deallocate(); gcm.deallocate() }
                 let dw = pw + part * weightCount, db = pb + part * cout
-                forEachChunk(range, g) { start, m in
-                    let width = m * plane
-                    // NCHW gradient -> [C_out, m*plane], summing the bias gradient on the way.
-                    for s in 0..<m {
-                        for c in 0..<cout {
-                            let src = dy + ((start + s) * cout + c) * plane
-                            (gcm + c * width + s * plane).update(from: src, count: plane)
-                            var acc: Float = 0
-                            for i in 0..<plane { acc += src[i] }
-                            db[c] += acc
-                        }
+                for s in 0..<range.count {
+                    for c in 0..<cout {
+                        let src = dy + ((range.lowerBound + s) * cout + c) * plane
+                        (gcm + c * full + s * plane).update(from: src, count: plane)
+                        var acc: Float = 0
+                        for i in 0..<plane { acc += src[i] }
+                        db[c] += acc
                     }
-                    let cols = cached + start * rows * plane
-                    // dW += dY [C_out, m*plane] x cols^T [m*plane, rows]
-                    BLAS.gemm(transB: true, m: cout, n: rows, k: width, a: gcm, lda: width, b: cols, ldb: width,
-                              beta: 1, c: dw, ldc: rows)
-                    if let dx, let dcols {
+                }
+                // dW = dY [C_out, count*plane] x cols^T [count*plane, rows]: one wide GEMM.
+                BLAS.gemm(transB: true, m: cout, n: rows, k: full, a: gcm, lda: full, b: cols, ldb: full,
+                          c: dw, ldc: rows)
+                if let dx, let dcols {
+                    forEachChunk(range, g) { start, m in
                         // dCols = W^T [rows, C_out] x dY [C_out, m*plane], folded back onto the input.
-                        BLAS.gemm(transA: true, m: rows, n: width, k: cout, a: w, lda: rows, b: gcm, ldb: width,
+                        let width = m * plane, offset = (start - range.lowerBound) * plane
+                        BLAS.gemm(transA: true, m: rows, n: width, k: cout, a: w, lda: rows, b: gcm + offset, ldb: full,
                                   c: dcols, ldc: width)
                         Im2Col.fold(dcols, samples: m, g, into: dx + start * inPlane)
                     }

@@ -23,13 +23,14 @@ enum Im2Col {
         return (lo, hi)
     }
 
-    /// Fills `cols` (`[rows, samples*outPlane]`) from `samples` images starting at `x`.
-    static func unroll(_ x: UnsafePointer<Float>, samples: Int, _ g: Geometry, into cols: UnsafeMutablePointer<Float>) {
+    /// Fills `cols` (`[rows, samples*outPlane]`, rows `ld` apart: a column block of a
+    /// wider matrix when `ld` is larger) from `samples` images starting at `x`.
+    static func unroll(_ x: UnsafePointer<Float>, samples: Int, _ g: Geometry, into cols: UnsafeMutablePointer<Float>, ld: Int? = nil) {
         let kh = g.window.kernel.h, kw = g.window.kernel.w
         let sh = g.window.stride.h, sw = g.window.stride.w
         let ph = g.window.padding.h, pw = g.window.padding.w
         let dh = g.window.dilation.h, dw = g.window.dilation.w
-        let ld = samples * g.outPlane
+        let ld = ld ?? samples * g.outPlane
         let plane = g.height * g.width
         let outW = g.outWidth
         for c in 0..<g.channels {
