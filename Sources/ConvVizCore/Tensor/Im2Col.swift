@@ -11,6 +11,11 @@ enum Im2Col {
         let window: Window2D
         let outHeight: Int, outWidth: Int
         var rows: Int { channels * window.kernel.h * window.kernel.w }
+        /// Kernel, stride, padding and dilation as (h, w) scalars, for the hot loops.
+        var scalars: (Int, Int, Int, Int, Int, Int, Int, Int) {
+            (window.kernel.h, window.kernel.w, window.stride.h, window.stride.w,
+             window.padding.h, window.padding.w, window.dilation.h, window.dilation.w)
+        }
         var outPlane: Int { outHeight * outWidth }
     }
 
@@ -26,10 +31,7 @@ enum Im2Col {
     /// Fills `cols` (`[rows, samples*outPlane]`, rows `ld` apart: a column block of a
     /// wider matrix when `ld` is larger) from `samples` images starting at `x`.
     static func unroll(_ x: UnsafePointer<Float>, samples: Int, _ g: Geometry, into cols: UnsafeMutablePointer<Float>, ld: Int? = nil) {
-        let kh = g.window.kernel.h, kw = g.window.kernel.w
-        let sh = g.window.stride.h, sw = g.window.stride.w
-        let ph = g.window.padding.h, pw = g.window.padding.w
-        let dh = g.window.dilation.h, dw = g.window.dilation.w
+        let (kh, kw, sh, sw, ph, pw, dh, dw) = g.scalars
         let ld = ld ?? samples * g.outPlane
         let plane = g.height * g.width
         let outW = g.outWidth
@@ -67,10 +69,7 @@ enum Im2Col {
     /// The adjoint of `unroll`: adds each column entry back onto the input cell it came
     /// from (`dx` must be zeroed by the caller, or hold gradients to accumulate onto).
     static func fold(_ cols: UnsafePointer<Float>, samples: Int, _ g: Geometry, into dx: UnsafeMutablePointer<Float>) {
-        let kh = g.window.kernel.h, kw = g.window.kernel.w
-        let sh = g.window.stride.h, sw = g.window.stride.w
-        let ph = g.window.padding.h, pw = g.window.padding.w
-        let dh = g.window.dilation.h, dw = g.window.dilation.w
+        let (kh, kw, sh, sw, ph, pw, dh, dw) = g.scalars
         let ld = samples * g.outPlane
         let plane = g.height * g.width
         for c in 0..<g.channels {
