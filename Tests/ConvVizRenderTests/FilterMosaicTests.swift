@@ -88,4 +88,22 @@ final class FilterMosaicTests: XCTestCase {
             XCTAssertEqual(try Canvas.render(a.scene(), format: f), try Canvas.render(b.scene(), format: f), "\(f)")
         }
     }
+
+    func testGroupByTaxonomyPutsEdgesFirstWithBadges() throws {
+        // Filter 0: noise; filter 1: a vertical-stripe Gabor (an edge).
+        var w = Tensor(shape: [2, 3, 11, 11])
+        var rng = SeededGenerator(seed: 3)
+        for i in 0..<363 { w.data[i] = rng.normal() }
+        for c in 0..<3 { for y in 0..<11 { for x in 0..<11 {
+            let dx = Double(x - 5), dy = Double(y - 5)
+            w[1, c, y, x] = Float(exp(-(dx * dx + dy * dy) / 12.5) * cos(2 * Double.pi * 0.2 * dx))
+        }}}
+        var mosaic = FilterMosaic(weights: w)
+        mosaic.groupByTaxonomy(FilterTaxonomy(weights: w))
+        XCTAssertEqual(mosaic.order, [1, 0])
+        XCTAssertEqual(mosaic.badges[1]?.color, FilterMosaic.classColors[.edge])
+        XCTAssertEqual(mosaic.badges[0]?.color, FilterMosaic.classColors[.unstructured])
+        let svg = try SVGDocument(try Canvas.render(mosaic.scene(), format: .svg))
+        XCTAssertEqual(svg.elements.compactMap { $0.attributes["data-name"] }, ["filter-1", "filter-0"], "drawn in class order")
+    }
 }

@@ -200,3 +200,22 @@ struct FilterStats {
         for s in all { minValue = min(minValue, s.minValue); maxValue = max(maxValue, s.maxValue); nonFinite += s.nonFinite }
     }
 }
+
+extension FilterMosaic {
+    /// The badge colour of each taxonomy class.
+    public static let classColors: [FilterTaxonomy.Kind: Color] = [
+        .edge: Theme.series[0], .colorOpponent: Theme.series[1], .blob: Theme.series[2], .unstructured: Theme.grid,
+    ]
+
+    /// Orders the filters by class (edges, colour-opponent, blobs, unstructured; each by
+    /// orientation) and puts a badge under each: its class colour, and for edges a tick
+    /// along the edge.
+    public mutating func groupByTaxonomy(_ taxonomy: FilterTaxonomy) {
+        order = FilterTaxonomy.Kind.allCases.flatMap { kind in
+            taxonomy.entries.filter { $0.kind == kind }.sorted { $0.orientation < $1.orientation }.map(\.index)
+        }
+        for e in taxonomy.entries {
+            badges[e.index] = Badge(text: e.kind.rawValue, color: Self.classColors[e.kind]!, orientation: e.kind == .edge ? e.orientation : nil)
+        }
+    }
+}

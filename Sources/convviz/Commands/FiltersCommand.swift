@@ -38,6 +38,9 @@ struct FiltersCommand: ParsableCommand {
     @Flag(help: "Write each filter's index under it.")
     var labels = false
 
+    @Flag(help: "Sort and group filters by taxonomy class (edges by orientation), with a badge under each.")
+    var byClass = false
+
     @Flag(help: "One gray strip per input channel (default: colour for 3 channels, else the channel mean in gray).")
     var strips = false
 
@@ -69,6 +72,7 @@ struct FiltersCommand: ParsableCommand {
         mosaic.background = Color(parsing: background)!
         mosaic.columns = columns
         mosaic.labels = labels
+        if byClass { mosaic.groupByTaxonomy(FilterTaxonomy(weights: tensor)) }
         let scene = mosaic.scene()
         try FigureOutput.write(scene, to: output, warnings: mosaic.warnings)
     }

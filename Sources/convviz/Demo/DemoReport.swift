@@ -12,9 +12,6 @@ struct DemoReport {
 
     func build() throws -> Report {
         let conv1 = (trained.model.layers[0] as! Conv2D).weight.value
-        let order = FilterTaxonomy.Kind.allCases.flatMap { kind in
-            taxonomy.entries.filter { $0.kind == kind }.sorted { $0.orientation < $1.orientation }.map(\.index)
-        }
         var report = Report(title: "ConvViz demo: what a first layer learns from twelve photographs",
                             introduction: "From the free sample photographs shipped with ConvViz, a first layer learned oriented edges, colour-opponent filters and centre-surround dots by competitive learning on whitened patches; a small network on top of it then learned which way up a patch is (rotation prediction). The figures show those filters, how they formed, what they respond to, and the lecture's figures on receptive fields, normalization, convolution and pooling.")
         let pct = { (t: FilterTaxonomy, k: FilterTaxonomy.Kind) in String(format: "%.0f%%", 100 * t.fraction(k)) }
@@ -30,11 +27,10 @@ struct DemoReport {
         // 1. The mosaic, sorted by class, with badges.
         var mosaic = FilterMosaic(weights: conv1)
         mosaic.title = "conv1 filters, grouped by class"
-        mosaic.order = order
+        mosaic.groupByTaxonomy(taxonomy)
         mosaic.columns = 12
         mosaic.scale = 6
-        let swatch: [FilterTaxonomy.Kind: Color] = [.edge: Theme.series[0], .colorOpponent: Theme.series[1], .blob: Theme.series[2], .unstructured: Theme.grid]
-        for e in taxonomy.entries { mosaic.badges[e.index] = .init(text: e.kind.rawValue, color: swatch[e.kind]!, orientation: e.kind == .edge ? e.orientation : nil) }
+        let order = mosaic.order!
         report.figures.append(.init(id: "filters", title: "What conv1 learned",
                                     caption: "Each filter scaled symmetrically around zero (mid-gray = 0), sorted: oriented edges (blue badge, tick along the edge), colour-opponent (orange), centre-surround/blob (green), unstructured (gray). \(report.facts[2].1).",
                                     settings: recipeSettings.merging(["normalization": "filter-symmetric", "scale": "x6"]) { a, _ in a }, scene: mosaic.scene()))
