@@ -18,7 +18,7 @@ struct ExportCommand: ParsableCommand {
     var output: String
 
     func run() throws {
-        let file = try SafeTensorsFile(contentsOf: WeightsLocation.checkpointURL(checkpoint))
+        let file = try SafeTensorsFile(contentsOf: WeightsSource(parsing: checkpoint).fileURL)
         let tensor = try file.tensor(name)
         try AtomicFile.write(NPY.encode(tensor), to: URL(fileURLWithPath: output))
         print("wrote \(name) \(tensor.shape) to \(output)")

@@ -84,7 +84,7 @@ struct TrainCommand: ParsableCommand {
         var model: Sequential
         var resumed: (step: Int, optimizer: [String: Tensor])?
         if let resume {
-            let url = WeightsLocation.checkpointURL(resume)
+            let url = WeightsSource(parsing: resume).fileURL
             let checkpoint = try Checkpoint(contentsOf: url)
             architecture = checkpoint.architecture
             model = try checkpoint.makeModel(file: url.path)

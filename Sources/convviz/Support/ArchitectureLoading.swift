@@ -14,15 +14,3 @@ enum ArchitectureLoading {
         }
     }
 }
-
-/// A run directory or a checkpoint file.
-enum WeightsLocation {
-    static func checkpointURL(_ path: String) -> URL {
-        var isDir: ObjCBool = false
-        let url = URL(fileURLWithPath: path)
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
-            return url.appendingPathComponent("checkpoint.safetensors")
-        }
-        return url
-    }
-}
