@@ -75,4 +75,48 @@ final class CLITests: XCTestCase {
         XCTAssertNotEqual(missing.status, 0)
         XCTAssert(missing.stderr.contains("/nonexistent/w.npy: no such file"), missing.stderr)
     }
+
+    func testInspectDescribesValidFilesAndRefusesBadOnes() throws {
+        let png = repository.appendingPathComponent("Sources/ConvVizCore/Resources/samples/coins.png").path
+        let ok = try convviz(["inspect", png, repository.appendingPathComponent("Examples/three-3x3.json").path])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        XCTAssert(ok.stdout.contains("PNG 384x303, gray, 8-bit"), ok.stdout)
+        XCTAssert(ok.stdout.contains("conv3  conv  8x26x26"), ok.stdout)
+        let truncated = temp.appendingPathComponent("cut.png")
+        try Data(try Data(contentsOf: URL(fileURLWithPath: png)).prefix(2000)).write(to: truncated)
+        let bad = try convviz(["inspect", truncated.path])
+        XCTAssertEqual(bad.status, 1)
+        let lines = bad.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, bad.stderr)
+        XCTAssert(lines[0].contains(truncated.path), bad.stderr)
+        let huge = try convviz(["inspect", png, "--max-pixels", "1000"])
+        XCTAssertEqual(huge.status, 1)
+        XCTAssert(huge.stderr.contains("more than the limit of 1000"), huge.stderr)
+    }
+
+    func testTaxonomyTable() throws {
+        let out = temp.appendingPathComponent("t.csv")
+        var rng = [Float]()
+        for i in 0..<(2 * 3 * 7 * 7) { rng.append(Float(sin(Double(i) * 12.9898) * 43758.5453).truncatingRemainder(dividingBy: 1)) }
+        let npy = temp.appendingPathComponent("w.npy")
+        try NPYFixture.float32([2, 3, 7, 7], rng).write(to: npy)
+        let r = try convviz(["taxonomy", npy.path, "-o", out.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let rows = try String(contentsOf: out, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(rows.count, 3)
+        XCTAssert(rows[0].hasPrefix("index,class,orientation_deg"))
+    }
+}
+
+/// A tiny .npy writer for test inputs (ConvViz's own writer is tested elsewhere).
+enum NPYFixture {
+    static func float32(_ shape: [Int], _ values: [Float]) -> Data {
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(shape.map(String.init).joined(separator: ", ")),), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var d = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 255), UInt8(header.utf8.count >> 8)])
+        d.append(contentsOf: Array(header.utf8))
+        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { d.append(contentsOf: $0) } }
+        return d
+    }
 }
