@@ -18,7 +18,7 @@ public enum Canvas {
         try drawPage(scene, cr, format)
         cairo_surface_flush(surface.handle)
         var data = try surface.finish()
-        if format == .svg { data = SVGPostProcessing.renumberIDs(SVGPostProcessing.pixelatedImages(SVGPostProcessing.addStructureLayer(scene, to: data))) }
+        if format == .svg { data = SVGPostProcessing.finish(data, layer: SVGPostProcessing.structureLayer(scene)) }
         return data
     }
 

@@ -6,7 +6,7 @@ import Foundation
 /// text layer of a scanned PDF) and every shape of each named group as a `<rect>`,
 /// `<polygon>` or `<polyline>` inside `<g data-name="...">`, at the coordinates drawn.
 enum SVGPostProcessing {
-    static func addStructureLayer(_ scene: Scene, to svg: Data) -> Data {
+    static func structureLayer(_ scene: Scene) -> String {
         var layer = "<g id=\"convviz-structure\" fill-opacity=\"0\" stroke-opacity=\"0\">\n"
         func walk(_ items: [Scene.Item]) {
             for item in items {
@@ -29,12 +29,7 @@ enum SVGPostProcessing {
             }
         }
         walk(scene.items)
-        layer += "</g>\n"
-        var text = String(decoding: svg, as: UTF8.self)
-        if let end = text.range(of: "</svg>", options: .backwards) {
-            text.replaceSubrange(end, with: layer + "</svg>")
-        }
-        return Data(text.utf8)
+        return layer + "</g>\n"
     }
 
     static func fmt(_ v: Double) -> String { String(format: "%.2f", v) }
@@ -50,18 +45,14 @@ enum SVGPostProcessing {
 }
 
 extension SVGPostProcessing {
-    /// ConvViz paints every raster with a nearest-neighbour upscale. SVG output embeds
-    /// the small raster once and scales it, so it asks viewers not to smooth it (Cairo
-    /// does not write that hint itself).
-    static func pixelatedImages(_ svg: Data) -> Data {
-        let text = String(decoding: svg, as: UTF8.self)
-        return Data(text.replacingOccurrences(of: "<image ", with: "<image style=\"image-rendering:pixelated\" image-rendering=\"optimizeSpeed\" ").utf8)
-    }
-
-    /// Cairo numbers SVG ids (`image7`, `glyph0-1`, `clip2`) with counters that run on
-    /// across documents in one process; renumbering them by order of appearance makes
-    /// the same scene give the same bytes every time.
-    static func renumberIDs(_ svg: Data) -> Data {
+    /// One pass over Cairo's SVG bytes that
+    /// - renumbers ids (`image7`, `glyph0-1`, `clip2`: Cairo's counters run on across
+    ///   documents in one process) by order of appearance, so the same scene gives the
+    ///   same bytes every time;
+    /// - marks every `<image` as pixelated: ConvViz embeds small rasters and scales
+    ///   them with nearest-neighbour intent, and Cairo does not write that hint;
+    /// - inserts `layer` before the closing `</svg>`.
+    static func finish(_ svg: Data, layer: String) -> Data {
         let bytes = [UInt8](svg)
         let quote = UInt8(ascii: "\""), hash = UInt8(ascii: "#"), paren = UInt8(ascii: ")")
         let idPrefix = Array("id=\"".utf8)
@@ -89,9 +80,19 @@ extension SVGPostProcessing {
         }
         // Pass 2: rewrite ids and references.
         var out = [UInt8]()
-        out.reserveCapacity(bytes.count)
+        out.reserveCapacity(bytes.count + layer.utf8.count + 4096)
+        let imageTag = Array("<image ".utf8), pixelated = Array("style=\"image-rendering:pixelated\" image-rendering=\"optimizeSpeed\" ".utf8)
+        let closing = Array("</svg>".utf8)
+        var end = bytes.count
+        if let k = (0...(bytes.count - closing.count)).reversed().first(where: { bytes[$0] == closing[0] && bytes[$0..<($0 + closing.count)].elementsEqual(closing) }) { end = k }
         i = 0
-        while i < bytes.count {
+        while i < end {
+            if bytes[i] == imageTag[0] && i + imageTag.count <= end && bytes[i..<(i + imageTag.count)].elementsEqual(imageTag) {
+                out.append(contentsOf: imageTag)
+                out.append(contentsOf: pixelated)
+                i += imageTag.count
+                continue
+            }
             let isID = i + 4 < bytes.count && bytes[i] == idPrefix[0] && bytes[i + 1] == idPrefix[1] && bytes[i + 2] == idPrefix[2]
                 && bytes[i + 3] == idPrefix[3] && (i == 0 || bytes[i - 1] == 32 || bytes[i - 1] == 10)
             let start = isID ? i + 4 : (bytes[i] == hash ? i + 1 : -1)
@@ -104,6 +105,8 @@ extension SVGPostProcessing {
                 i += 1
             }
         }
+        out.append(contentsOf: Array(layer.utf8))
+        out.append(contentsOf: bytes[end...])
         return Data(out)
     }
 }
