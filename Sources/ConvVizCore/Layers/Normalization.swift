@@ -12,7 +12,7 @@ public final class BatchNorm2D: Layer {
     public let momentum: Float
     public let weight: Parameter, bias: Parameter
     public let runningMean: Parameter, runningVar: Parameter
-    private var cache: (xhat: Tensor, invStd: [Float], layout: NormalizationGroups)?
+    private var cache: (input: Tensor, mean: [Float], invStd: [Float], layout: NormalizationGroups)?
     /// Per-channel gamma/sqrt(running_var + eps) of an evaluation forward that records.
     private var evaluationScale: (scale: [Float], plane: Int)?
 
@@ -46,7 +46,7 @@ public final class BatchNorm2D: Layer {
                 evaluationScale = ((0..<channels).map { weight.value.data[$0] / (runningVar.value.data[$0] + eps).squareRoot() }, layout.length)
             }
             return NormalizationKernel.normalize(input, layout, mean: runningMean.value.data, variance: runningVar.value.data,
-                                                 eps: eps, gamma: weight.value, beta: bias.value, affine: affine, keepNormalized: false).y
+                                                 eps: eps, gamma: weight.value, beta: bias.value, affine: affine).y
         case .training:
             let stats = input.data.withUnsafeBufferPointer { NormalizationKernel.statistics($0, layout) }
             let r = NormalizationKernel.normalize(input, layout, mean: stats.mean, variance: stats.variance,
@@ -57,7 +57,7 @@ public final class BatchNorm2D: Layer {
                 runningMean.value.data[c] = (1 - momentum) * runningMean.value.data[c] + momentum * stats.mean[c]
                 runningVar.value.data[c] = (1 - momentum) * runningVar.value.data[c] + momentum * stats.variance[c] * unbiased
             }
-            cache = (r.xhat, r.invStd, layout)
+            cache = (input, stats.mean, r.invStd, layout)
             evaluationScale = nil
             return r.y
         }
@@ -72,7 +72,7 @@ public final class BatchNorm2D: Layer {
             return dx
         }
         guard let cache else { preconditionFailure("\(name): backward without a training forward") }
-        return NormalizationKernel.backward(gradOutput, xhat: cache.xhat, invStd: cache.invStd, cache.layout,
+        return NormalizationKernel.backward(gradOutput, input: cache.input, mean: cache.mean, invStd: cache.invStd, cache.layout,
                                             gamma: weight.value, gradGamma: &weight.grad, gradBeta: &bias.grad,
                                             affine: .perChannel(channels: channels, plane: cache.layout.length),
                                             needsInputGradient: needsInputGradient)
@@ -90,7 +90,7 @@ public class GroupNorm: Layer {
     public let groups: Int
     public let eps: Float
     public let weight: Parameter, bias: Parameter
-    private var cache: (xhat: Tensor, invStd: [Float], layout: NormalizationGroups)?
+    private var cache: (input: Tensor, mean: [Float], invStd: [Float], layout: NormalizationGroups)?
 
     public init(name: String, channels: Int, groups: Int, eps: Float = 1e-5) {
         self.name = name
@@ -118,7 +118,7 @@ public class GroupNorm: Layer {
         let stats = input.data.withUnsafeBufferPointer { NormalizationKernel.statistics($0, layout) }
         let r = NormalizationKernel.normalize(input, layout, mean: stats.mean, variance: stats.variance, eps: eps,
                                               gamma: weight.value, beta: bias.value, affine: affine(input.shape))
-        if mode.recordsForBackward { cache = (r.xhat, r.invStd, layout) }
+        if mode.recordsForBackward { cache = (input, stats.mean, r.invStd, layout) }
         return r.y
     }
 
@@ -128,7 +128,7 @@ public class GroupNorm: Layer {
 
     public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard let cache else { preconditionFailure("\(name): backward without a training forward") }
-        return NormalizationKernel.backward(gradOutput, xhat: cache.xhat, invStd: cache.invStd, cache.layout,
+        return NormalizationKernel.backward(gradOutput, input: cache.input, mean: cache.mean, invStd: cache.invStd, cache.layout,
                                             gamma: weight.value, gradGamma: &weight.grad, gradBeta: &bias.grad,
                                             affine: affine(gradOutput.shape), needsInputGradient: needsInputGradient)
     }
@@ -152,7 +152,7 @@ public final class LayerNorm: Layer {
     public let normalizedShape: [Int]
     public let eps: Float
     public let weight: Parameter, bias: Parameter
-    private var cache: (xhat: Tensor, invStd: [Float], layout: NormalizationGroups)?
+    private var cache: (input: Tensor, mean: [Float], invStd: [Float], layout: NormalizationGroups)?
 
     public init(name: String, normalizedShape: [Int], eps: Float = 1e-5) {
         self.name = name
@@ -178,13 +178,13 @@ public final class LayerNorm: Layer {
         let stats = input.data.withUnsafeBufferPointer { NormalizationKernel.statistics($0, layout) }
         let r = NormalizationKernel.normalize(input, layout, mean: stats.mean, variance: stats.variance, eps: eps,
                                               gamma: weight.value, beta: bias.value, affine: affine)
-        if mode.recordsForBackward { cache = (r.xhat, r.invStd, layout) }
+        if mode.recordsForBackward { cache = (input, stats.mean, r.invStd, layout) }
         return r.y
     }
 
     public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard let cache else { preconditionFailure("\(name): backward without a training forward") }
-        return NormalizationKernel.backward(gradOutput, xhat: cache.xhat, invStd: cache.invStd, cache.layout,
+        return NormalizationKernel.backward(gradOutput, input: cache.input, mean: cache.mean, invStd: cache.invStd, cache.layout,
                                             gamma: weight.value, gradGamma: &weight.grad, gradBeta: &bias.grad,
                                             affine: affine, needsInputGradient: needsInputGradient)
     }

@@ -89,16 +89,14 @@ enum NormalizationKernel {
 
     /// Writes `xhat` and `y`, normalizing each group with the given statistics.
     static func normalize(_ x: Tensor, _ layout: NormalizationGroups, mean: [Float], variance: [Float], eps: Float,
-                          gamma: Tensor, beta: Tensor, affine: Affine, keepNormalized: Bool = true) -> (y: Tensor, xhat: Tensor, invStd: [Float]) {
+                          gamma: Tensor, beta: Tensor, affine: Affine) -> (y: Tensor, invStd: [Float]) {
         var y = Tensor(uninitializedShape: x.shape)
-        var xhat = Tensor(shape: keepNormalized ? x.shape : [0])
         let invStd = variance.map { 1 / ($0 + eps).squareRoot() }
         x.data.withUnsafeBufferPointer { xb in
         y.data.withUnsafeMutableBufferPointer { yb in
-        xhat.data.withUnsafeMutableBufferPointer { xhb in
         gamma.data.withUnsafeBufferPointer { gmb in
         beta.data.withUnsafeBufferPointer { btb in
-            let x = xb.baseAddress!, y = yb.baseAddress!, xh = xhb.baseAddress, gm = gmb.baseAddress!, bt = btb.baseAddress!
+            let x = xb.baseAddress!, y = yb.baseAddress!, gm = gmb.baseAddress!, bt = btb.baseAddress!
             // Groups write disjoint elements, so they run in parallel.
             Parallel.forEachRange(layout.groups) { _, groups in
             for g in groups {
@@ -107,25 +105,25 @@ enum NormalizationKernel {
                     if step == 0 {
                         let scale = gm[a] * s, shift = bt[a] - m * gm[a] * s
                         for i in o..<(o + n) { y[i] = x[i] * scale + shift }
-                        if keepNormalized, let xh { for i in o..<(o + n) { xh[i] = (x[i] - m) * s } }
                     } else {
                         for j in 0..<n {
                             let v = (x[o + j] - m) * s
-                            if keepNormalized, let xh { xh[o + j] = v }
                             y[o + j] = v * gm[a + j] + bt[a + j]
                         }
                     }
                 }
             }
             }
-        }}}}}
-        return (y, xhat, invStd)
+        }}}}
+        return (y, invStd)
     }
 
     /// Backward of `normalize` when the statistics came from the same batch:
     /// `dx = invStd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))` per group, with
-    /// `dxhat = dy * gamma`. Accumulates dgamma and dbeta.
-    static func backward(_ dy: Tensor, xhat: Tensor, invStd: [Float], _ layout: NormalizationGroups,
+    /// `dxhat = dy * gamma`. Accumulates dgamma and dbeta. `xhat` is recomputed from the
+    /// input and the group statistics rather than stored by the forward pass: one less
+    /// activation-sized array written and read per step.
+    static func backward(_ dy: Tensor, input: Tensor, mean: [Float], invStd: [Float], _ layout: NormalizationGroups,
                          gamma: Tensor, gradGamma: inout Tensor, gradBeta: inout Tensor, affine: Affine,
                          needsInputGradient: Bool) -> Tensor? {
         var dx = needsInputGradient ? Tensor(uninitializedShape: dy.shape) : nil
@@ -135,21 +133,23 @@ enum NormalizationKernel {
         // gamma between groups and accumulate serially.
         let ownsAffine: Bool = { if case .perChannel = affine, layout.segments > 1 { return true } else { return false } }()
         dy.data.withUnsafeBufferPointer { dyb in
-        xhat.data.withUnsafeBufferPointer { xhb in
+        input.data.withUnsafeBufferPointer { xb in
         gamma.data.withUnsafeBufferPointer { gmb in
         gradGamma.data.withUnsafeMutableBufferPointer { dgb in
         gradBeta.data.withUnsafeMutableBufferPointer { dbb in
         sums.withUnsafeMutableBufferPointer { sb in
         withOptionalMutablePointer(&dx) { dx in
-            let dy = dyb.baseAddress!, xh = xhb.baseAddress!, gm = gmb.baseAddress!
+            let dy = dyb.baseAddress!, x = xb.baseAddress!, gm = gmb.baseAddress!
             let dg = dgb.baseAddress!, db = dbb.baseAddress!, sums = sb.baseAddress!
             let accumulate = { (groups: Range<Int>) in
                 for g in groups {
                     var sumD = 0.0, sumDX = 0.0
+                    let m = mean[g], s = invStd[g]
                     forEachRun(layout, affine, group: g) { o, n, a, step in
                         if step == 0 {
                             var sdy: Float = 0, sdyx: Float = 0
-                            for i in o..<(o + n) { sdy += dy[i]; sdyx += dy[i] * xh[i] }
+                            for i in o..<(o + n) { sdy += dy[i]; sdyx += dy[i] * (x[i] - m) }
+                            sdyx *= s
                             dg[a] += sdyx
                             db[a] += sdy
                             sumD += Double(sdy * gm[a])
@@ -157,11 +157,12 @@ enum NormalizationKernel {
                         } else {
                             for j in 0..<n {
                                 let i = o + j
-                                dg[a + j] += dy[i] * xh[i]
+                                let xh = (x[i] - m) * s
+                                dg[a + j] += dy[i] * xh
                                 db[a + j] += dy[i]
                                 let d = Double(dy[i] * gm[a + j])
                                 sumD += d
-                                sumDX += d * Double(xh[i])
+                                sumDX += d * Double(xh)
                             }
                         }
                     }
@@ -175,11 +176,11 @@ enum NormalizationKernel {
             let m = Float(layout.size)
             Parallel.forEachRange(layout.groups) { _, groups in
                 for g in groups {
-                    let meanD = Float(sums[2 * g]) / m, meanDX = Float(sums[2 * g + 1]) / m, s = invStd[g]
+                    let meanD = Float(sums[2 * g]) / m, meanDX = Float(sums[2 * g + 1]) / m, s = invStd[g], mu = mean[g]
                     forEachRun(layout, affine, group: g) { o, n, a, step in
                         for j in 0..<n {
                             let i = o + j
-                            dx[i] = s * (dy[i] * gm[a + j * step] - meanD - xh[i] * meanDX)
+                            dx[i] = s * (dy[i] * gm[a + j * step] - meanD - (x[i] - mu) * s * meanDX)
                         }
                     }
                 }

@@ -80,14 +80,20 @@ public final class MaxPool2D: Layer {
     public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard needsInputGradient else { return nil }
         precondition(!inputShape.isEmpty, "\(name): backward without a training forward")
-        var dx = Tensor(shape: inputShape)
+        var dx = Tensor(uninitializedShape: inputShape)
         let planeIn = inputShape[2] * inputShape[3]
         let planeOut = gradOutput.shape[2] * gradOutput.shape[3]
-        dx.data.withUnsafeMutableBufferPointer { dx in
-        gradOutput.data.withUnsafeBufferPointer { dy in
-        argmax.withUnsafeBufferPointer { arg in
-            for i in 0..<dy.count where arg[i] >= 0 {
-                dx[(i / planeOut) * planeIn + Int(arg[i])] += dy[i]
+        dx.data.withUnsafeMutableBufferPointer { dxb in
+        gradOutput.data.withUnsafeBufferPointer { dyb in
+        argmax.withUnsafeBufferPointer { argb in
+            let dx = dxb.baseAddress!, dy = dyb.baseAddress!, arg = argb.baseAddress!
+            // Plane by plane, in parallel: each plane's gradient goes only to that plane.
+            Parallel.forEachRange(inputShape[0] * inputShape[1], minimumPerPart: 16) { _, planes in
+                for p in planes {
+                    let d = dx + p * planeIn, g = dy + p * planeOut, a = arg + p * planeOut
+                    d.update(repeating: 0, count: planeIn)
+                    for i in 0..<planeOut where a[i] >= 0 { d[Int(a[i])] += g[i] }
+                }
             }
         }}}
         return dx
