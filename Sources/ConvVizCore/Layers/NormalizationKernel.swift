@@ -87,7 +87,7 @@ enum NormalizationKernel {
         return (mean, variance)
     }
 
-    /// Writes `xhat` and `y`, normalizing each group with the given statistics.
+    /// Writes `y`, normalizing each group with the given statistics.
     static func normalize(_ x: Tensor, _ layout: NormalizationGroups, mean: [Float], variance: [Float], eps: Float,
                           gamma: Tensor, beta: Tensor, affine: Affine) -> (y: Tensor, invStd: [Float]) {
         var y = Tensor(uninitializedShape: x.shape)
