@@ -55,6 +55,32 @@ final class ReaderTests: XCTestCase {
         XCTAssertEqual(s.mean, 0.2868, accuracy: 0.002)
     }
 
+    /// DIR/<class>/*.png, mixed sizes and channel counts, resized to the network's input.
+    func testImageFolder() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("folder-\(getpid())")
+        try? FileManager.default.removeItem(at: dir)
+        for (cls, shade, size) in [("cats", UInt8(40), 8), ("dogs", UInt8(200), 12)] {
+            let sub = dir.appendingPathComponent(cls)
+            try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+            for i in 0..<3 {
+                let rgb = [UInt8](repeating: shade, count: size * size * 3)
+                try PNGEncoder.encodeRGB(rgb, width: size, height: size).write(to: sub.appendingPathComponent("\(i).png"))
+            }
+        }
+        try Data("not an image".utf8).write(to: dir.appendingPathComponent("README.txt"))
+        let set = try ImageFolder.load(dir, channels: 1, height: 6, width: 6)
+        XCTAssertEqual(set.classes, ["cats", "dogs"])
+        XCTAssertEqual(set.labels, [0, 0, 0, 1, 1, 1])
+        XCTAssertEqual(set.images.shape, [6, 1, 6, 6])
+        XCTAssertEqual(set.images[0, 0, 2, 2], 40.0 / 255, accuracy: 1e-5)
+        XCTAssertEqual(set.images[5, 0, 3, 3], 200.0 / 255, accuracy: 1e-5)
+        let (train, test) = set.split(testFraction: 0.34, seed: 1)
+        XCTAssertEqual(train.count + test.count, 6)
+        XCTAssertThrowsError(try ImageFolder.load(dir.appendingPathComponent("nope"), channels: 1, height: 6, width: 6)) {
+            XCTAssertEqual(($0 as? ReadError)?.kind, .notFound)
+        }
+    }
+
     func testCIFARRecords() throws {
         var d = Data()
         for r in 0..<2 { d.append(UInt8(r + 3)); d.append(contentsOf: (0..<3072).map { UInt8(($0 + r) % 256) }) }
