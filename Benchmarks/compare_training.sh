@@ -22,7 +22,7 @@ echo "== PyTorch $("$VENV/bin/python" -c 'import torch; print(torch.__version__)
 PT=$("$VENV/bin/python" Benchmarks/pytorch_smallconvnet.py train --epochs "$EPOCHS" --threads 2 --json)
 echo "== convviz, $EPOCHS epoch(s)" >&2
 /usr/bin/time -f "%M" -o "$RUN/rss" .build/release/convviz train --data fashion-mnist --arch small --epochs "$EPOCHS" \
-  --batch 128 --lr 0.05 --momentum 0.9 --weight-decay 5e-4 --seed 0 --out "$RUN/run" >&2
+  --batch 128 --lr 0.05 --schedule constant --momentum 0.9 --weight-decay 5e-4 --seed 0 --out "$RUN/run" >&2
 RT=$("$VENV/bin/python" Benchmarks/pytorch_smallconvnet.py evaluate "$RUN/run/checkpoint.safetensors")
 
 "$VENV/bin/python" - "$PT" "$RUN/run/summary.json" "$(cat "$RUN/rss")" "$RT" <<'PY'

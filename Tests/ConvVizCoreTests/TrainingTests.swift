@@ -73,8 +73,8 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(file.entries.first { $0.name == "bn1.num_batches_tracked" }?.dtype, .i64)
     }
 
-    /// Two epochs straight, or one epoch then a resume from its checkpoint and optimizer
-    /// state: the same weights, byte for byte.
+    /// Two epochs straight, or a run stopped after its first epoch then resumed from its
+    /// checkpoint and optimizer state: the same weights, byte for byte.
     func testResumeContinuesExactly() throws {
         var settings = TrainingSettings()
         settings.epochs = 2; settings.batchSize = 16; settings.learningRate = 0.05; settings.seed = 8
@@ -83,9 +83,12 @@ final class TrainingTests: XCTestCase {
         let straight = try Trainer(model: try arch.makeModel(seed: 8), architecture: arch, settings: settings, standardization: s)
         _ = try straight.train(train, test: nil) { _ in }
 
-        var first = settings; first.epochs = 1
-        let a = try Trainer(model: try arch.makeModel(seed: 8), architecture: arch, settings: first, standardization: s)
-        _ = try a.train(train, test: nil) { _ in }
+        struct Interrupted: Error {}
+        let a = try Trainer(model: try arch.makeModel(seed: 8), architecture: arch, settings: settings, standardization: s)
+        XCTAssertThrowsError(try a.train(train, test: nil) { event in
+            if case .epochEnd(0) = event { throw Interrupted() }
+        })
+        XCTAssertEqual(a.step, 8)
         let saved = try Checkpoint(contentsOf: {
             let url = FileManager.default.temporaryDirectory.appendingPathComponent("resume-\(getpid()).safetensors")
             try Checkpoint(model: a.model, architecture: arch, standardization: s, step: a.step).write(to: url, model: a.model)

@@ -14,10 +14,10 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     public var epochs: Int = 1
     public var maxSteps: Int?
     public var batchSize: Int = 128
-    public var learningRate: Float = 0.05
+    public var learningRate: Float = 0.02
     public var momentum: Float = 0.9
     public var weightDecay: Float = 5e-4
-    public var schedule: Schedule = .constant
+    public var schedule: Schedule = .cosine
     public var seed: UInt64 = 0
     /// Steps between two lines of metrics.
     public var logEvery: Int = 50
