@@ -21,5 +21,7 @@ for t in "${TARGETS[@]}"; do
   echo "fuzzing $t for ${SECONDS_PER_TARGET}s" >&2
   OPENBLAS_NUM_THREADS=1 "$BUILD/fuzz-$t" "$BUILD/corpus-$t" "Fuzz/corpus/$t" -max_total_time="$SECONDS_PER_TARGET" \
     -rss_limit_mb=2048 -timeout=10 -artifact_prefix="Fuzz/artifacts/$t-" -print_final_stats=1 2>&1 | tail -25 > "$BUILD/fuzz-$t.log" || true
-  grep -E "stat::number_of_executed_units|cov:|ERROR|crash" "$BUILD/fuzz-$t.log" | tail -4
+  # Coverage of the corpus the run ended with (libFuzzer's edge counter).
+  OPENBLAS_NUM_THREADS=1 "$BUILD/fuzz-$t" "$BUILD/corpus-$t" "Fuzz/corpus/$t" -runs=0 2>&1 | grep -E "INITED|DONE" | tail -1 >> "$BUILD/fuzz-$t.log" || true
+  echo "$t: $(grep -E 'stat::number_of_executed_units' "$BUILD/fuzz-$t.log" | awk '{print $2}') executions; $(grep -E 'INITED|DONE' "$BUILD/fuzz-$t.log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+'); crashes: $(ls Fuzz/artifacts | grep -c "^$t-" || true)"
 done
