@@ -111,7 +111,7 @@ def main():
     def cell(value, width, fmt):
         return format(value, fmt).rjust(width) if value is not None else "-".rjust(width)
 
-    for title, suffix, scale in [("whole process, s", "whole", 1), ("in process, ms", "inproc", 1e3)]:
+    for title, suffix, scale in [("whole process, ms", "whole", 1e3), ("in process, ms", "inproc", 1e3)]:
         print(f"{'figure':9}{'fmt':5}{'convviz':>10}{'matplotlib':>12}{'torchvision':>13}{'mpl/cv':>9}{'tv/cv':>8}   ({title})")
         for r in rows:
             cv, mp, tv = r[f"convviz_{suffix}"], r[f"matplotlib_{suffix}"], r.get(f"torchvision_{suffix}")

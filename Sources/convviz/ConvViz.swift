@@ -28,8 +28,9 @@ struct ConvViz: ParsableCommand {
     /// this CPU (see `BLAS.recommendedCoreType`). The variable stays set in the new
     /// process, so this happens at most once.
     static func selectOpenBLASKernels() {
-        // Only commands that multiply matrices pay for a second start-up.
-        let computing: Set<String> = ["train", "bench", "demo", "activations", "receptive-field", "compare-norms", "fold-bn"]
+        // Only commands that train or benchmark pay for a second start-up; drawing
+        // commands multiply too little for the kernels to matter.
+        let computing: Set<String> = ["train", "bench", "demo", "compare-norms"]
         guard CommandLine.arguments.count > 1, computing.contains(CommandLine.arguments[1]),
               let core = BLAS.recommendedCoreType() else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
