@@ -54,59 +54,72 @@ extension SVGPostProcessing {
     /// - inserts `layer` before the closing `</svg>`.
     static func finish(_ svg: Data, layer: String) -> Data {
         let bytes = [UInt8](svg)
-        let quote = UInt8(ascii: "\""), hash = UInt8(ascii: "#"), paren = UInt8(ascii: ")")
-        let idPrefix = Array("id=\"".utf8)
-        func isNameByte(_ b: UInt8) -> Bool {
-            (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 45 || b == 95
-        }
-        /// The identifier starting at `i` if it is followed by a quote or `)`.
-        func name(at i: Int) -> Range<Int>? {
-            var j = i
-            while j < bytes.count && isNameByte(bytes[j]) { j += 1 }
-            return j > i && j < bytes.count && (bytes[j] == quote || bytes[j] == paren) ? i..<j : nil
-        }
-        // Pass 1: ids in order of appearance. (Embedded images are base64, which has
-        // neither quotes nor '#', so the scan cannot misread them.)
-        var names: [ArraySlice<UInt8>: [UInt8]] = [:]
-        var i = 0
-        while i + idPrefix.count < bytes.count {
-            if bytes[i] == idPrefix[0] && bytes[i + 1] == idPrefix[1] && bytes[i + 2] == idPrefix[2] && bytes[i + 3] == idPrefix[3],
-               i == 0 || bytes[i - 1] == 32 || bytes[i - 1] == 10, let r = name(at: i + 4) {
-                if names[bytes[r]] == nil { names[bytes[r]] = Array("i\(names.count)".utf8) }
-                i = r.upperBound
-            } else {
-                i += 1
+        return bytes.withUnsafeBufferPointer { b -> Data in
+            let n = b.count
+            let quote = UInt8(ascii: "\""), hash = UInt8(ascii: "#"), paren = UInt8(ascii: ")"), lt = UInt8(ascii: "<")
+            let space = UInt8(ascii: " "), newline = UInt8(ascii: "\n")
+            let idPrefix = Array("id=\"".utf8), imageTag = Array("<image ".utf8)
+            let pixelated = Array("style=\"image-rendering:pixelated\" image-rendering=\"optimizeSpeed\" ".utf8)
+            func matches(_ at: Int, _ pattern: [UInt8]) -> Bool {
+                guard at + pattern.count <= n else { return false }
+                for k in 0..<pattern.count where b[at + k] != pattern[k] { return false }
+                return true
             }
-        }
-        // Pass 2: rewrite ids and references.
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count + layer.utf8.count + 4096)
-        let imageTag = Array("<image ".utf8), pixelated = Array("style=\"image-rendering:pixelated\" image-rendering=\"optimizeSpeed\" ".utf8)
-        let closing = Array("</svg>".utf8)
-        var end = bytes.count
-        if let k = (0...(bytes.count - closing.count)).reversed().first(where: { bytes[$0] == closing[0] && bytes[$0..<($0 + closing.count)].elementsEqual(closing) }) { end = k }
-        i = 0
-        while i < end {
-            if bytes[i] == imageTag[0] && i + imageTag.count <= end && bytes[i..<(i + imageTag.count)].elementsEqual(imageTag) {
-                out.append(contentsOf: imageTag)
-                out.append(contentsOf: pixelated)
-                i += imageTag.count
-                continue
+            func isNameByte(_ c: UInt8) -> Bool {
+                (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 95
             }
-            let isID = i + 4 < bytes.count && bytes[i] == idPrefix[0] && bytes[i + 1] == idPrefix[1] && bytes[i + 2] == idPrefix[2]
-                && bytes[i + 3] == idPrefix[3] && (i == 0 || bytes[i - 1] == 32 || bytes[i - 1] == 10)
-            let start = isID ? i + 4 : (bytes[i] == hash ? i + 1 : -1)
-            if start >= 0, let r = name(at: start), let new = names[bytes[r]] {
-                out.append(contentsOf: bytes[i..<start])
-                out.append(contentsOf: new)
-                i = r.upperBound
-            } else {
-                out.append(bytes[i])
-                i += 1
+            /// The identifier starting at `i` if it is followed by a quote or `)`.
+            func name(at i: Int) -> Range<Int>? {
+                var j = i
+                while j < n && isNameByte(b[j]) { j += 1 }
+                return j > i && j < n && (b[j] == quote || b[j] == paren) ? i..<j : nil
             }
+            /// `id="` at `i`, after a space or newline (never inside base64 image data).
+            func idAt(_ i: Int) -> Bool { (b[i - 1] == space || b[i - 1] == newline) && matches(i, idPrefix) }
+            // Pass 1: ids in order of appearance.
+            var names: [ArraySlice<UInt8>: [UInt8]] = [:]
+            var i = 1
+            while i < n {
+                if b[i] == UInt8(ascii: "i"), idAt(i), let r = name(at: i + 4) {
+                    if names[bytes[r]] == nil { names[bytes[r]] = Array("i\(names.count)".utf8) }
+                    i = r.upperBound
+                } else {
+                    i += 1
+                }
+            }
+            var end = n
+            let closing = Array("</svg>".utf8)
+            var k = n - closing.count
+            while k >= 0 { if b[k] == lt && matches(k, closing) { end = k; break }; k -= 1 }
+            // Pass 2: copy, rewriting ids, references and image tags.
+            var out = [UInt8]()
+            out.reserveCapacity(n + layer.utf8.count + 4096)
+            var copied = 0
+            i = 0
+            while i < end {
+                let c = b[i]
+                if c == lt, matches(i, imageTag) {
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: b[copied..<(i + imageTag.count)]))
+                    out.append(contentsOf: pixelated)
+                    i += imageTag.count
+                    copied = i
+                    continue
+                }
+                let start = c == hash ? i + 1 : (c == UInt8(ascii: "i") && i > 0 && idAt(i) ? i + 4 : -1)
+                if start >= 0, let r = name(at: start), let new = names[bytes[r]] {
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: b[copied..<start]))
+                    out.append(contentsOf: new)
+                    i = r.upperBound
+                    copied = i
+                } else {
+                    i += 1
+                }
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[copied..<end]))
+            out.append(contentsOf: Array(layer.utf8))
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[end...]))
+            return Data(out)
         }
-        out.append(contentsOf: Array(layer.utf8))
-        out.append(contentsOf: bytes[end...])
-        return Data(out)
     }
+
 }
