@@ -14,7 +14,7 @@ build: setup
 	$(RELEASE)
 
 test: setup
-	swift test
+	swift test --disable-swift-testing
 
 demo: build
 	$(CONVVIZ) demo --out Outputs/demo
