@@ -7,22 +7,12 @@ public enum RotationPatches {
     public static let classes = ["0°", "90°", "180°", "270°"]
 
     /// `count` patches of `size x size`; rotation labels balanced by construction.
-    /// With `permuteChannels`, each patch's RGB channels are shuffled (seeded): "blue
-    /// sky at the top" stops being a cue, so the network must read structure.
     public static func make(from names: [String] = SamplePhotos.colorNames, size: Int, count: Int, shortSide: Int? = nil,
-                            permuteChannels: Bool = false, seed: UInt64) throws -> LabeledImages {
+                            seed: UInt64) throws -> LabeledImages {
         // No mirror flips: a flip turns a 90° rotation into a mirrored 270° one.
         var base = try SamplePhotos.patches(from: names, size: size, count: count, channels: 3, flips: false, shortSide: shortSide, seed: seed)
         let plane = size * size
-        var rng = SeededGenerator(seed: seed &+ 0xC0105)
-        let permutations = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]
         for i in 0..<count {
-            if permuteChannels {
-                let perm = permutations[rng.below(6)]
-                let o = i * 3 * plane
-                let original = Array(base.images.data[o..<(o + 3 * plane)])
-                for c in 0..<3 { for p in 0..<plane { base.images.data[o + c * plane + p] = original[perm[c] * plane + p] } }
-            }
             let k = i % 4
             base.labels[i] = k
             guard k > 0 else { continue }

@@ -17,7 +17,7 @@ struct DemoReport {
         let pct = { (t: FilterTaxonomy, k: FilterTaxonomy.Kind) in String(format: "%.0f%%", 100 * t.fraction(k)) }
         report.facts = [
             ("seed", String(recipe.seed)),
-            ("training", "conv1: \(recipe.competitive.iterations) iterations of competitive learning on \(recipe.competitive.patches) patches; then \(recipe.steps) SGD steps of batch \(recipe.batch) on rotation prediction, held-out rotation accuracy \(String(format: "%.3f", trained.summary.testAccuracy ?? 0)) (chance 0.25)"),
+            ("training", "conv1: \(recipe.competitive.iterations) iterations of competitive learning on \(recipe.competitive.patches) patches (reconstruction error \(String(format: "%.4f", trained.competitiveLoss.first?.loss ?? 0)) to \(String(format: "%.4f", trained.competitiveLoss.last?.loss ?? 0))); then \(recipe.steps) SGD steps of batch \(recipe.batch) on rotation prediction, held-out rotation accuracy \(String(format: "%.3f", trained.summary.testAccuracy ?? 0)) (chance 0.25)"),
             ("conv1 taxonomy", "\(pct(taxonomy, .edge)) oriented edges, \(pct(taxonomy, .colorOpponent)) colour-opponent, \(pct(taxonomy, .blob)) centre-surround/blob, \(pct(taxonomy, .unstructured)) unstructured"),
             ("random initialization", "\(pct(randomTaxonomy, .edge)) edges, \(pct(randomTaxonomy, .colorOpponent)) colour-opponent"),
         ]
