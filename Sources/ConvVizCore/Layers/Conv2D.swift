@@ -56,10 +56,15 @@ public final class Conv2D: Layer {
                                outHeight: out.h, outWidth: out.w)
     }
 
+    /// Samples whose unrolled patches fit the column budget (at least one).
+    private func samplesPerChunk(_ g: Im2Col.Geometry) -> Int {
+        max(1, maxColumnElements / max(1, g.rows * g.outPlane))
+    }
+
     /// Calls `body(start, count)` for consecutive sub-chunks of `range` that fit the
     /// column budget.
     private func forEachChunk(_ range: Range<Int>, _ g: Im2Col.Geometry, _ body: (Int, Int) -> Void) {
-        let chunk = max(1, maxColumnElements / max(1, g.rows * g.outPlane))
+        let chunk = samplesPerChunk(g)
         var start = range.lowerBound
         while start < range.upperBound {
             let m = min(chunk, range.upperBound - start)
@@ -69,7 +74,7 @@ public final class Conv2D: Layer {
     }
 
     private func chunkCapacity(_ g: Im2Col.Geometry, batch: Int) -> Int {
-        min(batch, max(1, maxColumnElements / max(1, g.rows * g.outPlane))) * g.outPlane
+        min(batch, samplesPerChunk(g)) * g.outPlane
     }
 
     public func forward(_ input: Tensor, mode: Mode) -> Tensor {

@@ -73,6 +73,13 @@ public struct CompetitiveFilterLearning: Sendable {
         var d = (0..<(filters * dim)).map { _ in rng.normal() }
         Self.normalizeRows(&d, dim: dim)
         var scores = [Float](repeating: 0, count: filters * patches)
+        // |x|^2 of each whitened patch, for the reconstruction error; fixed across iterations.
+        let norms = (0..<patches).map { i in
+            var n2: Float = 0
+            for j in 0..<dim { let v = xw[i * dim + j]; n2 += v * v }
+            return n2
+        }
+        var result = Tensor(shape: [filters, 3, kernel, kernel])
         for it in 1...iterations {
             d.withUnsafeBufferPointer { db in xw.withUnsafeBufferPointer { xb in scores.withUnsafeMutableBufferPointer { sb in
                 BLAS.withAllCores {
@@ -84,15 +91,15 @@ public struct CompetitiveFilterLearning: Sendable {
             for i in 0..<patches {
                 var best = 0, bestScore: Float = 0
                 for k in 0..<filters where abs(scores[k * patches + i]) > abs(bestScore) { best = k; bestScore = scores[k * patches + i] }
-                var norm2: Float = 0
-                for j in 0..<dim { let v = xw[i * dim + j]; next[best * dim + j] += bestScore * v; norm2 += v * v }
-                loss += Double(norm2 - bestScore * bestScore) / Double(dim)
+                for j in 0..<dim { next[best * dim + j] += bestScore * xw[i * dim + j] }
+                loss += Double(norms[i] - bestScore * bestScore) / Double(dim)
             }
             Self.normalizeRows(&next, dim: dim)
             d = next
-            onIteration(Progress(iteration: it, loss: loss / Double(patches), weights: pixelFilters(d, whiten: whiten, dim: dim)))
+            result = pixelFilters(d, whiten: whiten, dim: dim)
+            onIteration(Progress(iteration: it, loss: loss / Double(patches), weights: result))
         }
-        return pixelFilters(d, whiten: whiten, dim: dim)
+        return result
     }
 
     /// `W d` for each learned direction, scaled to unit max |w|, as `[filters, 3, K, K]`.
