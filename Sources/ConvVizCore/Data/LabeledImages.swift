@@ -29,13 +29,4 @@ public struct LabeledImages: Sendable {
         }
         return (x, indices.map { labels[$0] })
     }
-
-    /// Mean and standard deviation over every pixel (all channels together).
-    public func statistics() -> (mean: Float, std: Float) {
-        var s = 0.0, s2 = 0.0
-        for v in images.data { s += Double(v); s2 += Double(v) * Double(v) }
-        let n = Double(max(images.count, 1))
-        let mean = s / n
-        return (Float(mean), Float((max(s2 / n - mean * mean, 0)).squareRoot()))
-    }
 }

@@ -5,8 +5,6 @@ import Foundation
 public enum SamplePhotos {
     /// The colour photographs, in a fixed order.
     public static let colorNames = ["astronaut", "chelsea", "coffee", "rocket", "hubble", "ihc", "retina"]
-    /// Every photograph, colour and gray.
-    public static let allNames = colorNames + ["camera", "brick", "grass", "gravel", "coins"]
 
     /// Where the photographs are: `CONVVIZ_SAMPLES` if set, else the package's resources.
     public static var directory: URL {

@@ -65,16 +65,6 @@ public struct Tensor: Equatable, Sendable {
 }
 
 extension Tensor {
-    /// Element-wise `self += other` (shapes must match).
-    public mutating func add(_ other: Tensor) {
-        precondition(shape == other.shape, "add: \(shape) vs \(other.shape)")
-        data.withUnsafeMutableBufferPointer { a in
-            other.data.withUnsafeBufferPointer { b in
-                for i in 0..<a.count { a[i] += b[i] }
-            }
-        }
-    }
-
     /// Sets every element to zero, keeping the shape.
     public mutating func zero() {
         data.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }

@@ -14,9 +14,21 @@ public final class RunDirectory {
     }
 
     public var checkpointURL: URL { url.appendingPathComponent("checkpoint.safetensors") }
-    public var optimizerURL: URL { url.appendingPathComponent("optimizer.safetensors") }
+    public var optimizerURL: URL { url.appendingPathComponent(Self.optimizerFileName) }
+    static let optimizerFileName = "optimizer.safetensors"
     public var metricsURL: URL { url.appendingPathComponent("metrics.jsonl") }
     public var summaryURL: URL { url.appendingPathComponent("summary.json") }
+
+    /// The momentum buffers saved beside `checkpoint` (`optimizer.safetensors`), by
+    /// parameter name; empty when there are none to read (training then resumes with
+    /// fresh momentum).
+    public static func optimizerState(besideCheckpoint checkpoint: URL) -> [String: Tensor] {
+        let url = checkpoint.deletingLastPathComponent().appendingPathComponent(optimizerFileName)
+        guard let file = try? SafeTensorsFile(contentsOf: url) else { return [:] }
+        var state: [String: Tensor] = [:]
+        for name in file.names { state[name] = try? file.tensor(name) }
+        return state
+    }
 
     /// Keeps the metrics of a run being resumed.
     public func loadExistingMetrics() {

@@ -56,5 +56,6 @@ public final class Sequential {
         for (_, p) in namedParameters where p.trainable { p.grad.zero() }
     }
 
-    public func layer(named name: String) -> Layer? { layers.first { $0.name == name } }
+    /// Position of the layer called `name`, for `forward(_:mode:through:)`.
+    public func index(ofLayer name: String) -> Int? { layers.firstIndex { $0.name == name } }
 }

@@ -61,7 +61,7 @@ struct ActivationsCommand: ParsableCommand {
         let url = WeightsSource(parsing: checkpoint).fileURL
         let ckpt = try Checkpoint(contentsOf: url)
         let model = try ckpt.makeModel(file: url.path)
-        guard let index = model.layers.firstIndex(where: { $0.name == layer }) else {
+        guard let index = model.index(ofLayer: layer) else {
             throw ValidationError("no layer '\(layer)' in \(url.path); layers: \(model.layers.map(\.name).joined(separator: ", "))")
         }
         guard model.layerShapes[index].count == 3 else {

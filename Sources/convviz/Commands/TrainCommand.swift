@@ -88,12 +88,7 @@ struct TrainCommand: ParsableCommand {
             let checkpoint = try Checkpoint(contentsOf: url)
             architecture = checkpoint.architecture
             model = try checkpoint.makeModel(file: url.path)
-            let optimizerURL = url.deletingLastPathComponent().appendingPathComponent("optimizer.safetensors")
-            var state: [String: Tensor] = [:]
-            if let file = try? SafeTensorsFile(contentsOf: optimizerURL) {
-                for name in file.names { state[name] = try file.tensor(name) }
-            }
-            resumed = (checkpoint.step, state)
+            resumed = (checkpoint.step, RunDirectory.optimizerState(besideCheckpoint: url))
             progress.note("resuming \(url.path) at step \(checkpoint.step)")
         } else {
             architecture = try ArchitectureLoading.load(arch)

@@ -46,7 +46,7 @@ struct DemoReport {
         let display = ImageResize.bilinear(photo, height: 96, width: 144)
         var input = display.reshaped([1, 3, 96, 144])
         trained.standardization.apply(to: &input)
-        let relu1 = trained.model.layers.firstIndex { $0.name == "relu1" }!
+        let relu1 = trained.model.index(ofLayer: "relu1")!
         let maps = trained.model.forward(input, mode: .evaluation, through: relu1)
         let shown = min(12, maps.shape[1]), plane = maps.shape[2] * maps.shape[3]
         var activation = ActivationMaps(maps: Tensor(shape: [shown, maps.shape[2], maps.shape[3]], data: Array(maps.data.prefix(shown * plane))), layer: "relu1")
