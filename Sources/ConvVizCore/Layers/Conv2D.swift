@@ -15,15 +15,13 @@ public final class Conv2D: Layer {
     public let weight: Parameter
     public let bias: Parameter?
 
-    /// Most column-matrix elements a worker unrolls at once (about 2 MB, an L2 cache):
-    /// enough samples side by side for a wide GEMM, few enough to stay in cache.
+    /// Most patch-matrix elements a worker unrolls at once (about 2 MB, an L2 cache).
     public var maxColumnElements = 1 << 19
+    /// Samples are unrolled together until a GEMM is at least this many pixels wide, so
+    /// that small late-layer maps still make OpenBLAS-sized products.
+    public var minimumGEMMWidth = 128
 
     private var cachedInput: Tensor?
-    /// The unrolled patches of the last training forward pass, so the backward pass need
-    /// not unroll them again: one `[rows, count * plane]` matrix per worker's range of
-    /// samples, starting at offset `range.lowerBound * rows * plane`.
-    private var cachedColumns: [Float] = []
 
     /// Creates a convolution initialised as PyTorch does: weight and bias uniform in
     /// ±1/sqrt(fan_in) (Kaiming-uniform with a = sqrt(5)).
@@ -56,13 +54,14 @@ public final class Conv2D: Layer {
                                outHeight: out.h, outWidth: out.w)
     }
 
-    /// Samples whose unrolled patches fit the column budget (at least one).
+    /// Samples unrolled per GEMM: enough for `minimumGEMMWidth` pixels, within the budget.
     private func samplesPerChunk(_ g: Im2Col.Geometry) -> Int {
-        max(1, maxColumnElements / max(1, g.rows * g.outPlane))
+        let wanted = (minimumGEMMWidth + g.outPlane - 1) / max(1, g.outPlane)
+        let fits = maxColumnElements / max(1, g.rows * g.outPlane)
+        return max(1, min(wanted, fits))
     }
 
-    /// Calls `body(start, count)` for consecutive sub-chunks of `range` that fit the
-    /// column budget.
+    /// Calls `body(start, count)` for consecutive chunks of `range`.
     private func forEachChunk(_ range: Range<Int>, _ g: Im2Col.Geometry, _ body: (Int, Int) -> Void) {
         let chunk = samplesPerChunk(g)
         var start = range.lowerBound
@@ -73,61 +72,90 @@ public final class Conv2D: Layer {
         }
     }
 
-    private func chunkCapacity(_ g: Im2Col.Geometry, batch: Int) -> Int {
-        min(batch, samplesPerChunk(g)) * g.outPlane
+    /// One worker's buffers: a zero-bordered padded sample and a chunk's patch matrix.
+    private struct Workspace {
+        let padded: UnsafeMutablePointer<Float>
+        let patches: UnsafeMutablePointer<Float>
+        let paddedCount: Int
+        init(_ g: Im2Col.Geometry, samples: Int) {
+            paddedCount = g.paddedCount
+            padded = .allocate(capacity: paddedCount + Im2Col.slack)
+            padded.initialize(repeating: 0, count: paddedCount + Im2Col.slack)
+            patches = .allocate(capacity: samples * g.outPlane * g.rows + Im2Col.slack)
+        }
+        func free() { padded.deallocate(); patches.deallocate() }
+
+        /// Unrolls samples `start..<start+count` of `x` into `patches`.
+        func unroll(_ x: UnsafePointer<Float>, start: Int, count: Int, _ g: Im2Col.Geometry) {
+            for s in 0..<count {
+                Im2Col.pad(x + (start + s) * g.inPlane, g, into: padded)
+                Im2Col.unroll(padded, g, into: patches + s * g.outPlane * g.rows)
+            }
+        }
     }
+
+    /// The weight in patch order, `[C_out, rows]`, and transposed, `[rows, C_out]`.
+    private func patchOrderedWeight(_ g: Im2Col.Geometry) -> (ordered: [Float], transposed: [Float]) {
+        let count = weight.value.count, rows = g.rows, cout = outputChannels
+        var ordered = [Float](repeating: 0, count: count), transposed = ordered
+        weight.value.data.withUnsafeBufferPointer { w in
+            ordered.withUnsafeMutableBufferPointer { o in
+                Im2Col.patchOrder(w.baseAddress!, outputs: cout, g, into: o.baseAddress!)
+            }
+        }
+        for o in 0..<cout { for r in 0..<rows { transposed[r * cout + o] = ordered[o * rows + r] } }
+        return (ordered, transposed)
+    }
+
+    // Both passes multiply the pixel-major patch matrix with the weight so that OpenBLAS
+    // gets its fastest shapes (no transposed operand where K is small); the products are
+    // channels-last `[pixels, C_out]`, transposed to NCHW while cache-hot.
 
     public func forward(_ input: Tensor, mode: Mode) -> Tensor {
         precondition(input.rank == 4 && input.shape[1] == inputChannels, "\(name): input \(input.shape)")
         let n = input.shape[0]
         let g = geometry(input.shape)
         var output = Tensor(uninitializedShape: [n, outputChannels, g.outHeight, g.outWidth])
-        let inPlane = inputChannels * g.height * g.width
-        let capacity = chunkCapacity(g, batch: n)
-        let biasValues = bias?.value.data
+        let chunk = min(n, samplesPerChunk(g))
+        let biasValues = bias?.value.data ?? [Float](repeating: 0, count: outputChannels)
         let (cout, rows, plane) = (outputChannels, g.rows, g.outPlane)
-        let caching = mode.recordsForBackward
-        // The buffer is kept from step to step: a fresh one would page-fault on every step.
-        var cache = caching ? cachedColumns : []
-        cachedColumns = []
-        if caching && cache.count != n * rows * plane {
-            cache = [Float](unsafeUninitializedCapacity: n * rows * plane) { _, c in c = n * rows * plane }
-        }
+        let transposedWeight = patchOrderedWeight(g).transposed
         input.data.withUnsafeBufferPointer { xb in
-        weight.value.data.withUnsafeBufferPointer { wb in
+        transposedWeight.withUnsafeBufferPointer { wb in
+        biasValues.withUnsafeBufferPointer { bb in
         output.data.withUnsafeMutableBufferPointer { yb in
-        cache.withUnsafeMutableBufferPointer { cb in
-            let x = xb.baseAddress!, w = wb.baseAddress!, y = yb.baseAddress!, cacheBase = cb.baseAddress
+            let x = xb.baseAddress!, wt = wb.baseAddress!, b = bb.baseAddress!, y = yb.baseAddress!
             Parallel.forEachRange(n) { _, range in
-                let scratch = caching ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * capacity)
-                let prod = UnsafeMutablePointer<Float>.allocate(capacity: cout * capacity)
-                defer { scratch?.deallocate(); prod.deallocate() }
-                let full = range.count * plane
+                let space = Workspace(g, samples: chunk)
+                let product = UnsafeMutablePointer<Float>.allocate(capacity: chunk * plane * cout)
+                defer { space.free(); product.deallocate() }
                 forEachChunk(range, g) { start, m in
-                    let width = m * plane
-                    // Cached: a column block of this worker's matrix; otherwise a scratch chunk.
-                    let (cols, ld) = scratch.map { ($0, width) }
-                        ?? (cacheBase! + range.lowerBound * rows * plane + (start - range.lowerBound) * plane, full)
-                    Im2Col.unroll(x + start * inPlane, samples: m, g, into: cols, ld: ld)
-                    // [C_out, rows] x [rows, m*plane] -> [C_out, m*plane]
-                    BLAS.gemm(m: cout, n: width, k: rows, a: w, lda: rows, b: cols, ldb: ld, c: prod, ldc: width)
-                    // Scatter [C_out, sample, plane] into NCHW, adding the bias.
+                    space.unroll(x, start: start, count: m, g)
+                    // patches [m*plane, rows] x W^T [rows, C_out] -> [m*plane, C_out]
+                    BLAS.gemm(m: m * plane, n: cout, k: rows, a: space.patches, lda: rows, b: wt, ldb: cout,
+                              c: product, ldc: cout)
                     for s in 0..<m {
-                        for c in 0..<cout {
-                            let src = prod + c * width + s * plane
-                            let dst = y + ((start + s) * cout + c) * plane
-                            let b = biasValues?[c] ?? 0
-                            for i in 0..<plane { dst[i] = src[i] + b }
-                        }
+                        Transpose.transpose(product + s * plane * cout, rows: plane, columns: cout, srcStride: cout,
+                                            into: y + (start + s) * cout * plane, dstStride: plane, adding: b)
                     }
                 }
             }
         }}}}
-        if caching {
-            cachedInput = input
-            cachedColumns = cache
-        }
+        if mode.recordsForBackward { cachedInput = input }
         return output
+    }
+
+    /// Sum of `count` floats, in eight interleaved partial sums (vectorizes).
+    private static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var acc = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while i &+ 8 <= count {
+            acc += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            i &+= 8
+        }
+        var total = acc.sum()
+        while i < count { total += x[i]; i &+= 1 }
+        return total
     }
 
     public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor? {
@@ -135,60 +163,71 @@ public final class Conv2D: Layer {
         let n = input.shape[0]
         let g = geometry(input.shape)
         precondition(gradOutput.shape == [n, outputChannels, g.outHeight, g.outWidth], "\(name): grad \(gradOutput.shape)")
-        var gradInput = needsInputGradient ? Tensor(shape: input.shape) : nil
-        let inPlane = inputChannels * g.height * g.width
-        let capacity = chunkCapacity(g, batch: n)
+        var gradInput = needsInputGradient ? Tensor(uninitializedShape: input.shape) : nil
+        let chunk = min(n, samplesPerChunk(g))
         let (cout, rows, plane) = (outputChannels, g.rows, g.outPlane)
         let workers = max(1, min(Parallel.workers, n))
-        // Each worker accumulates its own dW and db; they are summed at the end, in a
-        // fixed order, so results do not depend on scheduling.
-        var partialWeight = [Float](repeating: 0, count: workers * weight.value.count)
-        var partialBias = [Float](repeating: 0, count: workers * cout)
+        let ordered = patchOrderedWeight(g).ordered
+        // Each worker accumulates its own dW (as [rows, C_out]) and db; they are summed at
+        // the end, in a fixed order, so results do not depend on scheduling.
         let weightCount = weight.value.count
-        precondition(cachedColumns.count == n * rows * plane, "\(name): no cached patches")
-        cachedColumns.withUnsafeBufferPointer { cb in
+        var partialWeight = [Float](repeating: 0, count: workers * weightCount)
+        var partialBias = [Float](repeating: 0, count: workers * cout)
+        input.data.withUnsafeBufferPointer { xb in
         gradOutput.data.withUnsafeBufferPointer { dyb in
-        weight.value.data.withUnsafeBufferPointer { wb in
+        ordered.withUnsafeBufferPointer { wb in
         partialWeight.withUnsafeMutableBufferPointer { pwb in
         partialBias.withUnsafeMutableBufferPointer { pbb in
         withOptionalMutablePointer(&gradInput) { dx in
-            let cached = cb.baseAddress!, dy = dyb.baseAddress!, w = wb.baseAddress!
+            let x = xb.baseAddress!, dy = dyb.baseAddress!, w = wb.baseAddress!
             let pw = pwb.baseAddress!, pb = pbb.baseAddress!
             Parallel.forEachRange(n) { part, range in
-                let full = range.count * plane
-                let cols = cached + range.lowerBound * rows * plane
-                // dY of this worker's samples as one [C_out, count*plane] matrix.
-                let gcm = UnsafeMutablePointer<Float>.allocate(capacity: cout * full)
-                let dcols = dx == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * capacity)
-                defer { dcols?.deallocate(); gcm.deallocate() }
+                // The patches are unrolled again rather than kept from the forward pass:
+                // a cache-sized chunk rebuilt from the input is cheaper than reading a
+                // 25x-input-sized matrix back from memory.
+                let space = Workspace(g, samples: chunk)
+                let gradPixels = UnsafeMutablePointer<Float>.allocate(capacity: chunk * plane * cout)
+                let dpatches = dx == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: chunk * plane * rows)
+                let dpadded = dx == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: g.paddedCount)
+                defer { space.free(); gradPixels.deallocate(); dpatches?.deallocate(); dpadded?.deallocate() }
                 let dw = pw + part * weightCount, db = pb + part * cout
-                for s in 0..<range.count {
-                    for c in 0..<cout {
-                        let src = dy + ((range.lowerBound + s) * cout + c) * plane
-                        (gcm + c * full + s * plane).update(from: src, count: plane)
-                        var acc: Float = 0
-                        for i in 0..<plane { acc += src[i] }
-                        db[c] += acc
+                forEachChunk(range, g) { start, m in
+                    space.unroll(x, start: start, count: m, g)
+                    // dY of the chunk channels-last, [m*plane, C_out]; db is its column sum.
+                    for s in 0..<m {
+                        let src = dy + (start + s) * cout * plane, dst = gradPixels + s * plane * cout
+                        Transpose.transpose(src, rows: cout, columns: plane, srcStride: plane, into: dst, dstStride: cout)
+                        for c in 0..<cout { db[c] += Self.sum(src + c * plane, count: plane) }
                     }
-                }
-                // dW = dY [C_out, count*plane] x cols^T [count*plane, rows]: one wide GEMM.
-                BLAS.gemm(transB: true, m: cout, n: rows, k: full, a: gcm, lda: full, b: cols, ldb: full,
-                          c: dw, ldc: rows)
-                if let dx, let dcols {
-                    forEachChunk(range, g) { start, m in
-                        // dCols = W^T [rows, C_out] x dY [C_out, m*plane], folded back onto the input.
-                        let width = m * plane, offset = (start - range.lowerBound) * plane
-                        BLAS.gemm(transA: true, m: rows, n: width, k: cout, a: w, lda: rows, b: gcm + offset, ldb: full,
-                                  c: dcols, ldc: width)
-                        Im2Col.fold(dcols, samples: m, g, into: dx + start * inPlane)
+                    // dW^T [rows, C_out] += patches^T [rows, m*plane] x dY [m*plane, C_out]
+                    BLAS.gemm(transA: true, m: rows, n: cout, k: m * plane, a: space.patches, lda: rows,
+                              b: gradPixels, ldb: cout, beta: 1, c: dw, ldc: cout)
+                    if let dx, let dpatches, let dpadded {
+                        // dPatches [m*plane, rows] = dY [m*plane, C_out] x W [C_out, rows], folded back.
+                        BLAS.gemm(m: m * plane, n: rows, k: cout, a: gradPixels, lda: cout, b: w, ldb: rows,
+                                  c: dpatches, ldc: rows)
+                        for s in 0..<m {
+                            dpadded.update(repeating: 0, count: g.paddedCount)
+                            Im2Col.fold(dpatches + s * plane * rows, g, into: dpadded)
+                            Im2Col.unpad(dpadded, g, into: dx + (start + s) * g.inPlane)
+                        }
                     }
                 }
             }
         }}}}}}
+        // Sum the workers' [rows, C_out] partials, then add them in weight order.
+        var total = [Float](repeating: 0, count: weightCount)
         for part in 0..<workers {
-            for i in 0..<weightCount { weight.grad.data[i] += partialWeight[part * weightCount + i] }
-            if let bias { for c in 0..<cout { bias.grad.data[c] += partialBias[part * cout + c] } }
+            for i in 0..<weightCount { total[i] += partialWeight[part * weightCount + i] }
         }
+        var patchOrdered = [Float](repeating: 0, count: weightCount)
+        for r in 0..<rows { for o in 0..<cout { patchOrdered[o * rows + r] = total[r * cout + o] } }
+        weight.grad.data.withUnsafeMutableBufferPointer { grad in
+            patchOrdered.withUnsafeBufferPointer { p in
+                Im2Col.addInWeightOrder(p.baseAddress!, outputs: cout, g, onto: grad.baseAddress!)
+            }
+        }
+        if let bias { for part in 0..<workers { for c in 0..<cout { bias.grad.data[c] += partialBias[part * cout + c] } } }
         return gradInput
     }
 }

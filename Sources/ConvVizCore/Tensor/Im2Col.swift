@@ -1,101 +1,145 @@
-/// Unrolling image patches into matrix columns, so that convolution becomes one GEMM.
+/// Unrolling image patches into a matrix, so that convolution becomes one GEMM.
 ///
-/// For a chunk of `n` samples of `[C, H, W]`, the column matrix is
-/// `[C*Kh*Kw, n*Ho*Wo]`: row `(c, kh, kw)`, column `(sample, oh, ow)`, holding
-/// `x[sample, c, oh*S - P + kh*D, ow*S - P + kw*D]` or 0 in the padding.
-/// Putting all samples of a chunk side by side makes the GEMM wide enough for OpenBLAS
-/// to run near its peak even when `C_out` and `C*K*K` are small (a first layer).
+/// The patch matrix of `n` samples is pixel-major: `[n*Ho*Wo, Kh*Kw*C]`, one row per
+/// output pixel holding its receptive field in (kh, kw, c) order. It is built from a
+/// zero-padded channels-last copy of each sample (`[Hp, Wp, C]`), in which a patch row
+/// at one kernel row is a single contiguous run of `Kw*C` floats (stride-1 width,
+/// dilation 1): unrolling and folding are then long `memcpy`-like runs instead of
+/// thousands of short, bounds-checked ones, and the padding costs nothing per pixel.
+/// OpenBLAS reads the matrix transposed where it needs columns.
 enum Im2Col {
     struct Geometry {
         let channels: Int, height: Int, width: Int
         let window: Window2D
         let outHeight: Int, outWidth: Int
+        /// Patch length: `C * Kh * Kw`.
         var rows: Int { channels * window.kernel.h * window.kernel.w }
-        /// Kernel, stride, padding and dilation as (h, w) scalars, for the hot loops.
-        var scalars: (Int, Int, Int, Int, Int, Int, Int, Int) {
-            (window.kernel.h, window.kernel.w, window.stride.h, window.stride.w,
-             window.padding.h, window.padding.w, window.dilation.h, window.dilation.w)
-        }
         var outPlane: Int { outHeight * outWidth }
+        var inPlane: Int { channels * height * width }
+        var paddedHeight: Int { height + 2 * window.padding.h }
+        var paddedWidth: Int { width + 2 * window.padding.w }
+        /// Floats in one padded channels-last sample.
+        var paddedCount: Int { paddedHeight * paddedWidth * channels }
     }
 
-    /// Output columns `[lo, hi)` whose input column `ow*S + iw0` lies inside a row of
-    /// `width` (the rest read zero padding).
+    /// Writes sample `x` (`[C, H, W]`) into the interior of `padded` (`[Hp, Wp, C]`).
+    /// The border is never written, so a buffer zeroed once stays zero-padded.
+    static func pad(_ x: UnsafePointer<Float>, _ g: Geometry, into padded: UnsafeMutablePointer<Float>) {
+        let c = g.channels, (ph, pw) = (g.window.padding.h, g.window.padding.w)
+        if c == 1 {
+            for h in 0..<g.height {
+                (padded + (h + ph) * g.paddedWidth + pw).update(from: x + h * g.width, count: g.width)
+            }
+            return
+        }
+        for h in 0..<g.height {
+            // Row h of every channel, [C, W] with stride H*W, becomes [W, C].
+            Transpose.transpose(x + h * g.width, rows: c, columns: g.width, srcStride: g.height * g.width,
+                                into: padded + ((h + ph) * g.paddedWidth + pw) * c, dstStride: c)
+        }
+    }
+
+    /// The adjoint of `pad`: copies the interior of `padded` back to `[C, H, W]` at `dx`.
+    static func unpad(_ padded: UnsafePointer<Float>, _ g: Geometry, into dx: UnsafeMutablePointer<Float>) {
+        let c = g.channels, (ph, pw) = (g.window.padding.h, g.window.padding.w)
+        for h in 0..<g.height {
+            Transpose.transpose(padded + ((h + ph) * g.paddedWidth + pw) * c, rows: g.width, columns: c, srcStride: c,
+                                into: dx + h * g.width, dstStride: g.height * g.width)
+        }
+    }
+
+    /// Visits the runs that make up one sample's patch matrix, in increasing address
+    /// order: `body(dst, src)` copies (or adds) `runLength` floats between the patch
+    /// matrix and the padded sample. With dilation 1 a kernel row is one run of `Kw*C`
+    /// floats; otherwise each tap is a run of `C`.
     @inline(__always)
-    static func insideRange(iw0: Int, stride sw: Int, outWidth: Int, width: Int) -> (Int, Int) {
-        let lo = iw0 >= 0 ? 0 : min(outWidth, (-iw0 + sw - 1) / sw)
-        let hi = max(lo, min(outWidth, (width - iw0 + sw - 1) / sw))
-        return (lo, hi)
-    }
-
-    /// Fills `cols` (`[rows, samples*outPlane]`, rows `ld` apart: a column block of a
-    /// wider matrix when `ld` is larger) from `samples` images starting at `x`.
-    static func unroll(_ x: UnsafePointer<Float>, samples: Int, _ g: Geometry, into cols: UnsafeMutablePointer<Float>, ld: Int? = nil) {
-        let (kh, kw, sh, sw, ph, pw, dh, dw) = g.scalars
-        let ld = ld ?? samples * g.outPlane
-        let plane = g.height * g.width
-        let outW = g.outWidth
-        for c in 0..<g.channels {
-            for i in 0..<kh {
-                for j in 0..<kw {
-                    let row = cols + ((c * kh + i) * kw + j) * ld
-                    let iw0 = j * dw - pw
-                    let (lo, hi) = insideRange(iw0: iw0, stride: sw, outWidth: outW, width: g.width)
-                    for s in 0..<samples {
-                        let src = x + (s * g.channels + c) * plane
-                        let dstSample = row + s * g.outPlane
-                        for oh in 0..<g.outHeight {
-                            let ih = oh * sh - ph + i * dh
-                            let dst = dstSample + oh * outW
-                            if ih < 0 || ih >= g.height {
-                                for ow in 0..<outW { dst[ow] = 0 }
-                                continue
-                            }
-                            let srcRow = src + ih * g.width + iw0
-                            for ow in 0..<lo { dst[ow] = 0 }
-                            if sw == 1 {
-                                for ow in lo..<hi { dst[ow] = srcRow[ow] }
-                            } else {
-                                for ow in lo..<hi { dst[ow] = srcRow[ow * sw] }
-                            }
-                            for ow in hi..<outW { dst[ow] = 0 }
-                        }
+    private static func walkRuns(_ g: Geometry, patches: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>,
+                                 _ body: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+        let w = g.window, c = g.channels
+        let merged = w.dilation.w == 1
+        let runLength = merged ? w.kernel.w &* c : c
+        let runsPerKernelRow = merged ? 1 : w.kernel.w
+        let tapStep = w.dilation.w &* c, kernelRowStep = w.dilation.h &* g.paddedWidth &* c
+        let pixelStep = w.stride.w &* c, outRowStep = w.stride.h &* g.paddedWidth &* c
+        var dst = patches
+        for oh in 0..<g.outHeight {
+            var pixel = padded + oh &* outRowStep
+            for _ in 0..<g.outWidth {
+                var kernelRow = pixel
+                for _ in 0..<w.kernel.h {
+                    var src = kernelRow
+                    for _ in 0..<runsPerKernelRow {
+                        body(dst, src)
+                        dst += runLength
+                        src += tapStep
                     }
+                    kernelRow += kernelRowStep
                 }
+                pixel += pixelStep
             }
         }
     }
 
-    /// The adjoint of `unroll`: adds each column entry back onto the input cell it came
-    /// from (`dx` must be zeroed by the caller, or hold gradients to accumulate onto).
-    static func fold(_ cols: UnsafePointer<Float>, samples: Int, _ g: Geometry, into dx: UnsafeMutablePointer<Float>) {
-        let (kh, kw, sh, sw, ph, pw, dh, dw) = g.scalars
-        let ld = samples * g.outPlane
-        let plane = g.height * g.width
-        for c in 0..<g.channels {
-            for i in 0..<kh {
-                for j in 0..<kw {
-                    let row = cols + ((c * kh + i) * kw + j) * ld
-                    for s in 0..<samples {
-                        let dstPlane = dx + (s * g.channels + c) * plane
-                        let srcSample = row + s * g.outPlane
-                        for oh in 0..<g.outHeight {
-                            let ih = oh * sh - ph + i * dh
-                            if ih < 0 || ih >= g.height { continue }
-                            let src = srcSample + oh * g.outWidth
-                            let dstRow = dstPlane + ih * g.width
-                            let iw0 = j * dw - pw
-                            let (lo, hi) = insideRange(iw0: iw0, stride: sw, outWidth: g.outWidth, width: g.width)
-                            if sw == 1 {
-                                let d = dstRow + iw0
-                                for ow in lo..<hi { d[ow] += src[ow] }
-                            } else {
-                                for ow in lo..<hi { dstRow[ow * sw + iw0] += src[ow] }
-                            }
-                        }
-                    }
-                }
+    /// Floats a padded sample and a patch matrix are allocated beyond their size, so
+    /// that `unroll` may copy short runs as whole SIMD vectors.
+    static let slack = 16
+
+    /// Run length of `walkRuns`.
+    private static func runLength(_ g: Geometry) -> Int {
+        g.window.dilation.w == 1 ? g.window.kernel.w * g.channels : g.channels
+    }
+
+    /// Fills the patch matrix of one sample (`[Ho*Wo, rows]`) from its padded copy.
+    /// Both buffers need `slack` floats of room past their end.
+    static func unroll(_ padded: UnsafePointer<Float>, _ g: Geometry, into patches: UnsafeMutablePointer<Float>) {
+        let source = UnsafeMutablePointer(mutating: padded), count = runLength(g)
+        // Runs are written in increasing address order, so the extra lanes a vector copy
+        // writes past a short run are overwritten by the next run (a first layer's runs
+        // are 5 to 33 floats; a call to memcpy each would cost more than the copy).
+        if count <= 8 {
+            walkRuns(g, patches: patches, padded: source) { dst, src in
+                UnsafeMutableRawPointer(dst).storeBytes(of: UnsafeRawPointer(src).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
             }
+        } else if count <= 16 {
+            walkRuns(g, patches: patches, padded: source) { dst, src in
+                UnsafeMutableRawPointer(dst).storeBytes(of: UnsafeRawPointer(src).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+            }
+        } else {
+            walkRuns(g, patches: patches, padded: source) { dst, src in dst.update(from: src, count: count) }
+        }
+    }
+
+    /// The adjoint of `unroll`: adds every patch entry back onto the padded cell it came
+    /// from. `padded` must be zeroed by the caller.
+    static func fold(_ patches: UnsafePointer<Float>, _ g: Geometry, into padded: UnsafeMutablePointer<Float>) {
+        let count = runLength(g)
+        walkRuns(g, patches: UnsafeMutablePointer(mutating: patches), padded: padded) { src, dst in
+            var k = 0
+            while k &+ 8 <= count {
+                let sum = UnsafeRawPointer(dst + k).loadUnaligned(as: SIMD8<Float>.self)
+                    + UnsafeRawPointer(src + k).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(dst + k).storeBytes(of: sum, as: SIMD8<Float>.self)
+                k &+= 8
+            }
+            while k < count { dst[k] += src[k]; k &+= 1 }
+        }
+    }
+
+    /// Reorders a weight `[C_out, C, Kh, Kw]` into the patch order `[C_out, Kh, Kw, C]`.
+    static func patchOrder(_ weight: UnsafePointer<Float>, outputs: Int, _ g: Geometry, into dst: UnsafeMutablePointer<Float>) {
+        let c = g.channels, taps = g.window.kernel.h * g.window.kernel.w
+        for o in 0..<outputs {
+            let src = weight + o * g.rows, out = dst + o * g.rows
+            for ch in 0..<c { for t in 0..<taps { out[t * c + ch] = src[ch * taps + t] } }
+        }
+    }
+
+    /// The inverse of `patchOrder`, adding onto `dst` (`[C_out, C, Kh, Kw]`).
+    static func addInWeightOrder(_ patchOrdered: UnsafePointer<Float>, outputs: Int, _ g: Geometry, onto dst: UnsafeMutablePointer<Float>) {
+        let c = g.channels, taps = g.window.kernel.h * g.window.kernel.w
+        for o in 0..<outputs {
+            let src = patchOrdered + o * g.rows, out = dst + o * g.rows
+            for ch in 0..<c { for t in 0..<taps { out[ch * taps + t] += src[t * c + ch] } }
         }
     }
 }
