@@ -145,19 +145,6 @@ public final class Conv2D: Layer {
         return output
     }
 
-    /// Sum of `count` floats, in eight interleaved partial sums (vectorizes).
-    private static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
-        var acc = SIMD8<Float>(repeating: 0)
-        var i = 0
-        while i &+ 8 <= count {
-            acc += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            i &+= 8
-        }
-        var total = acc.sum()
-        while i < count { total += x[i]; i &+= 1 }
-        return total
-    }
-
     public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard let input = cachedInput else { preconditionFailure("\(name): backward without a training forward") }
         let n = input.shape[0]
@@ -197,7 +184,7 @@ public final class Conv2D: Layer {
                     for s in 0..<m {
                         let src = dy + (start + s) * cout * plane, dst = gradPixels + s * plane * cout
                         Transpose.transpose(src, rows: cout, columns: plane, srcStride: plane, into: dst, dstStride: cout)
-                        for c in 0..<cout { db[c] += Self.sum(src + c * plane, count: plane) }
+                        for c in 0..<cout { db[c] += Vector.sum(src + c * plane, count: plane) }
                     }
                     // dW^T [rows, C_out] += patches^T [rows, m*plane] x dY [m*plane, C_out]
                     BLAS.gemm(transA: true, m: rows, n: cout, k: m * plane, a: space.patches, lda: rows,

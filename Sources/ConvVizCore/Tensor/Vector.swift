@@ -1,0 +1,43 @@
+/// Reductions and maps over contiguous floats, eight lanes at a time.
+///
+/// Swift (like C) will not reorder a floating-point sum on its own, so a plain loop
+/// adds one element at a time, each waiting for the last; eight partial sums let the
+/// CPU overlap them. The order is fixed, so results are still deterministic.
+enum Vector {
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    @inline(__always)
+    static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+    }
+
+    static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var acc = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while i &+ 8 <= count { acc += load(x + i); i &+= 8 }
+        var total = acc.sum()
+        while i < count { total += x[i]; i &+= 1 }
+        return total
+    }
+
+    /// `sum((x - center)^2)`.
+    static func sumOfSquaredDeviations(_ x: UnsafePointer<Float>, count: Int, from center: Float) -> Float {
+        var acc = SIMD8<Float>(repeating: 0)
+        let c = SIMD8<Float>(repeating: center)
+        var i = 0
+        while i &+ 8 <= count { let d = load(x + i) - c; acc += d * d; i &+= 8 }
+        var total = acc.sum()
+        while i < count { let d = x[i] - center; total += d * d; i &+= 1 }
+        return total
+    }
+
+    /// `y = x * scale + shift`.
+    static func affine(_ x: UnsafePointer<Float>, count: Int, scale: Float, shift: Float, into y: UnsafeMutablePointer<Float>) {
+        var i = 0
+        while i &+ 8 <= count { store(load(x + i) * scale + shift, y + i); i &+= 8 }
+        while i < count { y[i] = x[i] * scale + shift; i &+= 1 }
+    }
+}
