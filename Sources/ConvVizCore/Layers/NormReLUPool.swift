@@ -69,7 +69,7 @@ final class NormReLUPool {
             Parallel.forEachRange(n * c, minimumPerPart: 16) { _, planes in
                 for p in planes {
                     let ch = p % c, q = p * oh * ow
-                    Self.poolPlane(x + p * plane, width: w, out: Pair(oh, ow), scale: scale[ch], shift: shift[ch],
+                    Self.poolPlane(x + p * plane, width: w, planeSize: plane, out: Pair(oh, ow), scale: scale[ch], shift: shift[ch],
                                    y + q, win + q, value + q)
                 }
             }
@@ -199,18 +199,21 @@ final class NormReLUPool {
 
     /// Normalizes (`scale * x + shift`), pools 2x2 and rectifies one plane; records each
     /// window's winner and its input value. Ties go to the first cell in row order.
-    private static func poolPlane(_ src: UnsafePointer<Float>, width w: Int, out: Pair, scale: Float, shift: Float,
+    private static func poolPlane(_ src: UnsafePointer<Float>, width w: Int, planeSize: Int, out: Pair, scale: Float, shift: Float,
                                   _ y: UnsafeMutablePointer<Float>, _ win: UnsafeMutablePointer<UInt8>, _ value: UnsafeMutablePointer<Float>) {
         for oy in 0..<out.h {
             let r0 = src + 2 * oy * w, r1 = r0 + w
             let o = oy * out.w
             var ox = 0
-            // Eight windows at a time; the last few are staged through a zeroed vector
-            // rather than read past the row.
             while ox < out.w {
+                // Eight windows at a time. A partial vector may read and write past the
+                // row while it stays inside the plane (this worker's memory; later rows
+                // overwrite what it wrote there); otherwise it goes through zeroed
+                // vectors and lane by lane.
                 let count = min(8, out.w - ox)
+                let direct = count == 8 || (o + ox + 8 <= out.h * out.w && (2 * oy + 1) * w + 2 * ox + 16 <= planeSize)
                 var top = SIMD16<Float>(repeating: 0), bottom = top
-                if count == 8 {
+                if direct {
                     top = UnsafeRawPointer(r0 + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
                     bottom = UnsafeRawPointer(r1 + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
                 } else {
@@ -224,10 +227,16 @@ final class NormReLUPool {
                 consider(bottom.evenHalf, 2, scale, shift, &best, &raw, &index)
                 consider(bottom.oddHalf, 3, scale, shift, &best, &raw, &index)
                 let rectified = best.replacing(with: 0, where: best .<= 0)
-                for k in 0..<count {
-                    y[o + ox + k] = rectified[k]
-                    value[o + ox + k] = raw[k]
-                    win[o + ox + k] = UInt8(index[k])
+                if direct {
+                    Vector.store(rectified, y + o + ox)
+                    Vector.store(raw, value + o + ox)
+                    for k in 0..<8 { win[o + ox + k] = UInt8(index[k]) }
+                } else {
+                    for k in 0..<count {
+                        y[o + ox + k] = rectified[k]
+                        value[o + ox + k] = raw[k]
+                        win[o + ox + k] = UInt8(index[k])
+                    }
                 }
                 ox += count
             }
