@@ -12,20 +12,33 @@ final class ConvolutionReferenceTests: XCTestCase {
             Window2D(kernel: Pair(1, 3), stride: Pair(1, 2), padding: Pair(0, 1)),
             Window2D(kernel: Pair(11), stride: Pair(4), padding: Pair(2)),
         ]
-        for (i, window) in windows.enumerated() {
-            let conv = Conv2D(name: "c", inputChannels: 3, outputChannels: 4, window: window, rng: &rng)
-            let x = Tensor.normal(shape: [5, 3, 19, 17], using: &rng)
-            let y = conv.forward(x, mode: .training)
-            let ref = Conv2D.referenceForward(x, weight: conv.weight.value, bias: conv.bias!.value, window: window)
-            XCTAssertEqual(y.shape, ref.shape)
-            assertClose(y, ref, "forward \(i)")
-            let dy = Tensor.normal(shape: y.shape, using: &rng)
-            let dx = conv.backward(dy, needsInputGradient: true)!
-            let refGrads = Conv2D.referenceBackward(x, weight: conv.weight.value, gradOutput: dy, window: window)
-            assertClose(dx, refGrads.input, "grad input \(i)")
-            assertClose(conv.weight.grad, refGrads.weight, "grad weight \(i)")
-            assertClose(conv.bias!.grad, refGrads.bias, "grad bias \(i)")
+        // 1 and 3 channels take the channel-major patch matrix for stride-1 windows,
+        // 16 channels the pixel-major one (with full 8x8 transpose tiles).
+        var layouts: Set<Bool> = []
+        for channels in [1, 3, 16] {
+            // Sixteen channels only through the commonest window, on a smaller map: the
+            // direct loops are slow in a debug build.
+            for (i, window) in windows.enumerated() where channels < 16 || i == 0 {
+                let label = "\(channels) channels, window \(i)"
+                let conv = Conv2D(name: "c", inputChannels: channels, outputChannels: 8, window: window, rng: &rng)
+                let (h, w) = channels < 16 ? (19, 17) : (10, 9)
+                let x = Tensor.normal(shape: [channels < 16 ? 2 : 1, channels, h, w], using: &rng)
+                let y = conv.forward(x, mode: .training)
+                let out = try! window.outputSize(height: h, width: w, layer: "c")
+                layouts.insert(Im2Col.prefersChannelMajor(Im2Col.Geometry(channels: channels, height: h, width: w, window: window,
+                                                                          outHeight: out.h, outWidth: out.w)))
+                let ref = Conv2D.referenceForward(x, weight: conv.weight.value, bias: conv.bias!.value, window: window)
+                XCTAssertEqual(y.shape, ref.shape)
+                assertClose(y, ref, "forward, \(label)")
+                let dy = Tensor.normal(shape: y.shape, using: &rng)
+                let dx = conv.backward(dy, needsInputGradient: true)!
+                let refGrads = Conv2D.referenceBackward(x, weight: conv.weight.value, gradOutput: dy, window: window)
+                assertClose(dx, refGrads.input, "grad input, \(label)")
+                assertClose(conv.weight.grad, refGrads.weight, "grad weight, \(label)")
+                assertClose(conv.bias!.grad, refGrads.bias, "grad bias, \(label)")
+            }
         }
+        XCTAssertEqual(layouts, [true, false], "both patch layouts exercised")
     }
 
     /// Batches larger than one column chunk go through several GEMMs; the result must

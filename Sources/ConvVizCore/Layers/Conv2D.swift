@@ -21,7 +21,8 @@ public final class Conv2D: Layer {
     /// that small late-layer maps still make OpenBLAS-sized products.
     public var minimumGEMMWidth = 128
 
-    private var cachedInput: Tensor?
+    /// The input of the last recording forward pass.
+    var cachedInput: Tensor?
 
     /// Creates a convolution initialised as PyTorch does: weight and bias uniform in
     /// ±1/sqrt(fan_in) (Kaiming-uniform with a = sqrt(5)).
@@ -48,7 +49,7 @@ public final class Conv2D: Layer {
         return [outputChannels, out.h, out.w]
     }
 
-    private func geometry(_ shape: [Int]) -> Im2Col.Geometry {
+    func geometry(_ shape: [Int]) -> Im2Col.Geometry {
         let out = try! window.outputSize(height: shape[2], width: shape[3], layer: name)
         return Im2Col.Geometry(channels: shape[1], height: shape[2], width: shape[3], window: window,
                                outHeight: out.h, outWidth: out.w)
@@ -73,7 +74,7 @@ public final class Conv2D: Layer {
     }
 
     /// One worker's buffers: a zero-bordered padded sample and a chunk's patch matrix.
-    private struct Workspace {
+    struct Workspace {
         let padded: UnsafeMutablePointer<Float>
         let patches: UnsafeMutablePointer<Float>
         let paddedCount: Int
@@ -117,6 +118,7 @@ public final class Conv2D: Layer {
         let g = geometry(input.shape)
         var output = Tensor(uninitializedShape: [n, outputChannels, g.outHeight, g.outWidth])
         let chunk = min(n, samplesPerChunk(g))
+        if Im2Col.prefersChannelMajor(g) { return forwardChannelMajor(input, g, mode: mode) }
         let biasValues = bias?.value.data ?? [Float](repeating: 0, count: outputChannels)
         let (cout, rows, plane) = (outputChannels, g.rows, g.outPlane)
         let transposedWeight = patchOrderedWeight(g).transposed
@@ -150,6 +152,7 @@ public final class Conv2D: Layer {
         let n = input.shape[0]
         let g = geometry(input.shape)
         precondition(gradOutput.shape == [n, outputChannels, g.outHeight, g.outWidth], "\(name): grad \(gradOutput.shape)")
+        if Im2Col.prefersChannelMajor(g) { return backwardChannelMajor(gradOutput, input: input, g, needsInputGradient: needsInputGradient) }
         var gradInput = needsInputGradient ? Tensor(uninitializedShape: input.shape) : nil
         let chunk = min(n, samplesPerChunk(g))
         let (cout, rows, plane) = (outputChannels, g.rows, g.outPlane)

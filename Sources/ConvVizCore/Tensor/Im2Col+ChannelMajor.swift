@@ -1,0 +1,81 @@
+/// The classic channel-major patch matrix, `[C*Kh*Kw, Ho*Wo]` per sample: row
+/// `(c, kh, kw)` holds that tap for every output pixel, in weight order.
+///
+/// `Conv2D` uses it when a sample has few channels (a first layer): there the
+/// pixel-major matrix's runs are a handful of floats, while these rows are runs of a
+/// whole output row, and the products come out planar (NCHW) with no transpose. It is
+/// built from a zero-padded planar copy (`[C, Hp, Wp]`) and needs stride 1 along the
+/// width, so that each output row's taps are contiguous.
+extension Im2Col {
+    /// Whether the channel-major matrix has the longer runs for this geometry.
+    static func prefersChannelMajor(_ g: Geometry) -> Bool {
+        let w = g.window
+        let pixelMajorRun = w.dilation.w == 1 ? w.kernel.w * g.channels : g.channels
+        return w.stride.w == 1 && pixelMajorRun < g.outWidth
+    }
+
+    /// Writes sample `x` (`[C, H, W]`) into the interior of `padded` (`[C, Hp, Wp]`).
+    static func padPlanar(_ x: UnsafePointer<Float>, _ g: Geometry, into padded: UnsafeMutablePointer<Float>) {
+        let (ph, pw) = (g.window.padding.h, g.window.padding.w)
+        for c in 0..<g.channels {
+            for h in 0..<g.height {
+                (padded + (c * g.paddedHeight + h + ph) * g.paddedWidth + pw)
+                    .update(from: x + (c * g.height + h) * g.width, count: g.width)
+            }
+        }
+    }
+
+    /// The adjoint of `padPlanar`: the interior of `padded` back to `[C, H, W]`.
+    static func unpadPlanar(_ padded: UnsafePointer<Float>, _ g: Geometry, into dx: UnsafeMutablePointer<Float>) {
+        let (ph, pw) = (g.window.padding.h, g.window.padding.w)
+        for c in 0..<g.channels {
+            for h in 0..<g.height {
+                (dx + (c * g.height + h) * g.width)
+                    .update(from: padded + (c * g.paddedHeight + h + ph) * g.paddedWidth + pw, count: g.width)
+            }
+        }
+    }
+
+    /// Visits every (patch row, output row) run: `body(matrixOffset, paddedOffset)`,
+    /// each `outWidth` floats long, in increasing matrix order.
+    @inline(__always)
+    private static func walkRows(_ g: Geometry, _ body: (Int, Int) -> Void) {
+        let w = g.window, wp = g.paddedWidth
+        var offset = 0
+        for c in 0..<g.channels {
+            for i in 0..<w.kernel.h {
+                for j in 0..<w.kernel.w {
+                    for oh in 0..<g.outHeight {
+                        body(offset, (c * g.paddedHeight + oh * w.stride.h + i * w.dilation.h) * wp + j * w.dilation.w)
+                        offset &+= g.outWidth
+                    }
+                }
+            }
+        }
+    }
+
+    /// Fills one sample's channel-major matrix from its padded planar copy. Both buffers
+    /// need `slack` floats of room past their end: runs of up to 16 floats are copied as
+    /// whole vectors, whose extra lanes the next run overwrites.
+    static func unrollChannelMajor(_ padded: UnsafePointer<Float>, _ g: Geometry, into cols: UnsafeMutablePointer<Float>) {
+        let count = g.outWidth
+        if count <= 16 {
+            walkRows(g) { dst, src in
+                UnsafeMutableRawPointer(cols + dst).storeBytes(of: UnsafeRawPointer(padded + src).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+            }
+        } else {
+            walkRows(g) { dst, src in (cols + dst).update(from: padded + src, count: count) }
+        }
+    }
+
+    /// The adjoint of `unrollChannelMajor`, adding onto `padded` (zeroed by the caller).
+    static func foldChannelMajor(_ cols: UnsafePointer<Float>, _ g: Geometry, into padded: UnsafeMutablePointer<Float>) {
+        let count = g.outWidth
+        walkRows(g) { src, dst in
+            let s = cols + src, d = padded + dst
+            var k = 0
+            while k &+ 8 <= count { Vector.store(Vector.load(d + k) + Vector.load(s + k), d + k); k &+= 8 }
+            while k < count { d[k] += s[k]; k &+= 1 }
+        }
+    }
+}
