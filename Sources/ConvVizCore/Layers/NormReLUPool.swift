@@ -21,8 +21,9 @@ final class NormReLUPool {
         let output: Tensor
         /// Input value of each window's winning cell.
         let winnerInput: [Float]
-        /// Which cell of each 2x2 window won: 0, 1 (top row), 2, 3 (bottom row).
-        let winner: [UInt8]
+        /// Which cell of each 2x2 window won: 0, 1 (top row), 2, 3 (bottom row), kept
+        /// as Float so the vector code stores it without a lane-by-lane conversion.
+        let winner: [Float]
     }
     private var record: Record?
 
@@ -59,7 +60,7 @@ final class NormReLUPool {
         let (oh, ow) = (h / 2, w / 2)
         let cells = n * c * oh * ow
         var y = Tensor(uninitializedShape: [n, c, oh, ow])
-        var winner = [UInt8](unsafeUninitializedCapacity: cells) { _, k in k = cells }
+        var winner = [Float](unsafeUninitializedCapacity: cells) { _, k in k = cells }
         var winnerValue = [Float](unsafeUninitializedCapacity: cells) { _, k in k = cells }
         x.data.withUnsafeBufferPointer { xb in
         y.data.withUnsafeMutableBufferPointer { yb in
@@ -200,7 +201,7 @@ final class NormReLUPool {
     /// Normalizes (`scale * x + shift`), pools 2x2 and rectifies one plane; records each
     /// window's winner and its input value. Ties go to the first cell in row order.
     private static func poolPlane(_ src: UnsafePointer<Float>, width w: Int, planeSize: Int, out: Pair, scale: Float, shift: Float,
-                                  _ y: UnsafeMutablePointer<Float>, _ win: UnsafeMutablePointer<UInt8>, _ value: UnsafeMutablePointer<Float>) {
+                                  _ y: UnsafeMutablePointer<Float>, _ win: UnsafeMutablePointer<Float>, _ value: UnsafeMutablePointer<Float>) {
         for oy in 0..<out.h {
             let r0 = src + 2 * oy * w, r1 = r0 + w
             let o = oy * out.w
@@ -223,35 +224,29 @@ final class NormReLUPool {
                 var raw = top.evenHalf
                 var best = raw * scale + shift
                 var index = SIMD8<Float>(repeating: 0)
-                consider(top.oddHalf, 1, scale, shift, &best, &raw, &index)
-                consider(bottom.evenHalf, 2, scale, shift, &best, &raw, &index)
-                consider(bottom.oddHalf, 3, scale, shift, &best, &raw, &index)
+                // Each further cell is taken where it beats the best so far; written out
+                // rather than called, which the compiler would not inline.
+                // `!(v <= best)` also lets a NaN through, as the unfused pool does.
+                let c1 = top.oddHalf, v1 = c1 * scale + shift, better1 = .!(v1 .<= best)
+                best.replace(with: v1, where: better1); raw.replace(with: c1, where: better1); index.replace(with: 1, where: better1)
+                let c2 = bottom.evenHalf, v2 = c2 * scale + shift, better2 = .!(v2 .<= best)
+                best.replace(with: v2, where: better2); raw.replace(with: c2, where: better2); index.replace(with: 2, where: better2)
+                let c3 = bottom.oddHalf, v3 = c3 * scale + shift, better3 = .!(v3 .<= best)
+                best.replace(with: v3, where: better3); raw.replace(with: c3, where: better3); index.replace(with: 3, where: better3)
                 let rectified = best.replacing(with: 0, where: best .<= 0)
                 if direct {
                     Vector.store(rectified, y + o + ox)
                     Vector.store(raw, value + o + ox)
-                    for k in 0..<8 { win[o + ox + k] = UInt8(index[k]) }
+                    Vector.store(index, win + o + ox)
                 } else {
                     for k in 0..<count {
                         y[o + ox + k] = rectified[k]
                         value[o + ox + k] = raw[k]
-                        win[o + ox + k] = UInt8(index[k])
+                        win[o + ox + k] = index[k]
                     }
                 }
                 ox += count
             }
         }
-    }
-
-    /// One more cell of eight windows: takes it where it beats the best so far.
-    /// `!(v <= best)` also lets a NaN through, as the unfused pool does.
-    @inline(__always)
-    private static func consider(_ cell: SIMD8<Float>, _ k: Float, _ scale: Float, _ shift: Float,
-                                 _ best: inout SIMD8<Float>, _ raw: inout SIMD8<Float>, _ index: inout SIMD8<Float>) {
-        let v = cell * scale + shift
-        let better = .!(v .<= best)
-        best.replace(with: v, where: better)
-        raw.replace(with: cell, where: better)
-        index.replace(with: k, where: better)
     }
 }
