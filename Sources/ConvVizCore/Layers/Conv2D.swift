@@ -2,10 +2,12 @@
 ///
 /// Input `[N, C_in, H, W]`, weight `[C_out, C_in, K_h, K_w]`, bias `[C_out]`,
 /// output `[N, C_out, H', W']` with `H' = floor((H + 2P - D(K-1) - 1)/S) + 1`.
-/// The fast path splits the batch across cores; each worker unrolls a few samples at a
-/// time (`Im2Col`) into a cache-sized buffer and multiplies with single-threaded
-/// OpenBLAS. `Conv2D.referenceForward`/`referenceBackward` are the direct loops tests
-/// compare with.
+/// The fast path splits the batch across cores; each worker unrolls its samples' patches
+/// (`Im2Col`) into a cache-sized matrix and multiplies it with single-threaded OpenBLAS.
+/// Two layouts: pixel-major patches (here) for inputs with many channels, channel-major
+/// (`Conv2D+ChannelMajor`) for few; `Im2Col.prefersChannelMajor` chooses. The backward
+/// pass rebuilds the patches rather than keeping them. `Conv2D.referenceForward` and
+/// `referenceBackward` are the direct loops tests compare with.
 public final class Conv2D: Layer {
     public let name: String
     public var kind: String { "conv" }

@@ -44,12 +44,7 @@ final class NormReLUPool {
         let mean: [Float], variance: [Float]
         if mode == .training {
             (mean, variance) = Self.statistics(x)
-            let count = Float(n * plane)
-            let unbiased = count > 1 ? count / (count - 1) : 1
-            for ch in 0..<c {
-                norm.runningMean.value.data[ch] = (1 - norm.momentum) * norm.runningMean.value.data[ch] + norm.momentum * mean[ch]
-                norm.runningVar.value.data[ch] = (1 - norm.momentum) * norm.runningVar.value.data[ch] + norm.momentum * variance[ch] * unbiased
-            }
+            norm.updateRunningStatistics(mean: mean, variance: variance, count: n * plane)
         } else {
             (mean, variance) = (norm.runningMean.value.data, norm.runningVar.value.data)
         }

@@ -51,15 +51,21 @@ public final class BatchNorm2D: Layer {
             let stats = input.data.withUnsafeBufferPointer { NormalizationKernel.statistics($0, layout) }
             let r = NormalizationKernel.normalize(input, layout, mean: stats.mean, variance: stats.variance,
                                                   eps: eps, gamma: weight.value, beta: bias.value, affine: affine)
-            let m = Float(layout.size)
-            let unbiased = m > 1 ? m / (m - 1) : 1
-            for c in 0..<channels {
-                runningMean.value.data[c] = (1 - momentum) * runningMean.value.data[c] + momentum * stats.mean[c]
-                runningVar.value.data[c] = (1 - momentum) * runningVar.value.data[c] + momentum * stats.variance[c] * unbiased
-            }
+            updateRunningStatistics(mean: stats.mean, variance: stats.variance, count: layout.size)
             cache = (input, stats.mean, r.invStd, layout)
             evaluationScale = nil
             return r.y
+        }
+    }
+
+    /// Folds one batch's statistics (over `count` values per channel) into the running
+    /// ones; the variance enters unbiased.
+    func updateRunningStatistics(mean: [Float], variance: [Float], count: Int) {
+        let m = Float(count)
+        let unbiased = m > 1 ? m / (m - 1) : 1
+        for c in 0..<channels {
+            runningMean.value.data[c] = (1 - momentum) * runningMean.value.data[c] + momentum * mean[c]
+            runningVar.value.data[c] = (1 - momentum) * runningVar.value.data[c] + momentum * variance[c] * unbiased
         }
     }
 

@@ -65,19 +65,14 @@ enum NormalizationKernel {
         for g in groups {
             var sum = 0.0
             for k in 0..<layout.segments {
-                let o = layout.start(g) + k * layout.stride
-                var partial: Float = 0
-                for i in o..<(o + layout.length) { partial += x[i] }
-                sum += Double(partial)
+                sum += Double(Vector.sum(x.baseAddress! + layout.start(g) + k * layout.stride, count: layout.length))
             }
             let m = sum / Double(layout.size)
             var sq = 0.0
             let mf = Float(m)
             for k in 0..<layout.segments {
                 let o = layout.start(g) + k * layout.stride
-                var partial: Float = 0
-                for i in o..<(o + layout.length) { let d = x[i] - mf; partial += d * d }
-                sq += Double(partial)
+                sq += Double(Vector.sumOfSquaredDeviations(x.baseAddress! + o, count: layout.length, from: mf))
             }
             mean[g] = mf
             variance[g] = Float(sq / Double(layout.size))
