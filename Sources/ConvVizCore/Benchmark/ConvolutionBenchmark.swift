@@ -70,7 +70,7 @@ public enum ConvolutionBenchmark {
 
     /// SmallConvNet's two convolutions at batch 128, and SGEMM, interleaved in `rounds`
     /// rounds after a warm-up; best round of each.
-    public static func smallConvNet(batch: Int = 128, rounds: Int = 7, columnBudget: Int? = nil) -> (sgemm: Measurement, convolutions: [Measurement]) {
+    public static func smallConvNet(batch: Int = 128, rounds: Int = 11, columnBudget: Int? = nil) -> (sgemm: Measurement, convolutions: [Measurement]) {
         let window = Window2D(kernel: Pair(5), padding: Pair(2))
         let workloads = [
             sgemm(size: 1024),

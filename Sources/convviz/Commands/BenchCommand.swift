@@ -18,7 +18,7 @@ struct BenchCommand: ParsableCommand {
     var batch: Int = 128
 
     @Option(help: "For 'conv': interleaved rounds of SGEMM and the two convolutions; each keeps its best.")
-    var rounds: Int = 7
+    var rounds: Int = 11
 
     @Option(help: ArgumentHelp("Column-matrix elements a worker unrolls at once (tuning).", visibility: .hidden))
     var columnBudget: Int?
