@@ -75,20 +75,19 @@ public final class Conv2D: Layer {
         }
     }
 
-    /// One worker's buffers: a zero-bordered padded sample and a chunk's patch matrix.
+    /// One worker's buffers: a padded sample whose zero border is written once, and a
+    /// chunk's patch matrix; both with `Im2Col.slack` floats to spare.
     struct Workspace {
         let padded: UnsafeMutablePointer<Float>
         let patches: UnsafeMutablePointer<Float>
-        let paddedCount: Int
         init(_ g: Im2Col.Geometry, samples: Int) {
-            paddedCount = g.paddedCount
-            padded = .allocate(capacity: paddedCount + Im2Col.slack)
-            padded.initialize(repeating: 0, count: paddedCount + Im2Col.slack)
+            padded = .allocate(capacity: g.paddedCount + Im2Col.slack)
+            padded.initialize(repeating: 0, count: g.paddedCount + Im2Col.slack)
             patches = .allocate(capacity: samples * g.outPlane * g.rows + Im2Col.slack)
         }
         func free() { padded.deallocate(); patches.deallocate() }
 
-        /// Unrolls samples `start..<start+count` of `x` into `patches`.
+        /// Unrolls samples `start..<start+count` of `x` into `patches` (pixel-major).
         func unroll(_ x: UnsafePointer<Float>, start: Int, count: Int, _ g: Im2Col.Geometry) {
             for s in 0..<count {
                 Im2Col.pad(x + (start + s) * g.inPlane, g, into: padded)

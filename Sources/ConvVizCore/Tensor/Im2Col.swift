@@ -3,10 +3,11 @@
 /// The patch matrix of `n` samples is pixel-major: `[n*Ho*Wo, Kh*Kw*C]`, one row per
 /// output pixel holding its receptive field in (kh, kw, c) order. It is built from a
 /// zero-padded channels-last copy of each sample (`[Hp, Wp, C]`), in which a patch row
-/// at one kernel row is a single contiguous run of `Kw*C` floats (stride-1 width,
-/// dilation 1): unrolling and folding are then long `memcpy`-like runs instead of
+/// at one kernel row is a single contiguous run of `Kw*C` floats (with dilation 1, at any
+/// stride): unrolling and folding are then long `memcpy`-like runs instead of
 /// thousands of short, bounds-checked ones, and the padding costs nothing per pixel.
-/// OpenBLAS reads the matrix transposed where it needs columns.
+/// OpenBLAS reads the matrix transposed where it needs columns. (`Im2Col+ChannelMajor`
+/// builds the classic channel-major matrix, for inputs with few channels.)
 enum Im2Col {
     struct Geometry {
         let channels: Int, height: Int, width: Int
@@ -18,7 +19,7 @@ enum Im2Col {
         var inPlane: Int { channels * height * width }
         var paddedHeight: Int { height + 2 * window.padding.h }
         var paddedWidth: Int { width + 2 * window.padding.w }
-        /// Floats in one padded channels-last sample.
+        /// Floats in one padded sample (channels-last or planar).
         var paddedCount: Int { paddedHeight * paddedWidth * channels }
     }
 
