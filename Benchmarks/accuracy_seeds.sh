@@ -10,8 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${1:-5}
 EPOCHS=${2:-1}
-VENV=Benchmarks/.venv
-"$VENV/bin/python" -c "import torch" 2>/dev/null || { echo "run Benchmarks/compare_training.sh once to create $VENV" >&2; exit 1; }
+source Benchmarks/ensure_venv.sh
+make -s setup
 swift build -c release --product convviz >&2
 RUN=$(mktemp -d)
 PT=(); CV=()

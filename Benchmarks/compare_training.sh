@@ -11,12 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 EPOCHS=${1:-1}
 ROUNDS=${2:-2}
-VENV=Benchmarks/.venv
-if ! "$VENV/bin/python" -c "import torch, safetensors, numpy" 2>/dev/null; then
-  echo "creating $VENV with torch, safetensors and numpy (one time)..." >&2
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q torch safetensors numpy
-fi
+source Benchmarks/ensure_venv.sh
 make -s setup
 swift build -c release --product convviz >&2
 RUN=$(mktemp -d)
