@@ -3,7 +3,7 @@
 /// images. The weight is used as stored (`[C_out, C*Kh*Kw]`) and the products are
 /// already NCHW, so nothing is transposed.
 extension Conv2D {
-    func forwardChannelMajor(_ input: Tensor, _ g: Im2Col.Geometry, mode: Mode) -> Tensor {
+    func forwardChannelMajor(_ input: Tensor, _ g: Im2Col.Geometry) -> Tensor {
         let n = input.shape[0]
         let (cout, rows, plane) = (outputChannels, g.rows, g.outPlane)
         var output = Tensor(uninitializedShape: [n, cout, g.outHeight, g.outWidth])
@@ -27,19 +27,17 @@ extension Conv2D {
                 }
             }
         }}}
-        if mode.recordsForBackward { cachedInput = input }
         return output
     }
 
-    func backwardChannelMajor(_ gradOutput: Tensor, input: Tensor, _ g: Im2Col.Geometry, needsInputGradient: Bool) -> Tensor? {
+    /// Fills `partialWeight` (per worker, in weight order) and `partialBias`; adds the
+    /// weight gradient; returns the input gradient when asked.
+    func backwardChannelMajor(_ gradOutput: Tensor, input: Tensor, _ g: Im2Col.Geometry, needsInputGradient: Bool,
+                              partialWeight: inout [Float], partialBias: inout [Float]) -> Tensor? {
         let n = input.shape[0]
         let (cout, rows, plane) = (outputChannels, g.rows, g.outPlane)
         var gradInput = needsInputGradient ? Tensor(uninitializedShape: input.shape) : nil
-        let workers = max(1, min(Parallel.workers, n))
-        // Per-worker dW and db, summed in a fixed order afterwards (deterministic).
         let weightCount = weight.value.count
-        var partialWeight = [Float](repeating: 0, count: workers * weightCount)
-        var partialBias = [Float](repeating: 0, count: workers * cout)
         input.data.withUnsafeBufferPointer { xb in
         gradOutput.data.withUnsafeBufferPointer { dyb in
         weight.value.data.withUnsafeBufferPointer { wb in
@@ -71,10 +69,7 @@ extension Conv2D {
                 }
             }
         }}}}}}
-        for part in 0..<workers {
-            for i in 0..<weightCount { weight.grad.data[i] += partialWeight[part * weightCount + i] }
-            if let bias { for c in 0..<cout { bias.grad.data[c] += partialBias[part * cout + c] } }
-        }
+        Self.addParts(partialWeight, onto: &weight.grad.data)
         return gradInput
     }
 }

@@ -23,8 +23,7 @@ public final class Conv2D: Layer {
     /// that small late-layer maps still make OpenBLAS-sized products.
     public var minimumGEMMWidth = 128
 
-    /// The input of the last recording forward pass.
-    var cachedInput: Tensor?
+    private var cachedInput: Tensor?
 
     /// Creates a convolution initialised as PyTorch does: weight and bias uniform in
     /// ±1/sqrt(fan_in) (Kaiming-uniform with a = sqrt(5)).
@@ -51,7 +50,7 @@ public final class Conv2D: Layer {
         return [outputChannels, out.h, out.w]
     }
 
-    func geometry(_ shape: [Int]) -> Im2Col.Geometry {
+    private func geometry(_ shape: [Int]) -> Im2Col.Geometry {
         let out = try! window.outputSize(height: shape[2], width: shape[3], layer: name)
         return Im2Col.Geometry(channels: shape[1], height: shape[2], width: shape[3], window: window,
                                outHeight: out.h, outWidth: out.w)
@@ -96,33 +95,69 @@ public final class Conv2D: Layer {
         }
     }
 
-    /// The weight in patch order, `[C_out, rows]`, and transposed, `[rows, C_out]`.
-    private func patchOrderedWeight(_ g: Im2Col.Geometry) -> (ordered: [Float], transposed: [Float]) {
-        let count = weight.value.count, rows = g.rows, cout = outputChannels
-        var ordered = [Float](repeating: 0, count: count), transposed = ordered
+    /// The weight in patch order, `[C_out, rows]`; `transposed`: `[rows, C_out]`.
+    private func patchOrderedWeight(_ g: Im2Col.Geometry, transposed: Bool = false) -> [Float] {
+        let rows = g.rows, cout = outputChannels
+        var ordered = [Float](repeating: 0, count: weight.value.count)
         weight.value.data.withUnsafeBufferPointer { w in
-            ordered.withUnsafeMutableBufferPointer { o in
-                Im2Col.patchOrder(w.baseAddress!, outputs: cout, g, into: o.baseAddress!)
+            ordered.withUnsafeMutableBufferPointer { Im2Col.patchOrder(w.baseAddress!, outputs: cout, g, into: $0.baseAddress!) }
+        }
+        guard transposed else { return ordered }
+        var result = ordered
+        ordered.withUnsafeBufferPointer { o in
+            result.withUnsafeMutableBufferPointer { t in
+                Transpose.transpose(o.baseAddress!, rows: cout, columns: rows, srcStride: rows, into: t.baseAddress!, dstStride: cout)
             }
         }
-        for o in 0..<cout { for r in 0..<rows { transposed[r * cout + o] = ordered[o * rows + r] } }
-        return (ordered, transposed)
+        return result
+    }
+
+    /// Adds the workers' partial sums (consecutive blocks of `target.count`) onto
+    /// `target`, in worker order, so results do not depend on scheduling.
+    static func addParts(_ partial: [Float], onto target: inout [Float]) {
+        let count = target.count
+        for part in 0..<(partial.count / max(1, count)) {
+            for i in 0..<count { target[i] += partial[part * count + i] }
+        }
+    }
+
+    public func forward(_ input: Tensor, mode: Mode) -> Tensor {
+        precondition(input.rank == 4 && input.shape[1] == inputChannels, "\(name): input \(input.shape)")
+        let g = geometry(input.shape)
+        let output = Im2Col.prefersChannelMajor(g) ? forwardChannelMajor(input, g) : forwardPixelMajor(input, g)
+        if mode.recordsForBackward { cachedInput = input }
+        return output
+    }
+
+    public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor? {
+        guard let input = cachedInput else { preconditionFailure("\(name): backward without a training forward") }
+        let n = input.shape[0]
+        let g = geometry(input.shape)
+        precondition(gradOutput.shape == [n, outputChannels, g.outHeight, g.outWidth], "\(name): grad \(gradOutput.shape)")
+        // Each worker accumulates its own dW and db, summed afterwards in a fixed order.
+        let workers = max(1, min(Parallel.workers, n))
+        var partialWeight = [Float](repeating: 0, count: workers * weight.value.count)
+        var partialBias = [Float](repeating: 0, count: workers * outputChannels)
+        let gradInput = Im2Col.prefersChannelMajor(g)
+            ? backwardChannelMajor(gradOutput, input: input, g, needsInputGradient: needsInputGradient,
+                                   partialWeight: &partialWeight, partialBias: &partialBias)
+            : backwardPixelMajor(gradOutput, input: input, g, needsInputGradient: needsInputGradient,
+                                 partialWeight: &partialWeight, partialBias: &partialBias)
+        if let bias { Self.addParts(partialBias, onto: &bias.grad.data) }
+        return gradInput
     }
 
     // Both passes multiply the pixel-major patch matrix with the weight so that OpenBLAS
     // gets its fastest shapes (no transposed operand where K is small); the products are
     // channels-last `[pixels, C_out]`, transposed to NCHW while cache-hot.
 
-    public func forward(_ input: Tensor, mode: Mode) -> Tensor {
-        precondition(input.rank == 4 && input.shape[1] == inputChannels, "\(name): input \(input.shape)")
+    private func forwardPixelMajor(_ input: Tensor, _ g: Im2Col.Geometry) -> Tensor {
         let n = input.shape[0]
-        let g = geometry(input.shape)
         var output = Tensor(uninitializedShape: [n, outputChannels, g.outHeight, g.outWidth])
         let chunk = min(n, samplesPerChunk(g))
-        if Im2Col.prefersChannelMajor(g) { return forwardChannelMajor(input, g, mode: mode) }
         let biasValues = bias?.value.data ?? [Float](repeating: 0, count: outputChannels)
         let (cout, rows, plane) = (outputChannels, g.rows, g.outPlane)
-        let transposedWeight = patchOrderedWeight(g).transposed
+        let transposedWeight = patchOrderedWeight(g, transposed: true)
         input.data.withUnsafeBufferPointer { xb in
         transposedWeight.withUnsafeBufferPointer { wb in
         biasValues.withUnsafeBufferPointer { bb in
@@ -144,26 +179,19 @@ public final class Conv2D: Layer {
                 }
             }
         }}}}
-        if mode.recordsForBackward { cachedInput = input }
         return output
     }
 
-    public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor? {
-        guard let input = cachedInput else { preconditionFailure("\(name): backward without a training forward") }
+    /// Fills `partialWeight` (per worker, as `[rows, C_out]`) and `partialBias`; adds the
+    /// weight gradient; returns the input gradient when asked.
+    private func backwardPixelMajor(_ gradOutput: Tensor, input: Tensor, _ g: Im2Col.Geometry, needsInputGradient: Bool,
+                                    partialWeight: inout [Float], partialBias: inout [Float]) -> Tensor? {
         let n = input.shape[0]
-        let g = geometry(input.shape)
-        precondition(gradOutput.shape == [n, outputChannels, g.outHeight, g.outWidth], "\(name): grad \(gradOutput.shape)")
-        if Im2Col.prefersChannelMajor(g) { return backwardChannelMajor(gradOutput, input: input, g, needsInputGradient: needsInputGradient) }
         var gradInput = needsInputGradient ? Tensor(uninitializedShape: input.shape) : nil
         let chunk = min(n, samplesPerChunk(g))
         let (cout, rows, plane) = (outputChannels, g.rows, g.outPlane)
-        let workers = max(1, min(Parallel.workers, n))
-        let ordered = patchOrderedWeight(g).ordered
-        // Each worker accumulates its own dW (as [rows, C_out]) and db; they are summed at
-        // the end, in a fixed order, so results do not depend on scheduling.
+        let ordered = patchOrderedWeight(g)
         let weightCount = weight.value.count
-        var partialWeight = [Float](repeating: 0, count: workers * weightCount)
-        var partialBias = [Float](repeating: 0, count: workers * cout)
         input.data.withUnsafeBufferPointer { xb in
         gradOutput.data.withUnsafeBufferPointer { dyb in
         ordered.withUnsafeBufferPointer { wb in
@@ -207,18 +235,14 @@ public final class Conv2D: Layer {
             }
         }}}}}}
         // Sum the workers' [rows, C_out] partials, then add them in weight order.
-        var total = [Float](repeating: 0, count: weightCount)
-        for part in 0..<workers {
-            for i in 0..<weightCount { total[i] += partialWeight[part * weightCount + i] }
-        }
-        var patchOrdered = [Float](repeating: 0, count: weightCount)
-        for r in 0..<rows { for o in 0..<cout { patchOrdered[o * rows + r] = total[r * cout + o] } }
+        var total = [Float](repeating: 0, count: weightCount), patchOrdered = total
+        Self.addParts(partialWeight, onto: &total)
+        total.withUnsafeBufferPointer { t in
+        patchOrdered.withUnsafeMutableBufferPointer { p in
         weight.grad.data.withUnsafeMutableBufferPointer { grad in
-            patchOrdered.withUnsafeBufferPointer { p in
-                Im2Col.addInWeightOrder(p.baseAddress!, outputs: cout, g, onto: grad.baseAddress!)
-            }
-        }
-        if let bias { for part in 0..<workers { for c in 0..<cout { bias.grad.data[c] += partialBias[part * cout + c] } } }
+            Transpose.transpose(t.baseAddress!, rows: rows, columns: cout, srcStride: cout, into: p.baseAddress!, dstStride: rows)
+            Im2Col.addInWeightOrder(p.baseAddress!, outputs: cout, g, onto: grad.baseAddress!)
+        }}}
         return gradInput
     }
 }

@@ -26,13 +26,9 @@ enum Im2Col {
     /// Writes sample `x` (`[C, H, W]`) into the interior of `padded` (`[Hp, Wp, C]`).
     /// The border is never written, so a buffer zeroed once stays zero-padded.
     static func pad(_ x: UnsafePointer<Float>, _ g: Geometry, into padded: UnsafeMutablePointer<Float>) {
+        // One channel: channels-last and planar are the same layout, and rows copy whole.
+        if g.channels == 1 { return padPlanar(x, g, into: padded) }
         let c = g.channels, (ph, pw) = (g.window.padding.h, g.window.padding.w)
-        if c == 1 {
-            for h in 0..<g.height {
-                (padded + (h + ph) * g.paddedWidth + pw).update(from: x + h * g.width, count: g.width)
-            }
-            return
-        }
         for h in 0..<g.height {
             // Row h of every channel, [C, W] with stride H*W, becomes [W, C].
             Transpose.transpose(x + h * g.width, rows: c, columns: g.width, srcStride: g.height * g.width,
