@@ -36,12 +36,12 @@ public enum ConvolutionBenchmark {
         var rng = SeededGenerator(seed: 1)
         let a = Tensor.uniform(shape: [n, n], bound: 1, using: &rng)
         let b = Tensor.uniform(shape: [n, n], bound: 1, using: &rng)
-        let c = UnsafeMutablePointer<Float>.allocate(capacity: n * n)  // lives as long as the process's benchmark
+        var c = Tensor(shape: [n, n])
         return Workload(label: "sgemm \(n)x\(n)x\(n) (all cores)", flops: 2 * pow(Double(n), 3), run: {
             BLAS.withAllCores {
-                a.data.withUnsafeBufferPointer { a in b.data.withUnsafeBufferPointer { b in
-                    BLAS.gemm(m: n, n: n, k: n, a: a.baseAddress!, lda: n, b: b.baseAddress!, ldb: n, c: c, ldc: n)
-                }}
+                a.data.withUnsafeBufferPointer { a in b.data.withUnsafeBufferPointer { b in c.data.withUnsafeMutableBufferPointer { c in
+                    BLAS.gemm(m: n, n: n, k: n, a: a.baseAddress!, lda: n, b: b.baseAddress!, ldb: n, c: c.baseAddress!, ldc: n)
+                }}}
             }
         }, settle: {
             // OpenBLAS's threads spin for about 2^28 cycles after a multi-threaded call
