@@ -53,10 +53,10 @@ final class FusedBlockTests: XCTestCase {
         let pool = MaxPool2D(name: "p", window: Window2D(kernel: Pair(2), stride: Pair(2)))
         let wide = MaxPool2D(name: "p", window: Window2D(kernel: Pair(3), stride: Pair(2)))
         let bn = BatchNorm2D(name: "bn", channels: 2), relu = ReLU(name: "r")
-        XCTAssertTrue(NormReLUPool.fuses(bn, relu, pool))
-        XCTAssertFalse(NormReLUPool.fuses(bn, relu, wide))
-        XCTAssertFalse(NormReLUPool.fuses(relu, bn, pool))
-        XCTAssertFalse(NormReLUPool.fuses(GroupNorm(name: "g", channels: 2, groups: 1), relu, pool))
+        XCTAssertNotNil(NormReLUPool(bn, relu, pool))
+        XCTAssertNil(NormReLUPool(bn, relu, wide))
+        XCTAssertNil(NormReLUPool(relu, bn, pool))
+        XCTAssertNil(NormReLUPool(GroupNorm(name: "g", channels: 2, groups: 1), relu, pool))
     }
 
     /// Relative to the tensor's scale, with a floor: a convolution bias right before a

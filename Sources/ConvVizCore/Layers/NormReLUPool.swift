@@ -27,15 +27,13 @@ final class NormReLUPool {
     }
     private var record: Record?
 
-    init(norm: BatchNorm2D, pool: MaxPool2D) {
+    /// The block for three consecutive layers, or nil when they are not BatchNorm2D,
+    /// ReLU and a 2x2 stride-2 unpadded max-pool.
+    init?(_ a: Layer, _ b: Layer, _ c: Layer) {
+        guard let norm = a as? BatchNorm2D, b is ReLU, let pool = c as? MaxPool2D,
+              pool.window == Window2D(kernel: Pair(2), stride: Pair(2)) else { return nil }
         self.norm = norm
         self.pool = pool
-    }
-
-    /// Whether `layers` (three consecutive layers) can run fused.
-    static func fuses(_ a: Layer, _ b: Layer, _ c: Layer) -> Bool {
-        guard a is BatchNorm2D, b is ReLU, let pool = c as? MaxPool2D else { return false }
-        return pool.window == Window2D(kernel: Pair(2), stride: Pair(2))
     }
 
     func forward(_ x: Tensor, mode: Mode) -> Tensor {

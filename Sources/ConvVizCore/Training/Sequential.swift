@@ -28,9 +28,8 @@ public final class Sequential {
         var blocks: [Int: NormReLUPool] = [:]
         var i = 0
         while i + 2 < layers.count {
-            if NormReLUPool.fuses(layers[i], layers[i + 1], layers[i + 2]),
-               let norm = layers[i] as? BatchNorm2D, let pool = layers[i + 2] as? MaxPool2D {
-                blocks[i] = NormReLUPool(norm: norm, pool: pool)
+            if let block = NormReLUPool(layers[i], layers[i + 1], layers[i + 2]) {
+                blocks[i] = block
                 i += 3
             } else {
                 i += 1
