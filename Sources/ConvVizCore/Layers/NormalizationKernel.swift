@@ -55,10 +55,7 @@ enum NormalizationKernel {
         }
     }
 
-    /// Per-group mean and biased variance. Each run is summed twice while it is in cache
-    /// (its mean, then squared deviations from it) and the runs of a group are merged
-    /// with Chan et al.'s pairwise update in Double: one pass over memory, no
-    /// cancellation from a sum of squares.
+    /// Per-group mean and biased variance, accumulated in Double.
     static func statistics(_ x: UnsafeBufferPointer<Float>, _ layout: NormalizationGroups) -> (mean: [Float], variance: [Float]) {
         var mean = [Float](repeating: 0, count: layout.groups)
         var variance = [Float](repeating: 0, count: layout.groups)
@@ -66,20 +63,19 @@ enum NormalizationKernel {
         let mean = mb.baseAddress!, variance = vb.baseAddress!
         Parallel.forEachRange(layout.groups) { _, groups in
         for g in groups {
-            let length = Double(layout.length)
-            var count = 0.0, m = 0.0, m2 = 0.0
+            var sum = 0.0
             for k in 0..<layout.segments {
-                let run = x.baseAddress! + layout.start(g) + k * layout.stride
-                let runMean = Double(Vector.sum(run, count: layout.length)) / length
-                let squares = Double(Vector.sumOfSquaredDeviations(run, count: layout.length, from: Float(runMean)))
-                let total = count + length
-                let delta = runMean - m
-                m += delta * length / total
-                m2 += squares + delta * delta * count * length / total
-                count = total
+                sum += Double(Vector.sum(x.baseAddress! + layout.start(g) + k * layout.stride, count: layout.length))
             }
-            mean[g] = Float(m)
-            variance[g] = Float(m2 / max(count, 1))
+            let m = sum / Double(layout.size)
+            var sq = 0.0
+            let mf = Float(m)
+            for k in 0..<layout.segments {
+                let o = layout.start(g) + k * layout.stride
+                sq += Double(Vector.sumOfSquaredDeviations(x.baseAddress! + o, count: layout.length, from: mf))
+            }
+            mean[g] = mf
+            variance[g] = Float(sq / Double(layout.size))
         }
         }
         }}
