@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // MARK: - System libraries (one C module per library; only wrapper files import them)
@@ -27,7 +28,10 @@ let package = Package(
 
         // MARK: - Public API
         // Numbers only: tensors, layers, training, data readers, analysis. No drawing.
-        .target(name: "ConvVizCore", dependencies: ["CBLAS", "CPNG", "CZlib"],
+        .target(name: "ConvVizCore", dependencies: [
+                    "CBLAS", "CPNG", "CZlib",
+                    .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                ],
                 resources: [.copy("Resources/samples")]),
         // Drawing: Cairo/Pango canvas, colormaps, figures.
         .target(name: "ConvVizRender", dependencies: ["ConvVizCore", "CCairo", "CPango"]),

@@ -21,3 +21,55 @@ public enum BatchNormFolding {
         return (w, b)
     }
 }
+
+extension BatchNormFolding {
+    /// A network with its BatchNorms folded away.
+    public struct Folded {
+        public let architecture: Architecture
+        public let weights: [String: Tensor]
+        /// "bn1 into conv1", one per folded pair.
+        public let pairs: [String]
+    }
+
+    /// Folds every BatchNorm whose input is a convolution read by nothing else (in a chain
+    /// or a graph): the BatchNorm disappears, layers that read it read the convolution,
+    /// and the convolution gains a bias where it had none.
+    public static func fold(_ architecture: Architecture, weights: [String: Tensor], file: String) throws -> Folded {
+        let wiring = try architecture.wiring()
+        var readers = [Int](repeating: 0, count: architecture.layers.count)
+        for sources in wiring { for j in sources where j >= 0 { readers[j] += 1 } }
+        var tensors = weights
+        var layers = architecture.layers
+        var renamed: [String: String] = [:]
+        var removed = Set<Int>(), pairs: [String] = []
+        for (i, spec) in architecture.layers.enumerated() where spec.kind == .batchnorm {
+            guard let c = wiring[i].first, c >= 0, architecture.layers[c].kind == .conv, readers[c] == 1 else { continue }
+            let conv = architecture.layers[c].name!, bn = spec.name!
+            func tensor(_ name: String) throws -> Tensor {
+                guard let t = tensors[name] else { throw ReadError(file, .missingTensor, "no tensor '\(name)' to fold") }
+                return t
+            }
+            let result = fold(weight: try tensor("\(conv).weight"), bias: tensors["\(conv).bias"],
+                              gamma: try tensor("\(bn).weight"), beta: try tensor("\(bn).bias"),
+                              runningMean: try tensor("\(bn).running_mean"), runningVar: try tensor("\(bn).running_var"), eps: spec.eps ?? 1e-5)
+            tensors["\(conv).weight"] = result.weight
+            tensors["\(conv).bias"] = result.bias
+            for suffix in ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"] { tensors["\(bn).\(suffix)"] = nil }
+            layers[c].bias = true
+            renamed[bn] = conv
+            removed.insert(i)
+            pairs.append("\(bn) into \(conv)")
+        }
+        // Explicit inputs everywhere, pointing past the removed BatchNorms.
+        var kept: [LayerSpec] = []
+        for (i, var spec) in layers.enumerated() where !removed.contains(i) {
+            spec.inputs = architecture.inputs(of: i).map { renamed[$0] ?? $0 }
+            kept.append(spec)
+        }
+        var folded = Architecture(name: architecture.name + (pairs.isEmpty ? "" : "-bn-folded"), input: architecture.input, layers: kept,
+                                  aliases: architecture.aliases.mapValues { renamed[$0] ?? $0 })
+        // A chain stays a chain: drop the inputs that only restate the order.
+        if folded.isChain { for i in folded.layers.indices { folded.layers[i].inputs = nil } }
+        return Folded(architecture: folded, weights: tensors, pairs: pairs)
+    }
+}

@@ -11,12 +11,22 @@ public struct EffectiveReceptiveField: Sendable {
     /// layer `layer`'s output, all channels summed.
     public init(model: Sequential, layer: Int, unit: (y: Int, x: Int), inputs: Tensor) {
         let out = model.forward(inputs, mode: .evaluationWithGradients, through: layer)
+        self.init(output: out, unit: unit) { model.backward($0, from: layer) }
+    }
+
+    /// The same through any graph: gradients add up over every branch.
+    public init(graph: Graph, layer: Int, unit: (y: Int, x: Int), inputs: Tensor) {
+        let out = graph.output(inputs, mode: .evaluationWithGradients, through: layer)
+        self.init(output: out, unit: unit) { graph.inputGradient($0, from: layer) }
+    }
+
+    private init(output out: Tensor, unit: (y: Int, x: Int), inputGradient: (Tensor) -> Tensor) {
         precondition(out.rank == 4, "the effective field needs a layer with spatial output")
         let (n, c, h, w) = (out.shape[0], out.shape[1], out.shape[2], out.shape[3])
         precondition(unit.y >= 0 && unit.y < h && unit.x >= 0 && unit.x < w, "unit \(unit) outside \(h)x\(w)")
         var grad = Tensor(shape: out.shape)
         for s in 0..<n { for k in 0..<c { grad[s, k, unit.y, unit.x] = 1 } }
-        let dx = model.backward(grad, from: layer)
+        let dx = inputGradient(grad)
         let (ci, hi, wi) = (dx.shape[1], dx.shape[2], dx.shape[3])
         var map = Tensor(shape: [hi, wi])
         for s in 0..<n { for k in 0..<ci { for i in 0..<(hi * wi) {
@@ -24,6 +34,18 @@ public struct EffectiveReceptiveField: Sendable {
         }}}
         self.map = map
         peak = map.data.max() ?? 0
+    }
+
+    /// The image and noisy copies of it (standard deviation 0.5 in standardized units):
+    /// the field is an average over inputs, not one photo's accident.
+    public static func probeBatch(around image: Tensor, count: Int, seed: UInt64) -> Tensor {
+        var rng = SeededGenerator(seed: seed &+ 11)
+        let per = image.count
+        var batch = Tensor(shape: [count] + Array(image.shape.dropFirst()))
+        for s in 0..<count { for i in 0..<per {
+            batch.data[s * per + i] = image.data[i] + (s == 0 ? 0 : 0.5 * rng.normal())
+        }}
+        return batch
     }
 
     /// Bounding box `(y0, x0, y1, x1)` (inclusive) of the pixels at or above

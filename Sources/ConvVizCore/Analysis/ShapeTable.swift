@@ -7,11 +7,26 @@
 ///   c_l = c_{l-1} + (D_l (K_l - 1) / 2 - P_l) j_{l-1}
 /// where c_l is the centre of the top-left unit's field in input pixel coordinates
 /// (0-indexed; it may be negative or fractional). Unit (y, x) of layer l is centred at
-/// (c_l + y j_l, c_l + x j_l). Layers after a flatten or linear layer see the whole input.
+/// (c_l + y j_l, c_l + x j_l). Layers after a flatten, linear or global pooling layer see
+/// the whole input.
+///
+/// Where branches meet (addition, multiplication, concatenation) a unit sees every
+/// input's field: size, jump and centre are the maximum over the inputs, and when the
+/// inputs disagree in centre or jump (Araujo, Norris and Sim, Distill 2019) the row is
+/// marked misaligned and keeps each branch's numbers, so that no single number hides it.
 public struct ShapeTable: Sendable {
+    /// One input's field where branches meet.
+    public struct Branch: Sendable, Equatable {
+        public let from: String
+        public let receptiveField: [Double]
+        public let jump: [Double]
+        public let center: [Double]
+    }
+
     public struct Row: Sendable, Equatable {
         public let name: String
         public let type: String
+        public let inputs: [String]
         public let output: [Int]
         public let params: Int
         public let macs: Int
@@ -20,46 +35,75 @@ public struct ShapeTable: Sendable {
         public let center: [Double]
         /// Sliding window of a conv or pooling layer (nil for the others).
         public let window: Window2D?
+        /// The inputs' fields where branches meet in disagreement; empty otherwise.
+        public let misalignedBranches: [Branch]
+        public var isAligned: Bool { misalignedBranches.isEmpty }
     }
 
     public let input: [Int]
     public let rows: [Row]
-    public var totalParams: Int { rows.reduce(0) { $0 + $1.params } }
-    public var totalMACs: Int { rows.reduce(0) { $0 + $1.macs } }
+    public var totalParams: Int { rows.reduce(0) { $0 &+ $1.params } }
+    public var totalMACs: Int { rows.reduce(0) { $0 &+ $1.macs } }
+
+    /// The field of one value: size, jump and centre per axis; global once a unit sees
+    /// the whole input.
+    fileprivate struct Field {
+        var r = [1.0, 1.0], j = [1.0, 1.0], c = [0.0, 0.0]
+        var global = false
+    }
 
     public init(_ architecture: Architecture) throws {
         input = architecture.input
-        let model = try architecture.makeModel(seed: 0)
-        var r = [1.0, 1.0], j = [1.0, 1.0], c = [0.0, 0.0]
-        var global = false
+        let wiring = try architecture.wiring()
+        let shapes = try architecture.shapes()
+        let (h, w) = (Double(architecture.input[1]), Double(architecture.input[2]))
+        let whole = Field(r: [h, w], j: [h, w], c: [(h - 1) / 2, (w - 1) / 2], global: true)
+        var fields: [Field] = []
         var rows: [Row] = []
-        var shape = architecture.input
-        for (spec, layer) in zip(architecture.layers, model.layers) {
-            let output = try layer.outputShape(for: shape)
-            let params = layer.parameters.filter(\.trainable).reduce(0) { $0 + $1.value.count }
-            var macs = 0
-            if let conv = layer as? Conv2D {
-                macs = output.reduce(1, *) * conv.inputChannels * conv.window.kernel.h * conv.window.kernel.w
-            } else if let fc = layer as? Linear {
-                macs = fc.inputFeatures * fc.outputFeatures
-            }
-            if spec.kind == .flatten || spec.kind == .linear { global = true }
-            let window = spec.window
-            if !global, let w = window {
-                let k = [w.kernel.h, w.kernel.w], s = [w.stride.h, w.stride.w], p = [w.padding.h, w.padding.w], d = [w.dilation.h, w.dilation.w]
-                for a in 0..<2 {
-                    c[a] += (Double(d[a] * (k[a] - 1)) / 2 - Double(p[a])) * j[a]
-                    r[a] += Double((k[a] - 1) * d[a]) * j[a]
-                    j[a] *= Double(s[a])
+        for (i, spec) in architecture.layers.enumerated() {
+            let inputFields = wiring[i].map { $0 < 0 ? Field() : fields[$0] }
+            let inputShapes = wiring[i].map { $0 < 0 ? architecture.input : shapes[$0] }
+            var field = inputFields[0]
+            var branches: [Branch] = []
+            if inputFields.contains(where: \.global) || spec.kind.isGlobal {
+                field = whole
+            } else if inputFields.count > 1 {
+                field = Field(r: Self.maxima(inputFields.map(\.r)), j: Self.maxima(inputFields.map(\.j)), c: Self.maxima(inputFields.map(\.c)))
+                if Set(inputFields.map(\.c)).count > 1 || Set(inputFields.map(\.j)).count > 1 {
+                    branches = zip(wiring[i], inputFields).map { j, f in
+                        Branch(from: j < 0 ? Architecture.inputName : architecture.layers[j].name!, receptiveField: f.r, jump: f.j, center: f.c)
+                    }
+                }
+            } else if let window = Self.effectiveWindow(spec, input: inputShapes[0], output: shapes[i]) {
+                if window.kernel == Pair(inputShapes[0][1], inputShapes[0][2]) && spec.kind == .adaptiveavgpool {
+                    field = whole
+                } else {
+                    field.grow(by: window)
                 }
             }
-            let h = Double(architecture.input[1]), wd = Double(architecture.input[2])
-            rows.append(Row(name: spec.name!, type: spec.kind.rawValue, output: output, params: params, macs: macs,
-                            receptiveField: global ? [h, wd] : r, jump: global ? [h, wd] : j,
-                            center: global ? [(h - 1) / 2, (wd - 1) / 2] : c, window: window))
-            shape = output
+            rows.append(Row(name: spec.name!, type: spec.kind.rawValue,
+                            inputs: wiring[i].map { $0 < 0 ? Architecture.inputName : architecture.layers[$0].name! },
+                            output: shapes[i], params: spec.parameterCount(inputs: inputShapes),
+                            macs: spec.multiplyAdds(inputs: inputShapes, output: shapes[i]),
+                            receptiveField: field.r, jump: field.j, center: field.c, window: spec.window,
+                            misalignedBranches: branches))
+            fields.append(field)
         }
         self.rows = rows
+    }
+
+    private static func maxima(_ values: [[Double]]) -> [Double] {
+        (0..<2).map { a in values.map { $0[a] }.max()! }
+    }
+
+    /// The window a layer slides over its input; adaptive pooling acts as a window of
+    /// stride `floor(in/out)` (exact when the sizes divide).
+    private static func effectiveWindow(_ spec: LayerSpec, input: [Int], output: [Int]) -> Window2D? {
+        if let window = spec.window { return window }
+        guard spec.kind == .adaptiveavgpool, input.count == 3, output.count == 3 else { return nil }
+        let stride = Pair(input[1] / output[1], input[2] / output[2])
+        return Window2D(kernel: Pair(input[1] - (output[1] - 1) * stride.h, input[2] - (output[2] - 1) * stride.w),
+                        stride: stride)
     }
 
     /// The input-pixel box `[y0, x0, y1, x1]` (inclusive pixel indices, possibly outside
@@ -69,5 +113,34 @@ public struct ShapeTable: Sendable {
         let cy = row.center[0] + Double(unit.y) * row.jump[0], cx = row.center[1] + Double(unit.x) * row.jump[1]
         let hy = (row.receptiveField[0] - 1) / 2, hx = (row.receptiveField[1] - 1) / 2
         return (cy - hy, cx - hx, cy + hy, cx + hx)
+    }
+
+    /// The row indices on the longest path from the input to row `last`: the main line
+    /// of a network with branches (a ResNet's stages, not its shortcuts).
+    public func mainPath(to last: Int) -> [Int] {
+        var index: [String: Int] = [:]
+        for (i, row) in rows.enumerated() { index[row.name] = i }
+        var depth = [Int](repeating: 0, count: rows.count), previous = [Int?](repeating: nil, count: rows.count)
+        for (i, row) in rows.enumerated() {
+            for name in row.inputs {
+                guard let j = index[name], j < i else { continue }
+                if depth[j] + 1 > depth[i] { depth[i] = depth[j] + 1; previous[i] = j }
+            }
+        }
+        var path = [last]
+        while let p = previous[path.last!] { path.append(p) }
+        return path.reversed()
+    }
+}
+
+extension ShapeTable.Field {
+    mutating func grow(by window: Window2D) {
+        let k = [window.kernel.h, window.kernel.w], s = [window.stride.h, window.stride.w]
+        let p = [window.padding.h, window.padding.w], d = [window.dilation.h, window.dilation.w]
+        for a in 0..<2 {
+            c[a] += (Double(d[a] * (k[a] - 1)) / 2 - Double(p[a])) * j[a]
+            r[a] += Double((k[a] - 1) * d[a]) * j[a]
+            j[a] *= Double(s[a])
+        }
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// Describes any file ConvViz reads, through the same readers every command uses, so a
 /// file `inspect` accepts is a file the other commands accept.
 public enum FileInspector {
-    public enum Kind: String, Sendable { case png, npy, safetensors, idx, cifar, architecture }
+    public enum Kind: String, Sendable { case png, npy, safetensors, idx, cifar, architecture, onnx }
 
     /// The kind, from the extension first and the leading bytes second.
     public static func kind(of url: URL, data: Data) -> Kind? {
@@ -11,6 +11,7 @@ public enum FileInspector {
         if name.hasSuffix(".png") { return .png }
         if name.hasSuffix(".npy") { return .npy }
         if name.hasSuffix(".safetensors") { return .safetensors }
+        if name.hasSuffix(".onnx") { return .onnx }
         if name.hasSuffix(".json") { return .architecture }
         if name.hasSuffix(".bin") { return .cifar }
         if name.contains("ubyte") || name.hasSuffix(".idx") || name.hasSuffix(".gz") { return .idx }
@@ -19,16 +20,29 @@ public enum FileInspector {
         if head.starts(with: [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]) { return .npy }
         if head.starts(with: [0, 0, 8]) || head.starts(with: [0x1F, 0x8B]) { return .idx }
         if head.first == UInt8(ascii: "{") { return .architecture }
-        return nil
+        switch ModelFileFormat.detect(head: data.prefix(ModelFileFormat.headLength), fileExtension: url.pathExtension) {
+        case .onnx: return .onnx
+        case .safetensors: return .safetensors
+        default: return nil
+        }
     }
 
+    /// What `describe` reads, for messages.
+    static let knownFormats = ".png, .npy, .safetensors, .onnx, IDX, CIFAR-10 .bin or architecture .json"
+
     public static func describe(_ url: URL, limits: ReadLimits = .default) throws -> String {
-        let data = try FileReading.read(url)
         let file = url.path
+        // The leading bytes first: a PyTorch checkpoint is named as one, whatever its name.
+        let format = try ModelFileFormat.detect(url)
+        if format.isPyTorch { throw ReadError(file, .unsupportedFormat, ModelFileFormat.pytorchMessage) }
+        if format == .onnx { return describe(try ONNXFile(contentsOf: url, limits: limits)) }
+        let data = try FileReading.read(url)
         guard let kind = kind(of: url, data: data) else {
-            throw ReadError(file, .unsupported, "unknown file type (ConvViz reads .png, .npy, .safetensors, IDX, CIFAR-10 .bin and architecture .json)")
+            throw ReadError(file, .unsupported, "unknown file format (expected \(knownFormats))")
         }
         switch kind {
+        case .onnx:
+            return describe(try ONNXFile(data: data, file: file, limits: limits))
         case .png:
             let h = try PNGDecoder.header(data, file: file, limits: limits)
             _ = try PNGDecoder.decode(data, file: file, limits: limits)  // the pixels too, not just the header
@@ -44,6 +58,9 @@ public enum FileInspector {
             let counts = (0..<10).map { c in set.labels.filter { $0 == c }.count }
             return "\(file): CIFAR-10 batch, \(set.count) images [3, 32, 32], labels per class \(counts)"
         case .safetensors:
+            guard format == .safetensors else {
+                throw ReadError(file, .unsupported, "unknown file format (expected \(knownFormats)); this is not a safetensors file")
+            }
             let st = try SafeTensorsFile(data: data, file: file, limits: limits)
             var lines = ["\(file): safetensors, \(st.entries.count) tensors"]
             for e in st.entries { lines.append("  \(e.name)  \(e.dtype.rawValue) \(e.shape)") }
@@ -63,5 +80,33 @@ public enum FileInspector {
             do { table = try ShapeTable(arch) } catch let e as ShapeError { throw ReadError(file, .badShape, e.description) }
             return "\(file): architecture '\(arch.name)', input \(arch.input), \(arch.layers.count) layers\n" + table.render(.table)
         }
+    }
+
+    /// An ONNX model: producer, opset, inputs and outputs, op types with counts,
+    /// initializers and parameters; then ConvViz's import of it (its shape table), or why
+    /// it cannot be imported.
+    public static func describe(_ model: ONNXFile) -> String {
+        func shape(_ s: [Int?]?) -> String { s.map { "[" + $0.map { $0.map(String.init) ?? "?" }.joined(separator: ", ") + "]" } ?? "(no shape)" }
+        let producer = [model.producerName, model.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
+        var lines = ["\(model.file): ONNX model\(producer.isEmpty ? "" : " from \(producer)"), opset \(model.opsetVersion), IR version \(model.irVersion)"]
+        for v in model.inputs { lines.append("  input '\(v.name)' \(shape(v.shape))") }
+        for v in model.outputs { lines.append("  output '\(v.name)' \(shape(v.shape))") }
+        lines.append("  \(model.nodes.count) nodes: " + model.opTypeCounts.map { "\($0.opType) \($0.count)" }.joined(separator: ", "))
+        lines.append("  \(model.initializerTensors.count) initializers, \(model.parameterCount) parameters")
+        do {
+            let imported = try ONNXImport(model)
+            let arch = imported.architecture
+            lines.append("  ConvViz architecture: input \(arch.input), \(arch.layers.count) layers")
+            do {
+                lines.append(contentsOf: try ShapeTable(arch).render(.table).split(separator: "\n").map { "  " + $0 })
+            } catch {
+                lines.append("  (no shape table: \(error))")
+            }
+        } catch let e as ONNXImportError {
+            lines.append("  not importable: \(e.message)")
+        } catch {
+            lines.append("  not importable: \(error)")
+        }
+        return lines.joined(separator: "\n")
     }
 }

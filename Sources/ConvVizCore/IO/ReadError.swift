@@ -10,6 +10,8 @@ public struct ReadError: Error, CustomStringConvertible, Equatable {
         case unsupported
         case badLabel = "bad label"
         case missingTensor = "missing tensor"
+        /// A known format ConvViz does not read (a PyTorch pickle checkpoint).
+        case unsupportedFormat = "unsupported format"
     }
 
     public let file: String
@@ -36,6 +38,8 @@ public struct ReadLimits: Sendable {
     public var maxInflatedBytes: Int = 1 << 31
     /// Largest safetensors JSON header.
     public var maxHeaderBytes: Int = 100 << 20
+    /// Largest model file read whole into memory (ONNX: protobuf's own limit is 2 GiB).
+    public var maxModelFileBytes: Int = 2 << 30
 
     public init() {}
     public static let `default` = ReadLimits()

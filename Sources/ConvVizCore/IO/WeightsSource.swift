@@ -1,6 +1,7 @@
 import Foundation
 
 /// A weight tensor named on the command line: `FILE.npy`, `FILE.safetensors[:TENSOR]`,
+/// `MODEL.onnx[:INITIALIZER]`,
 /// or a checkpoint / run directory with a layer (`RUN:conv1`) or tensor name.
 public struct WeightsSource: Sendable {
     public let path: String
@@ -29,22 +30,43 @@ public struct WeightsSource: Sendable {
         return url
     }
 
-    /// The tensor and its name. For safetensors: the named tensor, `NAME.weight` for a
-    /// layer name, or else the first 4-D tensor.
+    /// The tensor and its name. For safetensors and ONNX (initializers): the named tensor,
+    /// `NAME.weight` for a layer name, or else the first 4-D tensor. The format is
+    /// recognised from the file's first bytes, so a PyTorch checkpoint or a file of another
+    /// kind is named as such rather than reported as a corrupt safetensors file.
     public func load(limits: ReadLimits = .default) throws -> (name: String, tensor: Tensor) {
         let url = fileURL
-        if url.pathExtension.lowercased() == "npy" {
+        switch try ModelFileFormat.detect(url) {
+        case .npy:
             return (url.deletingPathExtension().lastPathComponent, try NPY.read(contentsOf: url, limits: limits))
+        case .safetensors:
+            let file = try SafeTensorsFile(contentsOf: url, limits: limits)
+            return try pick(from: file.entries.map { ($0.name, $0.shape) }, in: url) { try file.tensor($0) }
+        case .onnx:
+            let model = try ONNXFile(contentsOf: url, limits: limits)
+            let tensors = model.initializerTensors.filter { $0.values != nil }
+            return try pick(from: tensors.map { ($0.name, $0.shape) }, in: url) { name in
+                guard let t = tensors.first(where: { $0.name == name })?.values else { throw ReadError(url.path, .missingTensor, "no initializer '\(name)'") }
+                return t
+            }
+        case .pytorchZip, .pytorchLegacyPickle:
+            throw ReadError(url.path, .unsupportedFormat, ModelFileFormat.pytorchMessage)
+        case let format:
+            throw ReadError(url.path, .unsupported, "unknown file format (expected weights in .safetensors, .npy or .onnx; this is \(format == .unknown ? "none of them" : "a \(format.displayName)"))")
         }
-        let file = try SafeTensorsFile(contentsOf: url, limits: limits)
+    }
+
+    /// The named tensor, `NAME.weight`, or the first 4-D one, of `entries` (name, shape).
+    private func pick(from entries: [(name: String, shape: [Int])], in url: URL, _ tensor: (String) throws -> Tensor) throws -> (name: String, tensor: Tensor) {
+        let names = entries.map(\.name)
         if let tensorName {
-            if file.names.contains(tensorName) { return (tensorName, try file.tensor(tensorName)) }
-            if file.names.contains(tensorName + ".weight") { return (tensorName + ".weight", try file.tensor(tensorName + ".weight")) }
-            throw ReadError(url.path, .missingTensor, "no tensor or layer '\(tensorName)' (has: \(file.names.joined(separator: ", ")))")
+            if names.contains(tensorName) { return (tensorName, try tensor(tensorName)) }
+            if names.contains(tensorName + ".weight") { return (tensorName + ".weight", try tensor(tensorName + ".weight")) }
+            throw ReadError(url.path, .missingTensor, "no tensor or layer '\(tensorName)' (has: \(names.joined(separator: ", ")))")
         }
-        guard let first = file.entries.first(where: { $0.shape.count == 4 }) else {
-            throw ReadError(url.path, .missingTensor, "no 4-D tensor; name one as FILE:TENSOR (has: \(file.names.joined(separator: ", ")))")
+        guard let first = entries.first(where: { $0.shape.count == 4 }) else {
+            throw ReadError(url.path, .missingTensor, "no 4-D tensor; name one as FILE:TENSOR (has: \(names.joined(separator: ", ")))")
         }
-        return (first.name, try file.tensor(first.name))
+        return (first.name, try tensor(first.name))
     }
 }

@@ -2,7 +2,6 @@
 /// convention).
 public final class ReLU: Layer {
     public let name: String
-    public var kind: String { "relu" }
     private var cachedOutput: Tensor?
 
     public init(name: String) { self.name = name }
@@ -44,7 +43,6 @@ public final class ReLU: Layer {
 /// `torch.flatten(x, 1)` does, so a following Linear's weights match PyTorch's.
 public final class Flatten: Layer {
     public let name: String
-    public var kind: String { "flatten" }
     private var inputShape: [Int] = []
 
     public init(name: String) { self.name = name }

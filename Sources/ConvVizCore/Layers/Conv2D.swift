@@ -6,14 +6,17 @@
 /// (`Im2Col`) into a cache-sized matrix and multiplies it with single-threaded OpenBLAS.
 /// Two layouts: pixel-major patches (here) for inputs with many channels, channel-major
 /// (`Conv2D+ChannelMajor`) for few; `Im2Col.prefersChannelMajor` chooses. The backward
-/// pass rebuilds the patches rather than keeping them. `Conv2D.referenceForward` and
-/// `referenceBackward` are the direct loops tests compare with.
+/// pass rebuilds the patches rather than keeping them. Grouped and depthwise convolutions
+/// (`groups > 1`, weight `[C_out, C_in/groups, K_h, K_w]`) run direct loops instead
+/// (`Conv2D+Grouped`). `Conv2D.referenceForward` and `referenceBackward` are the direct
+/// loops tests compare with.
 public final class Conv2D: Layer {
     public let name: String
-    public var kind: String { "conv" }
     public let inputChannels: Int
     public let outputChannels: Int
     public let window: Window2D
+    /// Channel groups: each output channel sees `inputChannels / groups` input channels.
+    public let groups: Int
     public let weight: Parameter
     public let bias: Parameter?
 
@@ -27,15 +30,17 @@ public final class Conv2D: Layer {
 
     /// Creates a convolution initialised as PyTorch does: weight and bias uniform in
     /// ±1/sqrt(fan_in) (Kaiming-uniform with a = sqrt(5)).
-    public init(name: String, inputChannels: Int, outputChannels: Int, window: Window2D,
+    public init(name: String, inputChannels: Int, outputChannels: Int, window: Window2D, groups: Int = 1,
                 bias: Bool = true, rng: inout SeededGenerator) {
+        precondition(groups >= 1 && inputChannels % groups == 0 && outputChannels % groups == 0, "\(name): groups \(groups)")
         self.name = name
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
         self.window = window
-        let fanIn = inputChannels * window.kernel.h * window.kernel.w
+        self.groups = groups
+        let fanIn = inputChannels / groups * window.kernel.h * window.kernel.w
         let bound = 1 / Float(fanIn).squareRoot()
-        weight = Parameter("weight", .uniform(shape: [outputChannels, inputChannels, window.kernel.h, window.kernel.w], bound: bound, using: &rng))
+        weight = Parameter("weight", .uniform(shape: [outputChannels, inputChannels / groups, window.kernel.h, window.kernel.w], bound: bound, using: &rng))
         self.bias = bias ? Parameter("bias", .uniform(shape: [outputChannels], bound: bound, using: &rng)) : nil
     }
 
@@ -50,7 +55,7 @@ public final class Conv2D: Layer {
         return [outputChannels, out.h, out.w]
     }
 
-    private func geometry(_ shape: [Int]) -> Im2Col.Geometry {
+    func geometry(_ shape: [Int]) -> Im2Col.Geometry {
         let out = try! window.outputSize(height: shape[2], width: shape[3], layer: name)
         return Im2Col.Geometry(channels: shape[1], height: shape[2], width: shape[3], window: window,
                                outHeight: out.h, outWidth: out.w)
@@ -124,7 +129,8 @@ public final class Conv2D: Layer {
     public func forward(_ input: Tensor, mode: Mode) -> Tensor {
         precondition(input.rank == 4 && input.shape[1] == inputChannels, "\(name): input \(input.shape)")
         let g = geometry(input.shape)
-        let output = Im2Col.prefersChannelMajor(g) ? forwardChannelMajor(input, g) : forwardPixelMajor(input, g)
+        let output = groups > 1 ? forwardGrouped(input, g)
+            : Im2Col.prefersChannelMajor(g) ? forwardChannelMajor(input, g) : forwardPixelMajor(input, g)
         if mode.recordsForBackward { cachedInput = input }
         return output
     }
@@ -134,6 +140,7 @@ public final class Conv2D: Layer {
         let n = input.shape[0]
         let g = geometry(input.shape)
         precondition(gradOutput.shape == [n, outputChannels, g.outHeight, g.outWidth], "\(name): grad \(gradOutput.shape)")
+        if groups > 1 { return backwardGrouped(gradOutput, input: input, g, needsInputGradient: needsInputGradient) }
         // Each worker accumulates its own dW and db, summed afterwards in a fixed order.
         let workers = max(1, min(Parallel.workers, n))
         var partialWeight = [Float](repeating: 0, count: workers * weight.value.count)

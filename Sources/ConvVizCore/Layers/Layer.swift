@@ -44,8 +44,6 @@ public final class Parameter {
 public protocol Layer: AnyObject {
     /// The layer's name in checkpoints (`conv1`, `bn1`, `fc`).
     var name: String { get }
-    /// Short type name as in architecture JSON (`conv`, `relu`, ...).
-    var kind: String { get }
     /// Per-sample output shape for a per-sample input shape (no batch dimension).
     func outputShape(for input: [Int]) throws -> [Int]
     func forward(_ input: Tensor, mode: Mode) -> Tensor

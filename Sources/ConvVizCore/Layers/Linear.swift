@@ -2,7 +2,6 @@
 /// bias `[out]`, output `[N, out]` (PyTorch's layout).
 public final class Linear: Layer {
     public let name: String
-    public var kind: String { "linear" }
     public let inputFeatures: Int
     public let outputFeatures: Int
     public let weight: Parameter

@@ -6,7 +6,6 @@
 /// `running = (1 - momentum) * running + momentum * batch`.
 public final class BatchNorm2D: Layer {
     public let name: String
-    public var kind: String { "batchnorm" }
     public let channels: Int
     public let eps: Float
     public let momentum: Float
@@ -91,7 +90,6 @@ public final class BatchNorm2D: Layer {
 /// Training and evaluation compute the same thing: the statistics are per sample.
 public class GroupNorm: Layer {
     public let name: String
-    public var kind: String { "groupnorm" }
     public let channels: Int
     public let groups: Int
     public let eps: Float
@@ -143,7 +141,6 @@ public class GroupNorm: Layer {
 /// Instance normalization (Ulyanov et al., 2016): per sample and channel over (H, W),
 /// with a per-channel affine transform. The same as GroupNorm with one group per channel.
 public final class InstanceNorm: GroupNorm {
-    public override var kind: String { "instancenorm" }
     public init(name: String, channels: Int, eps: Float = 1e-5) {
         super.init(name: name, channels: channels, groups: channels, eps: eps)
     }
@@ -154,7 +151,6 @@ public final class InstanceNorm: GroupNorm {
 /// `nn.LayerNorm([C, H, W])`).
 public final class LayerNorm: Layer {
     public let name: String
-    public var kind: String { "layernorm" }
     public let normalizedShape: [Int]
     public let eps: Float
     public let weight: Parameter, bias: Parameter

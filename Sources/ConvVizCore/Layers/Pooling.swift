@@ -3,7 +3,6 @@
 /// the input cell that was its maximum (overlapping windows add up).
 public final class MaxPool2D: Layer {
     public let name: String
-    public var kind: String { "maxpool" }
     public let window: Window2D
     private var inputShape: [Int] = []
     /// For each output, the flat index of its maximum within the input plane.
@@ -106,7 +105,6 @@ public final class MaxPool2D: Layer {
 /// without it, by the number of its cells that lie inside the input.
 public final class AvgPool2D: Layer {
     public let name: String
-    public var kind: String { "avgpool" }
     public let window: Window2D
     public let countIncludePad: Bool
     private var inputShape: [Int] = []
@@ -128,10 +126,12 @@ public final class AvgPool2D: Layer {
         let k = window.kernel, s = window.stride, p = window.padding
         for plane in 0..<(n * c) {
             for oy in 0..<out.h {
-                let y0 = max(0, oy * s.h - p.h), y1 = min(h, oy * s.h - p.h + k.h)
+                // PyTorch's divisor: the window clipped to the padded input (it is
+                // k*k except where ceil mode lets a window hang past the padding).
+                let ys = oy * s.h - p.h, y0 = max(0, ys), y1 = min(h, ys + k.h), yPadded = min(h + p.h, ys + k.h) - ys
                 for ox in 0..<out.w {
-                    let x0 = max(0, ox * s.w - p.w), x1 = min(w, ox * s.w - p.w + k.w)
-                    let divisor = countIncludePad ? k.h * k.w : (y1 - y0) * (x1 - x0)
+                    let xs = ox * s.w - p.w, x0 = max(0, xs), x1 = min(w, xs + k.w), xPadded = min(w + p.w, xs + k.w) - xs
+                    let divisor = countIncludePad ? yPadded * xPadded : (y1 - y0) * (x1 - x0)
                     let scale = 1 / Float(max(divisor, 1))
                     let o = (plane * out.h + oy) * out.w + ox
                     for iy in y0..<y1 { for ix in x0..<x1 { body(o, plane * h * w + iy * w + ix, scale) } }
@@ -167,6 +167,7 @@ public final class AvgPool2D: Layer {
 
 func poolOutputShape(_ input: [Int], window: Window2D, layer: String) throws -> [Int] {
     guard input.count == 3 else { throw ShapeError(layer: layer, "expects [C, H, W] input, got \(input)") }
+    if window.dilation != Pair(1) { throw ShapeError(layer: layer, "pooling with dilation \(window.dilation) is not supported") }
     if window.padding.h * 2 > window.kernel.h || window.padding.w * 2 > window.kernel.w {
         throw ShapeError(layer: layer, "padding \(window.padding) must be at most half the kernel \(window.kernel)")
     }

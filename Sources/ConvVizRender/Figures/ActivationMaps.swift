@@ -15,6 +15,8 @@ public struct ActivationMaps {
     /// The input as `[C, H, W]` in [0, 1], drawn left of the grid.
     public var input: RasterImage?
     public var title: String?
+    /// A caption line saying how the input was prepared.
+    public var caption: String?
     public var maxPixels: Int = 40_000_000
     public private(set) var warnings: [String] = []
 
@@ -54,7 +56,7 @@ public struct ActivationMaps {
             ? "One colour scale for all maps: \(Colorbar.format(shared.0)) to \(Colorbar.format(shared.1))."
             : "Each map stretched to its own range (min to max shown under the map)."
         let frame = FigureFrame(title: title ?? "Activations of \(layer)",
-                                caption: ["\(count) maps of \(h)x\(w), \(colormap.rawValue) colormap, x\(scale) nearest-neighbour.", scaleText],
+                                caption: ["\(count) maps of \(h)x\(w), \(colormap.rawValue) colormap, x\(scale) nearest-neighbour.", scaleText] + (caption.map { [$0] } ?? []),
                                 contentWidth: inputWidth + gridW + barWidth, contentHeight: max(gridH, Double(input?.height ?? 0) + titleH))
         var scene = frame.makeScene()
         let origin = frame.contentOrigin

@@ -21,6 +21,8 @@ public struct ReceptiveFieldOverlay {
     public var contourFraction: Float = 0.1
     /// Display pixels per input pixel (nil: about 320 px across).
     public var scale: Int?
+    /// Extra caption lines (branches that meet misaligned).
+    public var notes: [String] = []
 
     public init(image: Tensor, boxes: [Box], unitLabel: String) {
         self.image = image
@@ -28,12 +30,21 @@ public struct ReceptiveFieldOverlay {
         self.unitLabel = unitLabel
     }
 
-    /// The boxes of every conv/pool layer up to `layer`, for the unit of that layer.
-    public static func boxes(table: ShapeTable, layer: Int, unit: (y: Int, x: Int)) -> [Box] {
+    /// The boxes of the conv/pool layers on the main path to `layer` (the longest, so a
+    /// ResNet's stages and not its shortcuts), for the unit of that layer. Beyond
+    /// `limit` boxes, only the last layer of each resolution and the final one are kept.
+    public static func boxes(table: ShapeTable, layer: Int, unit: (y: Int, x: Int), limit: Int = 8) -> [Box] {
         let last = table.rows[layer]
         let cy = last.center[0] + Double(unit.y) * last.jump[0], cx = last.center[1] + Double(unit.x) * last.jump[1]
+        var path = table.mainPath(to: layer).filter { table.rows[$0].window != nil || ($0 == layer && table.rows[$0].inputs.count > 1) }
+        if path.count > limit {
+            path = path.enumerated().filter { k, i in
+                k == path.count - 1 || table.rows[path[k + 1]].jump != table.rows[i].jump
+            }.map(\.element)
+        }
         var boxes: [Box] = []
-        for (i, row) in table.rows.enumerated() where i <= layer && row.window != nil {
+        for i in path {
+            let row = table.rows[i]
             // This layer's unit nearest to the chosen unit's centre.
             let uy = ((cy - row.center[0]) / row.jump[0]).rounded(), ux = ((cx - row.center[1]) / row.jump[1]).rounded()
             let f = table.field(row: i, unit: (Int(uy), Int(ux)))
@@ -54,6 +65,7 @@ public struct ReceptiveFieldOverlay {
         let hasERF = effective != nil
         var caption = ["Theoretical receptive field of \(unitLabel), layer by layer: " + boxes.map { "\($0.layer) \($0.size)" }.joined(separator: ", ") + "."]
         if pad > 0 { caption.append("Hatched: zero padding (outside the image).") }
+        caption += notes
         var measured: (Int, Int)?
         if let e = effective, let box = e.extent(fraction: contourFraction) {
             measured = (box.y1 - box.y0 + 1, box.x1 - box.x0 + 1)

@@ -27,7 +27,7 @@ struct CompareNormsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let base = try ArchitectureLoading.load(arch)
+        let base = try ModelSource(model: arch).architecture
         let source = try DataSource(parsing: data)
         let progress = ProgressDisplay()
         progress.note("loading \(source)")

@@ -3,22 +3,19 @@ import ConvVizCore
 import ConvVizRender
 import Foundation
 
-/// `convviz receptive-field --arch ARCH.json --image IMG.png --layer conv3 --unit y,x -o rf.svg`.
+/// `convviz receptive-field --model MODEL --image IMG.png --layer conv3 --unit y,x -o rf.svg`.
 struct ReceptiveFieldCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "receptive-field",
-        abstract: "Draw a unit's theoretical receptive field layer by layer on an image, with its effective field beside it.")
+        abstract: "Draw a unit's theoretical receptive field layer by layer on an image, with its effective field beside it.",
+        discussion: "Through branches (residual additions, concatenations) the boxes follow the network's main path; junctions whose branches disagree in alignment are named in the caption.")
 
-    @Option(help: "Architecture JSON or 'small' (default: the checkpoint's).")
-    var arch: String?
-
-    @Option(help: "Trained weights (checkpoint or run directory); without it, random weights.")
-    var checkpoint: String?
+    @OptionGroup var network: ModelOptions
 
     @Option(help: "Input image (PNG), resized to the network's input.")
     var image: String
 
-    @Option(help: "Layer of the unit (default: the last layer with spatial output).")
+    @Option(help: "Layer of the unit, by name or alias (default: the last layer with spatial output).")
     var layer: String?
 
     @Option(help: "Unit position y,x in that layer's output (default: the centre).")
@@ -37,31 +34,20 @@ struct ReceptiveFieldCommand: ParsableCommand {
     var output: String
 
     func validate() throws {
-        guard arch != nil || checkpoint != nil else { throw ValidationError("give --arch or --checkpoint") }
+        guard network.model != nil else { throw ValidationError("give --model (or --arch / --checkpoint)") }
         guard (1...256).contains(samples) else { throw ValidationError("--samples must be 1 to 256") }
         guard fraction > 0 && fraction < 1 else { throw ValidationError("--fraction must be between 0 and 1") }
         _ = try OutputFormat(path: output)
     }
 
     func run() throws {
-        var architecture: Architecture
-        var model: Sequential
-        var standardization: Standardization
-        if let checkpoint {
-            let ckpt = try Checkpoint(contentsOf: WeightsSource(parsing: checkpoint).fileURL)
-            architecture = ckpt.architecture
-            model = try ckpt.makeModel()
-            standardization = ckpt.standardization
-        } else {
-            architecture = try ArchitectureLoading.load(arch!)
-            model = try architecture.makeModel(seed: seed)
-            standardization = Standardization(mean: Array(repeating: 0.5, count: architecture.input[0]), std: Array(repeating: 0.25, count: architecture.input[0]))
-        }
+        let source = try network.load()
+        let architecture = source.architecture
         let table = try ShapeTable(architecture)
         let index: Int
         if let layer {
-            guard let i = architecture.layers.firstIndex(where: { $0.name == layer }) else {
-                throw ValidationError("no layer '\(layer)'; layers: \(architecture.layers.map { $0.name! }.joined(separator: ", "))")
+            guard let i = architecture.index(ofLayer: layer) else {
+                throw ValidationError("no layer '\(layer)'; layers: \(LayerListing.names(architecture))")
             }
             index = i
         } else {
@@ -78,18 +64,16 @@ struct ReceptiveFieldCommand: ParsableCommand {
             }
             position = (parts[0], parts[1])
         }
+        let (standardization, _) = source.defaultStandardization
         let input = try ModelInput.prepare(imageAt: URL(fileURLWithPath: image), for: architecture, standardization: standardization)
-        // The image and noisy copies of it: the field is an average over inputs.
-        var rng = SeededGenerator(seed: seed &+ 11)
-        var batch = Tensor(shape: [samples] + architecture.input)
-        for s in 0..<samples { for i in 0..<input.batch.count {
-            batch.data[s * input.batch.count + i] = input.batch.data[i] + (s == 0 ? 0 : 0.5 * rng.normal())
-        }}
-        let erf = EffectiveReceptiveField(model: model, layer: index, unit: position, inputs: batch)
+        let graph = try source.prefix(through: index).makeGraph(seed: seed)
+        let batch = EffectiveReceptiveField.probeBatch(around: input.batch, count: samples, seed: seed)
+        let erf = EffectiveReceptiveField(graph: graph, layer: graph.operations.count - 1, unit: position, inputs: batch)
         var figure = ReceptiveFieldOverlay(image: input.display, boxes: ReceptiveFieldOverlay.boxes(table: table, layer: index, unit: position),
                                            unitLabel: "\(table.rows[index].name) unit (\(position.y), \(position.x))")
         figure.effective = erf
         figure.contourFraction = fraction
+        figure.notes = table.misalignmentNotes(upTo: index)
         try FigureOutput.write(figure.scene(), to: output)
     }
 }
@@ -100,15 +84,16 @@ struct ReceptiveFieldGrowthCommand: ParsableCommand {
         commandName: "rf-growth",
         abstract: "Draw how a unit's receptive field grows layer by layer (along the width).")
 
-    @Option(help: "Architecture JSON files to draw (default: three 3x3 convolutions, and with pooling).")
-    var arch: [String] = []
+    @Option(name: [.customLong("model"), .customLong("arch")],
+            help: "Networks to draw, one panel each: ARCH.json, MODEL.onnx or a run (default: three 3x3 convolutions, and with pooling).")
+    var models: [String] = []
 
     @Option(name: .shortAndLong, help: "Output file (.png, .svg or .pdf).")
     var output: String
 
     func run() throws {
-        let figure = arch.isEmpty ? try ReceptiveFieldGrowth.lectureExamples()
-            : ReceptiveFieldGrowth(panels: try arch.map { let a = try ArchitectureLoading.load($0); return .init(title: a.name, table: try ShapeTable(a)) })
+        let figure = models.isEmpty ? try ReceptiveFieldGrowth.lectureExamples()
+            : ReceptiveFieldGrowth(panels: try models.map { let a = try ModelSource(model: $0).architecture; return .init(title: a.name, table: try ShapeTable(a)) })
         try FigureOutput.write(figure.scene(), to: output)
     }
 }

@@ -91,7 +91,7 @@ struct TrainCommand: ParsableCommand {
             resumed = (checkpoint.step, RunDirectory.optimizerState(besideCheckpoint: url))
             progress.note("resuming \(url.path) at step \(checkpoint.step)")
         } else {
-            architecture = try ArchitectureLoading.load(arch)
+            architecture = try ModelSource(model: arch).architecture
             if let norm { architecture = architecture.replacingBatchNorm(with: Architecture.NormalizationChoice(parsing: norm)!) }
             model = try architecture.makeModel(seed: seed)
         }

@@ -8,7 +8,7 @@ extension Architecture {
             throw ArchitectureError.notJSON("invalid JSON (\(error.localizedDescription))")
         }
         guard let root = object as? [String: Any] else { throw ArchitectureError.notJSON("the top level must be an object") }
-        for key in root.keys where !["name", "input", "layers"].contains(key) {
+        for key in root.keys where !["name", "input", "layers", "aliases"].contains(key) {
             throw ArchitectureError.unknownKey(layer: "(top level)", key: key)
         }
         guard let input = root["input"] as? [Any], input.count == 3,
@@ -20,7 +20,13 @@ extension Architecture {
             guard let dict = item as? [String: Any] else { throw ArchitectureError.notJSON("layer \(index) is not an object") }
             specs.append(try LayerSpec(json: dict, index: index))
         }
-        self.init(name: root["name"] as? String ?? "model", input: dims, layers: specs)
+        var aliases: [String: String] = [:]
+        if let given = root["aliases"] {
+            guard let table = given as? [String: String] else { throw ArchitectureError.notJSON("'aliases' must map names to layer names") }
+            aliases = table
+        }
+        self.init(name: root["name"] as? String ?? "model", input: dims, layers: specs, aliases: aliases)
+        _ = try wiring()
     }
 
     public init(contentsOf url: URL) throws {
@@ -41,8 +47,10 @@ extension Architecture {
 
     /// The canonical JSON form (every layer named, keys sorted), as stored in checkpoints.
     public func jsonData() -> Data {
-        let root: [String: Any] = ["name": name, "input": input, "layers": layers.map { $0.jsonObject }]
-        return try! JSONSerialization.data(withJSONObject: root, options: [.sortedKeys])
+        var root: [String: Any] = ["name": name, "input": input, "layers": layers.map { $0.jsonObject }]
+        if !aliases.isEmpty { root["aliases"] = aliases }
+        // Only strings, integers, finite numbers and booleans: serialization cannot fail.
+        return (try? JSONSerialization.data(withJSONObject: root, options: [.sortedKeys])) ?? Data("{}".utf8)
     }
 }
 
@@ -53,12 +61,18 @@ extension LayerSpec {
         guard let kind = Kind(rawValue: typeName) else { throw ArchitectureError.unknownType(layer: label, type: typeName) }
         self.init(kind)
         if let n = dict["name"] {
-            guard let s = n as? String, !s.isEmpty, !s.contains(".") else {
-                throw ArchitectureError.invalidValue(layer: label, key: "name", message: "must be a non-empty string without '.'")
+            guard let s = n as? String, !s.isEmpty, s.count <= 512 else {
+                throw ArchitectureError.invalidValue(layer: label, key: "name", message: "must be a non-empty string")
             }
             name = s
         }
-        for key in dict.keys where key != "type" && key != "name" && !kind.allowedKeys.contains(key) {
+        if let given = dict["inputs"] {
+            guard let names = given as? [String], !names.isEmpty else {
+                throw ArchitectureError.invalidValue(layer: label, key: "inputs", message: "must be a list of layer names")
+            }
+            inputs = names
+        }
+        for key in dict.keys where !["type", "name", "inputs"].contains(key) && !kind.allowedKeys.contains(key) {
             throw ArchitectureError.unknownKey(layer: label, key: key)
         }
         func int(_ key: String, minimum: Int) throws -> Int? {
@@ -82,10 +96,11 @@ extension LayerSpec {
             }
             return n.boolValue
         }
-        func float(_ key: String) throws -> Float? {
+        func float(_ key: String, signed: Bool = false) throws -> Float? {
             guard let v = dict[key] else { return nil }
-            guard let n = v as? NSNumber, !Architecture.isJSONBool(n), n.doubleValue >= 0, n.doubleValue.isFinite else {
-                throw ArchitectureError.invalidValue(layer: label, key: key, message: "must be a non-negative number")
+            guard let n = v as? NSNumber, !Architecture.isJSONBool(n), signed || n.doubleValue >= 0,
+                  n.doubleValue.isFinite, abs(n.doubleValue) <= Double(Float.greatestFiniteMagnitude) else {
+                throw ArchitectureError.invalidValue(layer: label, key: key, message: signed ? "must be a finite number" : "must be a non-negative number")
             }
             return n.floatValue
         }
@@ -99,11 +114,21 @@ extension LayerSpec {
         eps = try float("eps")
         momentum = try float("momentum")
         countIncludePad = try bool("count_include_pad")
+        ceilMode = try bool("ceil_mode")
+        min = try float("min", signed: true)
+        max = try float("max", signed: true)
+        negativeSlope = try float("negative_slope", signed: true)
+        outputSize = try pair("output_size", minimum: 1)
+        p = try float("p")
+        if let min, let max, min > max {
+            throw ArchitectureError.invalidValue(layer: label, key: "min", message: "must not exceed 'max'")
+        }
     }
 
     var jsonObject: [String: Any] {
         var d: [String: Any] = ["type": kind.rawValue]
         if let name { d["name"] = name }
+        if let inputs { d["inputs"] = inputs }
         func pair(_ p: Pair) -> Any { p.h == p.w ? p.h : [p.h, p.w] }
         if let out { d["out"] = out }
         if let kernel { d["kernel"] = pair(kernel) }
@@ -115,6 +140,12 @@ extension LayerSpec {
         if let eps { d["eps"] = Double(eps) }
         if let momentum { d["momentum"] = Double(momentum) }
         if let countIncludePad { d["count_include_pad"] = countIncludePad }
+        if let ceilMode { d["ceil_mode"] = ceilMode }
+        if let min { d["min"] = Double(min) }
+        if let max { d["max"] = Double(max) }
+        if let negativeSlope { d["negative_slope"] = Double(negativeSlope) }
+        if let outputSize { d["output_size"] = pair(outputSize) }
+        if let p { d["p"] = Double(p) }
         return d
     }
 }

@@ -1,0 +1,235 @@
+import Foundation
+import SwiftProtobuf
+
+/// The one place that reads the generated protobuf types (`onnx.pb.swift`): converts a
+/// `ModelProto` into `ONNXFile`'s plain values, checking what the file claims before
+/// allocating for it. Every error is a `ReadError` naming the file.
+struct ONNXDecoder {
+    let file: String
+    let limits: ReadLimits
+
+    struct Decoded {
+        var irVersion = 0, opsetVersion = 0
+        var producerName = "", producerVersion = "", graphName = ""
+        var inputs: [ONNXFile.ValueInfo] = [], outputs: [ONNXFile.ValueInfo] = []
+        var nodes: [ONNXFile.Node] = []
+        var initializers: [ONNXTensor] = []
+    }
+
+    static let minimumOpset = 11
+
+    func decode(_ data: Data) throws -> Decoded {
+        let format = ModelFileFormat.detect(head: data.prefix(ModelFileFormat.headLength), fileExtension: URL(fileURLWithPath: file).pathExtension)
+        if format.isPyTorch { throw ReadError(file, .unsupportedFormat, ModelFileFormat.pytorchMessage) }
+        if format != .onnx && format != .unknown {
+            throw ReadError(file, .badMagic, "not an ONNX model: this is a \(format.displayName)")
+        }
+        guard data.count <= limits.maxModelFileBytes else {
+            throw ReadError(file, .tooLarge, "ONNX model is \(data.count) bytes, more than the limit of \(limits.maxModelFileBytes)")
+        }
+        guard !data.isEmpty else { throw ReadError(file, .truncated, "empty file: not an ONNX model") }
+
+        let model = try parse(data)
+        guard model.hasIrVersion || model.hasGraph else {
+            throw ReadError(file, .badMagic, "not an ONNX model (a protobuf message without ir_version or graph)")
+        }
+        guard model.hasGraph else { throw ReadError(file, .corrupt, "the ONNX model has no graph") }
+
+        let defaultDomain = model.opsetImport.filter { $0.domain.isEmpty || $0.domain == "ai.onnx" }
+        guard let opset = defaultDomain.map(\.version).max() else {
+            throw ReadError(file, .corrupt, "the ONNX model imports no opset of the default (ai.onnx) domain")
+        }
+        guard opset >= Self.minimumOpset else {
+            throw ReadError(file, .unsupported, "opset \(opset): ConvViz reads opsets \(Self.minimumOpset) and up")
+        }
+        let graph = model.graph
+        try checkNoExternalData(graph)
+        if let sparse = graph.sparseInitializer.first {
+            throw ReadError(file, .unsupported, "sparse initializer '\(sparse.values.name)': ConvViz reads dense tensors only")
+        }
+
+        var out = Decoded()
+        out.irVersion = Int(clamping: model.irVersion)
+        out.opsetVersion = Int(clamping: opset)
+        out.producerName = model.producerName
+        out.producerVersion = model.producerVersion
+        out.graphName = graph.name
+        out.initializers = try graph.initializer.map { try tensor($0, name: $0.name) }
+        let initializerNames = Set(graph.initializer.map(\.name))
+        out.inputs = graph.input.filter { !initializerNames.contains($0.name) }.map(valueInfo)
+        out.outputs = graph.output.map(valueInfo)
+        out.nodes = try graph.node.map(node)
+        return out
+    }
+
+    private func parse(_ data: Data) throws -> Onnx_ModelProto {
+        var options = BinaryDecodingOptions()
+        options.discardUnknownFields = true
+        do {
+            return try Onnx_ModelProto(serializedBytes: data, options: options)
+        } catch BinaryDecodingError.truncated {
+            throw ReadError(file, .truncated, "the ONNX model ends inside a protobuf field: the file is cut short")
+        } catch BinaryDecodingError.messageDepthLimit {
+            throw ReadError(file, .unsupported, "the ONNX model nests messages more than \(options.messageDepthLimit) deep")
+        } catch {
+            throw ReadError(file, .badMagic, "not an ONNX model (not a valid protobuf message: \(error))")
+        }
+    }
+
+    // MARK: External data
+
+    /// Any tensor stored outside the file, in the graph or in a subgraph or attribute.
+    private func checkNoExternalData(_ graph: Onnx_GraphProto) throws {
+        for t in graph.initializer { try checkInline(t, name: t.name) }
+        for t in graph.sparseInitializer { try checkInline(t.values, name: t.values.name) }
+        for n in graph.node {
+            for a in n.attribute {
+                let label = a.hasT && !a.t.name.isEmpty ? a.t.name : "attribute '\(a.name)' of node '\(n.name)'"
+                if a.hasT { try checkInline(a.t, name: label) }
+                for t in a.tensors { try checkInline(t, name: t.name.isEmpty ? label : t.name) }
+                if a.hasG { try checkNoExternalData(a.g) }
+                for g in a.graphs { try checkNoExternalData(g) }
+            }
+        }
+    }
+
+    private func checkInline(_ t: Onnx_TensorProto, name: String) throws {
+        guard t.dataLocation == .external || !t.externalData.isEmpty else { return }
+        let location = t.externalData.first { $0.key == "location" }?.value ?? "?"
+        throw ReadError(file, .unsupported,
+                        "tensor '\(name)' is stored in an external file '\(location)'; ConvViz reads self-contained .onnx files: re-export with onnx.save_model(model, path, save_as_external_data=False)")
+    }
+
+    // MARK: Graph values
+
+    private func valueInfo(_ v: Onnx_ValueInfoProto) -> ONNXFile.ValueInfo {
+        guard case let .tensorType(t)? = v.type.value else { return ONNXFile.ValueInfo(name: v.name, shape: nil, elementType: nil) }
+        let shape: [Int?]? = t.hasShape ? t.shape.dim.map { d in
+            if case let .dimValue(n)? = d.value, n >= 0, n <= Int64(Int.max) { return Int(n) }
+            return nil
+        } : nil
+        return ONNXFile.ValueInfo(name: v.name, shape: shape, elementType: Self.elementType(t.elemType))
+    }
+
+    private func node(_ n: Onnx_NodeProto) throws -> ONNXFile.Node {
+        var attributes: [String: ONNXFile.Attribute] = [:]
+        for a in n.attribute { attributes[a.name] = try attribute(a, node: n) }
+        return ONNXFile.Node(name: n.name, opType: n.opType, domain: n.domain, inputs: n.input, outputs: n.output, attributes: attributes)
+    }
+
+    private func attribute(_ a: Onnx_AttributeProto, node n: Onnx_NodeProto) throws -> ONNXFile.Attribute {
+        var type = a.type
+        if type == .undefined {  // IR version 1 files leave the type out: infer it from the field set
+            type = a.hasF ? .float : a.hasI ? .int : a.hasS ? .string : a.hasT ? .tensor : !a.floats.isEmpty ? .floats : !a.ints.isEmpty ? .ints : .undefined
+        }
+        switch type {
+        case .float: return .float(a.f)
+        case .int: return .int(a.i)
+        case .string: return .string(String(decoding: a.s, as: UTF8.self))
+        case .floats: return .floats(a.floats)
+        case .ints: return .ints(a.ints)
+        case .tensor:
+            let name = a.t.name.isEmpty ? (n.output.first ?? n.name) : a.t.name
+            guard Self.elementType(a.t.dataType) != nil else { return .other("tensor of \(Self.typeName(a.t.dataType))") }
+            return .tensor(try tensor(a.t, name: name))
+        default: return .other("\(type)")
+        }
+    }
+
+    // MARK: Tensors
+
+    static func elementType(_ code: Int32) -> ONNXTensor.ElementType? {
+        switch Onnx_TensorProto.DataType(rawValue: Int(code)) {
+        case .float?: .float
+        case .double?: .double
+        case .float16?: .float16
+        case .int64?: .int64
+        case .int32?: .int32
+        default: nil
+        }
+    }
+
+    static func typeName(_ code: Int32) -> String {
+        guard let t = Onnx_TensorProto.DataType(rawValue: Int(code)) else { return "type \(code)" }
+        return "\(t)".uppercased()
+    }
+
+    /// Decodes an inline tensor: shape checked against the limits before anything is
+    /// allocated, then the values from `raw_data` (little-endian) or the typed field.
+    private func tensor(_ t: Onnx_TensorProto, name: String) throws -> ONNXTensor {
+        try checkInline(t, name: name)
+        guard let type = Self.elementType(t.dataType) else {
+            throw ReadError(file, .unsupported, "tensor '\(name)': element type \(Self.typeName(t.dataType)) is not supported (ConvViz reads FLOAT, DOUBLE, FLOAT16, INT64 and INT32)")
+        }
+        guard !t.hasSegment else { throw ReadError(file, .unsupported, "tensor '\(name)' is stored in segments") }
+        guard t.dims.allSatisfy({ $0 >= 0 && $0 <= Int64(Int.max) }) else {
+            throw ReadError(file, .badShape, "tensor '\(name)': shape \(t.dims) has a negative dimension")
+        }
+        let shape = t.dims.map { Int($0) }
+        guard let count = checkedProduct(shape), count <= limits.maxElements else {
+            throw ReadError(file, .tooLarge, "tensor '\(name)': shape \(shape) exceeds the limit of \(limits.maxElements) elements")
+        }
+        let typeName = Self.typeName(t.dataType)
+
+        if t.hasRawData {
+            let size = type.byteSize
+            guard t.rawData.count == count * size else {
+                throw ReadError(file, .badShape, "tensor '\(name)': raw_data has \(t.rawData.count) bytes; shape \(shape) of \(typeName) needs \(count * size)")
+            }
+            switch type {
+            case .float, .double, .float16:
+                let dtype: DType = type == .float ? .f32 : type == .double ? .f64 : .f16
+                let values = t.rawData.withUnsafeBytes { dtype.decode($0, count: count) }
+                return ONNXTensor(name: name, elementType: type, shape: shape, values: Tensor(shape: shape, data: values), integers: nil)
+            case .int64:
+                let ints = t.rawData.withUnsafeBytes { raw in (0..<count).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) } }
+                return integerTensor(name, type, shape, ints)
+            case .int32:
+                let ints = t.rawData.withUnsafeBytes { raw in (0..<count).map { Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self))) } }
+                return integerTensor(name, type, shape, ints)
+            }
+        }
+
+        func checkCount(_ n: Int, _ field: String) throws {
+            guard n == count else {
+                throw ReadError(file, .badShape, "tensor '\(name)': \(field) has \(n) values; shape \(shape) needs \(count)")
+            }
+        }
+        switch type {
+        case .float:
+            try checkCount(t.floatData.count, "float_data")
+            return ONNXTensor(name: name, elementType: type, shape: shape, values: Tensor(shape: shape, data: t.floatData), integers: nil)
+        case .double:
+            try checkCount(t.doubleData.count, "double_data")
+            return ONNXTensor(name: name, elementType: type, shape: shape, values: Tensor(shape: shape, data: t.doubleData.map { Float($0) }), integers: nil)
+        case .float16:
+            // FLOAT16 values sit in int32_data, one 16-bit pattern per entry.
+            try checkCount(t.int32Data.count, "int32_data")
+            let values = t.int32Data.map { Float(halfBits: UInt16(truncatingIfNeeded: $0)) }
+            return ONNXTensor(name: name, elementType: type, shape: shape, values: Tensor(shape: shape, data: values), integers: nil)
+        case .int64:
+            try checkCount(t.int64Data.count, "int64_data")
+            return integerTensor(name, type, shape, t.int64Data)
+        case .int32:
+            try checkCount(t.int32Data.count, "int32_data")
+            return integerTensor(name, type, shape, t.int32Data.map { Int64($0) })
+        }
+    }
+
+    private func integerTensor(_ name: String, _ type: ONNXTensor.ElementType, _ shape: [Int], _ ints: [Int64]) -> ONNXTensor {
+        let exact = ints.allSatisfy { $0.magnitude <= 1 << 24 }
+        return ONNXTensor(name: name, elementType: type, shape: shape,
+                          values: exact ? Tensor(shape: shape, data: ints.map { Float($0) }) : nil, integers: ints)
+    }
+}
+
+extension ONNXTensor.ElementType {
+    /// Bytes per element in `raw_data`.
+    var byteSize: Int {
+        switch self {
+        case .float, .int32: 4
+        case .double, .int64: 8
+        case .float16: 2
+        }
+    }
+}
