@@ -1,6 +1,6 @@
 // libFuzzer entry point for ConvViz's readers. Built by Fuzz/run.sh with
 // `swiftc -sanitize=fuzzer,address`; the target is chosen at compile time with
-// -D FUZZ_PNG, FUZZ_IDX, FUZZ_CIFAR, FUZZ_NPY, FUZZ_SAFETENSORS or FUZZ_ARCHITECTURE.
+// -D FUZZ_PNG, FUZZ_IDX, FUZZ_CIFAR, FUZZ_NPY, FUZZ_SAFETENSORS, FUZZ_ARCHITECTURE or FUZZ_ONNX.
 // Every input must either parse or throw a ReadError/ArchitectureError/ShapeError:
 // a crash, a hang or an unbounded allocation is a bug.
 import Foundation
@@ -30,6 +30,9 @@ public func fuzzOneInput(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
         #elseif FUZZ_SAFETENSORS
         let file = try SafeTensorsFile(data: data, file: "fuzz.safetensors", limits: fuzzLimits)
         for name in file.names { _ = try file.tensor(name) }
+        #elseif FUZZ_ONNX
+        let model = try ONNXFile(data: data, file: "fuzz.onnx", limits: fuzzLimits)
+        _ = FileInspector.describe(model)  // imports the graph too
         #elseif FUZZ_ARCHITECTURE
         let arch = try Architecture(json: data)
         if let shapes = try? ArchitectureBudget.check(arch) { _ = shapes }

@@ -92,7 +92,9 @@ public enum FileInspector {
         for v in model.inputs { lines.append("  input '\(v.name)' \(shape(v.shape))") }
         for v in model.outputs { lines.append("  output '\(v.name)' \(shape(v.shape))") }
         lines.append("  \(model.nodes.count) nodes: " + model.opTypeCounts.map { "\($0.opType) \($0.count)" }.joined(separator: ", "))
-        lines.append("  \(model.initializerTensors.count) initializers, \(model.parameterCount) parameters")
+        let statistics = model.runningStatisticCount
+        lines.append("  \(model.initializerTensors.count) initializers, \(model.parameterCount) parameters"
+                     + (statistics > 0 ? " (and \(statistics) BatchNorm running statistics)" : ""))
         do {
             let imported = try ONNXImport(model)
             let arch = imported.architecture

@@ -3,16 +3,26 @@ import ConvVizCore
 import ConvVizRender
 import Foundation
 
-/// `convviz bench conv`: convolution GFLOP/s next to this machine's SGEMM rate.
+/// `convviz bench conv`: convolution GFLOP/s next to this machine's SGEMM rate;
+/// `convviz bench model MODEL`: a network's inference images/s.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput (build with -c release for meaningful numbers).")
 
-    enum Target: String, ExpressibleByArgument, CaseIterable { case conv, render }
+    enum Target: String, ExpressibleByArgument, CaseIterable { case conv, render, model }
 
     @Argument(help: "What to measure: \(Target.allCases.map(\.rawValue).joined(separator: ", ")).")
     var target: Target = .conv
+
+    @Argument(help: "For 'model': the network (MODEL.onnx, ARCH.json, a run).")
+    var model: String?
+
+    @Option(help: "For 'model': a state dict (.safetensors) for an architecture JSON.")
+    var weights: String?
+
+    @Flag(help: "For 'model': print one JSON object.")
+    var json = false
 
     @Option(help: "Batch size.")
     var batch: Int = 128
@@ -35,10 +45,12 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+        if target == .model && model == nil { throw ValidationError("bench model needs the network: convviz bench model MODEL.onnx") }
     }
 
     func run() throws {
         if target == .render { return try runRender() }
+        if target == .model { return try runModel() }
         let r = ConvolutionBenchmark.smallConvNet(batch: batch, rounds: rounds, columnBudget: columnBudget)
         func row(_ label: String, _ gflops: Double, _ extra: String = "") {
             print(label.padding(toLength: 52, withPad: " ", startingAt: 0) + String(format: "%8.1f GFLOP/s", gflops) + extra)
@@ -52,6 +64,18 @@ struct BenchCommand: ParsableCommand {
         }
         let total = flops / seconds / 1e9
         row("both convolutions", total, String(format: "  %5.1f%% of sgemm  %7.1f ms", 100 * total / r.sgemm.gflops, seconds * 1000))
+    }
+
+    private func runModel() throws {
+        let graph = try ModelSource(model: model!, weights: weights).makeGraph()
+        let r = ModelBenchmark.run(graph, batch: batch, rounds: rounds)
+        if json {
+            let object: [String: Any] = ["model": model!, "batch": batch, "rounds": rounds, "threads": Parallel.workers, "blas": BLAS.coreName,
+                                         "seconds_per_batch": r.secondsPerBatch, "images_per_second": r.imagesPerSecond, "all_seconds": r.allSeconds]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print("\(model!): batch \(batch), best of \(rounds): \(String(format: "%.1f", r.secondsPerBatch * 1000)) ms per batch, \(String(format: "%.1f", r.imagesPerSecond)) images/s (OpenBLAS \(BLAS.coreName), \(Parallel.workers) cores)")
+        }
     }
 
     private func runRender() throws {

@@ -67,12 +67,21 @@ struct ONNXDecoder {
         options.discardUnknownFields = true
         do {
             return try Onnx_ModelProto(serializedBytes: data, options: options)
-        } catch BinaryDecodingError.truncated {
+        } catch BinaryDecodingError.truncated where ModelFileFormat.detect(head: data.prefix(ModelFileFormat.headLength), fileExtension: "") == .onnx {
+            // It opens as a ModelProto does, so it was cut short (else it is no protobuf).
             throw ReadError(file, .truncated, "the ONNX model ends inside a protobuf field: the file is cut short")
         } catch BinaryDecodingError.messageDepthLimit {
             throw ReadError(file, .unsupported, "the ONNX model nests messages more than \(options.messageDepthLimit) deep")
+        } catch let e as BinaryDecodingError {
+            let why = switch e {
+            case .truncated: "a field runs past the end of the file"
+            case .invalidUTF8: "a string is not UTF-8"
+            case .trailingGarbage: "bytes after the message"
+            default: "malformed field"
+            }
+            throw ReadError(file, .badMagic, "not an ONNX model (not a protobuf message: \(why))")
         } catch {
-            throw ReadError(file, .badMagic, "not an ONNX model (not a valid protobuf message: \(error))")
+            throw ReadError(file, .badMagic, "not an ONNX model (\(error))")
         }
     }
 

@@ -87,9 +87,22 @@ public struct ONNXFile: Sendable {
     /// The initializer called `name`.
     public func initializer(_ name: String) -> ONNXTensor? { initializerTensors.first { $0.name == name } }
 
-    /// Learnable numbers: elements of all floating-point initializers.
+    /// Learnable numbers, as PyTorch counts them: elements of the floating-point
+    /// initializers, less BatchNormalization's running statistics.
     public var parameterCount: Int {
-        initializerTensors.filter { !$0.elementType.isInteger }.reduce(0) { $0 + $1.count }
+        let statistics = runningStatisticNames
+        return initializerTensors.filter { !$0.elementType.isInteger && !statistics.contains($0.name) }.reduce(0) { $0 + $1.count }
+    }
+
+    /// Elements of the initializers that are BatchNormalization's running mean and variance.
+    public var runningStatisticCount: Int {
+        let statistics = runningStatisticNames
+        return initializerTensors.filter { statistics.contains($0.name) }.reduce(0) { $0 + $1.count }
+    }
+
+    /// Initializers read as BatchNormalization's mean and variance (inputs 3 and 4).
+    private var runningStatisticNames: Set<String> {
+        Set(nodes.filter { $0.opType == "BatchNormalization" }.flatMap { $0.inputs.dropFirst(3).prefix(2) })
     }
 
     /// Node counts per op type, most frequent first (ties by name).

@@ -93,6 +93,9 @@ struct ONNXGraphBuilder {
         guard let c = shape[1], let h = shape[2], let w = shape[3], c > 0, h > 0, w > 0 else {
             throw fail("input '\(input.name)' has shape \(Self.describe(shape)) with a symbolic channel, height or width; export with a fixed input size (no dynamic_axes on C, H and W), e.g. torch.onnx.export(model, torch.randn(1, 3, 224, 224), path)")
         }
+        guard let size = checkedProduct([c, h, w]), size <= ReadLimits.default.maxElements else {
+            throw fail("input '\(input.name)' has shape \(Self.describe(shape)), more than \(ReadLimits.default.maxElements) values per image")
+        }
         if let n = shape[0], n <= 0 { throw fail("input '\(input.name)' has shape \(Self.describe(shape)): batch size \(n)") }
         batch = shape[0]
         inputShape = [c, h, w]

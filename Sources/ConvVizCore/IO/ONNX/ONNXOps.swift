@@ -50,7 +50,7 @@ enum ONNXOps {
         guard w.rank == 4 else { throw c.unsupported("weight '\(wName)' has shape \(w.shape); ConvViz runs 2-D convolutions") }
         guard x.shape.count == 3 else { throw c.error("input has shape \(x.shape); expected [C, H, W]") }
         let groups = try c.int("group", default: 1)
-        guard groups >= 1, w.shape[0] % groups == 0, w.shape[1] * groups == x.shape[0] else {
+        guard groups >= 1, groups <= x.shape[0], w.shape[0] % groups == 0, w.shape[1] * groups == x.shape[0] else {
             throw c.error("weight \(w.shape) with group \(groups) does not fit \(x.shape[0]) input channels")
         }
         let kernel = Pair(w.shape[2], w.shape[3])
