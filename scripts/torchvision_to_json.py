@@ -37,7 +37,9 @@ The model is traced in evaluation mode.
 torchvision's own random initialisation), after giving every BatchNorm random affine
 parameters and running statistics taken from one random batch (so that every tensor
 of the file changes the output and activations keep a sensible scale).
-`num_batches_tracked` is saved too; ConvViz ignores it.
+`num_batches_tracked` is saved too; ConvViz ignores it. Modules that the evaluation
+graph never calls (GoogLeNet's and Inception-v3's auxiliary classifiers) are left out
+of the architecture, of the parameter count printed and of --weights, with a note.
 """
 import argparse
 import json
@@ -304,7 +306,10 @@ def convert(model, name, input_shape):
     """The architecture (a dict) of `model`, traced in evaluation mode."""
     model.eval()
     tracer = NamingTracer(model)
-    graph = fx.GraphModule(model, tracer.trace(model)).graph
+    try:
+        graph = fx.GraphModule(model, tracer.trace(model)).graph
+    except Exception as e:  # data-dependent control flow and the like
+        raise ConversionError(f"torch.fx cannot trace it: {type(e).__name__}: {e}") from None
     graph.eliminate_dead_code()   # values nothing reads
     modules = dict(model.named_modules())
     value = {}   # fx node -> the layer name (or "input") holding its output

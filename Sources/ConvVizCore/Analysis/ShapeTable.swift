@@ -35,6 +35,10 @@ public struct ShapeTable: Sendable {
         public let center: [Double]
         /// Sliding window of a conv or pooling layer (nil for the others).
         public let window: Window2D?
+        /// Per-sample shape of the (first) input.
+        public let inputShape: [Int]
+        /// Convolution groups (1 for the others).
+        public let groups: Int
         /// The inputs' fields where branches meet in disagreement; empty otherwise.
         public let misalignedBranches: [Branch]
         public var isAligned: Bool { misalignedBranches.isEmpty }
@@ -86,6 +90,7 @@ public struct ShapeTable: Sendable {
                             output: shapes[i], params: spec.parameterCount(inputs: inputShapes),
                             macs: spec.multiplyAdds(inputs: inputShapes, output: shapes[i]),
                             receptiveField: field.r, jump: field.j, center: field.c, window: spec.window,
+                            inputShape: inputShapes[0], groups: spec.kind == .conv ? (spec.groups ?? 1) : 1,
                             misalignedBranches: branches))
             fields.append(field)
         }
@@ -113,6 +118,12 @@ public struct ShapeTable: Sendable {
         let cy = row.center[0] + Double(unit.y) * row.jump[0], cx = row.center[1] + Double(unit.x) * row.jump[1]
         let hy = (row.receptiveField[0] - 1) / 2, hx = (row.receptiveField[1] - 1) / 2
         return (cy - hy, cx - hx, cy + hy, cx + hx)
+    }
+
+    /// The last layer whose units form a map (spatial output larger than 1x1): the
+    /// default unit for receptive-field figures (after a global pool, a unit sees all).
+    public var lastSpatialRow: Int? {
+        rows.lastIndex { $0.output.count == 3 && $0.output[1] * $0.output[2] > 1 }
     }
 
     /// The row indices on the longest path from the input to row `last`: the main line

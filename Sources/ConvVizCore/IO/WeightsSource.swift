@@ -36,7 +36,11 @@ public struct WeightsSource: Sendable {
     /// kind is named as such rather than reported as a corrupt safetensors file.
     public func load(limits: ReadLimits = .default) throws -> (name: String, tensor: Tensor) {
         let url = fileURL
-        switch try ModelFileFormat.detect(url) {
+        var format = try ModelFileFormat.detect(url)
+        // Unrecognised bytes under a weights extension: that format's reader says what
+        // is wrong (bad magic, truncation) better than "unknown".
+        if format == .unknown, let claimed = ["npy": ModelFileFormat.npy, "safetensors": .safetensors][url.pathExtension.lowercased()] { format = claimed }
+        switch format {
         case .npy:
             return (url.deletingPathExtension().lastPathComponent, try NPY.read(contentsOf: url, limits: limits))
         case .safetensors:

@@ -28,9 +28,14 @@ public struct ReceptiveFieldGrowth {
 
     struct Level { let name: String; let count: Int; let center: Double; let jump: Double; let window: Window2D? }
 
+    /// Whether a network is small enough for a cell per input pixel.
+    public static func fitsGrid(_ t: ShapeTable) -> Bool { t.input[2] <= 64 && levels(t).count <= 12 }
+
+    /// The input and the windowed layers on the main path (through branches, the longest).
     static func levels(_ t: ShapeTable) -> [Level] {
         var levels = [Level(name: "input", count: t.input[2], center: 0, jump: 1, window: nil)]
-        for r in t.rows where r.window != nil && r.output.count == 3 {
+        guard let last = t.lastSpatialRow else { return levels }
+        for r in t.mainPath(to: last).map({ t.rows[$0] }) where r.window != nil && r.output.count == 3 {
             levels.append(Level(name: r.name, count: r.output[2], center: r.center[1], jump: r.jump[1], window: r.window))
         }
         return levels

@@ -51,7 +51,7 @@ struct ReceptiveFieldCommand: ParsableCommand {
             }
             index = i
         } else {
-            guard let i = table.rows.lastIndex(where: { $0.output.count == 3 }) else { throw ValidationError("no layer with spatial output") }
+            guard let i = table.lastSpatialRow else { throw ValidationError("no layer with spatial output") }
             index = i
         }
         let out = table.rows[index].output
@@ -92,8 +92,18 @@ struct ReceptiveFieldGrowthCommand: ParsableCommand {
     var output: String
 
     func run() throws {
-        let figure = models.isEmpty ? try ReceptiveFieldGrowth.lectureExamples()
-            : ReceptiveFieldGrowth(panels: try models.map { let a = try ModelSource(model: $0).architecture; return .init(title: a.name, table: try ShapeTable(a)) })
-        try FigureOutput.write(figure.scene(), to: output)
+        if models.isEmpty { return try FigureOutput.write(try ReceptiveFieldGrowth.lectureExamples().scene(), to: output) }
+        let panels = try models.map { path -> ReceptiveFieldGrowth.Panel in
+            let a = try ModelSource(model: path).architecture
+            return .init(title: a.name, table: try ShapeTable(a))
+        }
+        // The cell grid draws a cell per input pixel: large networks get one bar per stage.
+        if panels.count == 1, !ReceptiveFieldGrowth.fitsGrid(panels[0].table) {
+            return try FigureOutput.write(ReceptiveFieldStages(title: "Receptive field of \(panels[0].title), stage by stage", table: panels[0].table).scene(), to: output)
+        }
+        if let large = panels.first(where: { !ReceptiveFieldGrowth.fitsGrid($0.table) }) {
+            throw ValidationError("'\(large.title)' is too large for the cell grid (more than 64 pixels or 12 layers wide); draw it alone for the stage-by-stage view")
+        }
+        try FigureOutput.write(ReceptiveFieldGrowth(panels: panels).scene(), to: output)
     }
 }

@@ -46,7 +46,7 @@ public struct ONNXImport: Sendable {
     }
 }
 
-/// Walks the ONNX graph in order, asking the op table (`ONNXOps`) to convert each node
+/// Walks the ONNX graph in order, asking `ONNXOps.converter(for:)` to convert each node
 /// it needs, and keeps the names, shapes, aliases and weights that result.
 struct ONNXGraphBuilder {
     let model: ONNXFile
@@ -146,7 +146,7 @@ struct ONNXGraphBuilder {
             let context = ONNXNodeContext(node: node, file: file, opset: model.opsetVersion, batch: batch,
                                           constants: constants, values: values, shapes: shapes,
                                           consumers: consumers, matMulLinears: matMulLinears, layers: layers, layerIndex: layerIndex)
-            guard let convert = ONNXOps.table[node.opType] else { throw context.unsupported() }
+            guard let convert = ONNXOps.converter(for: node.opType) else { throw context.unsupported() }
             try apply(try convert(context), node: node, context: context)
         }
         let output = model.outputs[0].name

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Activations, merges, reshapes and constants (see `ONNXOps.table`).
+/// Activations, merges, reshapes and constants (see `ONNXOps.converter(for:)`).
 extension ONNXOps {
     // MARK: Activations
 

@@ -1,39 +1,43 @@
 import Foundation
 
-/// The ONNX operations ConvViz imports: one table from op type to a conversion function,
+/// The ONNX operations ConvViz imports: one switch from op type to a conversion function,
 /// each a function of the node alone (with what was imported before it).
 ///
-/// This file: the table, and the layers with weights and windows (Conv, Gemm, MatMul,
+/// This file: the switch, and the layers with weights and windows (Conv, Gemm, MatMul,
 /// the normalizations, pooling). `ONNXOps+Elementwise.swift`: activations, merges,
 /// reshapes and constants.
 enum ONNXOps {
-    typealias Convert = @Sendable (ONNXNodeContext) throws -> ONNXEmission
+    typealias Convert = (ONNXNodeContext) throws -> ONNXEmission
 
-    static let table: [String: Convert] = [
-        "Conv": conv,
-        "Gemm": gemm,
-        "MatMul": matMul,
-        "BatchNormalization": batchNormalization,
-        "InstanceNormalization": instanceNormalization,
-        "MaxPool": maxPool,
-        "AveragePool": averagePool,
-        "GlobalAveragePool": { c in try one(c, LayerSpec(.globalavgpool)) },
-        "ReduceMean": reduceMean,
-        "Relu": { c in try one(c, LayerSpec(.relu)) },
-        "Clip": clip,
-        "LeakyRelu": leakyRelu,
-        "Sigmoid": { c in try one(c, LayerSpec(.sigmoid)) },
-        "HardSigmoid": hardSigmoid,
-        "HardSwish": { c in try one(c, LayerSpec(.hardswish)) },
-        "Flatten": flatten,
-        "Reshape": reshape,
-        "Dropout": dropout,
-        "Identity": identity,
-        "Add": { c in try merge(c, .add) },
-        "Mul": { c in try merge(c, .mul) },
-        "Concat": concat,
-        "Constant": constant,
-    ]
+    /// The conversion for an op type of the default domain; nil: ConvViz does not run it.
+    static func converter(for opType: String) -> Convert? {
+        switch opType {
+        case "Conv": conv
+        case "Gemm": gemm
+        case "MatMul": matMul
+        case "BatchNormalization": batchNormalization
+        case "InstanceNormalization": instanceNormalization
+        case "MaxPool": maxPool
+        case "AveragePool": averagePool
+        case "GlobalAveragePool": { c in try one(c, LayerSpec(.globalavgpool)) }
+        case "ReduceMean": reduceMean
+        case "Relu": { c in try one(c, LayerSpec(.relu)) }
+        case "Clip": clip
+        case "LeakyRelu": leakyRelu
+        case "Sigmoid": { c in try one(c, LayerSpec(.sigmoid)) }
+        case "HardSigmoid": hardSigmoid
+        case "HardSwish": { c in try one(c, LayerSpec(.hardswish)) }
+        case "Flatten": flatten
+        case "Reshape": reshape
+        case "Dropout": dropout
+        case "Identity": identity
+        case "Add": { c in try merge(c, .add) }
+        case "Mul": { c in try merge(c, .mul) }
+        case "Concat": concat
+        case "Constant": constant
+        default: nil
+        }
+    }
 
     /// A one-input layer on the node's first input.
     static func one(_ c: ONNXNodeContext, _ spec: LayerSpec, parameters: [(String, Tensor)] = [], weightName: String? = nil) throws -> ONNXEmission {

@@ -1,0 +1,78 @@
+import ConvVizCore
+import Foundation
+
+/// Receptive-field growth of a large network, stage by stage: one bar per resolution
+/// along the main path (the last layer before each stride), as wide as the field of a
+/// unit there, drawn against the input's width (the gray band). The lecture's cell grid
+/// (`ReceptiveFieldGrowth`) takes a pixel per cell and suits small examples; a ResNet's
+/// 224-pixel input and twenty layers need this summary instead.
+public struct ReceptiveFieldStages {
+    public var title: String
+    public var table: ShapeTable
+    /// The layer whose growth is followed (default: the last with spatial output).
+    public var layer: Int?
+
+    public init(title: String, table: ShapeTable, layer: Int? = nil) {
+        self.title = title
+        self.table = table
+        self.layer = layer
+    }
+
+    public struct Stage: Sendable, Equatable {
+        public let name: String
+        public let receptiveField: Double
+        public let jump: Double
+        public let output: [Int]
+        public let layers: Int
+    }
+
+    /// The main path's windowed layers, grouped by jump: each stage ends where the next
+    /// layer downsamples.
+    public var stages: [Stage] {
+        guard let last = layer ?? table.lastSpatialRow else { return [] }
+        let path = table.mainPath(to: last).filter { table.rows[$0].window != nil || $0 == last }
+        var result: [Stage] = []
+        var count = 0
+        for (k, i) in path.enumerated() {
+            count += 1
+            let row = table.rows[i]
+            if k == path.count - 1 || table.rows[path[k + 1]].jump != row.jump {
+                result.append(Stage(name: row.name, receptiveField: row.receptiveField[1], jump: row.jump[1], output: row.output, layers: count))
+                count = 0
+            }
+        }
+        return result
+    }
+
+    public func scene() -> Scene {
+        let stages = self.stages
+        let inputWidth = Double(table.input[2])
+        let largest = max(inputWidth, stages.map(\.receptiveField).max() ?? 1)
+        let barArea = 520.0, rowH = 26.0, labelW = 200.0
+        let px = barArea / largest
+        let misaligned = table.rows.filter { !$0.isAligned }.count
+        var caption = ["Each bar: the receptive field (along the width) of a unit at the end of a stage of the main path; gray: the \(Int(inputWidth))-pixel input.",
+                       "The field grows by (K-1)·jump per layer, and the jump multiplies at every stride, so later stages grow it fastest."]
+        if misaligned > 0 { caption.append("\(misaligned) junction(s) join branches whose fields disagree in centre or jump (see convviz shapes).") }
+        let frame = FigureFrame(title: title, caption: caption, contentWidth: labelW + barArea + 120, contentHeight: Double(stages.count + 1) * rowH + 10)
+        var scene = frame.makeScene()
+        let o = frame.contentOrigin
+        let barX = o.x + labelW
+        scene.add(.group("input", [
+            .rect(Rect(barX, o.y, inputWidth * px, rowH * 0.6), fill: Color(0.86, 0.86, 0.89)),
+            .text("input \(table.input.map(String.init).joined(separator: "×"))", at: Point(o.x, o.y + rowH * 0.3), size: Theme.labelSize, color: Theme.ink),
+        ]))
+        for (k, s) in stages.enumerated() {
+            let y = o.y + Double(k + 1) * rowH
+            let color = Theme.series[k % Theme.series.count]
+            scene.add(.group("stage-\(s.name)", [
+                .rect(Rect(barX, y, inputWidth * px, rowH * 0.6), fill: Color(0.94, 0.94, 0.96)),
+                .rect(Rect(barX, y, s.receptiveField * px, rowH * 0.6), fill: color.with(alpha: 0.85)),
+                .text("\(s.name) (\(s.layers) layer\(s.layers == 1 ? "" : "s"))", at: Point(o.x, y + rowH * 0.3), size: Theme.labelSize, color: Theme.ink),
+                .text("RF \(Int(s.receptiveField)), jump \(Int(s.jump)), \(s.output.map(String.init).joined(separator: "×"))",
+                      at: Point(barX + max(s.receptiveField, inputWidth) * px + 8, y + rowH * 0.3), size: Theme.smallSize, color: Theme.muted),
+            ]))
+        }
+        return scene
+    }
+}
