@@ -43,7 +43,9 @@ public struct Architecture: Equatable, Sendable {
             counts[kind, default: 0] += 1
             if layers[i].name == nil {
                 let n = counts[kind]!
-                layers[i].name = (kind == .linear && linearCount == 1) ? kind.namePrefix : "\(kind.namePrefix)\(n)"
+                // A prefix ending in a digit (relu6) takes an underscore: relu6_1, not relu61.
+                let prefix = kind.namePrefix, separator = prefix.last!.isNumber ? "_" : ""
+                layers[i].name = (kind == .linear && linearCount == 1) ? prefix : "\(prefix)\(separator)\(n)"
             }
         }
     }
@@ -65,7 +67,8 @@ public struct Architecture: Equatable, Sendable {
 
     /// The position of the layer called `name` or known by that alias.
     public func index(ofLayer name: String) -> Int? {
-        let resolved = aliases[name] ?? name
+        if let own = layers.firstIndex(where: { $0.name == name }) { return own }
+        guard let resolved = aliases[name] else { return nil }
         return layers.firstIndex { $0.name == resolved }
     }
 
