@@ -14,6 +14,8 @@ public struct ModelSource {
     public let origin: Origin
     /// The file the architecture came from, for messages.
     public let path: String
+    /// The file the weights came from (the model's own, or `--weights`).
+    public private(set) var weightsPath: String
 
     private init(architecture: Architecture, weights: [String: Tensor]?, standardization: Standardization? = nil, origin: Origin, path: String) {
         self.architecture = architecture
@@ -21,6 +23,7 @@ public struct ModelSource {
         self.standardization = standardization
         self.origin = origin
         self.path = path
+        self.weightsPath = path
     }
 
     /// `model`: a run directory, checkpoint `.safetensors`, `.onnx`, architecture `.json`
@@ -32,6 +35,7 @@ public struct ModelSource {
                 throw ReadError(weights, .unsupported, "--weights goes with an architecture JSON; \(model) has its own weights")
             }
             self.weights = try Self.stateDict(weights, limits: limits)
+            weightsPath = weights
         }
     }
 
@@ -90,7 +94,7 @@ public struct ModelSource {
         } catch let e as ShapeError {
             throw ReadError(path, .badShape, e.description)
         }
-        if let weights { try graph.load(weights, file: path) }
+        if let weights { try graph.load(weights, file: weightsPath) }
         return graph
     }
 
