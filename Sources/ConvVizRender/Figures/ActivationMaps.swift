@@ -71,7 +71,10 @@ public struct ActivationMaps {
             let raster = maps.data.withUnsafeBufferPointer { p in
                 colormap.raster(UnsafeBufferPointer(rebasing: p[(i * plane)..<((i + 1) * plane)]), width: w, height: h, low: low, high: high)
             }
-            var label = "\(layer) · \(i)"
+            // A long layer name (an ONNX path) would run into the next tile: the title names
+            // the layer, so the tile keeps its channel number.
+            let full = "\(layer) · \(i)"
+            var label = Double(full.count) * Theme.smallSize * 0.6 <= Double(w * scale) ? full : "#\(i)"
             if !sharedScale { label += "  [\(Colorbar.format(low)), \(Colorbar.format(high))]" }
             scene.add(.group("map-\(i)", [
                 .text(label, at: Point(x, y + titleH / 2 - 2), size: Theme.smallSize, color: Theme.ink),
