@@ -443,15 +443,18 @@ final class ONNXImportTests: XCTestCase {
             XCTAssertThrowsError(try WeightsSource(parsing: url.path).load()) { XCTAssertEqual(($0 as? ReadError)?.kind, .unsupportedFormat) }
         }
 
-        // Random bytes: unknown, never "corrupt safetensors".
+        // Random bytes: unknown. (WeightsSource leaves unrecognised bytes under a .npy or
+        // .safetensors name to that reader, which says what is wrong with the header.)
         var rng = SeededGenerator(seed: 7)
         let random = Data((0..<256).map { _ in UInt8.random(in: 0...255, using: &rng) })
         XCTAssertEqual(ModelFileFormat.detect(head: random, fileExtension: ""), .unknown)
+        let noiseWeights = dir.appendingPathComponent("noise.dat")
+        try random.write(to: noiseWeights)
+        XCTAssertEqual(errorText { try WeightsSource(parsing: noiseWeights.path).load() },
+                       "\(noiseWeights.path): unknown file format (expected weights in .safetensors, .npy or .onnx; this is none of them)")
         let noise = dir.appendingPathComponent("noise.safetensors")
         try random.write(to: noise)
         XCTAssertEqual(try ModelFileFormat.detect(noise), .unknown)
-        XCTAssertEqual(errorText { try WeightsSource(parsing: noise.path).load() },
-                       "\(noise.path): unknown file format (expected weights in .safetensors, .npy or .onnx; this is none of them)")
         XCTAssertEqual(errorText { try FileInspector.describe(noise) },
                        "\(noise.path): unknown file format (expected .png, .npy, .safetensors, .onnx, IDX, CIFAR-10 .bin or architecture .json); this is not a safetensors file")
         let noiseError = errorText { try ONNXFile(data: random, file: "noise.onnx") }

@@ -37,9 +37,9 @@ public struct WeightsSource: Sendable {
     public func load(limits: ReadLimits = .default) throws -> (name: String, tensor: Tensor) {
         let url = fileURL
         var format = try ModelFileFormat.detect(url)
-        // Unrecognised bytes under a weights extension: that format's reader says what
-        // is wrong (bad magic, truncation) better than "unknown".
-        if format == .unknown, let claimed = ["npy": ModelFileFormat.npy, "safetensors": .safetensors][url.pathExtension.lowercased()] { format = claimed }
+        // A .npy without NumPy's magic is reported by the NPY reader ("bad magic"); any
+        // other unrecognised file is called unknown, never a corrupt safetensors file.
+        if format == .unknown, url.pathExtension.lowercased() == "npy" { format = .npy }
         switch format {
         case .npy:
             return (url.deletingPathExtension().lastPathComponent, try NPY.read(contentsOf: url, limits: limits))
