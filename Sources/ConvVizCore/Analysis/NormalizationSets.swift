@@ -1,9 +1,18 @@
-/// Which (sample, channel) pairs share one mean and variance in each normalization, for
+/// One (sample, channel) plane of an `N x C x H x W` tensor.
+public struct SampleChannel: Hashable, Sendable {
+    public var sample: Int
+    public var channel: Int
+    public init(_ sample: Int, _ channel: Int) { self.sample = sample; self.channel = channel }
+}
+
+/// Which (sample, channel) planes share one mean and variance in each normalization, for
 /// an `N x C x H x W` tensor (every method pools over all of H and W):
 /// - batch:    channel c, all samples      -> {(n, c) : n in 0..<N}
 /// - layer:    sample n, all channels      -> {(n, c) : c in 0..<C}
 /// - instance: one sample and one channel  -> {(n, c)}
 /// - group:    sample n, C/G channels      -> {(n, c) : c in group g}
+/// The sets are read from the layers' own `NormalizationGroups`, and the statistics come
+/// from the layers' routine, so a figure shows what training computes.
 public enum NormalizationKind: String, CaseIterable, Sendable {
     case batch, layer, instance, group
 
@@ -16,34 +25,34 @@ public enum NormalizationKind: String, CaseIterable, Sendable {
         }
     }
 
-    /// The set containing (sample, channel) for a tensor with `n` samples, `c` channels
-    /// and `groups` groups (group norm only).
-    public func set(containing sample: Int, _ channel: Int, n: Int, c: Int, groups: Int) -> Set<Pair> {
+    /// The layers' description of the sets for a tensor of `shape` `[N, C, ...]`;
+    /// `groups` (group norm only) must divide C.
+    func layout(_ shape: [Int], groups: Int) -> NormalizationGroups {
         switch self {
-        case .batch: return Set((0..<n).map { Pair($0, channel) })
-        case .layer: return Set((0..<c).map { Pair(sample, $0) })
-        case .instance: return [Pair(sample, channel)]
+        case .batch: return .batch(shape)
+        case .layer: return .perSample(shape, groups: 1)
+        case .instance: return .perSample(shape, groups: shape[1])
         case .group:
-            let size = c / max(groups, 1), g = channel / size
-            return Set((g * size..<(g + 1) * size).map { Pair(sample, $0) })
+            precondition(groups >= 1 && shape[1] % groups == 0, "\(groups) groups do not divide \(shape[1]) channels")
+            return .perSample(shape, groups: groups)
         }
     }
 
+    /// The set containing `plane` for a tensor with `n` samples, `c` channels and
+    /// `groups` groups (group norm only).
+    public func set(containing plane: SampleChannel, n: Int, c: Int, groups: Int) -> Set<SampleChannel> {
+        let layout = layout([n, c], groups: groups)
+        let group = layout.group(containing: plane.sample * c + plane.channel)
+        return Set(layout.runs(of: group).joined().map { SampleChannel($0 / c, $0 % c) })
+    }
+
     /// Mean and biased variance of a tensor `[N, C, H, W]` over the set containing
-    /// (sample, channel).
-    public func statistics(_ x: Tensor, sample: Int, channel: Int, groups: Int) -> (mean: Double, variance: Double, count: Int) {
-        let (n, c) = (x.shape[0], x.shape[1])
-        let plane = x.shape.dropFirst(2).reduce(1, *)
-        var sum = 0.0, sq = 0.0, count = 0
-        for p in set(containing: sample, channel, n: n, c: c, groups: groups) {
-            let o = (p.h * c + p.w) * plane
-            for i in o..<(o + plane) { sum += Double(x.data[i]); count += 1 }
-        }
-        let mean = sum / Double(max(count, 1))
-        for p in set(containing: sample, channel, n: n, c: c, groups: groups) {
-            let o = (p.h * c + p.w) * plane
-            for i in o..<(o + plane) { let d = Double(x.data[i]) - mean; sq += d * d }
-        }
-        return (mean, sq / Double(max(count, 1)), count)
+    /// `plane`, and how many values that set holds.
+    public func statistics(_ x: Tensor, containing plane: SampleChannel, groups: Int) -> (mean: Double, variance: Double, count: Int) {
+        let layout = layout(x.shape, groups: groups)
+        let planeSize = x.shape.dropFirst(2).reduce(1, *)
+        let group = layout.group(containing: (plane.sample * x.shape[1] + plane.channel) * planeSize)
+        let s = x.data.withUnsafeBufferPointer { NormalizationKernel.moments($0.baseAddress!, layout, group: group) }
+        return (s.mean, s.squares / Double(max(s.count, 1)), s.count)
     }
 }

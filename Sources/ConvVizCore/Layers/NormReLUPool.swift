@@ -41,7 +41,7 @@ final class NormReLUPool {
         let plane = h * w
         let mean: [Float], variance: [Float]
         if mode == .training {
-            (mean, variance) = Self.statistics(x)
+            (mean, variance) = x.data.withUnsafeBufferPointer { NormalizationKernel.statistics($0, .batch(x.shape)) }
             norm.updateRunningStatistics(mean: mean, variance: variance, count: n * plane)
         } else {
             (mean, variance) = (norm.runningMean.value.data, norm.runningVar.value.data)
@@ -156,39 +156,6 @@ final class NormReLUPool {
             }
         }}}}}
         return dx
-    }
-
-    /// Per-channel mean and biased variance. Each `[H, W]` plane is summed twice while it
-    /// is in cache (its mean, then squared deviations from it) and the planes are merged
-    /// with Chan et al.'s pairwise update in Double: one pass over memory, no
-    /// cancellation from a sum of squares.
-    static func statistics(_ x: Tensor) -> (mean: [Float], variance: [Float]) {
-        let (n, c) = (x.shape[0], x.shape[1])
-        let plane = x.count / max(1, n * c)
-        var mean = [Float](repeating: 0, count: c), variance = mean
-        x.data.withUnsafeBufferPointer { xb in
-        mean.withUnsafeMutableBufferPointer { mb in
-        variance.withUnsafeMutableBufferPointer { vb in
-            let x = xb.baseAddress!, meanOut = mb.baseAddress!, varOut = vb.baseAddress!
-            Parallel.forEachRange(c) { _, channels in
-                for ch in channels {
-                    var count = 0.0, m = 0.0, m2 = 0.0
-                    for s in 0..<n {
-                        let src = x + (s * c + ch) * plane
-                        let planeMean = Double(Vector.sum(src, count: plane)) / Double(plane)
-                        let squares = Double(Vector.sumOfSquaredDeviations(src, count: plane, from: Float(planeMean)))
-                        let total = count + Double(plane)
-                        let delta = planeMean - m
-                        m += delta * Double(plane) / total
-                        m2 += squares + delta * delta * count * Double(plane) / total
-                        count = total
-                    }
-                    meanOut[ch] = Float(m)
-                    varOut[ch] = Float(m2 / max(count, 1))
-                }
-            }
-        }}}
-        return (mean, variance)
     }
 
     /// Normalizes (`scale * x + shift`), pools 2x2 and rectifies one plane; records each

@@ -1,32 +1,3 @@
-/// Which elements share one mean and variance, for every kind of normalization.
-///
-/// A *group* is `segments` runs of `length` contiguous elements, `stride` apart,
-/// starting at `start(group)`. For an NCHW tensor with plane `P = H*W`:
-/// - BatchNorm, channel c: N runs of P, stride C*P, start c*P (over N, H, W);
-/// - GroupNorm, (n, g):    1 run of (C/G)*P, start (n*C + g*C/G)*P (over C/G, H, W);
-///   LayerNorm is G = 1 and InstanceNorm is G = C.
-struct NormalizationGroups {
-    let groups: Int
-    let segments: Int
-    let length: Int
-    let stride: Int
-    let groupStride: Int
-    var size: Int { segments * length }
-
-    func start(_ group: Int) -> Int { group * groupStride }
-
-    static func batch(_ shape: [Int]) -> NormalizationGroups {
-        let (n, c, p) = (shape[0], shape[1], shape.dropFirst(2).reduce(1, *))
-        return NormalizationGroups(groups: c, segments: n, length: p, stride: c * p, groupStride: p)
-    }
-
-    static func perSample(_ shape: [Int], groups g: Int) -> NormalizationGroups {
-        let (c, p) = (shape[1], shape.dropFirst(2).reduce(1, *))
-        let block = (c / g) * p
-        return NormalizationGroups(groups: shape[0] * g, segments: 1, length: block, stride: 0, groupStride: block)
-    }
-}
-
 /// The math shared by every normalization: `xhat = (x - mean)/sqrt(var + eps)` with the
 /// biased variance, then `y = gamma * xhat + beta`, and the matching backward pass.
 enum NormalizationKernel {
@@ -55,31 +26,47 @@ enum NormalizationKernel {
         }
     }
 
-    /// Per-group mean and biased variance, accumulated in Double.
+    /// Per-group mean and biased variance (see `moments`), groups in parallel.
     static func statistics(_ x: UnsafeBufferPointer<Float>, _ layout: NormalizationGroups) -> (mean: [Float], variance: [Float]) {
         var mean = [Float](repeating: 0, count: layout.groups)
         var variance = [Float](repeating: 0, count: layout.groups)
         mean.withUnsafeMutableBufferPointer { mb in variance.withUnsafeMutableBufferPointer { vb in
-        let mean = mb.baseAddress!, variance = vb.baseAddress!
-        Parallel.forEachRange(layout.groups) { _, groups in
-        for g in groups {
-            var sum = 0.0
-            for k in 0..<layout.segments {
-                sum += Double(Vector.sum(x.baseAddress! + layout.start(g) + k * layout.stride, count: layout.length))
+            let mean = mb.baseAddress!, variance = vb.baseAddress!
+            Parallel.forEachRange(layout.groups) { _, groups in
+                for g in groups {
+                    let s = moments(x.baseAddress!, layout, group: g)
+                    mean[g] = Float(s.mean)
+                    variance[g] = Float(s.squares / Double(max(s.count, 1)))
+                }
             }
-            let m = sum / Double(layout.size)
-            var sq = 0.0
-            let mf = Float(m)
-            for k in 0..<layout.segments {
-                let o = layout.start(g) + k * layout.stride
-                sq += Double(Vector.sumOfSquaredDeviations(x.baseAddress! + o, count: layout.length, from: mf))
-            }
-            mean[g] = mf
-            variance[g] = Float(sq / Double(layout.size))
-        }
-        }
         }}
         return (mean, variance)
+    }
+
+    /// Mean and sum of squared deviations of one group, in Double. Each run is read
+    /// twice while it is in cache (its sum, then deviations from that mean: the corrected
+    /// two-pass algorithm) and the runs are merged with Chan et al.'s pairwise update:
+    /// one pass over memory, and no cancellation as a sum of squares minus a squared sum
+    /// would have.
+    static func moments(_ x: UnsafePointer<Float>, _ layout: NormalizationGroups, group g: Int) -> (mean: Double, squares: Double, count: Int) {
+        let length = Double(layout.length)
+        var count = 0.0, m = 0.0, m2 = 0.0
+        for k in 0..<layout.segments {
+            let run = x + layout.start(g) + k * layout.stride
+            // The Float sum rounds the run's mean; the deviations from it correct it
+            // (and its squares) to first order, which Chan's merge needs: it is exact
+            // only for exact run means.
+            let center = Float(Double(Vector.sum(run, count: layout.length)) / length)
+            let d = Vector.deviations(run, count: layout.length, from: center)
+            let runMean = Double(center) + Double(d.sum) / length
+            let squares = Double(d.squares) - Double(d.sum) * Double(d.sum) / length
+            let total = count + length
+            let delta = runMean - m
+            m += delta * length / total
+            m2 += squares + delta * delta * count * length / total
+            count = total
+        }
+        return (m, m2, layout.size)
     }
 
     /// Writes `y`, normalizing each group with the given statistics.

@@ -23,15 +23,15 @@ enum Vector {
         return total
     }
 
-    /// `sum((x - center)^2)`.
-    static func sumOfSquaredDeviations(_ x: UnsafePointer<Float>, count: Int, from center: Float) -> Float {
-        var acc = SIMD8<Float>(repeating: 0)
+    /// `sum(x - center)` and `sum((x - center)^2)`, in one pass.
+    static func deviations(_ x: UnsafePointer<Float>, count: Int, from center: Float) -> (sum: Float, squares: Float) {
+        var accD = SIMD8<Float>(repeating: 0), accS = accD
         let c = SIMD8<Float>(repeating: center)
         var i = 0
-        while i &+ 8 <= count { let d = load(x + i) - c; acc += d * d; i &+= 8 }
-        var total = acc.sum()
-        while i < count { let d = x[i] - center; total += d * d; i &+= 1 }
-        return total
+        while i &+ 8 <= count { let d = load(x + i) - c; accD += d; accS += d * d; i &+= 8 }
+        var sum = accD.sum(), squares = accS.sum()
+        while i < count { let d = x[i] - center; sum += d; squares += d * d; i &+= 1 }
+        return (sum, squares)
     }
 
     /// `y = x * scale + shift`.

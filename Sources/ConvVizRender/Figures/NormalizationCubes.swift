@@ -11,8 +11,8 @@ public struct NormalizationCubes {
     public var groups: Int = 2
     /// A tensor `[N, C, H, W]`: the shaded set is annotated with its real statistics.
     public var tensor: Tensor?
-    /// The (sample, channel) whose set is shaded.
-    public var anchor = Pair(0, 0)
+    /// The plane whose set is shaded.
+    public var anchor = SampleChannel(0, 0)
 
     public static let shade = Color(0.27, 0.51, 0.85), base = Color(0.94, 0.95, 0.97), edge = Color(0.35, 0.37, 0.42)
 
@@ -31,12 +31,12 @@ public struct NormalizationCubes {
         for (k, kind) in kinds.enumerated() {
             let ox = frame.contentOrigin.x + Double(k) * panelW + 20
             let oy = frame.contentOrigin.y + 28 + Double(samples) * dy
-            let shaded = kind.set(containing: anchor.h, anchor.w, n: samples, c: channels, groups: groups)
+            let shaded = kind.set(containing: anchor, n: samples, c: channels, groups: groups)
             var items: [Scene.Item] = [.text(kind == .group ? "Group Norm (G=\(groups))" : kind.title, at: Point(ox, frame.contentOrigin.y + 8), size: Theme.labelSize + 1, color: Theme.ink, bold: true)]
             // Back to front: far samples first, so nearer faces cover them.
             for n in stride(from: samples - 1, through: 0, by: -1) {
                 for c in 0..<channels {
-                    let fill = shaded.contains(Pair(n, c)) ? Self.shade : Self.base
+                    let fill = shaded.contains(SampleChannel(n, c)) ? Self.shade : Self.base
                     let x = ox + Double(c) * cw + Double(n) * dx, y = oy - Double(n) * dy
                     var faces: [Scene.Item] = [
                         .polyline([Point(x, y), Point(x + cw, y), Point(x + cw + dx, y - dy), Point(x + dx, y - dy)], color: Self.edge, width: 0.6, closed: true, fill: fill.with(alpha: 1)),
@@ -56,7 +56,7 @@ public struct NormalizationCubes {
             items.append(.text("N", at: Point(ox + Double(channels) * cw + Double(samples) * dx / 2 + 10, oy - Double(samples) * dy / 2 - 6), size: Theme.labelSize, color: Theme.ink))
             items.append(.text("H, W", at: Point(ox - 6, oy + hh / 2), size: Theme.labelSize, color: Theme.ink, anchor: .end))
             if let tensor {
-                let s = kind.statistics(tensor, sample: anchor.h, channel: anchor.w, groups: groups)
+                let s = kind.statistics(tensor, containing: anchor, groups: groups)
                 items.append(.text(String(format: "mean %.4g, var %.4g", s.mean, s.variance), at: Point(ox, oy + hh + 32), size: Theme.smallSize + 1, color: Theme.ink))
                 items.append(.text("over \(s.count) values", at: Point(ox, oy + hh + 46), size: Theme.smallSize + 1, color: Theme.muted))
             }
