@@ -3,15 +3,16 @@ import ConvVizCore
 import ConvVizRender
 import Foundation
 
-/// `convviz compare-norms`: the same network trained with each normalization under the
-/// same budget and seed, and their curves on one figure.
-struct CompareNormsCommand: ParsableCommand {
+/// `convviz compare-norms --out DIR`: the same network trained with each normalization
+/// under the same budget and seed, and their curves on one figure.
+struct CompareNormsCommand: ComputeCommand {
     static let configuration = CommandConfiguration(commandName: "compare-norms",
         abstract: "Train one network with no, batch, layer, instance and group normalization; draw the curves together.")
 
-    @Option(help: "Training data: fashion-mnist, samples, cifar10:DIR or folder:DIR.") var data: String = "fashion-mnist"
+    @OptionGroup var data: DataOptions
     @Option(help: "Architecture with BatchNorm layers to swap: 'small' or a JSON file.") var arch: String = "small"
-    @Option(help: "Normalizations to compare, comma-separated.") var norms: String = "none,batch,layer,instance,group:4"
+    @Option(help: ArgumentHelp("Normalizations to compare, comma-separated.", valueName: "norm,..."))
+    var norms = CommaSeparated<Architecture.NormalizationChoice>([.none, .batch, .layer, .instance, .group(4)])
     @Option(help: "Epochs per run.") var epochs: Int = 2
     @Option(help: "Steps per run (the budget; counts across epochs).") var maxSteps: Int = 240
     @Option(help: "Batch size.") var batch: Int = 128
@@ -20,46 +21,27 @@ struct CompareNormsCommand: ParsableCommand {
     @Option(help: "Output directory: one run per normalization and curves.png / curves.svg.") var out: String
 
     func validate() throws {
-        for n in norms.split(separator: ",") where Architecture.NormalizationChoice(parsing: String(n)) == nil {
-            throw ValidationError("unknown normalization '\(n)'; use none, batch, layer, instance or group:G")
-        }
         guard epochs >= 1, maxSteps >= 1, batch >= 1 else { throw ValidationError("--epochs, --max-steps and --batch must be positive") }
     }
 
     func run() throws {
-        let base = try ModelSource(model: arch).architecture
-        let source = try DataSource(parsing: data)
+        var comparison = NormalizationComparison(architecture: try ModelSource(model: arch).architecture, choices: norms.elements)
+        comparison.epochs = epochs; comparison.maxSteps = maxSteps; comparison.batchSize = batch; comparison.learningRate = lr; comparison.seed = seed
         let progress = ProgressDisplay()
-        progress.note("loading \(source)")
-        let splits = try source.load(input: base.input, seed: seed)
-        // Evaluate on a fixed part of the test split per epoch, so several epochs fit the budget.
-        var settings = TrainingSettings()
-        settings.epochs = epochs
-        settings.maxSteps = maxSteps
-        settings.batchSize = batch
-        settings.learningRate = lr
-        settings.schedule = .constant
-        settings.seed = seed
-        settings.logEvery = max(1, maxSteps / 40)
-        // Each "epoch" is maxSteps / epochs steps of the training set, so the curve has
-        // `epochs` accuracy points within the budget.
-        let perEpoch = max(batch, min(splits.train.count, maxSteps / epochs * batch))
-        var short = splits
-        short.train = splits.train.split(testFraction: 1 - Double(perEpoch) / Double(splits.train.count), seed: seed).0
-        var runs: [TrainingCurves.Run] = []
+        progress.note("loading \(data.data)")
+        let splits = try data.data.load(input: comparison.architecture.input, seed: seed)
         let outURL = URL(fileURLWithPath: out)
-        for name in norms.split(separator: ",").map(String.init) {
-            let arch = base.replacingBatchNorm(with: Architecture.NormalizationChoice(parsing: name)!)
-            progress.note("training with \(name) normalization")
-            let dir = outURL.appendingPathComponent(name.replacingOccurrences(of: ":", with: "-"))
-            let summary = try TrainingSession.run(architecture: arch, splits: short, settings: settings, dataName: source.description,
-                                                  directory: dir, onEvent: progress.show)
-            progress.finish()
-            print("\(name): test accuracy \(String(format: "%.4f", summary.testAccuracy ?? 0)), final loss \(String(format: "%.4f", summary.finalLoss))")
-            runs.append(try TrainingCurves.load(runDirectory: dir, name: name == "none" ? "no normalization" : name + " norm"))
+        let runs = try comparison.run(splits: splits, dataName: data.data.description, directory: outURL) { event in
+            switch event {
+            case let .started(choice): progress.note("training with \(choice) normalization")
+            case let .training(e): progress.show(e)
+            case let .finished(choice, summary):
+                progress.finish()
+                print("\(choice): test accuracy \(String(format: "%.4f", summary.testAccuracy ?? 0)), final loss \(String(format: "%.4f", summary.finalLoss))")
+            }
         }
-        var figure = TrainingCurves(runs: runs)
-        figure.title = "Normalization compared: \(base.name) on \(source), \(maxSteps) steps, seed \(seed)"
+        var figure = TrainingCurves(runs: try runs.map { try TrainingCurves.load(runDirectory: $0.directory, name: $0.label) })
+        figure.title = "Normalization compared: \(comparison.architecture.name) on \(data.data), \(maxSteps) steps, seed \(seed)"
         for ext in ["png", "svg"] { try Canvas.write(figure.scene(), to: outURL.appendingPathComponent("curves.\(ext)").path) }
         print("wrote \(outURL.appendingPathComponent("curves.png").path)")
     }

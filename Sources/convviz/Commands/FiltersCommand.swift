@@ -9,27 +9,27 @@ struct FiltersCommand: ParsableCommand {
         commandName: "filters",
         abstract: "Draw a mosaic of convolution filters [C_out, C_in, K, K].",
         discussion: """
-        WEIGHTS is a .npy file, a .safetensors file (optionally FILE:TENSOR) or a ConvViz \
-        checkpoint or run directory (optionally RUN:LAYER, e.g. Outputs/run:conv1). Without \
-        a name, the first 4-D tensor is used.
+        WEIGHTS is a .npy file, a .safetensors file (optionally FILE:TENSOR), an ONNX model \
+        (MODEL.onnx:INITIALIZER) or a ConvViz checkpoint or run directory (optionally \
+        RUN:LAYER, e.g. Outputs/run:conv1). Without a name, the first 4-D tensor is used.
         """)
 
     @Argument(help: "Weights: FILE.npy, FILE.safetensors[:TENSOR] or RUN_DIR[:LAYER].")
     var weights: String
 
-    @Option(name: .shortAndLong, help: "Output file (.png, .svg or .pdf).")
-    var output: String
+    @OptionGroup var output: FigureOutputOptions
+    @OptionGroup var text: FigureTextOptions<TitleOnly>
 
-    @Option(help: "Normalization: \(FilterMosaic.Normalization.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var normalize: String = FilterMosaic.Normalization.filterSymmetric.rawValue
+    @Option(help: "How values map to gray levels: per filter or over all, symmetric around 0 or min-max.")
+    var normalize: FilterMosaic.Normalization = .filterSymmetric
 
-    @Option(help: "Nearest-neighbour upscale factor.")
+    @Option(help: "Nearest-neighbour upscale factor (1 to 64).")
     var scale: Int = 8
 
-    @Option(help: "Gap between filters, in pixels.")
+    @Option(help: "Gap between filters, in pixels (0 to 64).")
     var gap: Int = 2
 
-    @Option(help: "Background colour (#rrggbb or a name).")
+    @Option(help: "Background colour (#rrggbb, #rgb, white, black or gray).")
     var background: String = "white"
 
     @Option(help: "Number of columns (default: a square-ish grid).")
@@ -44,18 +44,11 @@ struct FiltersCommand: ParsableCommand {
     @Flag(help: "One gray strip per input channel (default: colour for 3 channels, else the channel mean in gray).")
     var strips = false
 
-    @Option(help: "Title above the mosaic.")
-    var title: String?
-
     func validate() throws {
-        guard FilterMosaic.Normalization(rawValue: normalize) != nil else {
-            throw ValidationError("--normalize must be one of \(FilterMosaic.Normalization.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
         guard (1...64).contains(scale) else { throw ValidationError("--scale must be 1 to 64") }
         guard (0...64).contains(gap) else { throw ValidationError("--gap must be 0 to 64") }
         guard Color(parsing: background) != nil else { throw ValidationError("--background must be #rrggbb, #rgb, white, black or gray") }
         if let columns, columns < 1 { throw ValidationError("--columns must be at least 1") }
-        _ = try OutputFormat(path: output)
     }
 
     func run() throws {
@@ -64,8 +57,8 @@ struct FiltersCommand: ParsableCommand {
             throw ReadError(weights, .badShape, "tensor '\(name)' has shape \(tensor.shape); filters must be [C_out, C_in, K, K]")
         }
         var mosaic = FilterMosaic(weights: tensor)
-        mosaic.title = title ?? "\(name) \(tensor.shape.map(String.init).joined(separator: "×"))"
-        mosaic.normalization = FilterMosaic.Normalization(rawValue: normalize)!
+        mosaic.title = text.title ?? "\(name) \(tensor.shape.map(String.init).joined(separator: "×"))"
+        mosaic.normalization = normalize
         mosaic.channelMode = strips ? .strips : .auto
         mosaic.scale = scale
         mosaic.gap = gap
@@ -73,7 +66,6 @@ struct FiltersCommand: ParsableCommand {
         mosaic.columns = columns
         mosaic.labels = labels
         if byClass { mosaic.groupByTaxonomy(FilterTaxonomy(weights: tensor)) }
-        let scene = mosaic.scene()
-        try FigureOutput.write(scene, to: output, warnings: mosaic.warnings)
+        try output.write(mosaic.scene(), warnings: mosaic.warnings)
     }
 }

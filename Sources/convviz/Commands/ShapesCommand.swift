@@ -10,12 +10,10 @@ struct ShapesCommand: ParsableCommand {
     @Argument(help: "The network: MODEL.onnx, ARCH.json, 'small', or a ConvViz run or checkpoint.")
     var model: String
 
-    @Option(help: "Output format: table, json, csv or markdown.")
+    @Option(help: "Output format.")
     var format: ShapeTable.Format = .table
 
     func run() throws {
         print(try ShapeTable(try ModelSource(model: model).architecture).render(format), terminator: "")
     }
 }
-
-extension ShapeTable.Format: ExpressibleByArgument {}

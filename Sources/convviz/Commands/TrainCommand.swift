@@ -3,7 +3,7 @@ import ConvVizCore
 import Foundation
 
 /// `convviz train`: trains a network and writes a run directory.
-struct TrainCommand: ParsableCommand {
+struct TrainCommand: ComputeCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a network; writes RUN_DIR/checkpoint.safetensors, metrics.jsonl and summary.json.",
@@ -11,8 +11,7 @@ struct TrainCommand: ParsableCommand {
         Example: convviz train --data fashion-mnist --arch small --epochs 1 --out Outputs/runs/fmnist
         """)
 
-    @Option(help: "Training data: fashion-mnist, samples, cifar10:DIR or folder:DIR.")
-    var data: String = "fashion-mnist"
+    @OptionGroup var data: DataOptions
 
     @Option(help: "Architecture: 'small' (SmallConvNet) or an architecture JSON file.")
     var arch: String = "small"
@@ -35,11 +34,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight decay (L2), applied to every parameter as torch.optim.SGD does.")
     var weightDecay: Float = 5e-4
 
-    @Option(help: "Learning-rate schedule: constant, step or cosine.")
-    var schedule: String = "cosine"
+    @Option(help: "Learning-rate schedule: constant, step (x0.1 at 50% and 75% of the steps) or cosine.")
+    var schedule: TrainingSettings.Schedule = .cosine
 
-    @Option(help: "Normalization after convolutions: batch, layer, instance, group:G or none (replaces the architecture's BatchNorm).")
-    var norm: String?
+    @Option(help: "Normalization after convolutions, replacing the architecture's BatchNorm (group:G: G groups).")
+    var norm: Architecture.NormalizationChoice?
 
     @Option(help: "Random seed: the same seed gives byte-identical checkpoints.")
     var seed: UInt64 = 0
@@ -58,13 +57,6 @@ struct TrainCommand: ParsableCommand {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1") }
         guard logEvery >= 1 else { throw ValidationError("--log-every must be at least 1") }
-        guard TrainingSettings.Schedule(rawValue: schedule) != nil else {
-            throw ValidationError("--schedule must be constant, step or cosine")
-        }
-        if let norm, Architecture.NormalizationChoice(parsing: norm) == nil {
-            throw ValidationError("--norm must be batch, layer, instance, group:G or none")
-        }
-        _ = try DataSource(parsing: data)
     }
 
     func run() throws {
@@ -75,7 +67,7 @@ struct TrainCommand: ParsableCommand {
         settings.learningRate = lr
         settings.momentum = momentum
         settings.weightDecay = weightDecay
-        settings.schedule = TrainingSettings.Schedule(rawValue: schedule)!
+        settings.schedule = schedule
         settings.seed = seed
         settings.logEvery = logEvery
 
@@ -92,10 +84,10 @@ struct TrainCommand: ParsableCommand {
             progress.note("resuming \(url.path) at step \(checkpoint.step)")
         } else {
             architecture = try ModelSource(model: arch).architecture
-            if let norm { architecture = architecture.replacingBatchNorm(with: Architecture.NormalizationChoice(parsing: norm)!) }
+            if let norm { architecture = architecture.replacingBatchNorm(with: norm) }
             model = try architecture.makeModel(seed: seed)
         }
-        let source = try DataSource(parsing: data)
+        let source = data.data
         progress.note("loading \(source)")
         let splits = try source.load(input: architecture.input, seed: seed)
         progress.note("\(splits.train.count) training and \(splits.test.count) test images of \(splits.train.sampleShape); model \(architecture.name) with \(model.namedParameters.filter { $0.parameter.trainable }.reduce(0) { $0 + $1.parameter.value.count }) parameters")

@@ -1,0 +1,23 @@
+import ArgumentParser
+import ConvVizCore
+import ConvVizRender
+import Foundation
+
+/// `convviz curves RUN_DIR... -o curves.svg`: loss and accuracy of several runs on one chart.
+struct CurvesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "curves", abstract: "Draw training loss and test accuracy of one or more runs.")
+
+    @Argument(help: "Run directories (each with metrics.jsonl); each run is named by its directory.") var runs: [String]
+    @OptionGroup var output: FigureOutputOptions
+    @OptionGroup var text: FigureTextOptions<TitleOnly>
+
+    func validate() throws {
+        guard !runs.isEmpty else { throw ValidationError("give at least one run directory") }
+    }
+
+    func run() throws {
+        var figure = TrainingCurves(runs: try runs.map { try TrainingCurves.load(runDirectory: URL(fileURLWithPath: $0)) })
+        if let title = text.title { figure.title = title }
+        try output.write(figure.scene())
+    }
+}
