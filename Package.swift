@@ -32,14 +32,15 @@ let package = Package(
                     "CBLAS", "CPNG", "CZlib",
                     .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 ],
+                exclude: ["README.md"],
                 resources: [.copy("Resources/samples")]),
         // Drawing: Cairo/Pango canvas, colormaps, figures.
-        .target(name: "ConvVizRender", dependencies: ["ConvVizCore", "CCairo", "CPango"]),
+        .target(name: "ConvVizRender", dependencies: ["ConvVizCore", "CCairo", "CPango"], exclude: ["README.md"]),
         // The command-line tool: parses arguments and calls the libraries.
         .executableTarget(name: "convviz", dependencies: [
             "ConvVizCore", "ConvVizRender",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], exclude: ["README.md"]),
 
         // MARK: - Tests
         .testTarget(name: "ConvVizCoreTests", dependencies: ["ConvVizCore", "CZlib"],
