@@ -5,48 +5,55 @@ import XCTest
 /// gradients from `backward` must match central differences for the input and every
 /// trainable parameter.
 final class GradientCheckTests: XCTestCase {
-    func checkGradients(_ layer: Layer, input: Tensor, seed: UInt64 = 7, step: Float = 1e-2, tolerance: Float = 2e-2,
+    func checkGradients(_ layer: Layer, input: Tensor, seed: UInt64 = 7, step: Float = 1e-2, tolerance: Float = 1e-3,
                         file: StaticString = #filePath, line: UInt = #line) {
+        for e in gradientErrors(layer, input: input, seed: seed, step: step) {
+            XCTAssertLessThan(e.worst, tolerance, "\(layer.name) \(e.label): \(e.detail)", file: file, line: line)
+        }
+    }
+
+    /// For the input and each trainable parameter: the largest |numeric - analytic|
+    /// relative to the largest analytic gradient, and where it is.
+    func gradientErrors(_ layer: Layer, input: Tensor, seed: UInt64 = 7, step: Float = 1e-2) -> [(label: String, worst: Float, detail: String)] {
         var rng = SeededGenerator(seed: seed)
         let y = layer.forward(input, mode: .training)
         let r = Tensor.normal(shape: y.shape, using: &rng)
         for p in layer.parameters where p.trainable { p.grad.zero() }
         let dx = layer.backward(r, needsInputGradient: true)!
-
-        func loss(_ x: Tensor) -> Double {
+        var x = input
+        func loss() -> Double {
             let out = layer.forward(x, mode: .training)
             return zip(out.data, r.data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         }
-        func compare(_ label: String, analytic: Tensor, perturb: (Int, Float) -> Void, count: Int) {
+        func compare(_ label: String, analytic: Tensor, perturb: (Int, Float) -> Void) -> (String, Float, String) {
             var worst: Float = 0, detail = ""
             let scale = max(analytic.maxAbs, 1e-3)
-            for i in 0..<count {
-                perturb(i, step); let up = loss(input)
-                perturb(i, -2 * step); let down = loss(input)
+            for i in 0..<analytic.count {
+                perturb(i, step); let up = loss()
+                perturb(i, -2 * step); let down = loss()
                 perturb(i, step)
                 let numeric = Float((up - down) / Double(2 * step))
                 let err = abs(numeric - analytic.data[i]) / scale
                 if err > worst { worst = err; detail = "[\(i)] analytic \(analytic.data[i]) numeric \(numeric)" }
             }
-            XCTAssertLessThan(worst, tolerance, "\(layer.name) \(label): \(detail)", file: file, line: line)
+            return (label, worst, detail)
         }
-        // Input gradient: perturb a copy of the input.
-        var x = input
-        var worstInput: Float = 0, detail = ""
-        let scale = max(dx.maxAbs, 1e-3)
-        for i in 0..<x.count {
-            x.data[i] += step; let up = loss(x)
-            x.data[i] -= 2 * step; let down = loss(x)
-            x.data[i] += step
-            let numeric = Float((up - down) / Double(2 * step))
-            let err = abs(numeric - dx.data[i]) / scale
-            if err > worstInput { worstInput = err; detail = "[\(i)] analytic \(dx.data[i]) numeric \(numeric)" }
-        }
-        XCTAssertLessThan(worstInput, tolerance, "\(layer.name) input: \(detail)", file: file, line: line)
+        var errors = [compare("input", analytic: dx) { i, d in x.data[i] += d }]
+        x = input  // +step, -2 step, +step need not restore a Float exactly
         for p in layer.parameters where p.trainable {
-            let analytic = p.grad
-            compare(p.name, analytic: analytic, perturb: { i, d in p.value.data[i] += d }, count: p.value.count)
+            errors.append(compare(p.name, analytic: p.grad) { i, d in p.value.data[i] += d })
         }
+        return errors
+    }
+
+    /// The check fails a backward pass that is 1% off.
+    func testCheckCatchesAOnePercentError() {
+        var rng = SeededGenerator(seed: 2)
+        let exact = Linear(name: "fc", inputFeatures: 7, outputFeatures: 4, rng: &rng)
+        let input = randomInput([3, 7], seed: 3)
+        XCTAssertLessThan(gradientErrors(exact, input: input).map(\.worst).max()!, 1e-4)
+        let wrong = gradientErrors(ScaledGradient(exact, by: 1.01), input: input)
+        XCTAssertGreaterThan(wrong.first { $0.label == "input" }!.worst, 1e-3)
     }
 
     func randomInput(_ shape: [Int], seed: UInt64) -> Tensor {
@@ -122,7 +129,7 @@ final class GradientCheckTests: XCTestCase {
             logits.data[i] += 1e-2; let up = CrossEntropy.evaluate(logits: logits, targets: targets).loss
             logits.data[i] -= 2e-2; let down = CrossEntropy.evaluate(logits: logits, targets: targets).loss
             logits.data[i] += 1e-2
-            XCTAssertEqual((up - down) / 2e-2, analytic.data[i], accuracy: 2e-3, "logit \(i)")
+            XCTAssertEqual((up - down) / 2e-2, analytic.data[i], accuracy: 1e-3, "logit \(i)")
         }
     }
 
@@ -142,7 +149,22 @@ final class GradientCheckTests: XCTestCase {
             xp.data[i] += 1e-2; let up = CrossEntropy.evaluate(logits: model.forward(xp, mode: .training), targets: targets).loss
             xp.data[i] -= 2e-2; let down = CrossEntropy.evaluate(logits: model.forward(xp, mode: .training), targets: targets).loss
             xp.data[i] += 1e-2
-            XCTAssertEqual((up - down) / 2e-2, dx.data[i], accuracy: 2e-2 * max(dx.maxAbs, 1e-3), "input \(i)")
+            XCTAssertEqual((up - down) / 2e-2, dx.data[i], accuracy: 1e-3 * max(dx.maxAbs, 1e-3), "input \(i)")
         }
+    }
+}
+
+/// A layer whose input gradient is `factor` times the true one: a planted bug.
+private final class ScaledGradient: Layer {
+    let inner: Layer, factor: Float
+    init(_ inner: Layer, by factor: Float) { self.inner = inner; self.factor = factor }
+    var name: String { inner.name }
+    var parameters: [Parameter] { inner.parameters }
+    func outputShape(for input: [Int]) throws -> [Int] { try inner.outputShape(for: input) }
+    func forward(_ input: Tensor, mode: Mode) -> Tensor { inner.forward(input, mode: mode) }
+    func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor? {
+        guard var dx = inner.backward(gradOutput, needsInputGradient: needsInputGradient) else { return nil }
+        for i in 0..<dx.count { dx.data[i] *= factor }
+        return dx
     }
 }
