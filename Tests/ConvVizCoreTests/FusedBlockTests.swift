@@ -17,6 +17,9 @@ final class FusedBlockTests: XCTestCase {
             for step in 0..<2 {
                 let label = "size \(size) step \(step)"
                 let yFused = fused.forward(x, mode: .training), yPlain = plain.forward(x, mode: .training)
+                XCTAssertFalse(Self.blockStarts(fused).isEmpty)
+                XCTAssertEqual(fused.fusedInLastForward, Self.blockStarts(fused), "\(label): every block ran fused")
+                XCTAssertEqual(plain.fusedInLastForward, [], "\(label): nothing fused")
                 assertClose(yFused, yPlain, "\(label) logits")
                 let dy = Tensor.normal(shape: yPlain.shape, using: &rng)
                 fused.zeroGradients(); plain.zeroGradients()
@@ -28,6 +31,7 @@ final class FusedBlockTests: XCTestCase {
                 }
             }
             assertClose(fused.forward(x, mode: .evaluation), plain.forward(x, mode: .evaluation), "size \(size) evaluation")
+            XCTAssertFalse(fused.fusedInLastForward.isEmpty, "size \(size): evaluation ran fused")
         }
     }
 
@@ -44,6 +48,7 @@ final class FusedBlockTests: XCTestCase {
         var rng = SeededGenerator(seed: 4)
         let x = Tensor.normal(shape: [4, 1, 12, 12], using: &rng)
         assertClose(fused.forward(x, mode: .training), plain.forward(x, mode: .training), "logits")
+        XCTAssertFalse(fused.fusedInLastForward.isEmpty, "the block ran fused")
         let dy = Tensor.normal(shape: [4, 10], using: &rng)
         assertClose(fused.backward(dy, inputGradient: true)!, plain.backward(dy, inputGradient: true)!, "input gradient")
     }
@@ -57,6 +62,25 @@ final class FusedBlockTests: XCTestCase {
         XCTAssertNil(NormReLUPool(bn, relu, wide))
         XCTAssertNil(NormReLUPool(relu, bn, pool))
         XCTAssertNil(NormReLUPool(GroupNorm(name: "g", channels: 2, groups: 1), relu, pool))
+    }
+
+    /// Where BatchNorm, ReLU and a 2x2 stride-2 max-pool follow each other.
+    static func blockStarts(_ model: Sequential) -> Set<Int> {
+        let l = model.layers
+        return Set(l.indices.dropLast(2).filter { NormReLUPool(l[$0], l[$0 + 1], l[$0 + 2]) != nil })
+    }
+
+    /// A forward pass through part of a block, or one that wants input gradients in
+    /// evaluation, runs the layers one by one.
+    func testPartialAndGradientEvaluationPassesDoNotFuse() throws {
+        let model = try Architecture.smallConvNet(inputChannels: 1, size: 12).makeModel(seed: 3)
+        let first = try XCTUnwrap(Self.blockStarts(model).min())
+        var rng = SeededGenerator(seed: 4)
+        let x = Tensor.normal(shape: [2, 1, 12, 12], using: &rng)
+        _ = model.forward(x, mode: .training, through: first + 1)
+        XCTAssertFalse(model.fusedInLastForward.contains(first))
+        _ = model.forward(x, mode: .evaluationWithGradients)
+        XCTAssertEqual(model.fusedInLastForward, [])
     }
 
     /// Relative to the tensor's scale, with a floor: a convolution bias right before a

@@ -12,8 +12,9 @@ public final class Sequential {
     /// Whether training and evaluation passes use the fused blocks (tests turn it off to
     /// compare against the layers run one by one).
     public var fusesBlocks = true
-    /// First-layer indices of the blocks the last forward pass ran fused.
-    private var fusedInLastForward: Set<Int> = []
+    /// First-layer indices of the blocks the last forward pass ran fused (read by
+    /// `backward`, and by tests that check fusion really ran).
+    public private(set) var fusedInLastForward: Set<Int> = []
 
     public init(inputShape: [Int], layers: [Layer]) throws {
         self.inputShape = inputShape
