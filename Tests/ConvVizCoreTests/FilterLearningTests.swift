@@ -1,0 +1,76 @@
+import Foundation
+import XCTest
+@testable import ConvVizCore
+
+/// The demo's two stages on a reduced budget (seconds): competitive learning of conv1,
+/// then the rotation network trained on top of it.
+final class FilterLearningTests: XCTestCase {
+    func smallCompetitive(seed: UInt64 = 0) -> CompetitiveFilterLearning {
+        var c = CompetitiveFilterLearning()
+        c.filters = 6; c.kernel = 5; c.patches = 1500; c.iterations = 4; c.photoShortSide = 64; c.seed = seed
+        return c
+    }
+
+    func testCompetitiveLearningReportsEachIterationAndIsDeterministic() throws {
+        var progress: [CompetitiveFilterLearning.Progress] = []
+        let filters = try smallCompetitive().run { progress.append($0) }
+        XCTAssertEqual(progress.map(\.iteration), [1, 2, 3, 4])
+        XCTAssertEqual(filters.shape, [6, 3, 5, 5])
+        XCTAssertEqual(progress.last?.weights.data, filters.data, "the last report is the result")
+        // Each filter is scaled to max |w| = 1.
+        for k in 0..<6 {
+            XCTAssertEqual(filters.data[(k * 75)..<((k + 1) * 75)].map(abs).max()!, 1, accuracy: 1e-6, "filter \(k)")
+        }
+        // Reconstruction error is finite, positive, and k-means does not make it worse.
+        for p in progress { XCTAssert(p.loss.isFinite && p.loss > 0, "iteration \(p.iteration): \(p.loss)") }
+        XCTAssertLessThanOrEqual(progress.last!.loss, progress.first!.loss)
+        XCTAssertEqual(try smallCompetitive().run { _ in }.data, filters.data, "same seed, same filters")
+        XCTAssertNotEqual(try smallCompetitive(seed: 1).run { _ in }.data, filters.data, "another seed, other filters")
+    }
+
+    func testNormalizeRowsGivesUnitRows() {
+        var m: [Float] = [3, 4, 0, 0, 0, 0, 2, 0]
+        CompetitiveFilterLearning.normalizeRows(&m, dim: 4)
+        XCTAssertEqual(m, [0.6, 0.8, 0, 0, 0, 0, 1, 0])
+    }
+
+    /// Both stages end to end: the run directory holds a readable checkpoint, metrics and
+    /// summary; conv1 stayed what stage 1 learned (frozen).
+    func testReducedRecipeTrainsAndWritesItsRun() throws {
+        var recipe = FilterRecipe()
+        recipe.competitive = smallCompetitive()
+        recipe.competitive.kernel = 7
+        recipe.competitive.iterations = 2
+        recipe.trainPatches = 128; recipe.testPatches = 32; recipe.steps = 6; recipe.batch = 32
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("recipe-\(getpid())")
+        try? FileManager.default.removeItem(at: dir)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var notes: [String] = [], steps = 0
+        let trained = try recipe.train(in: dir) { event in
+            switch event {
+            case let .note(s): notes.append(s)
+            case .training(.step): steps += 1
+            case .training: break
+            }
+        }
+        XCTAssertEqual(trained.summary.steps, 6)
+        XCTAssertEqual(trained.competitiveLoss.map(\.iteration), [1, 2])
+        XCTAssertEqual(trained.snapshots.map(\.step), [1, 2])
+        XCTAssert(notes.contains { $0.hasPrefix("stage 1") } && notes.contains { $0.hasPrefix("stage 2") })
+        XCTAssertGreaterThan(steps, 0)
+        // conv1 = the learned filters scaled by 1/sqrt(fan_in), unchanged by SGD.
+        let learned = trained.snapshots.last!.weights
+        let bound = 1 / Float(3 * 7 * 7).squareRoot()
+        XCTAssertEqual(trained.conv1.shape, [6, 3, 7, 7])
+        for (w, l) in zip(trained.conv1.data, learned.data) { XCTAssertEqual(w, l * bound, accuracy: 1e-7) }
+        // The run directory, read back.
+        let run = try RunDirectory(dir)
+        let checkpoint = try SafeTensorsFile(contentsOf: run.checkpointURL)
+        XCTAssert(checkpoint.names.contains("conv1.weight"))
+        let lines = try String(contentsOf: run.metricsURL, encoding: .utf8).split(separator: "\n")
+        XCTAssertFalse(lines.isEmpty)
+        for line in lines { XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(line.utf8))) }
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: run.summaryURL)) as? [String: Any]
+        XCTAssertNotNil(summary)
+    }
+}
