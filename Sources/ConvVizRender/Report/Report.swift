@@ -1,5 +1,3 @@
-import CCairo
-import CPango
 import ConvVizCore
 import Foundation
 
@@ -31,8 +29,8 @@ public struct Report {
 
     /// Library versions, for the manifest.
     public static var versions: [String: String] {
-        ["convviz": ConvVizVersion.string, "cairo": String(cString: cairo_version_string()),
-         "pango": String(cString: pango_version_string()), "openblas": BLAS.configuration]
+        ["convviz": ConvVizVersion.string, "cairo": DrawingLibraries.cairo, "pango": DrawingLibraries.pango,
+         "openblas": BLAS.configuration]
     }
 
     /// Writes everything under `directory`; returns the paths written.
