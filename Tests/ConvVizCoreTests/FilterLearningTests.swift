@@ -70,6 +70,9 @@ final class FilterLearningTests: XCTestCase {
         let lines = try String(contentsOf: run.metricsURL, encoding: .utf8).split(separator: "\n")
         XCTAssertFalse(lines.isEmpty)
         for line in lines { XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(line.utf8))) }
+        let metrics = try RunDirectory.metrics(in: dir)
+        XCTAssertEqual(metrics.loss.last?.step, 6, "the last logged step")
+        XCTAssertEqual(metrics.accuracy.map(\.epoch), (1...recipe.settings.epochs).map(Double.init), "evaluated after each epoch")
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: run.summaryURL)) as? [String: Any]
         XCTAssertNotNil(summary)
     }

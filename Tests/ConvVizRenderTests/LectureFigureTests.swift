@@ -76,18 +76,8 @@ final class LectureFigureTests: XCTestCase {
         XCTAssertEqual(svg.elements.filter { $0.attributes["data-name"]?.hasPrefix("window-") == true }.count, 4)
     }
 
-    func testCurvesFromMetricsFile() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("curves-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try """
-        {"epoch":0,"loss":2.0,"lr":0.1,"step":10,"images_per_second":100}
-        {"epoch":0,"test_accuracy":0.5,"test_loss":1.5}
-        {"epoch":1,"loss":1.0,"lr":0.1,"step":20,"images_per_second":100}
-        {"epoch":1,"test_accuracy":0.75,"test_loss":1.0}
-        """.write(to: dir.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
-        let run = try TrainingCurves.load(runDirectory: dir, name: "a")
-        XCTAssertEqual(run.loss.map(\.value), [2, 1])
-        XCTAssertEqual(run.accuracy.map(\.epoch), [1, 2])
+    func testCurvesLegendNamesEachRun() throws {
+        let run = TrainingCurves.Run(name: "a", loss: [(10, 2), (20, 1)], accuracy: [(1, 0.5), (2, 0.75)])
         let scene = TrainingCurves(runs: [run, run]).scene()
         XCTAssertEqual(scene.texts.filter { $0 == "a" }.count, 2, "legend entries")
     }

@@ -10,27 +10,15 @@ public struct TrainingCurves {
         public init(name: String, loss: [(step: Double, value: Double)], accuracy: [(epoch: Double, value: Double)]) {
             self.name = name; self.loss = loss; self.accuracy = accuracy
         }
+        /// A run's logged metrics (read by `RunDirectory.metrics(in:)`).
+        public init(name: String, metrics: TrainingMetrics) {
+            self.init(name: name, loss: metrics.loss, accuracy: metrics.accuracy)
+        }
     }
 
     public var runs: [Run]
     public var title = "Training curves"
     public init(runs: [Run]) { self.runs = runs }
-
-    /// Reads a run directory's `metrics.jsonl`.
-    public static func load(runDirectory url: URL, name: String? = nil) throws -> Run {
-        let file = url.appendingPathComponent("metrics.jsonl")
-        let text: String
-        do { text = try String(contentsOf: file, encoding: .utf8) } catch { throw ReadError(file.path, .notFound, "no metrics.jsonl (is this a run directory?)") }
-        var loss: [(Double, Double)] = [], acc: [(Double, Double)] = []
-        for (i, line) in text.split(separator: "\n").enumerated() {
-            guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-                throw ReadError(file.path, .corrupt, "line \(i + 1) is not a JSON object")
-            }
-            if let s = (o["step"] as? NSNumber)?.doubleValue, let l = (o["loss"] as? NSNumber)?.doubleValue { loss.append((s, l)) }
-            if let e = (o["epoch"] as? NSNumber)?.doubleValue, let a = (o["test_accuracy"] as? NSNumber)?.doubleValue { acc.append((e + 1, a)) }
-        }
-        return Run(name: name ?? url.lastPathComponent, loss: loss, accuracy: acc)
-    }
 
     public func scene() -> Scene {
         let plotW = 300.0, plotH = 200.0, gap = 70.0

@@ -105,7 +105,7 @@ public struct DemoReport {
                                     settings: ["architecture": "Examples/volume-stack.json"], scene: ConvolutionVolumes(table: try ShapeTable(lecture)).scene()))
         report.figures.append(.init(id: "pooling", title: "Max pooling", caption: "2x2 windows with stride 2 on the lecture's 4x4 example.",
                                     settings: ["kind": "max", "kernel": "2", "stride": "2"], scene: PoolingDiagram(values: PoolingDiagram.lectureValues).scene()))
-        var curves = TrainingCurves(runs: [try TrainingCurves.load(runDirectory: directory, name: "rotation prediction")])
+        var curves = TrainingCurves(runs: [.init(name: "rotation prediction", metrics: try RunDirectory.metrics(in: directory))])
         curves.title = "Training the rotation-prediction network (conv1 frozen)"
         report.figures.append(.init(id: "training-curves", title: "Training curves", caption: "Loss per logged window and held-out rotation accuracy per epoch.",
                                     settings: ["metrics": "metrics.jsonl"], scene: curves.scene()))

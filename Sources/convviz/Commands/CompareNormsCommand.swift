@@ -40,7 +40,7 @@ struct CompareNormsCommand: ComputeCommand {
                 print("\(choice): test accuracy \(String(format: "%.4f", summary.testAccuracy ?? 0)), final loss \(String(format: "%.4f", summary.finalLoss))")
             }
         }
-        var figure = TrainingCurves(runs: try runs.map { try TrainingCurves.load(runDirectory: $0.directory, name: $0.label) })
+        var figure = TrainingCurves(runs: try runs.map { .init(name: $0.label, metrics: try RunDirectory.metrics(in: $0.directory)) })
         figure.title = "Normalization compared: \(comparison.architecture.name) on \(data.data), \(maxSteps) steps, seed \(seed)"
         for ext in ["png", "svg"] { try Canvas.write(figure.scene(), to: outURL.appendingPathComponent("curves.\(ext)").path) }
         print("wrote \(outURL.appendingPathComponent("curves.png").path)")

@@ -16,7 +16,7 @@ struct CurvesCommand: ParsableCommand {
     }
 
     func run() throws {
-        var figure = TrainingCurves(runs: try runs.map { try TrainingCurves.load(runDirectory: URL(fileURLWithPath: $0)) })
+        var figure = TrainingCurves(runs: try runs.map { .init(name: URL(fileURLWithPath: $0).lastPathComponent, metrics: try RunDirectory.metrics(in: URL(fileURLWithPath: $0))) })
         if let title = text.title { figure.title = title }
         try output.write(figure.scene())
     }
