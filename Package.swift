@@ -34,8 +34,8 @@ let package = Package(
                 ],
                 exclude: ["README.md"],
                 resources: [.copy("Resources/samples")]),
-        // Drawing: Cairo/Pango canvas, colormaps, figures.
-        .target(name: "ConvVizRender", dependencies: ["ConvVizCore", "CCairo", "CPango"], exclude: ["README.md"]),
+        // Drawing: Cairo/Pango canvas, PNG writing (zlib), colormaps, figures.
+        .target(name: "ConvVizRender", dependencies: ["ConvVizCore", "CCairo", "CPango", "CZlib"], exclude: ["README.md"]),
         // The command-line tool: parses arguments and calls the libraries.
         .executableTarget(name: "convviz", dependencies: [
             "ConvVizCore", "ConvVizRender",

@@ -7,24 +7,6 @@ import XCTest
 final class HostileInputTests: XCTestCase {
     // MARK: PNG
 
-    func chunk(_ type: String, _ body: [UInt8]) -> [UInt8] {
-        let t = Array(type.utf8)
-        var out = withUnsafeBytes(of: UInt32(body.count).bigEndian) { Array($0) } + t + body
-        let crc = (t + body).withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
-        out += withUnsafeBytes(of: crc.bigEndian) { Array($0) }
-        return out
-    }
-
-    func png(width: UInt32, height: UInt32, idat: [UInt8]? = nil) -> [UInt8] {
-        var ihdr = withUnsafeBytes(of: width.bigEndian) { Array($0) } + withUnsafeBytes(of: height.bigEndian) { Array($0) }
-        ihdr += [8, 0, 0, 0, 0]  // 8-bit gray
-        let raw = (0..<Int(min(height, 64))).flatMap { _ in [UInt8(0)] + [UInt8](repeating: 7, count: Int(min(width, 64))) }
-        var compressed = [UInt8](repeating: 0, count: raw.count + 64)
-        var size = uLongf(compressed.count)
-        _ = compress(&compressed, &size, raw, uLong(raw.count))
-        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", ihdr) + chunk("IDAT", idat ?? Array(compressed.prefix(Int(size)))) + chunk("IEND", [])
-    }
-
     func expectPNG(_ bytes: [UInt8], _ kind: ReadError.Kind, _ text: String? = nil, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try PNGDecoder.decode(Data(bytes), file: "h.png"), file: file, line: line) { e in
             guard let e = e as? ReadError else { return XCTFail("\(e)", file: file, line: line) }
@@ -35,25 +17,25 @@ final class HostileInputTests: XCTestCase {
     }
 
     func testPNGValidBaseline() throws {
-        XCTAssertEqual(try PNGDecoder.decode(Data(png(width: 5, height: 3)), file: "ok.png").shape, [1, 3, 5])
+        XCTAssertEqual(try PNGDecoder.decode(Data(HandMadePNG.uniform(width: 5, height: 3)), file: "ok.png").shape, [1, 3, 5])
     }
 
     func testPNGBadMagicTruncationCRCAndZlib() {
-        var bad = png(width: 5, height: 3); bad[1] = 0x51
+        var bad = HandMadePNG.uniform(width: 5, height: 3); bad[1] = 0x51
         expectPNG(bad, .badMagic)
-        let good = png(width: 5, height: 3)
+        let good = HandMadePNG.uniform(width: 5, height: 3)
         expectPNG(Array(good.prefix(30)), .corrupt)           // cut inside IHDR
         expectPNG(Array(good.prefix(good.count - 20)), .corrupt)  // cut inside IDAT
         var crc = good; crc[18] ^= 0xFF                       // a byte of IHDR's data, CRC not updated
         expectPNG(crc, .corrupt)
-        expectPNG(png(width: 5, height: 3, idat: [0x78, 0x9C, 0xFF, 0xFF, 0xFF, 0x00, 0x12]), .corrupt)  // not a zlib stream
+        expectPNG(HandMadePNG.uniform(width: 5, height: 3, idat: [0x78, 0x9C, 0xFF, 0xFF, 0xFF, 0x00, 0x12]), .corrupt)  // not a zlib stream
     }
 
     func testPNGAbsurdAndZeroDimensionsRefusedBeforeAllocating() {
-        expectPNG(png(width: 100_000, height: 100_000), .tooLarge, "100000x100000")
-        expectPNG(png(width: 0, height: 3), .corrupt)
+        expectPNG(HandMadePNG.uniform(width: 100_000, height: 100_000), .tooLarge, "100000x100000")
+        expectPNG(HandMadePNG.uniform(width: 0, height: 3), .corrupt)
         var limits = ReadLimits(); limits.maxPixels = 10
-        XCTAssertThrowsError(try PNGDecoder.decode(Data(png(width: 5, height: 3)), file: "h.png", limits: limits)) {
+        XCTAssertThrowsError(try PNGDecoder.decode(Data(HandMadePNG.uniform(width: 5, height: 3)), file: "h.png", limits: limits)) {
             XCTAssertEqual(($0 as? ReadError)?.kind, .tooLarge)
         }
     }
@@ -64,7 +46,7 @@ final class HostileInputTests: XCTestCase {
         var compressed = [UInt8](repeating: 0, count: 1 << 16)
         var size = uLongf(compressed.count)
         _ = compress2(&compressed, &size, zeros, uLong(zeros.count), 9)
-        expectPNG(png(width: 50_000, height: 50_000, idat: Array(compressed.prefix(Int(size)))), .tooLarge)
+        expectPNG(HandMadePNG.uniform(width: 50_000, height: 50_000, idat: Array(compressed.prefix(Int(size)))), .tooLarge)
     }
 
     // MARK: IDX

@@ -58,12 +58,11 @@ final class ReaderTests: XCTestCase {
     func testImageFolder() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("folder-\(getpid())")
         try? FileManager.default.removeItem(at: dir)
-        for (cls, shade, size) in [("cats", UInt8(40), 8), ("dogs", UInt8(200), 12)] {
+        for (cls, shade, size, rgb) in [("cats", UInt8(40), 8, true), ("dogs", UInt8(200), 12, false)] {
             let sub = dir.appendingPathComponent(cls)
             try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
             for i in 0..<3 {
-                let rgb = [UInt8](repeating: shade, count: size * size * 3)
-                try PNGEncoder.encodeRGB(rgb, width: size, height: size).write(to: sub.appendingPathComponent("\(i).png"))
+                try Data(HandMadePNG.uniform(width: UInt32(size), height: UInt32(size), rgb: rgb, value: shade)).write(to: sub.appendingPathComponent("\(i).png"))
             }
         }
         try Data("not an image".utf8).write(to: dir.appendingPathComponent("README.txt"))

@@ -7,11 +7,11 @@ import Foundation
 /// zeros). zlib then compresses with its run-length strategy at its fastest level. Figures are flat areas,
 /// sharp edges and upscaled blocks, where this is several times faster than libpng's
 /// defaults at a similar size. (Reading stays with libpng, which handles every PNG.)
-public enum PNGEncoder {
-    public struct Failure: Error, CustomStringConvertible { public let description: String }
+enum PNGEncoder {
+    struct Failure: Error, CustomStringConvertible { let description: String }
 
     /// `rgb` holds `width * height * 3` bytes, row-major.
-    public static func encodeRGB(_ rgb: [UInt8], width: Int, height: Int) throws -> Data {
+    static func encodeRGB(_ rgb: [UInt8], width: Int, height: Int) throws -> Data {
         precondition(rgb.count == width * height * 3 && width > 0 && height > 0)
         let rowBytes = width * 3
         var filtered = [UInt8](repeating: 0, count: height * (rowBytes + 1))
