@@ -39,7 +39,7 @@ public final class Conv2D: Layer {
         self.window = window
         self.groups = groups
         let fanIn = inputChannels / groups * window.kernel.h * window.kernel.w
-        let bound = 1 / Float(fanIn).squareRoot()
+        let bound = KaimingUniform.bound(fanIn: fanIn)
         weight = Parameter("weight", .uniform(shape: [outputChannels, inputChannels / groups, window.kernel.h, window.kernel.w], bound: bound, using: &rng))
         self.bias = bias ? Parameter("bias", .uniform(shape: [outputChannels], bound: bound, using: &rng)) : nil
     }

@@ -13,7 +13,7 @@ public final class Linear: Layer {
         self.name = name
         self.inputFeatures = inputFeatures
         self.outputFeatures = outputFeatures
-        let bound = 1 / Float(inputFeatures).squareRoot()
+        let bound = KaimingUniform.bound(fanIn: inputFeatures)
         weight = Parameter("weight", .uniform(shape: [outputFeatures, inputFeatures], bound: bound, using: &rng))
         self.bias = bias ? Parameter("bias", .uniform(shape: [outputFeatures], bound: bound, using: &rng)) : nil
     }

@@ -82,7 +82,7 @@ public struct FilterRecipe: Sendable {
         let conv1 = model.layers[0] as! Conv2D
         precondition(conv1.weight.value.shape == filters.shape, "conv1 \(conv1.weight.value.shape) vs filters \(filters.shape)")
         // Learned filters have max |w| = 1; scale them like PyTorch's initialization.
-        let bound = 1 / Float(filters.count / filters.shape[0]).squareRoot()
+        let bound = KaimingUniform.bound(fanIn: filters.count / filters.shape[0])
         conv1.weight.value = Tensor(shape: filters.shape, data: filters.data.map { $0 * bound })
         conv1.bias?.value.zero()
         return model
