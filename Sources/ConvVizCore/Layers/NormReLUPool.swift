@@ -40,7 +40,7 @@ final class NormReLUPool {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let plane = h * w
         let mean: [Float], variance: [Float]
-        if mode == .training {
+        if mode.usesBatchStatistics {
             (mean, variance) = x.data.withUnsafeBufferPointer { NormalizationKernel.statistics($0, .batch(x.shape)) }
             norm.updateRunningStatistics(mean: mean, variance: variance, count: n * plane)
         } else {

@@ -38,23 +38,21 @@ public final class BatchNorm2D: Layer {
     public func forward(_ input: Tensor, mode: Mode) -> Tensor {
         let layout = NormalizationGroups.batch(input.shape)
         let affine = NormalizationKernel.Affine.perChannel(channels: channels, plane: layout.length)
-        switch mode {
-        case .evaluation, .evaluationWithGradients:
+        guard mode.usesBatchStatistics else {
             if mode.recordsForBackward {
                 cache = nil
                 evaluationScale = ((0..<channels).map { weight.value.data[$0] / (runningVar.value.data[$0] + eps).squareRoot() }, layout.length)
             }
             return NormalizationKernel.normalize(input, layout, mean: runningMean.value.data, variance: runningVar.value.data,
                                                  eps: eps, gamma: weight.value, beta: bias.value, affine: affine).y
-        case .training:
-            let stats = input.data.withUnsafeBufferPointer { NormalizationKernel.statistics($0, layout) }
-            let r = NormalizationKernel.normalize(input, layout, mean: stats.mean, variance: stats.variance,
-                                                  eps: eps, gamma: weight.value, beta: bias.value, affine: affine)
-            updateRunningStatistics(mean: stats.mean, variance: stats.variance, count: layout.size)
-            cache = (input, stats.mean, r.invStd, layout)
-            evaluationScale = nil
-            return r.y
         }
+        let stats = input.data.withUnsafeBufferPointer { NormalizationKernel.statistics($0, layout) }
+        let r = NormalizationKernel.normalize(input, layout, mean: stats.mean, variance: stats.variance,
+                                              eps: eps, gamma: weight.value, beta: bias.value, affine: affine)
+        updateRunningStatistics(mean: stats.mean, variance: stats.variance, count: layout.size)
+        cache = (input, stats.mean, r.invStd, layout)
+        evaluationScale = nil
+        return r.y
     }
 
     /// Folds one batch's statistics (over `count` values per channel) into the running
