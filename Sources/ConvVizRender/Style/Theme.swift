@@ -8,7 +8,6 @@ public enum Theme {
     public static let smallSize: Double = 8
     public static let ink = Color(0.13, 0.13, 0.15)
     public static let muted = Color(0.42, 0.42, 0.46)
-    public static let accent = Color(0.16, 0.38, 0.74)
     public static let warning = Color(0.85, 0.0, 0.55)
     public static let grid = Color(0.85, 0.85, 0.88)
     /// Categorical colours (Okabe-Ito, colour-blind safe) for runs, layers, groups.
