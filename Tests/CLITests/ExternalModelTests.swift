@@ -78,6 +78,8 @@ final class ExternalModelTests: XCTestCase {
         let dir = temp
         let commands: [[String]] = [
             ["filters", fixture("residual.onnx") + ":conv1.weight", "-o", dir.appendingPathComponent("filters.png").path],
+            ["filters", "--model", fixture("residual.architecture.json"), "--weights", fixture("residual.weights.safetensors"),
+             "--layer", "downsample.0", "-o", dir.appendingPathComponent("filters-json.svg").path],
             ["receptive-field", "--model", fixture("residual.onnx"), "--image", photo, "--samples", "2", "-o", dir.appendingPathComponent("rf.svg").path],
             ["rf-growth", "--model", fixture("residual.onnx"), "-o", dir.appendingPathComponent("growth.svg").path],
             ["volumes", fixture("depthwise.onnx"), "-o", dir.appendingPathComponent("volumes.svg").path],
@@ -87,6 +89,8 @@ final class ExternalModelTests: XCTestCase {
             XCTAssertEqual(r.status, 0, "\(args[0]): \(r.stderr)")
             XCTAssertTrue(FileManager.default.fileExists(atPath: args.last!), args[0])
         }
+        let mosaic = try String(contentsOfFile: dir.appendingPathComponent("filters-json.svg").path, encoding: .utf8)
+        XCTAssertTrue(mosaic.contains("downsample.0.weight 8×3×1×1"), "the layer's weight, by the layer's name")
         // The depthwise filters are drawn one input channel deep.
         let volumes = try String(contentsOfFile: dir.appendingPathComponent("volumes.svg").path, encoding: .utf8)
         XCTAssertTrue(volumes.contains("16×1×3×3"), "depthwise.0's filters are 16x1x3x3")

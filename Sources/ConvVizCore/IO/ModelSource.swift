@@ -98,6 +98,18 @@ public struct ModelSource {
         return graph
     }
 
+    /// A tensor by its state-dict name, or a layer's weight by the layer's name or alias.
+    public func tensor(_ name: String) throws -> (name: String, tensor: Tensor) {
+        guard let weights else { throw ReadError(path, .missingTensor, "the network has no weights (add --weights W.safetensors)") }
+        if let t = weights[name] { return (name, t) }
+        if let index = architecture.index(ofLayer: name) {
+            let key = "\(architecture.layers[index].name!).weight"
+            if let t = weights[key] { return (key, t) }
+            throw ReadError(weightsPath, .missingTensor, "layer '\(name)' (\(architecture.layers[index].kind.rawValue)) has no weight")
+        }
+        throw ReadError(weightsPath, .missingTensor, "no layer or tensor '\(name)'")
+    }
+
     /// The part of the network layer `last` depends on (optionally at another input
     /// size), with the weights of the layers kept.
     public func prefix(through last: Int, input: [Int]? = nil) -> ModelSource {

@@ -14,8 +14,13 @@ struct FiltersCommand: ParsableCommand {
         RUN:LAYER, e.g. Outputs/run:conv1). Without a name, the first 4-D tensor is used.
         """)
 
-    @Argument(help: "Weights: FILE.npy, FILE.safetensors[:TENSOR] or RUN_DIR[:LAYER].")
-    var weights: String
+    @Argument(help: "Weights: FILE.npy, FILE.safetensors[:TENSOR], MODEL.onnx[:INITIALIZER] or RUN_DIR[:LAYER].")
+    var weights: String?
+
+    @OptionGroup var network: ModelOptions
+
+    @Option(help: "With --model: the convolution layer (name or alias) or tensor to draw.")
+    var layer: String?
 
     @OptionGroup var output: FigureOutputOptions
     @OptionGroup var text: FigureTextOptions<TitleOnly>
@@ -45,6 +50,8 @@ struct FiltersCommand: ParsableCommand {
     var strips = false
 
     func validate() throws {
+        guard (weights == nil) != (network.model == nil) else { throw ValidationError("give the weights (FILE[:TENSOR]) or --model MODEL --layer NAME, not both") }
+        if network.model != nil && layer == nil { throw ValidationError("--model needs --layer NAME (a convolution layer or tensor)") }
         guard (1...64).contains(scale) else { throw ValidationError("--scale must be 1 to 64") }
         guard (0...64).contains(gap) else { throw ValidationError("--gap must be 0 to 64") }
         guard Color(parsing: background) != nil else { throw ValidationError("--background must be #rrggbb, #rgb, white, black or gray") }
@@ -52,9 +59,9 @@ struct FiltersCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (name, tensor) = try WeightsSource(parsing: weights).load()
+        let (name, tensor) = try weights.map { try WeightsSource(parsing: $0).load() } ?? network.load().tensor(layer!)
         guard tensor.rank == 4 else {
-            throw ReadError(weights, .badShape, "tensor '\(name)' has shape \(tensor.shape); filters must be [C_out, C_in, K, K]")
+            throw ReadError(weights ?? network.model!, .badShape, "tensor '\(name)' has shape \(tensor.shape); filters must be [C_out, C_in, K, K]")
         }
         var mosaic = FilterMosaic(weights: tensor)
         mosaic.title = text.title ?? "\(name) \(tensor.shape.map(String.init).joined(separator: "×"))"

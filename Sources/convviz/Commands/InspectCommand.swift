@@ -6,7 +6,7 @@ import Foundation
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Describe a PNG, IDX, CIFAR-10 .bin, .npy, .safetensors/checkpoint or architecture JSON file.",
+        abstract: "Describe a PNG, IDX, CIFAR-10 .bin, .npy, .safetensors/checkpoint or architecture JSON or ONNX model.",
         discussion: "Exits 0 on a valid file; otherwise prints one line naming the file and the problem, and exits 1.")
 
     @Argument(help: "Files to inspect.") var files: [String]
