@@ -46,8 +46,9 @@ public struct ShapeTable: Sendable {
 
     public let input: [Int]
     public let rows: [Row]
-    public var totalParams: Int { rows.reduce(0) { $0 &+ $1.params } }
-    public var totalMACs: Int { rows.reduce(0) { $0 &+ $1.macs } }
+    /// Totals saturate at `Int.max` (a description may ask for absurd sizes).
+    public var totalParams: Int { rows.reduce(0) { LayerSpec.sum($0, $1.params) } }
+    public var totalMACs: Int { rows.reduce(0) { LayerSpec.sum($0, $1.macs) } }
 
     /// The field of one value: size, jump and centre per axis; global once a unit sees
     /// the whole input.

@@ -196,20 +196,21 @@ public struct LayerSpec: Equatable, Sendable {
     }
 
     /// Learnable parameters (running statistics are not), as PyTorch counts them.
+    /// Products saturate at `Int.max`: a description can ask for absurd sizes.
     public func parameterCount(inputs: [[Int]]) -> Int {
         let shape = inputs[0]
         switch kind {
         case .conv:
             guard let out, let kernel, shape.count == 3 else { return 0 }
-            let weights = out * (shape[0] / Swift.max(1, groups ?? 1)) * kernel.h * kernel.w
-            return weights + ((bias ?? true) ? out : 0)
+            let weights = Self.product([out, shape[0] / Swift.max(1, groups ?? 1), kernel.h, kernel.w])
+            return Self.sum(weights, (bias ?? true) ? out : 0)
         case .linear:
             guard let out, shape.count == 1 else { return 0 }
-            return out * shape[0] + ((bias ?? true) ? out : 0)
+            return Self.sum(Self.product([out, shape[0]]), (bias ?? true) ? out : 0)
         case .batchnorm, .instancenorm, .groupnorm:
-            return 2 * (shape.first ?? 0)
+            return Self.product([2, shape.first ?? 0])
         case .layernorm:
-            return 2 * shape.reduce(1, *)
+            return Self.product([2] + shape)
         default:
             return 0
         }
@@ -220,12 +221,24 @@ public struct LayerSpec: Equatable, Sendable {
         switch kind {
         case .conv:
             guard let kernel, inputs[0].count == 3 else { return 0 }
-            return output.reduce(1, *) * (inputs[0][0] / Swift.max(1, groups ?? 1)) * kernel.h * kernel.w
+            return Self.product(output + [inputs[0][0] / Swift.max(1, groups ?? 1), kernel.h, kernel.w])
         case .linear:
-            return (inputs[0].first ?? 0) * output.reduce(1, *)
+            return Self.product([inputs[0].first ?? 0] + output)
         default:
             return 0
         }
+    }
+
+    static func product(_ factors: [Int]) -> Int {
+        factors.reduce(1) { acc, f in
+            let (p, overflow) = acc.multipliedReportingOverflow(by: f)
+            return overflow ? Int.max : p
+        }
+    }
+
+    static func sum(_ a: Int, _ b: Int) -> Int {
+        let (s, overflow) = a.addingReportingOverflow(b)
+        return overflow ? Int.max : s
     }
 
     /// Builds the layer that computes, initialised as PyTorch does (shapes already checked).
