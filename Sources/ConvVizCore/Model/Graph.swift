@@ -14,9 +14,19 @@ public final class Graph {
     /// Per-sample output shape of each layer.
     public let shapes: [[Int]]
 
+    /// Most weights (and running statistics) a graph may allocate: 2^30 floats, 4 GiB.
+    public static let maxParameters = 1 << 30
+
     init(_ architecture: Architecture, seed: UInt64) throws {
         self.architecture = architecture
         let wiring = try architecture.wiring(), shapes = try architecture.shapes()
+        // Checked from the description before any weight is allocated.
+        let total = architecture.layers.indices.reduce(0) { sum, i in
+            LayerSpec.sum(sum, LayerSpec.product([2, architecture.layers[i].parameterCount(inputs: wiring[i].map { $0 < 0 ? architecture.input : shapes[$0] })]))
+        }
+        guard total <= Self.maxParameters else {
+            throw ShapeError(layer: architecture.name, "asks for about \(total / 2) parameters; ConvViz builds networks of at most \(Self.maxParameters / 2)")
+        }
         self.wiring = wiring
         self.shapes = shapes
         var rng = SeededGenerator(seed: seed)
