@@ -1,6 +1,7 @@
 import Foundation
 
-/// Learns first-layer filters from natural-image patches by competitive learning
+/// A comparison, not training (conv1 learned by back-propagation is `GradientFilterRecipe`):
+/// finds first-layer filters from natural-image patches by competitive learning
 /// (spherical k-means on whitened patches; Coates, Lee and Ng, AISTATS 2011): every
 /// patch is claimed by the filter that responds most strongly to it (either sign), and
 /// that filter moves towards the patch. On ZCA-whitened colour patches the filters
@@ -35,39 +36,9 @@ public struct CompetitiveFilterLearning: Sendable {
         let dim = 3 * kernel * kernel
         let data = try SamplePhotos.patches(size: kernel, count: patches, channels: 3, flips: true, shortSide: photoShortSide, seed: seed)
         var x = data.images.data  // [M, dim]
-        // Contrast normalization per patch.
-        for i in 0..<patches {
-            let row = i * dim
-            var mean: Float = 0
-            for j in 0..<dim { mean += x[row + j] }
-            mean /= Float(dim)
-            var v: Float = 0
-            for j in 0..<dim { let d = x[row + j] - mean; v += d * d }
-            let s = 1 / (v / Float(dim) + contrastFloor).squareRoot()
-            for j in 0..<dim { x[row + j] = (x[row + j] - mean) * s }
-        }
-        // Covariance and ZCA whitening.
-        var cov = [Float](repeating: 0, count: dim * dim)
-        x.withUnsafeBufferPointer { xb in cov.withUnsafeMutableBufferPointer { cb in
-            BLAS.withAllCores {
-                BLAS.gemm(transA: true, m: dim, n: dim, k: patches, alpha: 1 / Float(patches), a: xb.baseAddress!, lda: dim, b: xb.baseAddress!, ldb: dim, c: cb.baseAddress!, ldc: dim)
-            }
-        }}
-        guard let eig = BLAS.symmetricEigen(cov, n: dim) else { throw ReadError("sample photographs", .corrupt, "whitening failed: eigendecomposition did not converge") }
-        var whiten = [Float](repeating: 0, count: dim * dim)
-        for k in 0..<dim {
-            let scale = 1 / (max(eig.values[k], 0) + whiteningFloor).squareRoot()
-            for a in 0..<dim {
-                let va = eig.vectors[k * dim + a] * scale
-                for b in 0..<dim { whiten[a * dim + b] += va * eig.vectors[k * dim + b] }
-            }
-        }
-        var xw = [Float](repeating: 0, count: patches * dim)
-        x.withUnsafeBufferPointer { xb in whiten.withUnsafeBufferPointer { wb in xw.withUnsafeMutableBufferPointer { ob in
-            BLAS.withAllCores {
-                BLAS.gemm(m: patches, n: dim, k: dim, a: xb.baseAddress!, lda: dim, b: wb.baseAddress!, ldb: dim, c: ob.baseAddress!, ldc: dim)
-            }
-        }}}
+        PatchWhitening.contrastNormalize(&x, count: patches, dim: dim, floor: contrastFloor)
+        let whitening = try PatchWhitening(fitting: x, count: patches, dim: dim, floor: whiteningFloor)
+        let xw = whitening.apply(x, count: patches)
         // Spherical k-means.
         var rng = SeededGenerator(seed: seed &+ 0xD1C7)
         var d = (0..<(filters * dim)).map { _ in rng.normal() }
@@ -96,23 +67,20 @@ public struct CompetitiveFilterLearning: Sendable {
             }
             Self.normalizeRows(&next, dim: dim)
             d = next
-            result = pixelFilters(d, whiten: whiten, dim: dim)
+            result = pixelFilters(d, whitening: whitening)
             onIteration(Progress(iteration: it, loss: loss / Double(patches), weights: result))
         }
         return result
     }
 
     /// `W d` for each learned direction, scaled to unit max |w|, as `[filters, 3, K, K]`.
-    func pixelFilters(_ d: [Float], whiten: [Float], dim: Int) -> Tensor {
+    func pixelFilters(_ d: [Float], whitening: PatchWhitening) -> Tensor {
+        let dim = whitening.dim
         var out = Tensor(shape: [filters, 3, kernel, kernel])
         for k in 0..<filters {
+            whitening.pixelSpace(d, row: k, into: &out.data)
             var maxAbs: Float = 0
-            for a in 0..<dim {
-                var s: Float = 0
-                for b in 0..<dim { s += whiten[a * dim + b] * d[k * dim + b] }
-                out.data[k * dim + a] = s
-                maxAbs = max(maxAbs, abs(s))
-            }
+            for a in 0..<dim { maxAbs = max(maxAbs, abs(out.data[k * dim + a])) }
             for a in 0..<dim { out.data[k * dim + a] /= max(maxAbs, 1e-12) }
         }
         return out
