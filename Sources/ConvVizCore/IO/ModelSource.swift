@@ -110,6 +110,17 @@ public struct ModelSource {
         throw ReadError(weightsPath, .missingTensor, "no layer or tensor '\(name)'")
     }
 
+    /// The same network for inference with its BatchNorms folded into the convolutions
+    /// before them (what onnxruntime's graph optimizer does), and how many were folded.
+    public func foldingBatchNorm() throws -> (source: ModelSource, folded: Int) {
+        guard let weights else { return (self, 0) }
+        let folded = try BatchNormFolding.fold(architecture, weights: weights, file: weightsPath)
+        var copy = self
+        copy.architecture = folded.architecture
+        copy.weights = folded.weights
+        return (copy, folded.pairs.count)
+    }
+
     /// The part of the network layer `last` depends on (optionally at another input
     /// size), with the weights of the layers kept.
     public func prefix(through last: Int, input: [Int]? = nil) -> ModelSource {

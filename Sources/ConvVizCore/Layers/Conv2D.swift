@@ -158,18 +158,67 @@ public final class Conv2D: Layer {
     // gets its fastest shapes (no transposed operand where K is small); the products are
     // channels-last `[pixels, C_out]`, transposed to NCHW while cache-hot.
 
-    private func forwardPixelMajor(_ input: Tensor, _ g: Im2Col.Geometry) -> Tensor {
+    /// Output rows unrolled at once when one sample's patch matrix is larger than the
+    /// budget (a 56x56 map with 64 channels unrolls to 7 MB): blocks of rows keep the
+    /// matrix in cache, and they share out the work of a small batch among the cores.
+    private func rowsPerBlock(_ g: Im2Col.Geometry) -> Int {
+        max(1, min(g.outHeight, maxColumnElements / max(1, g.rows * g.outWidth)))
+    }
+
+    /// Pixel-major forward pass over blocks of output rows, each block one GEMM; work
+    /// items are (sample, block) pairs. Every output element is the same dot product as
+    /// in the whole-sample GEMM, so the result does not depend on the blocking.
+    private func forwardPixelMajorInRowBlocks(_ input: Tensor, _ g: Im2Col.Geometry) -> Tensor {
         let n = input.shape[0]
-        var output = Tensor(uninitializedShape: [n, outputChannels, g.outHeight, g.outWidth])
-        let chunk = min(n, samplesPerChunk(g))
+        let (cout, rows, plane, outW) = (outputChannels, g.rows, g.outPlane, g.outWidth)
+        var blockRows = rowsPerBlock(g)
+        // Fewer samples than cores: split each sample so that every core has rows.
+        if n < Parallel.workers { blockRows = min(blockRows, max(1, (g.outHeight * n + Parallel.workers - 1) / Parallel.workers)) }
+        let blocks = (g.outHeight + blockRows - 1) / blockRows
+        return withForwardPointers(input, g) { x, wt, b, y in
+            Parallel.forEachRange(n * blocks) { _, items in
+                let padded = UnsafeMutablePointer<Float>.allocate(capacity: g.paddedCount + Im2Col.slack)
+                padded.initialize(repeating: 0, count: g.paddedCount + Im2Col.slack)
+                let patches = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * outW * rows + Im2Col.slack)
+                let product = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * outW * cout)
+                defer { padded.deallocate(); patches.deallocate(); product.deallocate() }
+                var paddedSample = -1
+                for item in items {
+                    let sample = item / blocks, first = item % blocks * blockRows
+                    let outRows = first..<min(g.outHeight, first + blockRows)
+                    if sample != paddedSample { Im2Col.pad(x + sample * g.inPlane, g, into: padded); paddedSample = sample }
+                    Im2Col.unroll(padded, g, outRows: outRows, into: patches)
+                    let m = outRows.count * outW
+                    BLAS.gemm(m: m, n: cout, k: rows, a: patches, lda: rows, b: wt, ldb: cout, c: product, ldc: cout)
+                    Transpose.transpose(product, rows: m, columns: cout, srcStride: cout,
+                                        into: y + sample * cout * plane + first * outW, dstStride: plane, adding: b)
+                }
+            }
+        }
+    }
+
+    /// The output tensor, and the input, the patch-ordered transposed weight `[rows, C_out]`,
+    /// the bias (zeros without one) and the output as pointers for a forward pass.
+    private func withForwardPointers(_ input: Tensor, _ g: Im2Col.Geometry,
+                                     _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+        var output = Tensor(uninitializedShape: [input.shape[0], outputChannels, g.outHeight, g.outWidth])
         let biasValues = bias?.value.data ?? [Float](repeating: 0, count: outputChannels)
-        let (cout, rows, plane) = (outputChannels, g.rows, g.outPlane)
         let transposedWeight = patchOrderedWeight(g, transposed: true)
         input.data.withUnsafeBufferPointer { xb in
         transposedWeight.withUnsafeBufferPointer { wb in
         biasValues.withUnsafeBufferPointer { bb in
         output.data.withUnsafeMutableBufferPointer { yb in
-            let x = xb.baseAddress!, wt = wb.baseAddress!, b = bb.baseAddress!, y = yb.baseAddress!
+            body(xb.baseAddress!, wb.baseAddress!, bb.baseAddress!, yb.baseAddress!)
+        }}}}
+        return output
+    }
+
+    private func forwardPixelMajor(_ input: Tensor, _ g: Im2Col.Geometry) -> Tensor {
+        if rowsPerBlock(g) < g.outHeight || input.shape[0] < Parallel.workers { return forwardPixelMajorInRowBlocks(input, g) }
+        let n = input.shape[0]
+        let chunk = min(n, samplesPerChunk(g))
+        let (cout, rows, plane) = (outputChannels, g.rows, g.outPlane)
+        return withForwardPointers(input, g) { x, wt, b, y in
             Parallel.forEachRange(n) { _, range in
                 let space = Workspace(g, samples: chunk)
                 let product = UnsafeMutablePointer<Float>.allocate(capacity: chunk * plane * cout)
@@ -185,8 +234,7 @@ public final class Conv2D: Layer {
                     }
                 }
             }
-        }}}}
-        return output
+        }
     }
 
     /// Fills `partialWeight` (per worker, as `[rows, C_out]`) and `partialBias`; adds the

@@ -20,6 +20,9 @@ public final class MaxPool2D: Layer {
     public func forward(_ input: Tensor, mode: Mode) -> Tensor {
         let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         let out = try! window.outputSize(height: h, width: w, layer: name)
+        if !mode.recordsForBackward && !(window.kernel == Pair(2) && window.stride == Pair(2) && window.padding == Pair(0)) {
+            return forwardValuesOnly(input, out: out)
+        }
         var y = Tensor(uninitializedShape: [n, c, out.h, out.w])
         var arg = [Int32](repeating: -1, count: y.count)
         let k = window.kernel, s = window.stride, p = window.padding
@@ -57,6 +60,39 @@ public final class MaxPool2D: Layer {
             }
         }}}
         if mode.recordsForBackward { inputShape = input.shape; argmax = arg }
+        return y
+    }
+
+    /// Inference needs the maxima only: each output row takes the running maximum of the
+    /// kernel's input rows, a column at a time, with no index bookkeeping (a ResNet's
+    /// 3x3 stride-2 stem pool runs several times faster). The comparison is the training
+    /// path's, so NaN is treated the same way.
+    private func forwardValuesOnly(_ input: Tensor, out: Pair) -> Tensor {
+        let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+        let k = window.kernel, s = window.stride, p = window.padding
+        var y = Tensor(uninitializedShape: [n, c, out.h, out.w])
+        input.data.withUnsafeBufferPointer { xb in
+        y.data.withUnsafeMutableBufferPointer { yb in
+            let x = xb.baseAddress!, y = yb.baseAddress!
+            Parallel.forEachRange(n * c, minimumPerPart: 16) { _, planes in
+                for plane in planes {
+                    let src = x + plane * h * w, dst = y + plane * out.h * out.w
+                    for oy in 0..<out.h {
+                        let y0 = max(0, oy * s.h - p.h), y1 = min(h, oy * s.h - p.h + k.h)
+                        let row = dst + oy * out.w
+                        for ox in 0..<out.w {
+                            let x0 = max(0, ox * s.w - p.w), x1 = min(w, ox * s.w - p.w + k.w)
+                            var best = -Float.infinity
+                            for iy in y0..<y1 {
+                                let line = src + iy * w
+                                for ix in x0..<x1 { let v = line[ix]; if !(v <= best) { best = v } }
+                            }
+                            row[ox] = best
+                        }
+                    }
+                }
+            }
+        }}
         return y
     }
 

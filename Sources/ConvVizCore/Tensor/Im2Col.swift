@@ -48,9 +48,10 @@ enum Im2Col {
     /// Visits the runs that make up one sample's patch matrix, in increasing address
     /// order: `body(dst, src)` copies (or adds) `runLength` floats between the patch
     /// matrix and the padded sample. With dilation 1 a kernel row is one run of `Kw*C`
-    /// floats; otherwise each tap is a run of `C`.
+    /// floats; otherwise each tap is a run of `C`. `outRows` limits the walk to a block
+    /// of output rows, written from the start of `patches`.
     @inline(__always)
-    private static func walkRuns(_ g: Geometry, patches: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>,
+    private static func walkRuns(_ g: Geometry, outRows: Range<Int>? = nil, patches: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>,
                                  _ body: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
         let w = g.window, c = g.channels
         let merged = w.dilation.w == 1
@@ -59,7 +60,7 @@ enum Im2Col {
         let tapStep = w.dilation.w &* c, kernelRowStep = w.dilation.h &* g.paddedWidth &* c
         let pixelStep = w.stride.w &* c, outRowStep = w.stride.h &* g.paddedWidth &* c
         var dst = patches
-        for oh in 0..<g.outHeight {
+        for oh in outRows ?? 0..<g.outHeight {
             var pixel = padded + oh &* outRowStep
             for _ in 0..<g.outWidth {
                 var kernelRow = pixel
@@ -88,21 +89,21 @@ enum Im2Col {
 
     /// Fills the patch matrix of one sample (`[Ho*Wo, rows]`) from its padded copy.
     /// Both buffers need `slack` floats of room past their end.
-    static func unroll(_ padded: UnsafePointer<Float>, _ g: Geometry, into patches: UnsafeMutablePointer<Float>) {
+    static func unroll(_ padded: UnsafePointer<Float>, _ g: Geometry, outRows: Range<Int>? = nil, into patches: UnsafeMutablePointer<Float>) {
         let source = UnsafeMutablePointer(mutating: padded), count = runLength(g)
         // Runs are written in increasing address order, so the extra lanes a vector copy
         // writes past a short run are overwritten by the next run (a first layer's runs
         // are 5 to 33 floats; a call to memcpy each would cost more than the copy).
         if count <= 8 {
-            walkRuns(g, patches: patches, padded: source) { dst, src in
+            walkRuns(g, outRows: outRows, patches: patches, padded: source) { dst, src in
                 UnsafeMutableRawPointer(dst).storeBytes(of: UnsafeRawPointer(src).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
             }
         } else if count <= 16 {
-            walkRuns(g, patches: patches, padded: source) { dst, src in
+            walkRuns(g, outRows: outRows, patches: patches, padded: source) { dst, src in
                 UnsafeMutableRawPointer(dst).storeBytes(of: UnsafeRawPointer(src).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
             }
         } else {
-            walkRuns(g, patches: patches, padded: source) { dst, src in dst.update(from: src, count: count) }
+            walkRuns(g, outRows: outRows, patches: patches, padded: source) { dst, src in dst.update(from: src, count: count) }
         }
     }
 
