@@ -111,6 +111,12 @@ final class ExternalModelTests: XCTestCase {
         let y = graph.output(try NPY.read(contentsOf: URL(fileURLWithPath: fixture("residual.input.npy"))))
         let want = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: fixture("residual.outputs.safetensors"))).tensor("output")
         for (a, b) in zip(y.data, want.data) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(want.maxAbs, 1)) }
+        // The folded file is a model the other commands take, ONNX names and all.
+        let maps = temp.appendingPathComponent("folded-out.npy").path
+        let run = try convviz(["activations", "--model", folded, "--input", fixture("residual.input.npy"), "--layer", "output",
+                               "--save-maps", maps, "-o", temp.appendingPathComponent("folded.png").path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        for (a, b) in zip(try NPY.read(contentsOf: URL(fileURLWithPath: maps)).data, want.data) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(want.maxAbs, 1)) }
     }
 
     func testOtherFormatsAreNamedPlainly() throws {

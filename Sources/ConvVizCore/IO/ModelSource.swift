@@ -68,7 +68,7 @@ public struct ModelSource {
     private static func checkpoint(_ url: URL) throws -> ModelSource {
         let checkpoint = try Checkpoint(contentsOf: url)
         return ModelSource(architecture: checkpoint.architecture, weights: checkpoint.tensors,
-                           standardization: checkpoint.standardization, origin: .checkpoint, path: url.path)
+                           standardization: checkpoint.recordsStandardization ? checkpoint.standardization : nil, origin: .checkpoint, path: url.path)
     }
 
     /// Every tensor of a safetensors file, by name (a PyTorch state dict).

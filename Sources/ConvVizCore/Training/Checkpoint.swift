@@ -12,6 +12,9 @@ public struct Checkpoint {
     public var step: Int
     public var epoch: Int
     public var tensors: [String: Tensor]
+    /// Whether the file records how its training images were standardized (a folded
+    /// ONNX model does not; then `standardization` is the identity).
+    public private(set) var recordsStandardization = false
     /// Extra metadata kept verbatim (e.g. `convviz.folded`).
     public var notes: [String: String] = [:]
 
@@ -53,7 +56,7 @@ public struct Checkpoint {
     public init(contentsOf url: URL, limits: ReadLimits = .default) throws {
         let file = try SafeTensorsFile(contentsOf: url, limits: limits)
         guard let archText = file.metadata[Key.architecture] else {
-            throw ReadError(url.path, .unsupported, "not a ConvViz checkpoint (no '\(Key.architecture)' metadata); pass the architecture with --arch")
+            throw ReadError(url.path, .unsupported, "not a ConvViz checkpoint (no '\(Key.architecture)' metadata); for a state dict give the architecture: --model ARCH.json --weights \(url.lastPathComponent)")
         }
         do { architecture = try Architecture(json: Data(archText.utf8)) } catch {
             throw ReadError(url.path, .corrupt, "architecture metadata: \(error)")
@@ -61,6 +64,7 @@ public struct Checkpoint {
         if let s = file.metadata[Key.standardization], let decoded = try? JSONDecoder().decode(Standardization.self, from: Data(s.utf8)),
            decoded.mean.count == architecture.input[0], decoded.std.allSatisfy({ $0 > 0 }) {
             standardization = decoded
+            recordsStandardization = true
         } else {
             standardization = Standardization(mean: Array(repeating: 0, count: architecture.input[0]), std: Array(repeating: 1, count: architecture.input[0]))
         }
@@ -71,7 +75,8 @@ public struct Checkpoint {
         var tensors: [String: Tensor] = [:]
         for name in file.names where !name.hasSuffix("num_batches_tracked") { tensors[name] = try file.tensor(name) }
         self.tensors = tensors
-        _ = try makeModel(file: url.path)
+        // A trained chain, or a graph written by `fold-bn`: either way every tensor must fit.
+        if architecture.isChain { _ = try makeModel(file: url.path) } else { try architecture.makeGraph().load(tensors, file: url.path) }
     }
 
     /// Builds the architecture and loads every tensor into it, checking names and shapes.
