@@ -4,7 +4,7 @@ import Foundation
 
 /// `convviz learn-filters --out RUN`: conv1 learned from random initialization by
 /// gradient descent (`GradientFilterRecipe`).
-struct LearnFiltersCommand: ParsableCommand {
+struct LearnFiltersCommand: ComputeCommand {
     static let configuration = CommandConfiguration(
         commandName: "learn-filters",
         abstract: "Learn conv1 from a random initialization by back-propagation on the sample photos.",
