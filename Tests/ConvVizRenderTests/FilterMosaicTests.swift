@@ -106,4 +106,34 @@ final class FilterMosaicTests: XCTestCase {
         let svg = try SVGDocument(try Canvas.render(mosaic.scene(), format: .svg))
         XCTAssertEqual(svg.elements.compactMap { $0.attributes["data-name"] }, ["filter-1", "filter-0"], "drawn in class order")
     }
+
+    /// Two panels side by side: the second mosaic is the first's drawing moved right,
+    /// each with its own label and notes, and the whole figure the same bytes twice.
+    func testComparisonPutsTwoMosaicsSideBySide() throws {
+        let w = weights()
+        let t = FilterTaxonomy(weights: w)
+        let figure = FilterComparison(panels: [.init(label: "learned", weights: w, taxonomy: t, notes: ["50% edges"]),
+                                               .init(label: "k-means", weights: w, taxonomy: t, notes: ["25% edges"])])
+        let scene = figure.scene()
+        for text in ["learned", "50% edges", "k-means", "25% edges"] { XCTAssert(scene.texts.contains(text), text) }
+        XCTAssertFalse(scene.texts.contains { $0.hasPrefix("Normalization:") }, "the panels' notes replace the mosaic caption")
+        func images(_ item: Scene.Item) -> [Point] {
+            switch item {
+            case let .image(_, at, _): return [at]
+            case let .group(_, items): return items.flatMap(images)
+            default: return []
+            }
+        }
+        let panels = scene.items.compactMap { item -> [Point]? in
+            if case let .group(name, _) = item, name.hasPrefix("panel-") { return images(item) }
+            return nil
+        }
+        XCTAssertEqual(panels.count, 2)
+        XCTAssertEqual(panels[0].count, 4); XCTAssertEqual(panels[1].count, 4)
+        let dx = panels[1][0].x - panels[0][0].x
+        XCTAssertGreaterThan(dx, 0)
+        for (a, b) in zip(panels[0], panels[1]) { XCTAssertEqual(b.x - a.x, dx); XCTAssertEqual(b.y, a.y) }
+        XCTAssertLessThanOrEqual(panels[1].map(\.x).max()!, scene.width)
+        XCTAssertEqual(try Canvas.render(scene, format: .png), try Canvas.render(figure.scene(), format: .png))
+    }
 }

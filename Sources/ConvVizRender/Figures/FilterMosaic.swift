@@ -40,6 +40,8 @@ public struct FilterMosaic {
 
     public var weights: Tensor
     public var title: String = "Filters"
+    /// Caption lines replacing the default ones (size, colour mode, normalization).
+    public var customCaption: [String]?
     public var normalization: Normalization = .filterSymmetric
     public var channelMode: ChannelMode = .auto
     public var scale: Int = 8
@@ -89,7 +91,7 @@ public struct FilterMosaic {
             else if s.isConstant { warnings.append("filter \(i) is constant (\(s.maxValue)); drawn mid-gray, marked") }
         }
 
-        let frame = FigureFrame(title: title, caption: caption(count: count, cin: cin, kh: kh, kw: kw, scale: scale),
+        let frame = FigureFrame(title: title, caption: customCaption ?? caption(count: count, cin: cin, kh: kh, kw: kw, scale: scale),
                                 contentWidth: stepX * Double(cols) - Double(gap), contentHeight: stepY * Double(rows) - Double(gap))
         var scene = frame.makeScene()
         scene.background = background
