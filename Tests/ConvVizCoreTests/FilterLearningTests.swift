@@ -2,8 +2,7 @@ import Foundation
 import XCTest
 @testable import ConvVizCore
 
-/// The demo's two stages on a reduced budget (seconds): competitive learning of conv1,
-/// then the rotation network trained on top of it.
+/// The k-means comparison, and the demo's recipe on a reduced budget (seconds).
 final class FilterLearningTests: XCTestCase {
     func smallCompetitive(seed: UInt64 = 0) -> CompetitiveFilterLearning {
         var c = CompetitiveFilterLearning()
@@ -34,10 +33,13 @@ final class FilterLearningTests: XCTestCase {
         XCTAssertEqual(m, [0.6, 0.8, 0, 0, 0, 0, 1, 0])
     }
 
-    /// Both stages end to end: the run directory holds a readable checkpoint, metrics and
-    /// summary; conv1 stayed what stage 1 learned (frozen).
+    /// The demo's three parts end to end: conv1 by back-propagation (its run files in
+    /// `learn-filters/`), the k-means comparison, and the rotation network trained end to
+    /// end (its conv1 moves away from its random initialization: nothing frozen).
     func testReducedRecipeTrainsAndWritesItsRun() throws {
         var recipe = FilterRecipe()
+        recipe.gradient.filters = 6; recipe.gradient.kernel = 7; recipe.gradient.trainPatches = 600; recipe.gradient.heldOutPatches = 100
+        recipe.gradient.photoShortSide = 64; recipe.gradient.steps = 20; recipe.gradient.batch = 64
         recipe.competitive = smallCompetitive()
         recipe.competitive.kernel = 7
         recipe.competitive.iterations = 2
@@ -54,15 +56,21 @@ final class FilterLearningTests: XCTestCase {
             }
         }
         XCTAssertEqual(trained.summary.steps, 6)
-        XCTAssertEqual(trained.competitiveLoss.map(\.iteration), [1, 2])
-        XCTAssertEqual(trained.snapshots.map(\.step), [1, 2])
-        XCTAssert(notes.contains { $0.hasPrefix("stage 1") } && notes.contains { $0.hasPrefix("stage 2") })
-        XCTAssertGreaterThan(steps, 0)
-        // conv1 = the learned filters scaled by 1/sqrt(fan_in), unchanged by SGD.
-        let learned = trained.snapshots.last!.weights
-        let bound = 1 / Float(3 * 7 * 7).squareRoot()
+        XCTAssertEqual(trained.learned.snapshots.map(\.step), [0, 20])
         XCTAssertEqual(trained.conv1.shape, [6, 3, 7, 7])
-        for (w, l) in zip(trained.conv1.data, learned.data) { XCTAssertEqual(w, l * bound, accuracy: 1e-7) }
+        XCTAssertEqual(trained.kmeans.shape, [6, 3, 7, 7])
+        XCTAssertEqual(trained.kmeansLoss.map(\.iteration), [1, 2])
+        XCTAssert(notes.contains { $0.hasPrefix("conv1 by back-propagation") } && notes.contains { $0.hasPrefix("comparison: k-means") }
+                  && notes.contains { $0.hasPrefix("rotation prediction") }, "\(notes)")
+        XCTAssertGreaterThan(steps, 0)
+        // The filter recipe's files, the same bytes as `learn-filters` writes.
+        let learnedDir = dir.appendingPathComponent(FilterRecipe.learnedFiltersFolder)
+        for (name, data) in trained.learned.files() where name != "summary.json" {
+            XCTAssertEqual(try Data(contentsOf: learnedDir.appendingPathComponent(name)), data, name)
+        }
+        // The rotation network's conv1 trained: it differs from its initialization.
+        let initial = try recipe.architecture.makeModel(seed: recipe.seed).layers[0] as! Conv2D
+        XCTAssertNotEqual(trained.rotationConv1.data, initial.weight.value.data, "conv1 is not frozen")
         // The run directory, read back.
         let run = try RunDirectory(dir)
         let checkpoint = try SafeTensorsFile(contentsOf: run.checkpointURL)

@@ -15,6 +15,8 @@ public struct CompetitiveFilterLearning: Sendable {
     public var filters = 48
     public var kernel = 11
     public var patches = 30_000
+    /// The photographs patches are cut from.
+    public var photos = SamplePhotos.colorNames
     public var iterations = 12
     public var photoShortSide = 256
     public var contrastFloor: Float = 0.01
@@ -34,7 +36,7 @@ public struct CompetitiveFilterLearning: Sendable {
     /// Runs the iterations, reporting each; returns the pixel-space filters.
     public func run(onIteration: (Progress) -> Void) throws -> Tensor {
         let dim = 3 * kernel * kernel
-        let data = try SamplePhotos.patches(size: kernel, count: patches, channels: 3, flips: true, shortSide: photoShortSide, seed: seed)
+        let data = try SamplePhotos.patches(from: photos, size: kernel, count: patches, channels: 3, flips: true, shortSide: photoShortSide, seed: seed)
         var x = data.images.data  // [M, dim]
         PatchWhitening.contrastNormalize(&x, count: patches, dim: dim, floor: contrastFloor)
         let whitening = try PatchWhitening(fitting: x, count: patches, dim: dim, floor: whiteningFloor)

@@ -1,54 +1,60 @@
 import Foundation
 
 extension FilterRecipe {
-    /// A trained recipe: the network, how conv1 formed, and the run's summary.
+    /// A trained recipe: conv1 learned by back-propagation, the k-means comparison, and
+    /// the rotation-prediction network with its run's summary.
     public struct Trained {
+        /// conv1 learned by back-propagation (`GradientFilterRecipe`): the demo's conv1.
+        public let learned: GradientFilterRecipe.Result
+        /// The comparison: k-means filters on whitened patches (pixel space, unit max |w|).
+        public let kmeans: Tensor
+        /// k-means reconstruction error after every iteration.
+        public let kmeansLoss: [(iteration: Int, loss: Double)]
+        /// The rotation-prediction network (trained end to end, conv1 from random init).
         public let summary: Trainer.Summary
         public let model: Sequential
-        /// conv1 after selected competitive-learning iterations (for a filmstrip).
-        public let snapshots: [(step: Int, weights: Tensor)]
-        /// Reconstruction error after every competitive-learning iteration.
-        public let competitiveLoss: [(iteration: Int, loss: Double)]
         public let standardization: Standardization
         public let seconds: Double
 
-        /// conv1's learned filters, [C_out, 3, K, K].
-        public var conv1: Tensor { (model.layers[0] as! Conv2D).weight.value }
+        /// conv1 learned by back-propagation, in pixel space, [C_out, 3, K, K].
+        public var conv1: Tensor { learned.conv1 }
+        /// The rotation network's own conv1 after its training.
+        public var rotationConv1: Tensor { (model.layers[0] as! Conv2D).weight.value }
     }
 
-    /// What training reports as it goes: a sentence, or a step of the SGD stage.
+    /// What training reports as it goes: a sentence, or a step of the rotation stage.
     public enum Progress {
         case note(String)
         case training(Trainer.Event)
     }
 
-    /// Runs both stages, writing the rotation stage's run (checkpoint, metrics, summary)
-    /// into `directory`. Keeps conv1 after iterations 1, 2, 3, 5 and the last.
+    /// The folder of `directory` that gets the filter recipe's run files (the same bytes
+    /// as `convviz learn-filters`).
+    public static let learnedFiltersFolder = "learn-filters"
+
+    /// Runs the three parts. The rotation network's run (checkpoint, metrics, summary)
+    /// goes into `directory`, the filter recipe's files into `directory/learn-filters`.
     public func train(in directory: URL, progress: (Progress) -> Void) throws -> Trained {
         let start = DispatchTime.now().uptimeNanoseconds
-        progress(.note("stage 1: conv1 by competitive learning on \(competitive.patches) whitened 11x11 patches"))
-        var snapshots: [(Int, Tensor)] = []
-        var losses: [(Int, Double)] = []
-        let keep: Set<Int> = [1, 2, 3, 5, competitive.iterations]
-        let filters = try competitive.run { p in
-            losses.append((p.iteration, p.loss))
-            if keep.contains(p.iteration) { snapshots.append((p.iteration, p.weights)) }
-            progress(.note(String(format: "  iteration %2d/%d  reconstruction error %.4f", p.iteration, competitive.iterations, p.loss)))
+        progress(.note("conv1 by back-propagation: sparse autoencoder on \(gradient.trainPatches) whitened 11x11 patches, \(gradient.steps) SGD steps"))
+        let learned = try gradient.run { m in
+            if m.step % 500 == 0 || m.step == gradient.steps {
+                progress(.note(String(format: "  step %4d/%d  reconstruction loss %.4f", m.step, gradient.steps, m.loss)))
+            }
         }
-        progress(.note("stage 2: rotation prediction on \(trainPatches) patches, conv1 frozen"))
-        let splits = try data()
-        let model = try makeModel(conv1: filters)
-        let summary = try TrainingSession.run(architecture: architecture, model: model, splits: splits, settings: settings,
-                                              dataName: "samples (rotation prediction)", directory: directory) { progress(.training($0)) }
-        return Trained(summary: summary, model: model, snapshots: snapshots, competitiveLoss: losses, standardization: splits.standardization,
-                       seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-    }
+        try learned.write(to: directory.appendingPathComponent(Self.learnedFiltersFolder, isDirectory: true))
 
-    /// The taxonomy of a freshly initialized conv1 of the same shape: what training is
-    /// compared against.
-    public func randomInitializationTaxonomy() -> FilterTaxonomy {
-        var rng = SeededGenerator(seed: seed)
-        let conv = Conv2D(name: "r", inputChannels: 3, outputChannels: filters, window: Window2D(kernel: Pair(kernel)), rng: &rng)
-        return FilterTaxonomy(weights: conv.weight.value)
+        progress(.note("comparison: k-means on \(competitive.patches) whitened patches of the same photographs"))
+        var losses: [(Int, Double)] = []
+        let kmeans = try competitive.run { losses.append(($0.iteration, $0.loss)) }
+
+        progress(.note("rotation prediction on \(trainPatches) patches, trained end to end from a random initialization"))
+        let splits = try data()
+        let model = try architecture.makeModel(seed: seed)
+        let summary = try TrainingSession.run(architecture: architecture, model: model, splits: splits, settings: settings,
+                                              dataName: "samples (rotation prediction; test: \(gradient.heldOutPhotos.joined(separator: ", ")) held out)",
+                                              directory: directory) { progress(.training($0)) }
+        return Trained(learned: learned, kmeans: kmeans, kmeansLoss: losses, summary: summary, model: model, standardization: splits.standardization,
+                       seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
 }

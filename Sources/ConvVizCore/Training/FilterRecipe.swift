@@ -1,20 +1,19 @@
 import Foundation
 
-/// The demo's recipe (see the README's "Why this recipe"), in two stages:
+/// The demo's recipe, in three parts:
 ///
-/// 1. conv1 is learned without labels by competitive learning on whitened colour
-///    patches of the sample photographs (`CompetitiveFilterLearning`): it becomes
-///    oriented edges, colour-opponent filters and centre-surround dots in about a
-///    second, deterministically for a seed.
-/// 2. A small network on top of that frozen conv1 is trained with SGD on a
-///    self-supervised task, rotation prediction (`RotationPatches`), which gives the
-///    run a real trained network for activation maps, effective receptive fields and
-///    training curves.
-///
-/// A supervised task the network can solve from colour statistics alone (which photo a
-/// patch came from), or rotation prediction learned end to end in a few hundred steps,
-/// leaves conv1 close to its random initialization: see the README.
+/// 1. **conv1 learned by back-propagation** (`GradientFilterRecipe`): 48 filters of
+///    3x11x11 from a random initialization, trained only by back-propagating a sparse
+///    autoencoder's reconstruction loss on whitened colour patches of the sample
+///    photographs. These are the filters the demo's mosaic, taxonomy and filmstrip show.
+/// 2. **The comparison** (`CompetitiveFilterLearning`): spherical k-means on whitened
+///    patches of the same photographs, not training; drawn beside the learned filters.
+/// 3. **A rotation-prediction network** (`RotationPatches`) trained end to end with SGD,
+///    its own conv1 from a random initialization (nothing frozen, nothing copied in):
+///    the run behind the activation maps, the effective receptive field and the training
+///    curves, tested on the photograph the filter recipe holds out.
 public struct FilterRecipe: Sendable {
+    public var gradient = GradientFilterRecipe()
     public var competitive = CompetitiveFilterLearning()
     public var patch = 32
     /// Photographs are resized to this shorter side for the rotation task, so a 32x32
@@ -26,15 +25,16 @@ public struct FilterRecipe: Sendable {
     public var batch = 64
     public var learningRate: Float = 0.05
     public var weightDecay: Float = 5e-4
-    public var seed: UInt64 = 0 { didSet { competitive.seed = seed } }
+    public var seed: UInt64 = 0 { didSet { competitive.seed = seed; gradient.seed = seed } }
 
     public init() {
         competitive.whiteningFloor = 1.0
         competitive.photoShortSide = 256
+        competitive.photos = gradient.trainingPhotos
     }
 
-    public var filters: Int { competitive.filters }
-    public var kernel: Int { competitive.kernel }
+    public var filters: Int { gradient.filters }
+    public var kernel: Int { gradient.kernel }
 
     public var architecture: Architecture {
         Architecture(name: "rotation-net", input: [3, patch, patch], layers: [
@@ -62,29 +62,17 @@ public struct FilterRecipe: Sendable {
         s.schedule = .cosine
         s.seed = seed
         s.logEvery = 25
-        s.frozenLayers = ["conv1"]
         return s
     }
 
-    /// Rotation-labelled patches, standardized per channel.
+    /// Rotation-labelled patches, standardized per channel: training patches from the
+    /// filter recipe's training photographs, test patches from its held-out ones.
     public func data() throws -> DataSource.Splits {
-        var train = try RotationPatches.make(size: patch, count: trainPatches, shortSide: rotationPhotoShortSide, seed: seed)
-        var test = try RotationPatches.make(size: patch, count: testPatches, shortSide: rotationPhotoShortSide, seed: seed &+ 99)
+        var train = try RotationPatches.make(from: gradient.trainingPhotos, size: patch, count: trainPatches, shortSide: rotationPhotoShortSide, seed: seed)
+        var test = try RotationPatches.make(from: gradient.heldOutPhotos, size: patch, count: testPatches, shortSide: rotationPhotoShortSide, seed: seed &+ 99)
         let standardization = Standardization.measured(train.images)
         standardization.apply(to: &train.images)
         standardization.apply(to: &test.images)
         return DataSource.Splits(train: train, test: test, standardization: standardization)
-    }
-
-    /// The network with `conv1` set to the learned filters (bias 0).
-    public func makeModel(conv1 filters: Tensor) throws -> Sequential {
-        let model = try architecture.makeModel(seed: seed)
-        let conv1 = model.layers[0] as! Conv2D
-        precondition(conv1.weight.value.shape == filters.shape, "conv1 \(conv1.weight.value.shape) vs filters \(filters.shape)")
-        // Learned filters have max |w| = 1; scale them like PyTorch's initialization.
-        let bound = KaimingUniform.bound(fanIn: filters.count / filters.shape[0])
-        conv1.weight.value = Tensor(shape: filters.shape, data: filters.data.map { $0 * bound })
-        conv1.bias?.value.zero()
-        return model
     }
 }

@@ -8,15 +8,17 @@ struct DemoCommand: ComputeCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Train on the embedded photographs and write every figure, an HTML report and a PDF handout.",
-        discussion: "The recipe (FilterRecipe, docs/recipes.md): conv1 by competitive learning on whitened patches, then rotation prediction with SGD on top of it. Writes the run (checkpoint.safetensors, metrics.jsonl, summary.json), taxonomy.csv and the report (index.html, manifest.json, handout.pdf, figures/).")
+        discussion: "The recipe (FilterRecipe, docs/recipes.md): conv1 learned from a random initialization by back-propagation (GradientFilterRecipe, as `convviz learn-filters`), k-means on whitened patches beside it for comparison, and a rotation-prediction network trained end to end from a random initialization. Writes the rotation network's run (checkpoint.safetensors, metrics.jsonl, summary.json), the filter recipe's run (learn-filters/), taxonomy.csv (the learned conv1) and the report (index.html, manifest.json, handout.pdf, figures).")
 
     @Option(help: "Output directory.") var out: String = "Outputs/demo"
     @Option(help: "Random seed: the same seed gives the same bytes.") var seed: UInt64 = 0
-    @Option(help: "Training steps of the rotation-prediction stage (at least 10).") var steps: Int = FilterRecipe().steps
+    @Option(help: "Training steps of the rotation-prediction network (at least 10).") var steps: Int = FilterRecipe().steps
     @Option(help: ArgumentHelp("Learning rate of the rotation stage.", visibility: .hidden)) var lr: Float = FilterRecipe().learningRate
+    @Option(help: ArgumentHelp("SGD steps of the conv1 recipe (default: the recipe's).", visibility: .hidden)) var filterSteps: Int = GradientFilterRecipe().steps
 
     func validate() throws {
         guard steps >= 10 else { throw ValidationError("--steps must be at least 10") }
+        guard filterSteps >= 1 else { throw ValidationError("--filter-steps must be at least 1") }
     }
 
     func run() throws {
@@ -24,6 +26,7 @@ struct DemoCommand: ComputeCommand {
         recipe.seed = seed
         recipe.steps = steps
         recipe.learningRate = lr
+        recipe.gradient.steps = filterSteps
         let outURL = URL(fileURLWithPath: out)
         let progress = ProgressDisplay()
         let trained = try recipe.train(in: outURL) { event in
@@ -34,10 +37,12 @@ struct DemoCommand: ComputeCommand {
         }
         progress.finish()
         let demo = DemoReport(recipe: recipe, trained: trained, directory: outURL)
-        let (t, r) = (demo.taxonomy, demo.randomTaxonomy)
-        print(String(format: "conv1: %.0f%% oriented edges, %.0f%% colour-opponent, %.0f%% centre-surround/blob, %.0f%% unstructured (random init: %.0f%% edges, %.0f%% colour-opponent); rotation accuracy %.3f; trained in %.0f s",
-                     100 * t.fraction(.edge), 100 * t.fraction(.colorOpponent), 100 * t.fraction(.blob), 100 * t.fraction(.unstructured),
-                     100 * r.fraction(.edge), 100 * r.fraction(.colorOpponent), trained.summary.testAccuracy ?? 0, trained.seconds))
+        let (t, s) = (demo.taxonomy, trained.learned)
+        print(String(format: "conv1 (back-propagation, %.1f s): %.0f%% oriented edges, %.0f%% colour-opponent, %.0f%% centre-surround/blob, %.0f%% unstructured (without the localization rule: %.0f%%, %.0f%%; step 0: %.0f%%, %.0f%%); k-means comparison: %.0f%% edges, %.0f%% colour-opponent; held-out variance explained %.3f; rotation accuracy %.3f (held-out photo); trained in %.0f s",
+                     s.trainingSeconds, 100 * t.fraction(.edge), 100 * t.fraction(.colorOpponent), 100 * t.fraction(.blob), 100 * t.fraction(.unstructured),
+                     100 * s.trained.edgesWithoutLocalization, 100 * s.trained.colourOpponentWithoutLocalization, 100 * s.initialization.edges, 100 * s.initialization.colourOpponent,
+                     100 * demo.kmeansTaxonomy.fraction(.edge), 100 * demo.kmeansTaxonomy.fraction(.colorOpponent),
+                     s.heldOutVarianceExplained, trained.summary.testAccuracy ?? 0, trained.seconds))
         progress.note("drawing the figures")
         let report = try demo.build()
         try report.write(to: outURL)
