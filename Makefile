@@ -26,12 +26,12 @@ bench: build
 gallery: build
 	$(CONVVIZ) demo --out Outputs/demo
 	mkdir -p Outputs/gallery
-	cp Outputs/demo/filters.png Outputs/demo/filmstrip.png Outputs/demo/activations.png Outputs/demo/receptive-field.png \
+	cp Outputs/demo/filters.png Outputs/demo/filmstrip.png Outputs/demo/filter-comparison.png Outputs/demo/activations.png Outputs/demo/receptive-field.png \
 	   Outputs/demo/receptive-field-growth.png Outputs/demo/normalization.png Outputs/demo/volumes.png Outputs/demo/pooling.png \
 	   Outputs/demo/training-curves.png Outputs/gallery/
 	$(CONVVIZ) compare-norms --data fashion-mnist --out Outputs/compare-norms
 	cp Outputs/compare-norms/curves.png Outputs/gallery/compare-norms.png
-	$(CONVVIZ) filters Outputs/demo:conv1 --labels --columns 12 -o Outputs/gallery/mosaic.png
+	$(CONVVIZ) filters Outputs/demo/learn-filters:conv1 --labels --columns 12 -o Outputs/gallery/mosaic.png
 	$(CONVVIZ) activations --checkpoint Outputs/demo --image Sources/ConvVizCore/Resources/samples/astronaut.png --layer relu1 --columns 8 -o Outputs/gallery/activations-astronaut.png
 	scripts/check-report.sh Outputs/demo
 	cp Outputs/demo/report-screenshot.png Outputs/gallery/
