@@ -99,6 +99,19 @@ final class GraphEvaluationTests: XCTestCase {
         XCTAssertThrowsError(try architecture.makeGraph()) { XCTAssertTrue("\($0)".contains("at most"), "\($0)") }
     }
 
+    /// A squeeze-excitation gate [C, 1, 1] gives every unit the whole image as context;
+    /// position (jump, centre) and the local field come from the spatial path.
+    func testSqueezeExcitationKeepsTheLocalField() throws {
+        let table = try ShapeTable(try ModelSource(model: file("squeeze_excitation.onnx").path).architecture)
+        let scaled = try XCTUnwrap(table.rows.first { $0.name == "/Mul" })
+        XCTAssertEqual(scaled.receptiveField, [12, 12], "the gate saw the whole 12x12 input")
+        XCTAssertEqual(scaled.localReceptiveField, [3, 3])
+        XCTAssertEqual(scaled.jump, [1, 1])
+        XCTAssertEqual(scaled.center, [0, 0])
+        XCTAssertTrue(scaled.hasGlobalContext && scaled.isAligned)
+        XCTAssertEqual(table.field(row: table.rows.count - 1, unit: (5, 5)).y0, 4, "boxes use the local field")
+    }
+
     func testMisalignedBranchesAreReported() throws {
         let table = try ShapeTable(try ModelSource(model: file("misaligned.onnx").path).architecture)
         let add = try XCTUnwrap(table.rows.last)

@@ -16,7 +16,8 @@ extension ShapeTable {
         let layers: [[String: Any]] = rows.map { r in
             var d: [String: Any] = ["name": r.name, "type": r.type, "inputs": r.inputs, "output": r.output, "params": r.params, "macs": r.macs,
                                     "receptive_field": r.receptiveField.map(jsonNumber), "jump": r.jump.map(jsonNumber),
-                                    "center": r.center.map(jsonNumber), "aligned": r.isAligned]
+                                    "center": r.center.map(jsonNumber), "aligned": r.isAligned,
+                                    "local_receptive_field": r.localReceptiveField.map(jsonNumber), "global_context": r.hasGlobalContext]
             if !r.isAligned {
                 d["branches"] = r.misalignedBranches.map { b in
                     ["from": b.from, "receptive_field": b.receptiveField.map(jsonNumber), "jump": b.jump.map(jsonNumber), "center": b.center.map(jsonNumber)] as [String: Any]
@@ -47,7 +48,8 @@ extension ShapeTable {
     var cells: [[String]] {
         rows.map { r in
             [r.name, r.type, r.output.map(String.init).joined(separator: "x"), String(r.params), String(r.macs),
-             Self.pair(r.receptiveField) + (r.isAligned ? "" : "*"), Self.pair(r.jump), Self.pair(r.center)]
+             Self.pair(r.receptiveField) + (r.hasGlobalContext ? " (local \(Self.pair(r.localReceptiveField)))" : "") + (r.isAligned ? "" : "*"),
+             Self.pair(r.jump), Self.pair(r.center)]
         }
     }
 

@@ -30,7 +30,11 @@ public struct ShapeTable: Sendable {
         public let output: [Int]
         public let params: Int
         public let macs: Int
+        /// What a unit depends on: the whole image once a global gate (squeeze-excitation)
+        /// has fed in.
         public let receptiveField: [Double]
+        /// The field through the spatial paths alone: where a unit looks.
+        public let localReceptiveField: [Double]
         public let jump: [Double]
         public let center: [Double]
         /// Sliding window of a conv or pooling layer (nil for the others).
@@ -42,6 +46,8 @@ public struct ShapeTable: Sendable {
         /// The inputs' fields where branches meet in disagreement; empty otherwise.
         public let misalignedBranches: [Branch]
         public var isAligned: Bool { misalignedBranches.isEmpty }
+        /// Whether units see the whole image through a global gate besides their local field.
+        public var hasGlobalContext: Bool { receptiveField != localReceptiveField }
     }
 
     public let input: [Int]
@@ -54,7 +60,10 @@ public struct ShapeTable: Sendable {
     /// the whole input.
     fileprivate struct Field {
         var r = [1.0, 1.0], j = [1.0, 1.0], c = [0.0, 0.0]
+        /// A global summary (flat, or pooled to 1x1): no position left.
         var global = false
+        /// Spatial, but a global gate fed in: units also see the whole image.
+        var context = false
     }
 
     public init(_ architecture: Architecture) throws {
@@ -68,15 +77,22 @@ public struct ShapeTable: Sendable {
         for (i, spec) in architecture.layers.enumerated() {
             let inputFields = wiring[i].map { $0 < 0 ? Field() : fields[$0] }
             let inputShapes = wiring[i].map { $0 < 0 ? architecture.input : shapes[$0] }
+            // Inputs that are global summaries (a squeeze-excitation gate [C, 1, 1]) give
+            // every unit the whole image as context but no position: the local field,
+            // jump and centre come from the spatial inputs.
+            let spatial = inputFields.enumerated().filter { !$0.element.global }
             var field = inputFields[0]
             var branches: [Branch] = []
-            if inputFields.contains(where: \.global) || spec.kind.isGlobal {
+            if spatial.isEmpty || spec.kind.isGlobal {
                 field = whole
             } else if inputFields.count > 1 {
-                field = Field(r: Self.maxima(inputFields.map(\.r)), j: Self.maxima(inputFields.map(\.j)), c: Self.maxima(inputFields.map(\.c)))
-                if Set(inputFields.map(\.c)).count > 1 || Set(inputFields.map(\.j)).count > 1 {
-                    branches = zip(wiring[i], inputFields).map { j, f in
-                        Branch(from: j < 0 ? Architecture.inputName : architecture.layers[j].name!, receptiveField: f.r, jump: f.j, center: f.c)
+                let fs = spatial.map(\.element)
+                field = Field(r: Self.maxima(fs.map(\.r)), j: Self.maxima(fs.map(\.j)), c: Self.maxima(fs.map(\.c)),
+                              context: fs.contains(where: \.context) || spatial.count < inputFields.count)
+                if Set(fs.map(\.c)).count > 1 || Set(fs.map(\.j)).count > 1 {
+                    branches = spatial.map { k, f in
+                        let j = wiring[i][k]
+                        return Branch(from: j < 0 ? Architecture.inputName : architecture.layers[j].name!, receptiveField: f.r, jump: f.j, center: f.c)
                     }
                 }
             } else if let window = Self.effectiveWindow(spec, input: inputShapes[0], output: shapes[i]) {
@@ -90,7 +106,8 @@ public struct ShapeTable: Sendable {
                             inputs: wiring[i].map { $0 < 0 ? Architecture.inputName : architecture.layers[$0].name! },
                             output: shapes[i], params: spec.parameterCount(inputs: inputShapes),
                             macs: spec.multiplyAdds(inputs: inputShapes, output: shapes[i]),
-                            receptiveField: field.r, jump: field.j, center: field.c, window: spec.window,
+                            receptiveField: field.context ? whole.r : field.r, localReceptiveField: field.r,
+                            jump: field.j, center: field.c, window: spec.window,
                             inputShape: inputShapes[0], groups: spec.kind == .conv ? (spec.groups ?? 1) : 1,
                             misalignedBranches: branches))
             fields.append(field)
@@ -113,11 +130,11 @@ public struct ShapeTable: Sendable {
     }
 
     /// The input-pixel box `[y0, x0, y1, x1]` (inclusive pixel indices, possibly outside
-    /// the image) seen by unit (y, x) of row `index`.
+    /// the image) of unit (y, x) of row `index`: its local field (global context aside).
     public func field(row index: Int, unit: (y: Int, x: Int)) -> (y0: Double, x0: Double, y1: Double, x1: Double) {
         let row = rows[index]
         let cy = row.center[0] + Double(unit.y) * row.jump[0], cx = row.center[1] + Double(unit.x) * row.jump[1]
-        let hy = (row.receptiveField[0] - 1) / 2, hx = (row.receptiveField[1] - 1) / 2
+        let hy = (row.localReceptiveField[0] - 1) / 2, hx = (row.localReceptiveField[1] - 1) / 2
         return (cy - hy, cx - hx, cy + hy, cx + hx)
     }
 

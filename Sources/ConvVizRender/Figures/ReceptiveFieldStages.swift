@@ -24,6 +24,8 @@ public struct ReceptiveFieldStages {
         public let jump: Double
         public let output: [Int]
         public let layers: Int
+        /// Whether a global gate (squeeze-excitation) also feeds the whole image in.
+        public let globalContext: Bool
     }
 
     /// The main path's windowed layers, grouped by jump: each stage ends where the next
@@ -37,7 +39,8 @@ public struct ReceptiveFieldStages {
             count += 1
             let row = table.rows[i]
             if k == path.count - 1 || table.rows[path[k + 1]].jump != row.jump {
-                result.append(Stage(name: row.name, receptiveField: row.receptiveField[1], jump: row.jump[1], output: row.output, layers: count))
+                result.append(Stage(name: row.name, receptiveField: row.localReceptiveField[1], jump: row.jump[1], output: row.output,
+                                    layers: count, globalContext: row.hasGlobalContext))
                 count = 0
             }
         }
@@ -53,6 +56,9 @@ public struct ReceptiveFieldStages {
         let misaligned = table.rows.filter { !$0.isAligned }.count
         var caption = ["Each bar: the receptive field (along the width) of a unit at the end of a stage of the main path; gray: the \(Int(inputWidth))-pixel input.",
                        "The field grows by (K-1)·jump per layer, and the jump multiplies at every stride, so later stages grow it fastest."]
+        if stages.contains(where: \.globalContext) {
+            caption.append("+ global: squeeze-excitation gates also feed every unit a summary of the whole image; the bar is the local field.")
+        }
         if misaligned > 0 { caption.append("\(misaligned) junction(s) join branches whose fields disagree in centre or jump (see convviz shapes).") }
         let frame = FigureFrame(title: title, caption: caption, contentWidth: labelW + barArea + 120, contentHeight: Double(stages.count + 1) * rowH + 10)
         var scene = frame.makeScene()
@@ -69,7 +75,7 @@ public struct ReceptiveFieldStages {
                 .rect(Rect(barX, y, inputWidth * px, rowH * 0.6), fill: Color(0.94, 0.94, 0.96)),
                 .rect(Rect(barX, y, s.receptiveField * px, rowH * 0.6), fill: color.with(alpha: 0.85)),
                 .text("\(s.name) (\(s.layers) layer\(s.layers == 1 ? "" : "s"))", at: Point(o.x, y + rowH * 0.3), size: Theme.labelSize, color: Theme.ink),
-                .text("RF \(Int(s.receptiveField)), jump \(Int(s.jump)), \(s.output.map(String.init).joined(separator: "×"))",
+                .text("RF \(Int(s.receptiveField))\(s.globalContext ? " + global" : ""), jump \(Int(s.jump)), \(s.output.map(String.init).joined(separator: "×"))",
                       at: Point(barX + max(s.receptiveField, inputWidth) * px + 8, y + rowH * 0.3), size: Theme.smallSize, color: Theme.muted),
             ]))
         }

@@ -54,6 +54,9 @@ struct ReceptiveFieldCommand: ParsableCommand {
         figure.effective = EffectiveReceptiveField(graph: graph, layer: graph.operations.count - 1, unit: position, inputs: batch)
         figure.contourFraction = fraction
         figure.notes = table.misalignmentNotes(upTo: index)
+        if table.rows[index].hasGlobalContext {
+            figure.notes.append("Squeeze-excitation gates also feed this unit a summary of the whole image; the boxes are its local field.")
+        }
         try output.write(figure.scene())
     }
 
