@@ -342,18 +342,40 @@ final class ONNXImportTests: XCTestCase {
 
     // MARK: Reading errors
 
-    func testExternalDataIsRefused() throws {
+    /// `torch.onnx.export`'s default writes weights to MODEL.onnx.data: read beside the
+    /// model, by offset and length; missing files, escapes from the folder and ranges
+    /// past the end are refused by name.
+    func testExternalDataIsReadFromBesideTheModel() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("onnx-external-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        func external(_ location: String, offset: Int, length: Int) -> Onnx_TensorProto {
+            var w = floats("conv1.weight", [4, 3, 3, 3])
+            w.clearRawData()
+            w.dataLocation = .external
+            w.externalData = [("location", location), ("offset", "\(offset)"), ("length", "\(length)")].map {
+                var e = Onnx_StringStringEntryProto(); e.key = $0.0; e.value = $0.1; return e
+            }
+            return w
+        }
+        let inline = floats("conv1.weight", [4, 3, 3, 3])
+        // 16 bytes of padding before the tensor, as the exporter aligns its blocks.
+        try (Data(count: 16) + inline.rawData).write(to: dir.appendingPathComponent("m.onnx.data"))
         var m = chainModel()
-        var w = floats("conv1.weight", [4, 3, 3, 3])
-        w.clearRawData()
-        w.dataLocation = .external
-        var location = Onnx_StringStringEntryProto()
-        location.key = "location"
-        location.value = "model.onnx.data"
-        w.externalData = [location]
-        m.graph.initializer[0] = w
-        XCTAssertEqual(errorText { try ONNXFile(data: try self.bytes(m), file: "m.onnx") },
-                       "m.onnx: tensor 'conv1.weight' is stored in an external file 'model.onnx.data'; ConvViz reads self-contained .onnx files: re-export with onnx.save_model(model, path, save_as_external_data=False)")
+        m.graph.initializer[0] = external("m.onnx.data", offset: 16, length: inline.rawData.count)
+        let path = dir.appendingPathComponent("m.onnx")
+        try bytes(m).write(to: path)
+        let read = try ONNXFile(contentsOf: path)
+        XCTAssertEqual(read.initializers["conv1.weight"], try ONNXFile(data: try bytes(chainModel()), file: "inline.onnx").initializers["conv1.weight"])
+
+        m.graph.initializer[0] = external("missing.data", offset: 0, length: inline.rawData.count)
+        try bytes(m).write(to: path)
+        XCTAssertTrue(errorText { try ONNXFile(contentsOf: path) }.contains("tensor 'conv1.weight' is stored in the external file 'missing.data', which is missing"))
+        m.graph.initializer[0] = external("../escape.data", offset: 0, length: 4)
+        try bytes(m).write(to: path)
+        XCTAssertTrue(errorText { try ONNXFile(contentsOf: path) }.contains("must be a file beside the model"))
+        m.graph.initializer[0] = external("m.onnx.data", offset: 32, length: inline.rawData.count)
+        try bytes(m).write(to: path)
+        XCTAssertTrue(errorText { try ONNXFile(contentsOf: path) }.contains("run past the end"))
     }
 
     func testOldOpsetIsRefused() throws {

@@ -42,7 +42,9 @@ struct ONNXDecoder {
         guard opset >= Self.minimumOpset else {
             throw ReadError(file, .unsupported, "opset \(opset): ConvViz reads opsets \(Self.minimumOpset) and up")
         }
-        let graph = model.graph
+        var graph = model.graph
+        // torch.onnx.export's default writes large weights beside the model (MODEL.onnx.data).
+        graph.initializer = try graph.initializer.map(inlined)
         try checkNoExternalData(graph)
         if let sparse = graph.sparseInitializer.first {
             throw ReadError(file, .unsupported, "sparse initializer '\(sparse.values.name)': ConvViz reads dense tensors only")
@@ -86,6 +88,49 @@ struct ONNXDecoder {
     }
 
     // MARK: External data
+
+    /// Files of external data read so far, by path (one mapping for all their tensors).
+    private final class ExternalFiles { var data: [String: Data] = [:] }
+    private let external = ExternalFiles()
+
+    /// The tensor with its external bytes read in as `raw_data`: the file is named
+    /// relative to the model's folder (never outside it), `offset` and `length` must lie
+    /// inside the file and match the tensor's shape.
+    private func inlined(_ t: Onnx_TensorProto) throws -> Onnx_TensorProto {
+        guard t.dataLocation == .external else { return t }
+        let entries = Dictionary(t.externalData.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        guard let location = entries["location"], !location.isEmpty, !location.hasPrefix("/"),
+              !location.split(separator: "/").contains("..") else {
+            throw ReadError(file, .unsupported, "tensor '\(t.name)': external data location '\(entries["location"] ?? "")' must be a file beside the model")
+        }
+        let path = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(location).path
+        let bytes: Data
+        if let cached = external.data[path] { bytes = cached } else {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ReadError(file, .notFound, "tensor '\(t.name)' is stored in the external file '\(location)', which is missing (looked for \(path))")
+            }
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            guard size <= limits.maxModelFileBytes else {
+                throw ReadError(path, .tooLarge, "external data is \(size) bytes, more than the limit of \(limits.maxModelFileBytes)")
+            }
+            do { bytes = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
+                throw ReadError(path, .notFound, "cannot read external data: \(error.localizedDescription)")
+            }
+            external.data[path] = bytes
+        }
+        guard let offset = Int(entries["offset"] ?? "0"), offset >= 0, offset <= bytes.count else {
+            throw ReadError(path, .corrupt, "tensor '\(t.name)': offset \(entries["offset"] ?? "") outside the \(bytes.count)-byte file")
+        }
+        let length = Int(entries["length"] ?? "") ?? (bytes.count - offset)
+        guard length >= 0, length <= bytes.count - offset else {
+            throw ReadError(path, .truncated, "tensor '\(t.name)': \(length) bytes at offset \(offset) run past the end of the \(bytes.count)-byte file")
+        }
+        var copy = t
+        copy.rawData = bytes.subdata(in: (bytes.startIndex + offset)..<(bytes.startIndex + offset + length))
+        copy.dataLocation = .default
+        copy.externalData = []
+        return copy
+    }
 
     /// Any tensor stored outside the file, in the graph or in a subgraph or attribute.
     private func checkNoExternalData(_ graph: Onnx_GraphProto) throws {

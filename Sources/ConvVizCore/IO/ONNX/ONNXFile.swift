@@ -4,7 +4,8 @@ import Foundation
 /// inputs, outputs and nodes, and its initializers as ConvViz tensors. Reading checks what
 /// ConvViz needs and nothing more; `ONNXImport` turns the graph into an `Architecture`.
 ///
-/// Only self-contained files are read (no external data), of opset 11 and up.
+/// Opset 11 and up; weights stored beside the model (`MODEL.onnx.data`, what
+/// `torch.onnx.export` writes by default) are read from there.
 public struct ONNXFile: Sendable {
     /// A graph input or output: its name and shape, `nil` for a symbolic dimension
     /// (`batch_size`); the shape itself is nil where the file gives none.
