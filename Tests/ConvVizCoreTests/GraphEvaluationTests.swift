@@ -112,6 +112,19 @@ final class GraphEvaluationTests: XCTestCase {
         XCTAssertEqual(table.field(row: table.rows.count - 1, unit: (5, 5)).y0, 4, "boxes use the local field")
     }
 
+    /// PyTorch's module paths name layers of an exported model: a module is its last node.
+    func testModulePathsAreAliases() throws {
+        XCTAssertEqual(ONNXGraphBuilder.modulePaths("/layer2/layer2.0/relu_1/Relu").scopes, ["layer2", "layer2.0", "layer2.0.relu_1"])
+        XCTAssertEqual(ONNXGraphBuilder.modulePaths("/features/features.0/features.0.2/Clip").scopes, ["features", "features.0", "features.0.2"])
+        XCTAssertEqual(ONNXGraphBuilder.modulePaths("/Add_1").op, "add")
+        let architecture = try ModelSource(model: file("residual.onnx").path).architecture
+        func name(_ alias: String) -> String? { architecture.index(ofLayer: alias).map { architecture.layers[$0].name! } }
+        XCTAssertEqual(name("relu_1"), "/relu_1/Relu")
+        XCTAssertEqual(name("downsample"), "downsample.1", "a Sequential's output is its last layer")
+        XCTAssertEqual(name("add"), "/Add")
+        XCTAssertEqual(name("conv1"), "conv1")
+    }
+
     func testMisalignedBranchesAreReported() throws {
         let table = try ShapeTable(try ModelSource(model: file("misaligned.onnx").path).architecture)
         let add = try XCTUnwrap(table.rows.last)

@@ -58,6 +58,8 @@ struct ONNXGraphBuilder {
     private(set) var layers: [LayerSpec] = []
     private(set) var weights: [String: Tensor] = [:]
     private var aliases: [String: String] = [:]
+    private var moduleAliases: [String: String] = [:]
+    private var opAliases: [String: [String]] = [:]
 
     /// Constant values: initializers and folded nodes' outputs.
     private var constants: [String: ONNXTensor] = [:]
@@ -195,10 +197,36 @@ struct ONNXGraphBuilder {
         }
     }
 
-    /// The node's outputs are computed by `layer`; its name and outputs become aliases.
+    /// The node's outputs are computed by `layer`; its name and outputs become aliases,
+    /// and so do PyTorch's module paths (see `modulePaths`).
     private mutating func bind(_ node: ONNXFile.Node, to layer: String) {
         if let out = node.outputs.first, !out.isEmpty { values[out] = layer }
         for key in [node.name] + node.outputs where !key.isEmpty && key != layer { aliases[key] = layer }
+        let (scopes, op) = Self.modulePaths(node.name)
+        // A module's output is the last node inside it: later nodes overwrite.
+        for scope in scopes { moduleAliases[scope] = layer }
+        if let own = scopes.last ?? (op.isEmpty ? nil : ""), !op.isEmpty {
+            let key = own.isEmpty ? op : "\(own).\(op)"
+            opAliases[key, default: []].append(layer)
+        }
+    }
+
+    /// The module paths a TorchScript-exported node sits in, outermost first, and its op
+    /// type in lower case: `/layer2/layer2.0/relu_1/Relu` -> (["layer2", "layer2.0",
+    /// "layer2.0.relu_1"], "relu"), so `--layer layer2.0.relu_1` (and `layer2.0`, the
+    /// block's output) name what PyTorch's module paths name.
+    static func modulePaths(_ nodeName: String) -> (scopes: [String], op: String) {
+        guard nodeName.hasPrefix("/") else { return ([], "") }
+        var parts = nodeName.split(separator: "/").map(String.init)
+        guard let last = parts.popLast() else { return ([], "") }
+        // "Add_1" is the second Add of its scope: the op is "add".
+        let op = (last.split(separator: "_").first.map(String.init) ?? last).lowercased()
+        var path = "", scopes: [String] = []
+        for part in parts {
+            path = path.isEmpty ? part : part.hasPrefix(path + ".") ? part : "\(path).\(part)"
+            scopes.append(path)
+        }
+        return (scopes, op)
     }
 
     /// `P` for a weight `P.weight` when no layer has that name yet, else the node's name
@@ -215,8 +243,12 @@ struct ONNXGraphBuilder {
         return "\(candidates[0])_\(k)"
     }
 
-    /// Aliases, less any that would hide a layer's own name.
+    /// Aliases, less any that would hide a layer's own name; module paths and
+    /// `module.op` names (`layer1.0.add`) only where they name one layer.
     func finalAliases() -> [String: String] {
-        aliases.filter { layerIndex[$0.key] == nil }
+        var result = aliases
+        for (key, layer) in moduleAliases where result[key] == nil { result[key] = layer }
+        for (key, layers) in opAliases where result[key] == nil && layers.count == 1 { result[key] = layers[0] }
+        return result.filter { layerIndex[$0.key] == nil }
     }
 }
