@@ -93,8 +93,11 @@ public enum FileInspector {
         for v in model.outputs { lines.append("  output '\(v.name)' \(shape(v.shape))") }
         lines.append("  \(model.nodes.count) nodes: " + model.opTypeCounts.map { "\($0.opType) \($0.count)" }.joined(separator: ", "))
         let statistics = model.runningStatisticCount
-        lines.append("  \(model.initializerTensors.count) initializers, \(model.parameterCount) parameters"
-                     + (statistics > 0 ? " (and \(statistics) BatchNorm running statistics)" : ""))
+        // Exporters store identical tensors once (a zero bias shared by several layers):
+        // the stored count can be below the network's, which the shape table gives.
+        lines.append("  \(model.initializerTensors.count) initializers holding \(model.parameterCount) stored parameter values"
+                     + (statistics > 0 ? " (and \(statistics) BatchNorm running statistics)" : "")
+                     + "; the network's parameter count is the shape table's total")
         do {
             let imported = try ONNXImport(model)
             let arch = imported.architecture
