@@ -500,7 +500,7 @@ final class ONNXImportTests: XCTestCase {
         XCTAssertEqual(lines[1], "  input 'x' [?, 3, 8, 8]")
         XCTAssertEqual(lines[2], "  output 'logits' (no shape)")
         XCTAssertEqual(lines[3], "  6 nodes: BatchNormalization 1, Conv 1, Flatten 1, Gemm 1, MaxPool 1, Relu 1")
-        XCTAssertEqual(lines[4], "  8 initializers, \(108 + 4 + 8 + 640 + 10) parameters (and 8 BatchNorm running statistics)")
+        XCTAssertEqual(lines[4], "  8 initializers holding \(108 + 4 + 8 + 640 + 10) stored parameter values (and 8 BatchNorm running statistics); the network's parameter count is the shape table's total")
         XCTAssertEqual(lines[5], "  ConvViz architecture: input [3, 8, 8], 6 layers")
     }
 }
