@@ -35,4 +35,20 @@ final class InferencePathTests: XCTestCase {
             for (a, b) in zip(train.data, infer.data) { XCTAssertTrue(a == b || (a.isNaN && b.isNaN), "\(window): \(a) vs \(b)") }
         }
     }
+
+    /// ReLUs run inside the convolutions before them give the graph's outputs unchanged,
+    /// on every convolution path (pixel-major in blocks, channel-major, depthwise).
+    func testFusedReLUsKeepTheOutputs() throws {
+        let directory = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/graphs")
+        for fixture in ["residual", "depthwise", "inception", "assorted"] {
+            // BatchNorm folded first, as `bench model` does, so that ReLUs follow convolutions.
+            let source = try ModelSource(model: directory.appendingPathComponent("\(fixture).onnx").path).foldingBatchNorm().source
+            let x = try NPY.read(contentsOf: directory.appendingPathComponent("\(fixture).input.npy"))
+            let plain = try source.makeGraph().output(x)
+            let graph = try source.makeGraph()
+            let fused = graph.fusingReLUIntoConvolutions()
+            XCTAssertEqual(graph.output(x).data, plain.data, fixture)
+            if fixture != "depthwise" { XCTAssertGreaterThan(fused, 0, fixture) }
+        }
+    }
 }

@@ -17,6 +17,9 @@ public final class Conv2D: Layer {
     public let window: Window2D
     /// Channel groups: each output channel sees `inputChannels / groups` input channels.
     public let groups: Int
+    /// Inference only: the ReLU that follows runs here, on each block of output while it
+    /// is in cache (`Graph.fusingReLUIntoConvolutions`); never set for training.
+    public var rectifiesOutput = false
     public let weight: Parameter
     public let bias: Parameter?
 
@@ -133,8 +136,12 @@ public final class Conv2D: Layer {
     public func forward(_ input: Tensor, mode: Mode) -> Tensor {
         precondition(input.rank == 4 && input.shape[1] == inputChannels, "\(name): input \(input.shape)")
         let g = geometry(input.shape)
-        let output = groups > 1 ? forwardGrouped(input, g)
+        precondition(!(rectifiesOutput && mode.recordsForBackward), "\(name): a fused ReLU has no backward pass")
+        var output = groups > 1 ? forwardGrouped(input, g)
             : Im2Col.prefersChannelMajor(g) ? forwardChannelMajor(input, g) : forwardPixelMajor(input, g)
+        if rectifiesOutput && (groups > 1 || Im2Col.prefersChannelMajor(g)) {
+            output.data.withUnsafeMutableBufferPointer { Vector.rectify($0.baseAddress!, count: $0.count) }
+        }
         if mode.recordsForBackward { cachedInput = input }
         return output
     }
@@ -196,6 +203,9 @@ public final class Conv2D: Layer {
                     BLAS.gemm(m: m, n: cout, k: rows, a: patches, lda: rows, b: wt, ldb: cout, c: product, ldc: cout)
                     Transpose.transpose(product, rows: m, columns: cout, srcStride: cout,
                                         into: y + sample * cout * plane + first * outW, dstStride: plane, adding: b)
+                    if rectifiesOutput {
+                        for c in 0..<cout { Vector.rectify(y + (sample * cout + c) * plane + first * outW, count: m) }
+                    }
                 }
             }
         }
@@ -235,6 +245,7 @@ public final class Conv2D: Layer {
                     for s in 0..<m {
                         Transpose.transpose(product + s * plane * cout, rows: plane, columns: cout, srcStride: cout,
                                             into: y + (start + s) * cout * plane, dstStride: plane, adding: b)
+                        if rectifiesOutput { Vector.rectify(y + (start + s) * cout * plane, count: cout * plane) }
                     }
                 }
             }

@@ -8,7 +8,7 @@
 public final class Graph {
     public let architecture: Architecture
     /// The built layers, one per architecture layer, in order.
-    public let operations: [Operation]
+    public private(set) var operations: [Operation]
     /// Per layer, the indices of its inputs (-1: the network's input).
     public let wiring: [[Int]]
     /// Per-sample output shape of each layer.
@@ -67,6 +67,25 @@ public final class Graph {
             let listed = unused.sorted().prefix(5).joined(separator: ", ")
             throw ReadError(file, .corrupt, "\(unused.count) tensor(s) match no layer of the architecture: \(listed)\(unused.count > 5 ? ", ..." : "")")
         }
+    }
+
+    /// For inference only: every ReLU whose input is a convolution read by nothing else
+    /// runs inside that convolution, on each output block while it is in cache, and the
+    /// ReLU layer passes values through. The outputs are the same; the graph can no
+    /// longer record for backward or show the convolution's own output. Returns how many.
+    @discardableResult
+    public func fusingReLUIntoConvolutions() -> Int {
+        var readers = [Int](repeating: 0, count: operations.count)
+        for sources in wiring { for j in sources where j >= 0 { readers[j] += 1 } }
+        var fused = 0
+        for (i, op) in operations.enumerated() {
+            guard case let .layer(relu) = op, relu is ReLU, let c = wiring[i].first, c >= 0, readers[c] == 1,
+                  case let .layer(layer) = operations[c], let conv = layer as? Conv2D else { continue }
+            conv.rectifiesOutput = true
+            operations[i] = .layer(Pointwise(name: relu.name, .identity))
+            fused += 1
+        }
+        return fused
     }
 
     /// The layers `last` depends on, itself included.

@@ -40,4 +40,9 @@ enum Vector {
         while i &+ 8 <= count { store(load(x + i) * scale + shift, y + i); i &+= 8 }
         while i < count { y[i] = x[i] * scale + shift; i &+= 1 }
     }
+
+    /// `max(0, x)` in place, NaN kept (as `ReLU` does).
+    static func rectify(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { let v = x[i]; x[i] = v > 0 || v.isNaN ? v : 0 }
+    }
 }

@@ -67,17 +67,18 @@ struct BenchCommand: ComputeCommand {
     }
 
     private func runModel() throws {
-        // Inference as deployed: BatchNorm folded into the convolutions, as onnxruntime's
-        // graph optimizer does with the same file.
+        // Inference as deployed: BatchNorm folded into the convolutions and ReLUs run in
+        // their epilogues, as onnxruntime's graph optimizer does with the same file.
         let (source, folded) = try ModelSource(model: model!, weights: weights).foldingBatchNorm()
         let graph = try source.makeGraph()
+        let rectified = graph.fusingReLUIntoConvolutions()
         let r = ModelBenchmark.run(graph, batch: batch, rounds: rounds)
         if json {
             let object: [String: Any] = ["model": model!, "batch": batch, "rounds": rounds, "threads": Parallel.workers, "blas": BLAS.coreName,
-                                         "batchnorm_folded": folded, "seconds_per_batch": r.secondsPerBatch, "images_per_second": r.imagesPerSecond, "all_seconds": r.allSeconds]
+                                         "batchnorm_folded": folded, "relu_fused": rectified, "seconds_per_batch": r.secondsPerBatch, "images_per_second": r.imagesPerSecond, "all_seconds": r.allSeconds]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
-            print("\(model!): batch \(batch), best of \(rounds): \(String(format: "%.1f", r.secondsPerBatch * 1000)) ms per batch, \(String(format: "%.1f", r.imagesPerSecond)) images/s (OpenBLAS \(BLAS.coreName), \(Parallel.workers) cores, \(folded) BatchNorm layers folded)")
+            print("\(model!): batch \(batch), best of \(rounds): \(String(format: "%.1f", r.secondsPerBatch * 1000)) ms per batch, \(String(format: "%.1f", r.imagesPerSecond)) images/s (OpenBLAS \(BLAS.coreName), \(Parallel.workers) cores, \(folded) BatchNorm layers folded, \(rectified) ReLUs fused)")
         }
     }
 
