@@ -18,7 +18,30 @@ public struct ActivationMaps {
     /// A caption line saying how the input was prepared.
     public var caption: String?
     public var maxPixels: Int = 40_000_000
+    /// Most pixels on a side (`FigureLimits.maxSide`): a larger figure is drawn at a smaller
+    /// scale, then with fewer maps (the caption says which).
+    public var maxSide: Int = FigureLimits.maxSide
+    /// The channels to draw, in order (nil = all); tiles keep their channel numbers.
+    public var channels: [Int]?
+    /// A caption line saying how `channels` were chosen (e.g. the top 8 by mean).
+    public var selectionNote: String?
     public private(set) var warnings: [String] = []
+
+    public enum Ranking: String, CaseIterable, Sendable { case mean, max }
+
+    /// The `k` channels with the largest mean (or max) activation, largest first; ties
+    /// by channel number. Non-finite values are skipped.
+    public static func topChannels(_ k: Int, of maps: Tensor, by ranking: Ranking) -> [Int] {
+        let count = maps.shape[0], plane = maps.count / max(count, 1)
+        let scores: [Double] = maps.data.withUnsafeBufferPointer { p in
+            (0..<count).map { c in
+                var sum = 0.0, n = 0, top = -Double.infinity
+                for v in p[(c * plane)..<((c + 1) * plane)] where v.isFinite { sum += Double(v); n += 1; top = Swift.max(top, Double(v)) }
+                return ranking == .mean ? (n > 0 ? sum / Double(n) : -.infinity) : top
+            }
+        }
+        return Array((0..<count).sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }.prefix(Swift.max(0, k)))
+    }
 
     public init(maps: Tensor, layer: String) {
         precondition(maps.rank == 3, "activation maps must be [C, H, W]")
@@ -28,14 +51,41 @@ public struct ActivationMaps {
 
     public mutating func scene() -> Scene {
         warnings = []
-        let (count, h, w) = (maps.shape[0], maps.shape[1], maps.shape[2])
-        let cols = max(1, min(columns ?? Int(Double(count).squareRoot().rounded(.up)), max(count, 1)))
-        let rows = (count + cols - 1) / cols
-        var scale = max(1, self.scale ?? max(1, 64 / max(h, w)))
+        let (total, h, w) = (maps.shape[0], maps.shape[1], maps.shape[2])
+        let requested = channels ?? Array(0..<total)
         let titleH = Theme.smallSize + 6, gap = 6.0
-        let requested = scale
-        while scale > 1 && Int(Double(w * scale) + gap) * cols * Int(Double(h * scale) + gap + titleH) * rows > maxPixels { scale -= 1 }
-        if scale < requested { warnings.append("maps scaled down from x\(requested) to x\(scale) to stay under \(maxPixels) pixels") }
+        let inputWidth = input.map { Double($0.width) + 20 } ?? 0
+        let limit = FigureLimits.contentLimit(maxSide)
+        let barAllowance = sharedScale ? 72.0 : 0
+        func grid(_ s: Int, _ n: Int) -> (cols: Int, rows: Int) {
+            let room = limit.width - inputWidth - barAllowance
+            let fitting = max(1, Int((room + gap) / (Double(w * s) + gap)))
+            let cols = max(1, min(columns ?? Int(Double(n).squareRoot().rounded(.up)), max(n, 1), fitting))
+            return (cols, (n + cols - 1) / cols)
+        }
+        func fits(_ s: Int, _ n: Int) -> Bool {
+            let (cols, rows) = grid(s, n)
+            let gw = (Double(w * s) + gap) * Double(cols) - gap, gh = (Double(h * s) + gap + titleH) * Double(rows) - gap
+            return inputWidth + gw + barAllowance <= limit.width && max(gh, Double(input?.height ?? 0) + titleH) <= limit.height
+                && Int(Double(w * s) + gap) * cols * Int(Double(h * s) + gap + titleH) * rows <= maxPixels
+        }
+        var scale = max(1, self.scale ?? max(1, 64 / max(h, w)))
+        let requestedScale = scale
+        while scale > 1 && !fits(scale, requested.count) { scale -= 1 }
+        let drawn = Array(requested.prefix(fits(scale, requested.count) ? requested.count : FigureLimits.largest(upTo: requested.count) { fits(scale, $0) }))
+        let count = drawn.count
+        var notes: [String] = []
+        if scale < requestedScale {
+            warnings.append("maps scaled down from x\(requestedScale) to x\(scale) to stay under \(maxSide) px a side and \(maxPixels) pixels")
+        }
+        if drawn.count < requested.count {
+            let which = "channels \(IndexSelection.describe(drawn)) of \(requested.count)"
+            warnings.append("too many maps for \(maxSide) px a side: drew \(which); select others with --channels or --top")
+            notes.append("Too large to draw whole: \(which) drawn.")
+        }
+        if let selectionNote { notes.append(selectionNote) }
+        else if channels != nil { notes.append("Channels \(IndexSelection.describe(drawn)) of \(total).") }
+        let (cols, rows) = grid(scale, count)
         let cellW = Double(w * scale), cellH = Double(h * scale)
         let stepX = cellW + gap, stepY = cellH + gap + titleH
         let gridW = stepX * Double(cols) - gap, gridH = stepY * Double(rows) - gap
@@ -43,20 +93,19 @@ public struct ActivationMaps {
 
         // Per-map and shared ranges over finite values.
         let ranges: [(Float, Float)] = maps.data.withUnsafeBufferPointer { p in
-            (0..<count).map { i in
+            drawn.map { i in
                 let s = FilterStats(p[(i * plane)..<((i + 1) * plane)])
                 return s.minValue <= s.maxValue ? (s.minValue, s.maxValue) : (0, 1)
             }
         }
         let shared = (ranges.map(\.0).min() ?? 0, ranges.map(\.1).max() ?? 1)
-        let inputWidth = input.map { Double($0.width) + 20 } ?? 0
         let bar = Colorbar(colormap: colormap, low: shared.0, high: shared.1, height: min(gridH, 240))
         let barWidth = sharedScale ? bar.width + 12 : 0
         let scaleText = sharedScale
             ? "One colour scale for all maps: \(Colorbar.format(shared.0)) to \(Colorbar.format(shared.1))."
             : "Each map stretched to its own range (min to max shown under the map)."
         let frame = FigureFrame(title: title ?? "Activations of \(layer)",
-                                caption: ["\(count) maps of \(h)x\(w), \(colormap.rawValue) colormap, x\(scale) nearest-neighbour.", scaleText] + (caption.map { [$0] } ?? []),
+                                caption: ["\(count) maps of \(h)x\(w), \(colormap.rawValue) colormap, x\(scale) nearest-neighbour.", scaleText] + notes + (caption.map { [$0] } ?? []),
                                 contentWidth: inputWidth + gridW + barWidth, contentHeight: max(gridH, Double(input?.height ?? 0) + titleH))
         var scene = frame.makeScene()
         let origin = frame.contentOrigin
@@ -65,9 +114,9 @@ public struct ActivationMaps {
                                         .image(input, at: Point(origin.x, origin.y + titleH))]))
         }
         let gx = origin.x + inputWidth
-        for i in 0..<count {
-            let x = gx + Double(i % cols) * stepX, y = origin.y + Double(i / cols) * stepY
-            let (low, high) = sharedScale ? shared : ranges[i]
+        for (slot, i) in drawn.enumerated() {
+            let x = gx + Double(slot % cols) * stepX, y = origin.y + Double(slot / cols) * stepY
+            let (low, high) = sharedScale ? shared : ranges[slot]
             let raster = maps.data.withUnsafeBufferPointer { p in
                 colormap.raster(UnsafeBufferPointer(rebasing: p[(i * plane)..<((i + 1) * plane)]), width: w, height: h, low: low, high: high)
             }

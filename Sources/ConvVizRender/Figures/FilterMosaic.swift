@@ -54,14 +54,19 @@ public struct FilterMosaic {
     public var badges: [Int: Badge] = [:]
     /// Most pixels the mosaic may have; a larger request is scaled down, with a warning.
     public var maxPixels: Int = 40_000_000
+    /// Most pixels on a side (`FigureLimits.maxSide`): a larger figure is drawn at a smaller
+    /// scale, then with fewer filters (the caption says which).
+    public var maxSide: Int = FigureLimits.maxSide
+    /// Input channels to draw, in order (nil = all); the caption names them.
+    public var channels: [Int]?
 
     public init(weights: Tensor) {
         precondition(weights.rank == 4, "filters must be [C_out, C_in, K_h, K_w]")
         self.weights = weights
     }
 
-    var colour: Bool { channelMode == .auto && weights.shape[1] == 3 }
-    var strips: Int { channelMode == .strips ? weights.shape[1] : 1 }
+    var colour: Bool { channelMode == .auto && (channels?.count ?? weights.shape[1]) == 3 }
+    var strips: Int { channelMode == .strips ? (channels?.count ?? weights.shape[1]) : 1 }
 
     /// Problems worth telling the user about (constant or non-finite filters, downscaling).
     public private(set) var warnings: [String] = []
@@ -69,17 +74,45 @@ public struct FilterMosaic {
     /// Builds the scene; `warnings` then lists anything drawn marked.
     public mutating func scene() -> Scene {
         warnings = []
+        let weights = channels.map { self.weights.kernels(channels: $0) } ?? self.weights
         let (count, cin, kh, kw) = (weights.shape[0], weights.shape[1], weights.shape[2], weights.shape[3])
-        let order = self.order ?? Array(0..<count)
-        let cols = max(1, min(columns ?? Int(Double(order.count).squareRoot().rounded(.up)), max(order.count, 1)))
-        let rows = (order.count + cols - 1) / cols
-        var scale = max(1, self.scale)
-        let strips = self.strips
-        let cellW = { (s: Int) in kw * s * strips + (strips - 1) * max(1, s / 2) }
-        while scale > 1 && (cellW(scale) + gap) * cols * (kh * scale + gap) * rows > maxPixels { scale -= 1 }
-        if scale < self.scale { warnings.append("mosaic scaled down from x\(self.scale) to x\(scale) to stay under \(maxPixels) pixels") }
-        let cellWidth = Double(cellW(scale)), cellHeight = Double(kh * scale)
+        let requestedOrder = self.order ?? Array(0..<count)
         let labelHeight = labels || !badges.isEmpty ? Theme.smallSize + 6 : 0
+        let limit = FigureLimits.contentLimit(maxSide)
+        // Strips wider than the page even at x1 are cut to the channels that fit.
+        let strips = min(self.strips, max(1, (Int(limit.width) + 1) / (kw + 1)))
+        let cellW = { (s: Int) in kw * s * strips + (strips - 1) * max(1, s / 2) }
+        func grid(_ s: Int, _ n: Int) -> (cols: Int, rows: Int) {
+            let fitting = max(1, Int((limit.width + Double(gap)) / Double(cellW(s) + gap)))
+            let cols = max(1, min(columns ?? Int(Double(n).squareRoot().rounded(.up)), max(n, 1), fitting))
+            return (cols, (n + cols - 1) / cols)
+        }
+        func fits(_ s: Int, _ n: Int) -> Bool {
+            let (cols, rows) = grid(s, n)
+            let w = (cellW(s) + gap) * cols - gap, h = Double((kh * s + gap) * rows) + labelHeight * Double(rows) - Double(gap)
+            return Double(w) <= limit.width && h <= limit.height && (cellW(s) + gap) * cols * (kh * s + gap) * rows <= maxPixels
+        }
+        var scale = max(1, self.scale)
+        while scale > 1 && !fits(scale, requestedOrder.count) { scale -= 1 }
+        let drawnCount = fits(scale, requestedOrder.count) ? requestedOrder.count : FigureLimits.largest(upTo: requestedOrder.count) { fits(scale, $0) }
+        let order = Array(requestedOrder.prefix(drawnCount))
+        var notes: [String] = []
+        if scale < self.scale {
+            warnings.append("mosaic scaled down from x\(self.scale) to x\(scale) to stay under \(maxSide) px a side and \(maxPixels) pixels")
+            notes.append("Scaled to x\(scale) (from x\(self.scale)) to stay under \(maxSide) px a side.")
+        }
+        if drawnCount < requestedOrder.count {
+            let which = "filters \(IndexSelection.describe(order)) of \(requestedOrder.count)"
+            warnings.append("too many filters for \(maxSide) px a side: drew \(which); select others with --filters")
+            notes.append("Too large to draw whole: \(which) drawn.")
+        }
+        if strips < self.strips {
+            warnings.append("too many input channels for \(maxSide) px a side: drew channels 0–\(strips - 1) of \(self.strips)")
+            notes.append("Strips of input channels 0–\(strips - 1) of \(self.strips) drawn.")
+        }
+        if let channels { notes.append("Input channels \(IndexSelection.describe(channels)).") }
+        let (cols, rows) = grid(scale, order.count)
+        let cellWidth = Double(cellW(scale)), cellHeight = Double(kh * scale)
         let stepX = cellWidth + Double(gap), stepY = cellHeight + Double(gap) + labelHeight
         let plane = kh * kw
         let perFilter = cin * plane
@@ -91,7 +124,7 @@ public struct FilterMosaic {
             else if s.isConstant { warnings.append("filter \(i) is constant (\(s.maxValue)); drawn mid-gray, marked") }
         }
 
-        let frame = FigureFrame(title: title, caption: customCaption ?? caption(count: count, cin: cin, kh: kh, kw: kw, scale: scale),
+        let frame = FigureFrame(title: title, caption: (customCaption ?? caption(count: count, cin: cin, kh: kh, kw: kw, scale: scale)) + notes,
                                 contentWidth: stepX * Double(cols) - Double(gap), contentHeight: stepY * Double(rows) - Double(gap))
         var scene = frame.makeScene()
         scene.background = background
@@ -115,11 +148,9 @@ public struct FilterMosaic {
                         : (cin == 1 ? (low, high) : (m.minValue, max(m.maxValue, m.minValue + 1e-12)))
                     items.append(.image(mean.withUnsafeBufferPointer { Colormap.gray.raster($0, width: kw, height: kh, low: r.0, high: r.1) }, at: Point(x, y), scale: scale))
                 } else {
-                    for c in 0..<strips {
-                        let channel = UnsafeBufferPointer(rebasing: filter[(c * plane)..<((c + 1) * plane)])
-                        let sx = x + Double(c * (kw * scale + max(1, scale / 2)))
-                        items.append(.image(Colormap.gray.raster(channel, width: kw, height: kh, low: low, high: high), at: Point(sx, y), scale: scale))
-                    }
+                    // One raster per filter (not one per strip): a 512-channel layer stays
+                    // 512 images in SVG and PDF.
+                    items.append(.image(stripRaster(filter, strips: strips, kh: kh, kw: kw, scale: scale, low: low, high: high), at: Point(x, y)))
                 }
             }
             if s.nonFinite > 0 || s.isConstant {
@@ -142,6 +173,22 @@ public struct FilterMosaic {
             scene.add(.group("filter-\(index)", items))
         }
         return scene
+    }
+
+    /// The first `strips` channels of a filter side by side, upscaled, separated by
+    /// transparent gaps of max(1, scale/2) pixels.
+    private func stripRaster(_ filter: UnsafeBufferPointer<Float>, strips: Int, kh: Int, kw: Int, scale: Int, low: Float, high: Float) -> RasterImage {
+        let plane = kh * kw, sep = max(1, scale / 2), stripW = kw * scale
+        var image = RasterImage(width: stripW * strips + (strips - 1) * sep, height: kh * scale)
+        for c in 0..<strips {
+            let tile = Colormap.gray.raster(UnsafeBufferPointer(rebasing: filter[(c * plane)..<((c + 1) * plane)]), width: kw, height: kh, low: low, high: high)
+            let x0 = c * (stripW + sep)
+            for y in 0..<(kh * scale) { for x in 0..<stripW {
+                let src = 4 * ((y / scale) * kw + x / scale), dst = 4 * (y * image.width + x0 + x)
+                for k in 0..<4 { image.pixels[dst + k] = tile.pixels[src + k] }
+            }}
+        }
+        return image
     }
 
     private func badgeItems(_ badge: Badge, right: Double, centerY: Double) -> [Scene.Item] {

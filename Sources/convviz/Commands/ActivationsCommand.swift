@@ -60,6 +60,15 @@ struct ActivationsCommand: ParsableCommand {
     @Option(help: "Nearest-neighbour upscale of each map, 1 to 64 (default: about 64 px per map).")
     var scale: Int?
 
+    @Option(help: ArgumentHelp("Channels to draw: START:END (END excluded), a comma list, or both (e.g. 0:16 or 3,7,9).", valueName: "selection"))
+    var channels: IndexSelection?
+
+    @Option(help: "Draw only the K channels with the largest activation (see --rank-by), largest first.")
+    var top: Int?
+
+    @Option(help: "What --top ranks channels by: mean or max activation.")
+    var rankBy: ActivationMaps.Ranking?
+
     @Option(help: "Seed for random weights (an architecture without --weights).")
     var seed: UInt64 = 0
 
@@ -75,6 +84,8 @@ struct ActivationsCommand: ParsableCommand {
         }
         if size != nil && image == nil { throw ValidationError("--size resizes a photo; it goes with --image") }
         if let std, !std.values.allSatisfy({ $0 > 0 }) { throw ValidationError("--std must be positive") }
+        if let top, top < 1 { throw ValidationError("--top must be at least 1") }
+        if rankBy != nil && top == nil { throw ValidationError("--rank-by orders the channels --top K keeps; give --top K") }
     }
 
     func run() throws {
@@ -118,8 +129,23 @@ struct ActivationsCommand: ParsableCommand {
         figure.columns = columns
         figure.scale = scale
         figure.title = text.title ?? title
+        let total = figure.maps.shape[0]
+        var chosen: [Int]?
+        if let channels {
+            do { chosen = try channels.indices(count: total, what: "channel") } catch let e as SelectionError { throw ValidationError(e.message) }
+        }
+        if let top {
+            let ranking = rankBy ?? .mean
+            let candidates = Set(chosen ?? Array(0..<total))
+            let ranked = ActivationMaps.topChannels(total, of: figure.maps, by: ranking).filter(candidates.contains).prefix(top)
+            figure.selectionNote = "The \(ranked.count) of \(candidates.count) channels with the largest \(ranking.rawValue) activation, largest first: \(ranked.map(String.init).joined(separator: ", "))."
+            chosen = Array(ranked)
+        }
+        figure.channels = chosen
         if let caption = text.caption { figure.caption = caption }
         let scene = figure.scene()
         try output.write(scene, warnings: figure.warnings)
     }
 }
+
+extension ActivationMaps.Ranking: ExpressibleByArgument {}

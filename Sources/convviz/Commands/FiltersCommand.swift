@@ -12,6 +12,12 @@ struct FiltersCommand: ParsableCommand {
         WEIGHTS is a .npy file, a .safetensors file (optionally FILE:TENSOR), an ONNX model \
         (MODEL.onnx:INITIALIZER) or a ConvViz checkpoint or run directory (optionally \
         RUN:LAYER, e.g. Outputs/run:conv1). Without a name, the first 4-D tensor is used.
+
+        Deep layers: --view grid draws one filter per row and one input channel per column \
+        on one diverging scale (blue < 0 < red) with a colour bar; 1x1 kernels are drawn \
+        that way automatically, as a C_out x C_in heat map. --filters and --channels pick \
+        what to draw (0:16, 1,5,9 or 0:64:4). A figure never exceeds 16,384 px a side: a \
+        larger one is drawn smaller, then with fewer filters, and the caption says which.
         """)
 
     @Argument(help: "Weights: FILE.npy, FILE.safetensors[:TENSOR], MODEL.onnx[:INITIALIZER] or RUN_DIR[:LAYER].")
@@ -25,11 +31,20 @@ struct FiltersCommand: ParsableCommand {
     @OptionGroup var output: FigureOutputOptions
     @OptionGroup var text: FigureTextOptions<TitleOnly>
 
-    @Option(help: "How values map to gray levels: per filter or over all, symmetric around 0 or min-max.")
-    var normalize: FilterMosaic.Normalization = .filterSymmetric
+    @Option(help: "How values map to gray levels: per filter or over all, symmetric around 0 or min-max (default filter-symmetric; the grid view: global-symmetric).")
+    var normalize: FilterMosaic.Normalization?
 
-    @Option(help: "Nearest-neighbour upscale factor (1 to 64).")
-    var scale: Int = 8
+    @Option(help: "Nearest-neighbour upscale factor, 1 to 64 (default 8; grid 5).")
+    var scale: Int?
+
+    @Option(help: "auto (a heat map for 1x1 kernels, else the mosaic), mosaic, or grid (one filter per row, one input channel per column).")
+    var view: KernelView = .auto
+
+    @Option(help: ArgumentHelp("Filters to draw: START:END (END excluded), a comma list, or both (e.g. 0:16 or 3,7,9).", valueName: "selection"))
+    var filters: IndexSelection?
+
+    @Option(help: ArgumentHelp("Input channels to draw (same syntax as --filters).", valueName: "selection"))
+    var channels: IndexSelection?
 
     @Option(help: "Gap between filters, in pixels (0 to 64).")
     var gap: Int = 2
@@ -52,7 +67,11 @@ struct FiltersCommand: ParsableCommand {
     func validate() throws {
         guard (weights == nil) != (network.model == nil) else { throw ValidationError("give the weights (FILE[:TENSOR]) or --model MODEL --layer NAME, not both") }
         if network.model != nil && layer == nil { throw ValidationError("--model needs --layer NAME (a convolution layer or tensor)") }
-        guard (1...64).contains(scale) else { throw ValidationError("--scale must be 1 to 64") }
+        if let scale, !(1...64).contains(scale) { throw ValidationError("--scale must be 1 to 64") }
+        if view == .grid && (strips || byClass) { throw ValidationError("--view grid draws every channel of every filter; --strips and --by-class belong to the mosaic") }
+        if view == .grid, let normalize, normalize != .globalSymmetric {
+            throw ValidationError("--view grid uses one scale symmetric around 0 for all kernels (global-symmetric); --normalize \(normalize.rawValue) is for the mosaic")
+        }
         guard (0...64).contains(gap) else { throw ValidationError("--gap must be 0 to 64") }
         guard Color(parsing: background) != nil else { throw ValidationError("--background must be #rrggbb, #rgb, white, black or gray") }
         if let columns, columns < 1 { throw ValidationError("--columns must be at least 1") }
@@ -63,16 +82,44 @@ struct FiltersCommand: ParsableCommand {
         guard tensor.rank == 4 else {
             throw ReadError(weights ?? network.model!, .badShape, "tensor '\(name)' has shape \(tensor.shape); filters must be [C_out, C_in, K, K]")
         }
+        let filterList = try filters.map { try selection($0, count: tensor.shape[0], what: "filter") }
+        let channelList = try channels.map { try selection($0, count: tensor.shape[1], what: "input channel") }
+        let title = text.title ?? "\(name) \(tensor.shape.map(String.init).joined(separator: "×"))"
+        let oneByOne = tensor.shape[2] == 1 && tensor.shape[3] == 1
+        if view == .grid || (view == .auto && oneByOne && !strips && !byClass && (normalize == nil || normalize == .globalSymmetric)) {
+            var grid = KernelGrid(weights: tensor)
+            grid.title = title
+            grid.filters = filterList
+            grid.channels = channelList
+            grid.scale = scale
+            let scene = grid.scene()
+            return try output.write(scene, warnings: grid.warnings)
+        }
         var mosaic = FilterMosaic(weights: tensor)
-        mosaic.title = text.title ?? "\(name) \(tensor.shape.map(String.init).joined(separator: "×"))"
-        mosaic.normalization = normalize
+        mosaic.title = title
+        mosaic.normalization = normalize ?? .filterSymmetric
         mosaic.channelMode = strips ? .strips : .auto
-        mosaic.scale = scale
+        mosaic.scale = scale ?? 8
         mosaic.gap = gap
         mosaic.background = Color(parsing: background)!
         mosaic.columns = columns
         mosaic.labels = labels
+        mosaic.channels = channelList
         if byClass { mosaic.groupByTaxonomy(FilterTaxonomy(weights: tensor)) }
+        if let filterList {
+            let chosen = Set(filterList)
+            mosaic.order = byClass ? mosaic.order!.filter(chosen.contains) : filterList
+        }
         try output.write(mosaic.scene(), warnings: mosaic.warnings)
     }
+
+    private func selection(_ s: IndexSelection, count: Int, what: String) throws -> [Int] {
+        do { return try s.indices(count: count, what: what) } catch let e as SelectionError { throw ValidationError(e.message) }
+    }
+}
+
+enum KernelView: String, CaseIterable, ExpressibleByArgument { case auto, mosaic, grid }
+
+extension IndexSelection: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
 }
