@@ -77,3 +77,17 @@ final class DeepLayerCommandTests: XCTestCase {
         XCTAssert(noTop.stderr.contains("--rank-by orders the channels --top K keeps"), noTop.stderr)
     }
 }
+
+extension DeepLayerCommandTests {
+    func testPCAView() throws {
+        let w = try write(random([16, 8, 3, 3]), "pca.npy")
+        let svg = dir.appendingPathComponent("pca.svg").path
+        let r = try ConvVizProcess.run(["filters", w, "--view", "pca", "-o", svg])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let texts = try CLIFiles.svgTexts(at: svg)
+        XCTAssertEqual(texts.filter { $0.hasPrefix("PC") && !$0.hasPrefix("PCA") }.count, 9, "\(texts)")
+        XCTAssert(texts.contains { $0.contains("PCA over the 128 kernels of 3x3") })
+        let refused = try ConvVizProcess.run(["filters", w, "--view", "pca", "--strips", "-o", svg])
+        XCTAssertNotEqual(refused.status, 0)
+    }
+}

@@ -226,3 +226,38 @@ final class DeepLayerFigureTests: XCTestCase {
         XCTAssert(red.r > red.b + 50, "\(red)"); XCTAssert(blue.b > blue.r + 50, "\(blue)")
     }
 }
+
+final class KernelPCATests: XCTestCase {
+    /// A layer whose every kernel is a multiple of one known kernel (plus a little noise):
+    /// the first principal component is that kernel, explaining nearly all the variance.
+    func testFirstComponentOfALayerBuiltFromOneKernelIsThatKernel() throws {
+        let known: [Float] = [1, 0, -1, 2, 0, -2, 1, 0, -1]  // a Sobel edge
+        let norm = known.map { $0 * $0 }.reduce(0, +).squareRoot()
+        var w = Tensor(shape: [32, 16, 3, 3])
+        var rng = SeededGenerator(seed: 9)
+        for k in 0..<(32 * 16) {
+            let a: Float = rng.uniform(-2, 2)
+            for i in 0..<9 { w.data[k * 9 + i] = a * known[i] + 0.01 * rng.uniform(-1, 1) }
+        }
+        let pca = KernelPCA(weights: w)
+        let components = pca.components()
+        XCTAssertEqual(components.count, 9)
+        let first = components[0]
+        for i in 0..<9 { XCTAssertEqual(first.vector[i], known[i] / norm, accuracy: 1e-3, "value \(i)") }
+        XCTAssertGreaterThan(first.explained, 0.999)
+        XCTAssertEqual(components.map(\.explained).reduce(0, +), 1, accuracy: 1e-9)
+        for c in components.dropFirst() {
+            XCTAssertEqual(zip(c.vector, first.vector).map { $0 * $1 }.reduce(0, +), 0, accuracy: 1e-4, "orthogonal")
+        }
+        let scene = pca.scene()
+        XCTAssertEqual(scene.texts.filter { $0.hasPrefix("PC") && !$0.hasPrefix("PCA") }.count, 9)
+        XCTAssert(scene.texts.contains { $0.hasPrefix("PC1 99.") || $0.hasPrefix("PC1 100.") }, "\(scene.texts)")
+        // PC1 drawn: its top-left value (+) is red, top-right (-) blue, middle column white.
+        let png = try DecodedPNG(try Canvas.render(scene, format: .png))
+        guard case let .group(_, items) = scene.items.first(where: { if case .group("component-1", _) = $0 { return true }; return false })!,
+              case let .image(_, at, s) = items[0] else { return XCTFail("no PC1") }
+        let px = { (x: Int, y: Int) in png.pixel(Int(at.x) + x * s + s / 2, Int(at.y) + y * s + s / 2) }
+        XCTAssertGreaterThan(px(0, 1).r, px(0, 1).b + 50); XCTAssertGreaterThan(px(2, 1).b, px(2, 1).r + 50)
+        XCTAssertGreaterThan(min(px(1, 1).r, px(1, 1).g, px(1, 1).b), 230)
+    }
+}

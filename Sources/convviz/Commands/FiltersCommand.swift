@@ -15,7 +15,8 @@ struct FiltersCommand: ParsableCommand {
 
         Deep layers: --view grid draws one filter per row and one input channel per column \
         on one diverging scale (blue < 0 < red) with a colour bar; 1x1 kernels are drawn \
-        that way automatically, as a C_out x C_in heat map. --filters and --channels pick \
+        that way automatically, as a C_out x C_in heat map. --view pca draws the principal \
+        kernel shapes over all C_out x C_in kernels with their explained variance. --filters and --channels pick \
         what to draw (0:16, 1,5,9 or 0:64:4). A figure never exceeds 16,384 px a side: a \
         larger one is drawn smaller, then with fewer filters, and the caption says which.
         """)
@@ -37,7 +38,7 @@ struct FiltersCommand: ParsableCommand {
     @Option(help: "Nearest-neighbour upscale factor, 1 to 64 (default 8; grid 5).")
     var scale: Int?
 
-    @Option(help: "auto (a heat map for 1x1 kernels, else the mosaic), mosaic, or grid (one filter per row, one input channel per column).")
+    @Option(help: "auto (a heat map for 1x1 kernels, else the mosaic), mosaic, grid (one filter per row, one input channel per column), or pca (the principal kernel shapes and their explained variance).")
     var view: KernelView = .auto
 
     @Option(help: ArgumentHelp("Filters to draw: START:END (END excluded), a comma list, or both (e.g. 0:16 or 3,7,9).", valueName: "selection"))
@@ -68,6 +69,7 @@ struct FiltersCommand: ParsableCommand {
         guard (weights == nil) != (network.model == nil) else { throw ValidationError("give the weights (FILE[:TENSOR]) or --model MODEL --layer NAME, not both") }
         if network.model != nil && layer == nil { throw ValidationError("--model needs --layer NAME (a convolution layer or tensor)") }
         if let scale, !(1...64).contains(scale) { throw ValidationError("--scale must be 1 to 64") }
+        if view == .pca && (strips || byClass || normalize != nil) { throw ValidationError("--view pca draws unit-length components; --strips, --by-class and --normalize belong to the mosaic") }
         if view == .grid && (strips || byClass) { throw ValidationError("--view grid draws every channel of every filter; --strips and --by-class belong to the mosaic") }
         if view == .grid, let normalize, normalize != .globalSymmetric {
             throw ValidationError("--view grid uses one scale symmetric around 0 for all kernels (global-symmetric); --normalize \(normalize.rawValue) is for the mosaic")
@@ -86,6 +88,12 @@ struct FiltersCommand: ParsableCommand {
         let channelList = try channels.map { try selection($0, count: tensor.shape[1], what: "input channel") }
         let title = text.title ?? "\(name) \(tensor.shape.map(String.init).joined(separator: "×"))"
         let oneByOne = tensor.shape[2] == 1 && tensor.shape[3] == 1
+        if view == .pca {
+            var pca = KernelPCA(weights: filterList == nil && channelList == nil ? tensor : tensor.kernels(filters: filterList, channels: channelList))
+            pca.title = text.title.map { $0 } ?? "Principal kernel shapes of \(name) \(tensor.shape.map(String.init).joined(separator: "×"))"
+            pca.scale = scale ?? 16
+            return try output.write(pca.scene())
+        }
         if view == .grid || (view == .auto && oneByOne && !strips && !byClass && (normalize == nil || normalize == .globalSymmetric)) {
             var grid = KernelGrid(weights: tensor)
             grid.title = title
@@ -118,7 +126,7 @@ struct FiltersCommand: ParsableCommand {
     }
 }
 
-enum KernelView: String, CaseIterable, ExpressibleByArgument { case auto, mosaic, grid }
+enum KernelView: String, CaseIterable, ExpressibleByArgument { case auto, mosaic, grid, pca }
 
 extension IndexSelection: ExpressibleByArgument {
     public init?(argument: String) { self.init(parsing: argument) }
