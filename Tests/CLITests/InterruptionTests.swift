@@ -51,7 +51,7 @@ final class InterruptionTests: XCTestCase {
         XCTAssertEqual(try ConvVizProcess.run(["train", "--data", "samples", "--arch", arch.path, "--max-steps", "5", "--batch", "16", "--out", run.path]).status, 0)
         let previous = try Data(contentsOf: ckpt)
         for delay in [0.5, 1.5, 3.0] {
-            killed(try start(["train", "--data", "samples", "--arch", arch.path, "--epochs", "50", "--batch", "16", "--out", run.path]), after: delay)
+            killed(try start(["train", "--data", "samples", "--arch", arch.path, "--epochs", "50", "--batch", "16", "--overwrite", "--out", run.path]), after: delay)
             let now = try Data(contentsOf: ckpt)
             if now != previous { XCTAssertNoThrow(try Checkpoint(contentsOf: ckpt), "a replaced checkpoint is complete") }
             XCTAssertNoThrow(try SafeTensorsFile(contentsOf: ckpt))

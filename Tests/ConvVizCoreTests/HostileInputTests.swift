@@ -167,4 +167,76 @@ final class HostileInputTests: XCTestCase {
         try Data("hello".utf8).write(to: unknown)
         XCTAssertThrowsError(try FileInspector.describe(unknown)) { XCTAssertEqual(($0 as? ReadError)?.kind, .unsupported) }
     }
+
+    // MARK: Issue 17, second round
+
+    /// A zero dimension beside huge ones made the product 0, so the shape passed and the
+    /// code iterating the other axes overflowed.
+    func testZeroDimensionDoesNotHideHugeOnes() throws {
+        XCTAssertNil(checkedProduct([0, 1 << 40, 1 << 40]))
+        XCTAssertEqual(checkedProduct([0, 3, 5]), 0)
+        XCTAssertEqual(checkedProduct([2, 3, 5]), 30)
+        expectNPY(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 1099511627776, 1099511627776), }", body: 0), .tooLarge)
+        let header = #"{"w": {"dtype": "F32", "shape": [0, 1099511627776, 1099511627776], "data_offsets": [0, 0]}}"#
+        var st = withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { Data($0) }
+        st.append(Data(header.utf8))
+        XCTAssertThrowsError(try SafeTensorsFile(data: st, file: "z.safetensors")) { XCTAssertEqual(($0 as? ReadError)?.kind, .tooLarge, "\($0)") }
+    }
+
+    func checkpointFile(_ arch: String, tensors: [(String, Tensor)], metadata: [String: String] = [:]) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-ckpt-\(getpid())-\(UUID().uuidString).safetensors")
+        try SafeTensorsFile.encode(tensors, metadata: metadata.merging(["convviz.architecture": arch]) { a, _ in a }).write(to: url)
+        return url
+    }
+
+    /// A 300-byte checkpoint asking for 10^8 or 10^6 filters is refused from its
+    /// description, before a network is built.
+    func testCheckpointArchitectureCheckedBeforeAllocating() throws {
+        for (out, kind) in [(100_000_000, ReadError.Kind.tooLarge), (1_000_000, .badShape)] {
+            let url = try checkpointFile(#"{"name": "n", "input": [3, 32, 32], "layers": [{"type": "conv", "name": "conv1", "out": \#(out), "kernel": 3}]}"#,
+                                         tensors: [("conv1.weight", Tensor(shape: [1, 3, 3, 3]))])
+            XCTAssertThrowsError(try Checkpoint(contentsOf: url)) { e in
+                XCTAssertEqual((e as? ReadError)?.kind, kind, "\(e)")
+                XCTAssertEqual((e as? ReadError)?.file, url.path)
+            }
+        }
+        let big = try Architecture(json: Data(#"{"name": "big", "input": [3, 8, 8], "layers": [{"type": "conv", "out": 100000000, "kernel": 3}]}"#.utf8))
+        XCTAssertThrowsError(try big.makeModel(seed: 0)) { XCTAssert("\($0)".contains("parameters"), "\($0)") }
+    }
+
+    func testCheckpointNegativeStepRefused() throws {
+        let arch = #"{"name": "n", "input": [1, 4, 4], "layers": [{"type": "conv", "name": "conv1", "out": 1, "kernel": 3}]}"#
+        let tensors = [("conv1.weight", Tensor(shape: [1, 1, 3, 3])), ("conv1.bias", Tensor(shape: [1]))]
+        XCTAssertNoThrow(try Checkpoint(contentsOf: try checkpointFile(arch, tensors: tensors, metadata: ["convviz.step": "7"])))
+        XCTAssertThrowsError(try Checkpoint(contentsOf: try checkpointFile(arch, tensors: tensors, metadata: ["convviz.step": "-1"]))) {
+            XCTAssertEqual(($0 as? ReadError)?.kind, .corrupt, "\($0)")
+        }
+    }
+
+    /// Trainer arithmetic: epochs near Int.max saturate; no images is an error, not a trap.
+    func testTrainerSaturatesEpochsAndRefusesNoImages() throws {
+        let arch = try Architecture(json: Data(#"{"name": "n", "input": [1, 4, 4], "layers": [{"type": "flatten"}, {"type": "linear", "out": 2}]}"#.utf8))
+        var settings = TrainingSettings()
+        settings.epochs = 1 << 62
+        settings.maxSteps = 2
+        settings.batchSize = 2
+        let images = LabeledImages(images: Tensor(shape: [4, 1, 4, 4], data: (0..<64).map { Float($0 % 5) / 5 }), labels: [0, 1, 0, 1], classes: ["a", "b"])
+        let trainer = try Trainer(model: try arch.makeModel(seed: 0), architecture: arch, settings: settings, standardization: Standardization(mean: [0], std: [1]))
+        XCTAssertEqual(try trainer.train(images, test: nil) { _ in }.steps, 2)
+        let none = LabeledImages(images: Tensor(shape: [0, 1, 4, 4]), labels: [], classes: ["a", "b"])
+        XCTAssertThrowsError(try trainer.train(none, test: nil) { _ in })
+        let measured = Standardization.measured(none.images)
+        XCTAssertEqual(measured.std, [1])
+    }
+
+    /// A photo is never resized to an architecture's absurd input size.
+    func testModelInputRefusesResizingBeyondThePixelLimit() throws {
+        let arch = try Architecture(json: Data(#"{"name": "huge", "input": [3, 20000, 20000], "layers": [{"type": "relu"}]}"#.utf8))
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-photo-\(getpid()).png")
+        try Data(HandMadePNG.uniform(width: 5, height: 3)).write(to: url)
+        XCTAssertThrowsError(try ModelInput.prepare(imageAt: url, for: arch, standardization: Standardization(mean: [0, 0, 0], std: [1, 1, 1]))) { e in
+            XCTAssertEqual((e as? ReadError)?.kind, .tooLarge, "\(e)")
+            XCTAssert("\(e)".contains("20000x20000"), "\(e)")
+        }
+    }
 }

@@ -42,6 +42,20 @@ public struct FilterTaxonomy: Sendable {
     }
 
     /// Class thresholds (documented in the README with the recipe).
+    /// Largest kernel side classified: the spectral measures cost O(K^4) per filter
+    /// channel (64: about 17 M multiply-adds each; 512 would take minutes).
+    public static let maxKernelSide = 64
+
+    /// Throws unless `shape` is `[C_out, C_in, K_h, K_w]` with every side at least 1 and
+    /// both kernel sides at most `maxKernelSide`: checked before any work.
+    public static func check(shape: [Int], file: String) throws {
+        guard shape.count == 4 else { throw ReadError(file, .badShape, "shape \(shape); filters must be [C_out, C_in, K, K]") }
+        guard shape.allSatisfy({ $0 >= 1 }) else { throw ReadError(file, .badShape, "shape \(shape) has a zero dimension; filters need at least one channel and a kernel with area") }
+        guard shape[2] <= maxKernelSide, shape[3] <= maxKernelSide else {
+            throw ReadError(file, .tooLarge, "kernel \(shape[2])x\(shape[3]) is larger than the \(maxKernelSide)x\(maxKernelSide) the taxonomy classifies (its cost grows as K^4)")
+        }
+    }
+
     public static let structuredAtLeast = 0.6, colourAtLeast = 0.5, orientedAtLeast = 0.4
 
     public let entries: [Entry]

@@ -65,6 +65,10 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
                 (train, test) = all.split(testFraction: 0.1, seed: seed)
             }
         }
+        guard train.count >= 1, test.count >= 1 else {
+            // One image in a folder splits into nothing to train on; statistics of no images are NaN.
+            throw TrainingSession.Mismatch(description: "\(self): \(train.count + test.count) image(s) give \(train.count) to train on and \(test.count) to test; training needs at least 2 images")
+        }
         let sample = train.sampleShape
         guard sample == input else {
             throw ShapeError(layer: "input", "the architecture takes \(input) but \(self) gives \(sample) images")

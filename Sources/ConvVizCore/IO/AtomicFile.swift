@@ -11,6 +11,14 @@ import Glibc
 /// flushed it is linked under a temporary name and renamed over the target in one step.
 /// Elsewhere (or on file systems without `O_TMPFILE`) a hidden temporary file is used.
 public enum AtomicFile {
+    /// Whether two paths name the same existing file (same device and inode, so links
+    /// and `./` spellings count): an output that would replace an input.
+    public static func sameFile(_ a: URL, _ b: URL) -> Bool {
+        var sa = stat(), sb = stat()
+        guard stat(a.path, &sa) == 0, stat(b.path, &sb) == 0 else { return false }
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
+    }
+
     public static func write(_ data: Data, to url: URL) throws {
         let dir = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

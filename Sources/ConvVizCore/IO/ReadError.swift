@@ -45,14 +45,19 @@ public struct ReadLimits: Sendable {
     public static let `default` = ReadLimits()
 }
 
-/// Product of dimensions, or nil on overflow or a negative dimension.
+/// Product of dimensions, or nil on overflow or a negative dimension. A zero dimension
+/// does not hide the others: `[0, 2^40, 2^40]` is nil too (the product of the nonzero
+/// dimensions must fit), since code that iterates or lays out the other axes would
+/// overflow on them.
 func checkedProduct(_ dims: [Int]) -> Int? {
     var p = 1
+    var hasZero = false
     for d in dims {
         guard d >= 0 else { return nil }
+        if d == 0 { hasZero = true; continue }
         let (r, o) = p.multipliedReportingOverflow(by: d)
         if o { return nil }
         p = r
     }
-    return p
+    return hasZero ? 0 : p
 }

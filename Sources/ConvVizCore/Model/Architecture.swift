@@ -116,6 +116,7 @@ public struct Architecture: Equatable, Sendable {
             throw ArchitectureError.notJSON("'\(name)' is a graph with branches; training runs chains of layers only (evaluation, shapes and figures take any graph)")
         }
         let shapes = try shapes()
+        try checkParameterBudget()
         var rng = SeededGenerator(seed: seed)
         let built = try layers.enumerated().map { i, spec in
             try spec.makeLayer(inputShapes: [i == 0 ? input : shapes[i - 1]], rng: &rng).unary(in: name)

@@ -20,13 +20,7 @@ public final class Graph {
     init(_ architecture: Architecture, seed: UInt64) throws {
         self.architecture = architecture
         let wiring = try architecture.wiring(), shapes = try architecture.shapes()
-        // Checked from the description before any weight is allocated.
-        let total = architecture.layers.indices.reduce(0) { sum, i in
-            LayerSpec.sum(sum, LayerSpec.product([2, architecture.layers[i].parameterCount(inputs: wiring[i].map { $0 < 0 ? architecture.input : shapes[$0] })]))
-        }
-        guard total <= Self.maxParameters else {
-            throw ShapeError(layer: architecture.name, "asks for about \(total / 2) parameters; ConvViz builds networks of at most \(Self.maxParameters / 2)")
-        }
+        try architecture.checkParameterBudget()
         self.wiring = wiring
         self.shapes = shapes
         var rng = SeededGenerator(seed: seed)
@@ -152,5 +146,27 @@ public final class Graph {
             }
         }
         return grads[-1] ?? Tensor(shape: [gradOutput.shape[0]] + inputShape)
+    }
+}
+
+extension Architecture {
+    /// Throws when building the network would allocate more than `Graph.maxParameters`
+    /// floats (weights and running statistics), computed from the description alone.
+    /// Learnable parameters of the whole network, from the description (saturating).
+    public func learnableParameterCount() throws -> Int {
+        let wiring = try wiring(), shapes = try shapes()
+        return layers.indices.reduce(0) { sum, i in
+            LayerSpec.sum(sum, layers[i].parameterCount(inputs: wiring[i].map { $0 < 0 ? input : shapes[$0] }))
+        }
+    }
+
+    public func checkParameterBudget() throws {
+        let wiring = try wiring(), shapes = try shapes()
+        let total = layers.indices.reduce(0) { sum, i in
+            LayerSpec.sum(sum, LayerSpec.product([2, layers[i].parameterCount(inputs: wiring[i].map { $0 < 0 ? input : shapes[$0] })]))
+        }
+        guard total <= Graph.maxParameters else {
+            throw ShapeError(layer: name, "asks for about \(total / 2) parameters; ConvViz builds networks of at most \(Graph.maxParameters / 2)")
+        }
     }
 }

@@ -72,9 +72,20 @@ public struct Checkpoint {
         notes = file.metadata.filter { $0.key.hasPrefix("convviz.") && ![Key.architecture, Key.standardization, Key.settings, Key.step, Key.epoch].contains($0.key) }
         step = Int(file.metadata[Key.step] ?? "0") ?? 0
         epoch = Int(file.metadata[Key.epoch] ?? "0") ?? 0
+        guard step >= 0, epoch >= 0 else {
+            throw ReadError(url.path, .corrupt, "metadata gives step \(step) and epoch \(epoch); both must be non-negative")
+        }
+        // Checked from the description before any weight is allocated (a tiny file can ask for 10^8 filters).
+        do { try architecture.checkParameterBudget() } catch { throw ReadError(url.path, .tooLarge, "architecture metadata: \(error)") }
         var tensors: [String: Tensor] = [:]
         for name in file.names where !name.hasSuffix("num_batches_tracked") { tensors[name] = try file.tensor(name) }
         self.tensors = tensors
+        // The file must hold at least as many values as the network learns; checked before
+        // anything is built, so a few bytes cannot make ConvViz allocate a large network.
+        let needed = try architecture.learnableParameterCount(), held = tensors.values.reduce(0) { $0 + $1.count }
+        guard held >= needed else {
+            throw ReadError(url.path, .badShape, "the architecture metadata needs \(needed) learned values, the file holds \(held)")
+        }
         // A trained chain, or a graph written by `fold-bn`: either way every tensor must fit.
         if architecture.isChain { _ = try makeModel(file: url.path) } else { try architecture.makeGraph().load(tensors, file: url.path) }
     }

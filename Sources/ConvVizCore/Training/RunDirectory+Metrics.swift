@@ -22,8 +22,8 @@ extension RunDirectory {
             guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
                 throw ReadError(file.path, .corrupt, "line \(i + 1) is not a JSON object")
             }
-            if let s = (o["step"] as? NSNumber)?.doubleValue, let l = (o["loss"] as? NSNumber)?.doubleValue { metrics.loss.append((s, l)) }
-            if let e = (o["epoch"] as? NSNumber)?.doubleValue, let a = (o["test_accuracy"] as? NSNumber)?.doubleValue { metrics.accuracy.append((e + 1, a)) }
+            if let s = (o["step"] as? NSNumber)?.doubleValue, let l = (o["loss"] as? NSNumber)?.doubleValue, s.isFinite, l.isFinite { metrics.loss.append((s, l)) }
+            if let e = (o["epoch"] as? NSNumber)?.doubleValue, let a = (o["test_accuracy"] as? NSNumber)?.doubleValue, e.isFinite, a.isFinite { metrics.accuracy.append((e + 1, a)) }
         }
         return metrics
     }

@@ -37,7 +37,7 @@ public final class RunDirectory {
         }
     }
 
-    public func record(_ event: Trainer.Event) {
+    public func record(_ event: Trainer.Event) throws {
         let object: [String: Any]
         switch event {
         case let .step(step, _, epoch, loss, accuracy, lr, ips):
@@ -48,7 +48,7 @@ public final class RunDirectory {
         case .epochEnd:
             return
         }
-        metricLines.append(String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        metricLines.append(String(decoding: try JSONSerialization.data(withJSONObject: object.mapValues(jsonSafe), options: [.sortedKeys]), as: UTF8.self))
     }
 
     /// Writes the metrics so far, the checkpoint and the optimizer state.
@@ -69,6 +69,14 @@ public final class RunDirectory {
         ]
         if let a = summary.testAccuracy { object["test_accuracy"] = Double(a) }
         if let l = summary.testLoss { object["test_loss"] = Double(l) }
-        try AtomicFile.write(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted]), to: summaryURL)
+        // A resumed run that had nothing left to do has no final loss: null, not a JSON error.
+        try AtomicFile.write(try JSONSerialization.data(withJSONObject: object.mapValues(jsonSafe), options: [.sortedKeys, .prettyPrinted]), to: summaryURL)
     }
+}
+
+/// JSON has no NaN or infinity: such a number is written as null.
+func jsonSafe(_ value: Any) -> Any {
+    if let d = value as? Double, !d.isFinite { return NSNull() }
+    if let f = value as? Float, !f.isFinite { return NSNull() }
+    return value
 }

@@ -26,8 +26,9 @@ public struct Standardization: Codable, Equatable, Sendable {
             }
             let count = Double(n * plane)
             let m = s / count
-            mean.append(Float(m))
-            std.append(Float(max(s2 / count - m * m, 1e-12).squareRoot()))
+            mean.append(m.isFinite ? Float(m) : 0)
+            let variance = s2 / count - m * m
+            std.append(variance.isFinite ? Float(max(variance, 1e-12).squareRoot()) : 1)  // no images (or non-finite pixels): no scaling
         }
         return Standardization(mean: mean, std: std)
     }

@@ -21,8 +21,10 @@ public final class Trainer {
     public struct NonFiniteLoss: Error, CustomStringConvertible {
         public let step: Int
         public let loss: Float
+        /// Which loss: "loss" (a training batch) or "test loss".
+        public var what = "loss"
         public var description: String {
-            "the loss became \(loss) at step \(step); training stopped (the last good checkpoint is kept). Try a lower --lr."
+            "the \(what) became \(loss) at step \(step); training stopped (the last good checkpoint, if any, is kept). Try a lower --lr."
         }
     }
 
@@ -68,9 +70,12 @@ public final class Trainer {
     /// epoch. `onEvent` sees every logged step, evaluation and epoch end.
     public func train(_ train: LabeledImages, test: LabeledImages?, onEvent: (Event) throws -> Void) throws -> Summary {
         let n = train.count
+        guard n > 0 else { throw TrainingSession.Mismatch(description: "no training images") }
         let batch = min(settings.batchSize, n)
         let stepsPerEpoch = max(1, n / batch)  // drop the last partial batch, as drop_last=True
-        let totalSteps = min(settings.maxSteps ?? Int.max, settings.epochs * stepsPerEpoch)
+        // Saturating: --epochs 2^62 means "until --max-steps", not an overflow.
+        let (epochSteps, overflow) = settings.epochs.multipliedReportingOverflow(by: stepsPerEpoch)
+        let totalSteps = min(settings.maxSteps ?? Int.max, overflow ? Int.max : epochSteps)
         var windowLoss = 0.0, windowCorrect = 0, windowSeen = 0
         var trainSeconds = 0.0, trainImages = 0
         var windowStart = DispatchTime.now().uptimeNanoseconds
@@ -114,6 +119,7 @@ public final class Trainer {
             if position == stepsPerEpoch || step == totalSteps {
                 if let test {
                     let (loss, accuracy) = evaluate(test)
+                    guard loss.isFinite else { throw NonFiniteLoss(step: step, loss: loss, what: "test loss") }
                     summary.testLoss = loss
                     summary.testAccuracy = accuracy
                     try onEvent(.evaluation(epoch: epoch, testLoss: loss, testAccuracy: accuracy))
@@ -123,7 +129,7 @@ public final class Trainer {
             }
         }
         summary.steps = step
-        summary.epochs = (step + stepsPerEpoch - 1) / stepsPerEpoch
+        summary.epochs = step / stepsPerEpoch + (step % stepsPerEpoch == 0 ? 0 : 1)  // no overflow at a step near Int.max
         summary.trainImagesPerSecond = trainSeconds > 0 ? Double(trainImages) / trainSeconds : 0
         return summary
     }

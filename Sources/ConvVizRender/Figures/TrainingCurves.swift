@@ -52,11 +52,13 @@ public struct TrainingCurves {
         let xs = ticks(all.map(\.x).min()!, all.map(\.x).max()!), ys = ticks(all.map(\.y).min()!, all.map(\.y).max()!)
         let (x0, x1, y0, y1) = (xs.first!, xs.last!, ys.first!, ys.last!)
         func map(_ p: Point) -> Point {
-            Point(r.x + (p.x - x0) / max(x1 - x0, 1e-12) * r.width, r.maxY - (p.y - y0) / max(y1 - y0, 1e-12) * r.height)
+            // Halved so that values near ±1.7e308 do not overflow to infinity (then NaN positions).
+            Point(r.x + (p.x / 2 - x0 / 2) / max(x1 / 2 - x0 / 2, 1e-300) * r.width, r.maxY - (p.y / 2 - y0 / 2) / max(y1 / 2 - y0 / 2, 1e-300) * r.height)
         }
         /// Enough decimals to tell neighbouring ticks apart.
         func label(_ v: Double, _ ticks: [Double]) -> String {
             let step = ticks.count > 1 ? ticks[1] - ticks[0] : 1
+            guard step.isFinite, step > 0, abs(v) < 1e15 else { return String(format: "%.3g", v) }  // extreme ranges
             let decimals = max(0, Int(-floor(log10(step) + 1e-9)))
             return String(format: "%.\(decimals)f", abs(v) < step * 1e-6 ? 0 : v)
         }
@@ -83,14 +85,28 @@ public struct TrainingCurves {
     }
 
     /// 3 to 7 round tick values covering [lo, hi].
+    /// Always terminates: values near 1e308, a range narrower than a double's spacing
+    /// at that magnitude, or non-finite values give two ticks at the ends instead.
     static func ticks(_ lo: Double, _ hi: Double) -> [Double] {
-        let (a, b) = lo == hi ? (lo - 1, hi + 1) : (lo, hi)
-        let raw = (b - a) / 5
+        guard lo.isFinite, hi.isFinite else { return [0, 1] }
+        var (a, b) = (Swift.min(lo, hi), Swift.max(lo, hi))
+        // Widen a range too narrow to tell apart at this magnitude (or empty).
+        let scale = Swift.max(abs(a), abs(b))
+        if b - a <= scale * 1e-9 {
+            let pad = scale > 0 ? scale * 1e-3 : 1
+            (a, b) = (a - pad, b + pad)
+        }
+        let raw = b / 5 - a / 5  // no overflow for a and b near ±Double.greatestFiniteMagnitude
         let mag = pow(10, floor(log10(raw)))
         let step = [1.0, 2.0, 2.5, 5.0, 10.0].map { $0 * mag }.first { $0 >= raw } ?? raw
-        var t = floor(a / step) * step
+        guard raw.isFinite, raw > 0, step.isFinite, step > 0, a.isFinite, b.isFinite else { return [lo, hi == lo ? lo + 1 : hi] }
+        let start = floor(a / step) * step
         var out: [Double] = []
-        while t < b + step * 0.999 { out.append(t); t += step }
-        return out
+        for i in 0..<12 {  // at most 7 for a finite range; the bound guards against rounding
+            let t = start + Double(i) * step
+            guard t.isFinite, t < b + step * 0.999 else { break }
+            out.append(t)
+        }
+        return out.count >= 2 ? out : [a, b]
     }
 }

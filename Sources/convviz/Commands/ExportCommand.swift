@@ -18,9 +18,14 @@ struct ExportCommand: ParsableCommand {
     var output: String
 
     func run() throws {
-        let file = try SafeTensorsFile(contentsOf: WeightsSource(parsing: checkpoint).fileURL)
+        let input = WeightsSource(parsing: checkpoint).fileURL, destination = URL(fileURLWithPath: output)
+        // Writing over the file being read would replace a checkpoint with one of its tensors.
+        if AtomicFile.sameFile(input, destination) {
+            throw ReadError(output, .unsupported, "is the input file \(input.path); write the tensor to another file")
+        }
+        let file = try SafeTensorsFile(contentsOf: input)
         let tensor = try file.tensor(name)
-        try AtomicFile.write(NPY.encode(tensor), to: URL(fileURLWithPath: output))
+        try AtomicFile.write(NPY.encode(tensor), to: destination)
         print("wrote \(name) \(tensor.shape) to \(output)")
     }
 }

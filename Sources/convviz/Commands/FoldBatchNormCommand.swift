@@ -13,6 +13,10 @@ struct FoldBatchNormCommand: ParsableCommand {
 
     func run() throws {
         guard let path = checkpoint ?? network.model else { throw ValidationError("name the network: a run directory, or --model MODEL.onnx / ARCH.json --weights W.safetensors") }
+        for input in [WeightsSource(parsing: path).fileURL] + (network.weights.map { [URL(fileURLWithPath: $0)] } ?? [])
+        where AtomicFile.sameFile(input, URL(fileURLWithPath: output)) {
+            throw ReadError(output, .unsupported, "is the input file \(input.path); write the folded network to another file")
+        }
         let source = try ModelSource(model: path, weights: network.weights)
         guard let weights = source.weights else { throw ValidationError("\(path) has no weights to fold; add --weights W.safetensors") }
         let folded = try BatchNormFolding.fold(source.architecture, weights: weights, file: source.path)

@@ -27,7 +27,7 @@ struct NormsCommand: ParsableCommand {
         figure.samples = n; figure.channels = c; figure.groups = groups
         if let tensor {
             let t = try NPY.read(contentsOf: URL(fileURLWithPath: tensor))
-            guard t.rank == 4, t.shape[0] <= 32, t.shape[1] <= 32 else { throw ReadError(tensor, .badShape, "expected [N, C, H, W] with N, C <= 32, got \(t.shape)") }
+            guard t.rank == 4, t.shape.allSatisfy({ $0 >= 1 }), t.shape[0] <= 32, t.shape[1] <= 32 else { throw ReadError(tensor, .badShape, "expected [N, C, H, W] with every size at least 1 and N, C <= 32, got \(t.shape)") }
             guard t.shape[1] % groups == 0 else { throw ValidationError("--groups \(groups) does not divide the tensor's \(t.shape[1]) channels") }
             figure.tensor = t; figure.samples = t.shape[0]; figure.channels = t.shape[1]
         }

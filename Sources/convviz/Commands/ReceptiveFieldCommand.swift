@@ -46,6 +46,11 @@ struct ReceptiveFieldCommand: ParsableCommand {
         let out = table.rows[index].output
         guard out.count == 3 else { throw ValidationError("layer '\(table.rows[index].name)' has no spatial output (\(out))") }
         let position = try unitPosition(in: out)
+        // The probe batch is --samples copies of the input: bounded before anything is allocated.
+        let probe = ([samples] + source.architecture.input).reduce(1) { p, d in let (r, o) = p.multipliedReportingOverflow(by: d); return o ? Int.max : r }
+        guard probe <= ReadLimits.default.maxElements / 4 else {
+            throw ReadError(source.path, .tooLarge, "\(samples) probes of the network's \(source.architecture.input) input exceed \(ReadLimits.default.maxElements / 4) values; lower --samples")
+        }
         let input = try ModelInput.prepare(imageAt: URL(fileURLWithPath: image), for: source.architecture, standardization: source.defaultStandardization.standardization)
         let graph = try source.prefix(through: index).makeGraph(seed: seed)
         let batch = EffectiveReceptiveField.probeBatch(around: input.batch, count: samples, seed: seed)

@@ -20,7 +20,7 @@ struct TaxonomyCommand: ParsableCommand {
 
     func run() throws {
         let (name, tensor) = try WeightsSource(parsing: weights).load()
-        guard tensor.rank == 4 else { throw ReadError(weights, .badShape, "tensor '\(name)' has shape \(tensor.shape); filters must be [C_out, C_in, K, K]") }
+        try FilterTaxonomy.check(shape: tensor.shape, file: "\(weights) (tensor '\(name)')")
         let taxonomy = FilterTaxonomy(weights: tensor)
         let summary = FilterTaxonomy.Kind.allCases.map { "\(taxonomy.count($0)) \($0.rawValue)" }.joined(separator: ", ")
         guard let output else { print(taxonomy.csv(), terminator: ""); FileHandle.standardError.write(Data("\(name): \(summary)\n".utf8)); return }

@@ -49,8 +49,11 @@ struct TrainCommand: ComputeCommand {
     @Option(help: "Resume from this run directory or checkpoint (continues to --epochs / --max-steps).")
     var resume: String?
 
-    @Option(help: "Run directory to write.")
+    @Option(help: "Run directory to write. A directory that already holds files is refused unless --resume or --overwrite is given.")
     var out: String
+
+    @Flag(help: "Train into a non-empty --out, replacing the previous run's files as the new run writes them.")
+    var overwrite = false
 
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
@@ -71,6 +74,10 @@ struct TrainCommand: ComputeCommand {
         settings.seed = seed
         settings.logEvery = logEvery
 
+        // A previous run's metrics must not be replaced while its checkpoint is the old one.
+        if resume == nil, !overwrite, let existing = try? FileManager.default.contentsOfDirectory(atPath: out), !existing.isEmpty {
+            throw TrainingSession.Mismatch(description: "\(out): already holds a run (\(existing.sorted().prefix(3).joined(separator: ", "))\(existing.count > 3 ? ", ..." : "")); give --resume \(out) to continue it, --overwrite to replace it, or another --out")
+        }
         let progress = ProgressDisplay()
         var architecture: Architecture
         var model: Sequential
@@ -90,6 +97,7 @@ struct TrainCommand: ComputeCommand {
         let source = data.data
         progress.note("loading \(source)")
         let splits = try source.load(input: architecture.input, seed: seed)
+        try TrainingSession.validate(architecture: architecture, splits: splits, architectureSource: resume ?? arch, dataName: source.description)
         progress.note("\(splits.train.count) training and \(splits.test.count) test images of \(splits.train.sampleShape); model \(architecture.name) with \(model.namedParameters.filter { $0.parameter.trainable }.reduce(0) { $0 + $1.parameter.value.count }) parameters")
 
         let summary = try TrainingSession.run(architecture: architecture, model: model, splits: splits, settings: settings,
