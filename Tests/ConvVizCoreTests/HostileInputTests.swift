@@ -239,4 +239,14 @@ final class HostileInputTests: XCTestCase {
             XCTAssert("\(e)".contains("20000x20000"), "\(e)")
         }
     }
+
+    /// An 11,500 x 11,500 PNG of a few hundred kB is refused from its header by the
+    /// default limit (it was decoded, at 1.9 GB), in `inspect` as in every reader.
+    func testDefaultPixelLimitKeepsAnImageUnderAGigabyte() throws {
+        expectPNG(HandMadePNG.uniform(width: 11_500, height: 11_500), .tooLarge, "11500x11500")
+        XCTAssertLessThanOrEqual(ReadLimits.default.maxPixels * 3 * MemoryLayout<Float>.size, 1 << 30)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-wide-\(getpid()).png")
+        try Data(HandMadePNG.uniform(width: 11_500, height: 11_500)).write(to: url)
+        XCTAssertThrowsError(try FileInspector.describe(url)) { XCTAssertEqual(($0 as? ReadError)?.kind, .tooLarge, "\($0)") }
+    }
 }

@@ -30,8 +30,10 @@ public struct ReadError: Error, CustomStringConvertible, Equatable {
 /// Bounds that readers check before allocating, so a hostile header cannot make
 /// ConvViz allocate without limit.
 public struct ReadLimits: Sendable {
-    /// Most pixels in one image.
-    public var maxPixels: Int = 1 << 27
+    /// Most pixels in one image: 2^25 (33.5 M, e.g. 8192 x 4096; a 24-megapixel photo
+    /// fits). An RGB image of that size is 400 MB as floats, so reading one stays well
+    /// under 1 GB; 2^27 let a 386 KB 11,500 x 11,500 PNG take 1.9 GB.
+    public var maxPixels: Int = 1 << 25
     /// Most elements in one tensor.
     public var maxElements: Int = 1 << 30
     /// Most bytes a compressed stream may inflate to.
