@@ -150,8 +150,6 @@ public final class Graph {
 }
 
 extension Architecture {
-    /// Throws when building the network would allocate more than `Graph.maxParameters`
-    /// floats (weights and running statistics), computed from the description alone.
     /// Learnable parameters of the whole network, from the description (saturating).
     public func learnableParameterCount() throws -> Int {
         let wiring = try wiring(), shapes = try shapes()
@@ -160,11 +158,11 @@ extension Architecture {
         }
     }
 
+    /// Throws when building the network would allocate more than `Graph.maxParameters`
+    /// floats (weights with running statistics or gradients: twice the parameters),
+    /// computed from the description alone.
     public func checkParameterBudget() throws {
-        let wiring = try wiring(), shapes = try shapes()
-        let total = layers.indices.reduce(0) { sum, i in
-            LayerSpec.sum(sum, LayerSpec.product([2, layers[i].parameterCount(inputs: wiring[i].map { $0 < 0 ? input : shapes[$0] })]))
-        }
+        let total = LayerSpec.product([2, try learnableParameterCount()])
         guard total <= Graph.maxParameters else {
             throw ShapeError(layer: name, "asks for about \(total / 2) parameters; ConvViz builds networks of at most \(Graph.maxParameters / 2)")
         }
