@@ -36,8 +36,7 @@ extension BatchNormFolding {
     /// and the convolution gains a bias where it had none.
     public static func fold(_ architecture: Architecture, weights: [String: Tensor], file: String) throws -> Folded {
         let wiring = try architecture.wiring()
-        var readers = [Int](repeating: 0, count: architecture.layers.count)
-        for sources in wiring { for j in sources where j >= 0 { readers[j] += 1 } }
+        let readers = Wiring.readerCounts(wiring)
         var tensors = weights
         var layers = architecture.layers
         var renamed: [String: String] = [:]

@@ -158,11 +158,7 @@ extension Architecture {
     /// when given: a fully convolutional prefix runs at a photo's own size even when the
     /// layers after it (a flatten and a classifier) need the training size.
     public func prefix(through last: Int, input newInput: [Int]? = nil) -> Architecture {
-        let wiring = (try? wiring()) ?? []
-        var needed: Set<Int> = [last]
-        for i in stride(from: last, through: 0, by: -1) where needed.contains(i) && i < wiring.count {
-            for j in wiring[i] where j >= 0 { needed.insert(j) }
-        }
+        let needed = (try? wiring()).map { Wiring.ancestors(of: last, in: $0) } ?? [last]
         var kept: [LayerSpec] = []
         for i in 0...last where needed.contains(i) {
             var spec = layers[i]

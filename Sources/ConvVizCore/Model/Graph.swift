@@ -69,8 +69,7 @@ public final class Graph {
     /// longer record for backward or show the convolution's own output. Returns how many.
     @discardableResult
     public func fusingReLUIntoConvolutions() -> Int {
-        var readers = [Int](repeating: 0, count: operations.count)
-        for sources in wiring { for j in sources where j >= 0 { readers[j] += 1 } }
+        let readers = Wiring.readerCounts(wiring)
         var fused = 0
         for (i, op) in operations.enumerated() {
             guard case let .layer(relu) = op, relu is ReLU, let c = wiring[i].first, c >= 0, readers[c] == 1,
@@ -83,14 +82,7 @@ public final class Graph {
     }
 
     /// The layers `last` depends on, itself included.
-    private func ancestors(of last: Int) -> Set<Int> {
-        var needed: Set<Int> = [last]
-        var stack = [last]
-        while let i = stack.popLast() {
-            for j in wiring[i] where j >= 0 && needed.insert(j).inserted { stack.append(j) }
-        }
-        return needed
-    }
+    private func ancestors(of last: Int) -> Set<Int> { Wiring.ancestors(of: last, in: wiring) }
 
     /// Runs the network on a batch `[N, C, H, W]` up to layer `last` (default: the
     /// output), computing only what it depends on. Returns the outputs of `last` and of
