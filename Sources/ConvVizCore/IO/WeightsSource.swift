@@ -60,22 +60,16 @@ public struct WeightsSource: Sendable {
         }
     }
 
-    /// Names for a message: all of a few, the first and last of many.
-    static func listing(_ names: [String], limit: Int = 16) -> String {
-        guard names.count > limit else { return names.joined(separator: ", ") }
-        return (names.prefix(limit / 2) + ["... (\(names.count - limit) more) ..."] + names.suffix(limit / 2)).joined(separator: ", ")
-    }
-
     /// The named tensor, `NAME.weight`, or the first 4-D one, of `entries` (name, shape).
     private func pick(from entries: [(name: String, shape: [Int])], in url: URL, _ tensor: (String) throws -> Tensor) throws -> (name: String, tensor: Tensor) {
         let names = entries.map(\.name)
         if let tensorName {
             if names.contains(tensorName) { return (tensorName, try tensor(tensorName)) }
             if names.contains(tensorName + ".weight") { return (tensorName + ".weight", try tensor(tensorName + ".weight")) }
-            throw ReadError(url.path, .missingTensor, "no tensor or layer '\(tensorName)' (has: \(Self.listing(names)))")
+            throw ReadError(url.path, .missingTensor, "no tensor or layer '\(tensorName)' (has: \(NameListing.abbreviated(names)))")
         }
         guard let first = entries.first(where: { $0.shape.count == 4 }) else {
-            throw ReadError(url.path, .missingTensor, "no 4-D tensor; name one as FILE:TENSOR (has: \(Self.listing(names)))")
+            throw ReadError(url.path, .missingTensor, "no 4-D tensor; name one as FILE:TENSOR (has: \(NameListing.abbreviated(names)))")
         }
         return (first.name, try tensor(first.name))
     }

@@ -94,7 +94,7 @@ struct ActivationsCommand: ParsableCommand {
         }
         let source = try network.load()
         guard let index = source.architecture.index(ofLayer: layer) else {
-            throw ValidationError("no layer '\(layer)' in \(source.path); layers: \(LayerListing.names(source.architecture))")
+            throw ValidationError("no layer '\(layer)' in \(source.path); layers: \(source.architecture.layerListing)")
         }
         let prepared = try input.map { try ModelInput.array(at: $0, channels: source.architecture.input[0]) }
             ?? ModelInput.photo(at: image!, for: source, size: size.map { [$0.height, $0.width] }, mean: mean?.values, std: std?.values)

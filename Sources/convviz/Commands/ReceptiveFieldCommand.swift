@@ -71,7 +71,7 @@ struct ReceptiveFieldCommand: ParsableCommand {
             guard let i = table.lastSpatialRow else { throw ValidationError("no layer with spatial output") }
             return i
         }
-        guard let i = architecture.index(ofLayer: layer) else { throw ValidationError("no layer '\(layer)'; layers: \(LayerListing.names(architecture))") }
+        guard let i = architecture.index(ofLayer: layer) else { throw ValidationError("no layer '\(layer)'; layers: \(architecture.layerListing)") }
         return i
     }
 
