@@ -144,6 +144,22 @@ public struct ShapeTable: Sendable {
         rows.lastIndex { $0.output.count == 3 && $0.output[1] * $0.output[2] > 1 }
     }
 
+    /// Splits `path` (row indices, input first) into stages at every change of jump: for
+    /// each stage its last row and how many rows it has. A stage ends where the next
+    /// row downsamples.
+    public func stages(along path: [Int]) -> [(end: Int, rows: Int)] {
+        var result: [(end: Int, rows: Int)] = []
+        var count = 0
+        for (k, i) in path.enumerated() {
+            count += 1
+            if k == path.count - 1 || rows[path[k + 1]].jump != rows[i].jump {
+                result.append((i, count))
+                count = 0
+            }
+        }
+        return result
+    }
+
     /// The row indices on the longest path from the input to row `last`: the main line
     /// of a network with branches (a ResNet's stages, not its shortcuts).
     public func mainPath(to last: Int) -> [Int] {

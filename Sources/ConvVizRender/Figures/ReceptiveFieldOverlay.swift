@@ -37,11 +37,7 @@ public struct ReceptiveFieldOverlay {
         let last = table.rows[layer]
         let cy = last.center[0] + Double(unit.y) * last.jump[0], cx = last.center[1] + Double(unit.x) * last.jump[1]
         var path = table.mainPath(to: layer).filter { table.rows[$0].window != nil || ($0 == layer && table.rows[$0].inputs.count > 1) }
-        if path.count > limit {
-            path = path.enumerated().filter { k, i in
-                k == path.count - 1 || table.rows[path[k + 1]].jump != table.rows[i].jump
-            }.map(\.element)
-        }
+        if path.count > limit { path = table.stages(along: path).map(\.end) }
         var boxes: [Box] = []
         for i in path {
             let row = table.rows[i]

@@ -33,18 +33,11 @@ public struct ReceptiveFieldStages {
     public var stages: [Stage] {
         guard let last = layer ?? table.lastSpatialRow else { return [] }
         let path = table.mainPath(to: last).filter { table.rows[$0].window != nil || $0 == last }
-        var result: [Stage] = []
-        var count = 0
-        for (k, i) in path.enumerated() {
-            count += 1
-            let row = table.rows[i]
-            if k == path.count - 1 || table.rows[path[k + 1]].jump != row.jump {
-                result.append(Stage(name: row.name, receptiveField: row.localReceptiveField[1], jump: row.jump[1], output: row.output,
-                                    layers: count, globalContext: row.hasGlobalContext))
-                count = 0
-            }
+        return table.stages(along: path).map { stage in
+            let row = table.rows[stage.end]
+            return Stage(name: row.name, receptiveField: row.localReceptiveField[1], jump: row.jump[1], output: row.output,
+                         layers: stage.rows, globalContext: row.hasGlobalContext)
         }
-        return result
     }
 
     public func scene() -> Scene {
