@@ -10,11 +10,15 @@ public enum Canvas {
     /// for Chinese, Japanese and Korean labels.
     public static let fontFamilies = "DejaVu Sans, Noto Sans CJK SC"
 
-    public static func render(_ scene: Scene, format: OutputFormat) throws -> Data {
-        let surface = try Surface(format: format, width: scene.width, height: scene.height)
+    /// `pngScale` draws a PNG at that many pixels per point (2 for a 192-dpi slide
+    /// image); SVG and PDF are vector formats and ignore it.
+    public static func render(_ scene: Scene, format: OutputFormat, pngScale: Double = 1) throws -> Data {
+        let scale = format == .png ? pngScale : 1
+        let surface = try Surface(format: format, width: scene.width * scale, height: scene.height * scale)
         guard let cr = cairo_create(surface.handle) else { throw CairoError(operation: "cairo_create", status: CAIRO_STATUS_NO_MEMORY) }
         defer { cairo_destroy(cr) }
         try CairoError.check(cairo_status(cr), "cairo_create")
+        if scale != 1 { cairo_scale(cr, scale, scale) }
         try drawPage(scene, cr, format)
         cairo_surface_flush(surface.handle)
         var data = try surface.finish()
@@ -45,8 +49,8 @@ public enum Canvas {
     }
 
     /// Renders and writes atomically (temporary file, then rename).
-    public static func write(_ scene: Scene, to path: String) throws {
-        let data = try render(scene, format: try OutputFormat(path: path))
+    public static func write(_ scene: Scene, to path: String, pngScale: Double = 1) throws {
+        let data = try render(scene, format: try OutputFormat(path: path), pngScale: pngScale)
         try AtomicFile.write(data, to: URL(fileURLWithPath: path))
     }
 

@@ -1,14 +1,23 @@
 /// Title on top, caption at the bottom, content in between: the frame every figure
 /// shares. `contentOrigin` is where a figure starts drawing.
+///
+/// The user's `FigureText` replaces the figure's own title and caption; captions wrap
+/// to the content's width (at least `minimumCaptionWidth`), in Latin and CJK text
+/// alike, so a long caption never makes a figure wider than its drawing.
 public struct FigureFrame {
     public let title: String
     public let caption: [String]
     public let contentWidth: Double
     public let contentHeight: Double
 
-    public init(title: String, caption: [String], contentWidth: Double, contentHeight: Double) {
-        self.title = title
-        self.caption = caption
+    /// Captions narrower than this would wrap into a tall column under a small drawing.
+    public static let minimumCaptionWidth: Double = 520
+
+    public init(title: String, caption: [String], contentWidth: Double, contentHeight: Double, text: FigureText = FigureText()) {
+        self.title = text.title ?? title
+        let lines = text.caption.map { [$0] } ?? caption
+        let wrapWidth = max(contentWidth, Self.minimumCaptionWidth)
+        self.caption = lines.flatMap { TextMetrics.wrap($0, size: Theme.captionSize, maxWidth: wrapWidth) }
         self.contentWidth = contentWidth
         self.contentHeight = contentHeight
     }
@@ -19,20 +28,23 @@ public struct FigureFrame {
 
     /// A scene of the right size holding the title and caption.
     public func makeScene() -> Scene {
-        // Text is measured when drawn, not here; 0.62 em per character is DejaVu Sans's
-        // widest typical average, so captions and titles are never clipped.
-        let textWidth = max(Double(title.count) * Theme.titleSize * 0.62, caption.map { Double($0.count) * Theme.captionSize * 0.58 }.max() ?? 0)
+        // Text is measured when drawn, not here: the estimate is an upper bound, so
+        // captions and titles are never clipped.
+        let textWidth = max(TextMetrics.width(title, size: Theme.titleSize),
+                            caption.map { TextMetrics.width($0, size: Theme.captionSize) * 0.94 }.max() ?? 0)
         let width = max(contentWidth, textWidth) + 2 * Theme.margin
         let height = contentHeight + titleHeight + captionHeight + 2 * Theme.margin
         var scene = Scene(width: width.rounded(.up), height: height.rounded(.up))
         if !title.isEmpty {
-            scene.add(.text(title, at: Point(Theme.margin, Theme.margin + Theme.titleSize / 2 + 2), size: Theme.titleSize, color: Theme.ink, bold: true))
+            scene.add(.group("title", [.text(title, at: Point(Theme.margin, Theme.margin + Theme.titleSize / 2 + 2), size: Theme.titleSize, color: Theme.ink, bold: true)]))
         }
         var y = Theme.margin + titleHeight + contentHeight + 8 + Theme.captionSize / 2 + 2
+        var captionItems: [Scene.Item] = []
         for line in caption {
-            scene.add(.text(line, at: Point(Theme.margin, y), size: Theme.captionSize, color: Theme.muted))
+            captionItems.append(.text(line, at: Point(Theme.margin, y), size: Theme.captionSize, color: Theme.muted))
             y += Theme.captionSize + 5
         }
+        if !captionItems.isEmpty { scene.add(.group("caption", captionItems)) }
         return scene
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConvVizRender
 
 /// Which of a figure's own words a command lets the user set. A figure value that has
 /// no title (or caption) yet does not get a faked one: its command hides the option
@@ -15,11 +16,7 @@ enum TitleOnly: FigureTextSupport { static var title: Bool { true }; static var 
 /// The figure's words are all fixed (they state what it shows).
 enum FixedText: FigureTextSupport { static var title: Bool { false }; static var caption: Bool { false } }
 
-/// Languages of a figure's fixed labels. Only English is drawn so far: no figure has
-/// Chinese labels yet, so `zh` is not offered rather than accepted and ignored.
-enum FigureLanguage: String, CaseIterable, ExpressibleByArgument {
-    case en
-}
+extension Language: ExpressibleByArgument {}
 
 /// Title, caption and label language of a figure (`--title`, `--caption`, `--lang`).
 struct FigureTextOptions<Support: FigureTextSupport>: ParsableArguments {
@@ -31,8 +28,11 @@ struct FigureTextOptions<Support: FigureTextSupport>: ParsableArguments {
                                visibility: Support.caption ? .default : .private))
     var caption: String?
 
-    @Option(help: "Language of the figure's fixed labels. Only en so far: no figure draws Chinese (zh) labels yet.")
-    var lang: FigureLanguage = .en
+    @Option(help: "Language of the figure's words: en (English) or zh (Chinese: titles, axis labels and captions).")
+    var lang: Language = .en
+
+    /// The user's words for a figure value.
+    var figureText: FigureText { FigureText(title: title, caption: caption, language: lang) }
 
     func validate() throws {
         if title != nil && !Support.title { throw ValidationError("--title: this figure's title is fixed") }
