@@ -48,6 +48,7 @@ public struct DemoReport {
         let kmeansScores = GradientFilterRecipe.Scores(trained.kmeans)
         var report = Report(title: "ConvViz demo: what a first layer learns from the sample photographs",
                             introduction: "conv1 (48 filters of 3x11x11) starts from a random initialization and is trained only by back-propagation: a sparse autoencoder whose encoder is conv1 learns to reconstruct whitened colour patches of the seven colour sample photographs (one held out), and its filters become oriented edges and colour-opponent filters. Beside them, for comparison, what k-means on whitened patches finds from the same photographs. A separate small network, its own conv1 also from a random initialization, is trained end to end to tell which way up a patch is (rotation prediction); its activations, receptive fields and training curves follow, with the lecture's figures on receptive fields, normalization, convolution and pooling.")
+        report.links = [("checkpoint.safetensors", "checkpoint.safetensors")]
         report.facts = [
             ("seed", String(recipe.seed)),
             ("conv1", "learned \(conv1Method)"),

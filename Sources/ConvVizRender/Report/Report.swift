@@ -21,6 +21,14 @@ public struct Report {
     public var figures: [Figure] = []
     /// Run-wide facts for the manifest and the page (seed, timings, results).
     public var facts: [(String, String)] = []
+    /// The language of the page's own words (its `lang`, link labels).
+    public var language: Language = .en
+    /// Each figure's files; the handout holds every figure as one PDF.
+    public var formats: [OutputFormat] = [.png, .svg]
+    /// PNG pixels per point.
+    public var pngScale: Double = 1
+    /// Other files of the report the page links to, as (label, file name).
+    public var links: [(String, String)] = []
 
     public init(title: String, introduction: String) {
         self.title = title
@@ -39,9 +47,9 @@ public struct Report {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var written: [String] = []
         for f in figures {
-            for format in [OutputFormat.png, .svg] {
+            for format in formats {
                 let name = "\(f.id).\(format.rawValue)"
-                try AtomicFile.write(try Canvas.render(f.scene, format: format), to: directory.appendingPathComponent(name))
+                try AtomicFile.write(try Canvas.render(f.scene, format: format, pngScale: pngScale), to: directory.appendingPathComponent(name))
                 written.append(name)
             }
         }
@@ -54,9 +62,9 @@ public struct Report {
     }
 
     func manifest(handout: String) -> Data {
-        let figs: [[String: Any]] = figures.map {
-            ["id": $0.id, "title": $0.title, "caption": $0.caption, "settings": $0.settings,
-             "files": ["\($0.id).png", "\($0.id).svg"], "size": [Int($0.scene.width), Int($0.scene.height)]]
+        let figs: [[String: Any]] = figures.map { f in
+            ["id": f.id, "title": f.title, "caption": f.caption, "settings": f.settings,
+             "files": formats.map { "\(f.id).\($0.rawValue)" }, "size": [Int(f.scene.width), Int(f.scene.height)]]
         }
         let root: [String: Any] = ["title": title, "figures": figs, "handout": handout, "versions": Self.versions,
                                    "facts": Dictionary(facts, uniquingKeysWith: { a, _ in a })]
@@ -68,7 +76,7 @@ public struct Report {
     func html(handout: String) -> String {
         var s = """
         <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <html lang="\(language.htmlCode)"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(Self.escape(title))</title>
         <style>
         body { font-family: "DejaVu Sans", "Noto Sans CJK SC", sans-serif; color: #222226; max-width: 1180px; margin: 2rem auto; padding: 0 1.5rem; line-height: 1.5; }
@@ -86,16 +94,18 @@ public struct Report {
         <table class="facts">
         """
         for (k, v) in facts { s += "<tr><td>\(Self.escape(k))</td><td>\(Self.escape(v))</td></tr>\n" }
-        s += "</table>\n<p class=\"links\">All figures as one PDF: <a href=\"\(handout)\">\(handout)</a> · <a href=\"manifest.json\">manifest.json</a> · <a href=\"checkpoint.safetensors\">checkpoint.safetensors</a></p>\n"
+        let l = language
+        let others = ([("manifest.json", "manifest.json")] + links).map { "<a href=\"\(Self.escape($0.1))\">\(Self.escape($0.0))</a>" }
+        s += "</table>\n<p class=\"links\">\(l("All figures as one PDF", "全部插图（一个 PDF 文件）")): <a href=\"\(handout)\">\(handout)</a> · \(others.joined(separator: " · "))</p>\n"
         for f in figures {
             s += """
             <figure id="\(f.id)"><h2>\(Self.escape(f.title))</h2>
             <img src="\(f.id).png" width="\(Int(f.scene.width))" height="\(Int(f.scene.height))" alt="\(Self.escape(f.title))">
             <figcaption>\(Self.escape(f.caption))</figcaption>
-            <p class="links"><a href="\(f.id).svg">SVG</a> · <a href="\(f.id).png">PNG</a></p>
+            <p class="links">\(formats.map { "<a href=\"\(f.id).\($0.rawValue)\">\($0.rawValue.uppercased())</a>" }.joined(separator: " · "))</p>
             """
             if !f.settings.isEmpty {
-                s += "<details><summary>Settings</summary><table>"
+                s += "<details><summary>\(l("Settings", "设置"))</summary><table>"
                 for (k, v) in f.settings.sorted(by: { $0.key < $1.key }) { s += "<tr><td>\(Self.escape(k))</td><td>\(Self.escape(v))</td></tr>" }
                 s += "</table></details>"
             }
