@@ -48,3 +48,26 @@ public struct FigureFrame {
         return scene
     }
 }
+
+extension Scene {
+    /// The scene with its frame's title and caption replaced (figures drawn by
+    /// `FigureFrame` keep them in the groups "title" and "caption"): the caption is
+    /// rewrapped to the figure's width and the scene grows or shrinks to fit it.
+    public func replacingFrameText(title: String?, caption: String?) -> Scene {
+        var scene = self
+        if let title, let i = scene.items.firstIndex(where: { if case .group("title", _) = $0 { true } else { false } }),
+           case let .group(_, inner) = scene.items[i], case let .text(_, at, size, color, anchor, bold) = inner.first {
+            scene.items[i] = .group("title", [.text(title, at: at, size: size, color: color, anchor: anchor, bold: bold)])
+            scene.width = max(scene.width, (TextMetrics.width(title, size: size) + 2 * Theme.margin).rounded(.up))
+        }
+        if let caption, let i = scene.items.firstIndex(where: { if case .group("caption", _) = $0 { true } else { false } }),
+           case let .group(_, inner) = scene.items[i], case let .text(_, first, size, color, _, _) = inner.first {
+            let step = Theme.captionSize + 5
+            let lines = TextMetrics.wrap(caption, size: size, maxWidth: max(scene.width - 2 * Theme.margin, FigureFrame.minimumCaptionWidth))
+            scene.items[i] = .group("caption", lines.enumerated().map { .text($1, at: Point(first.x, first.y + Double($0) * step), size: size, color: color) })
+            scene.height += Double(lines.count - inner.count) * step
+            scene.width = max(scene.width, ((lines.map { TextMetrics.width($0, size: size) * 0.94 }.max() ?? 0) + 2 * Theme.margin).rounded(.up))
+        }
+        return scene
+    }
+}

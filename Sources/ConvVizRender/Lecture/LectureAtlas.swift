@@ -30,9 +30,10 @@ public struct LectureAtlas {
         drawn += try PoolingLecture(context: context).figures()
         drawn += try NormalizationLecture(context: context).figures()
         let byID = Dictionary(drawn.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        let missing = Self.ids.filter { byID[$0] == nil }
+        let wanted = Self.ids.filter(context.wants)
+        let missing = wanted.filter { byID[$0] == nil }
         guard missing.isEmpty else { throw MissingFigures(ids: missing) }
-        return Self.ids.map { byID[$0]! }
+        return wanted.map { byID[$0]! }
     }
 
     /// The report: figures, page and handout in the context's language.
@@ -59,6 +60,17 @@ public struct LectureContext {
     public var workDirectory: URL
     /// Called with a line of progress ("training BatchNorm, batch 16: step 40/200").
     public var progress: (String) -> Void
+    /// How much training the sections that train may do: `.full` for the atlas,
+    /// `.smoke` (a few steps, same code paths) for tests.
+    public var budget: Budget = .full
+
+    public enum Budget: Sendable { case full, smoke }
+
+    /// The figures wanted (nil: all); sections skip the work of the others.
+    public var only: Set<String>?
+
+    /// Whether figure `id` is wanted.
+    public func wants(_ id: String) -> Bool { only?.contains(id) ?? true }
 
     public init(language: Language = .en, seed: UInt64 = 0, fashionMNIST: URL = FashionMNIST.defaultDirectory,
                 workDirectory: URL, progress: @escaping (String) -> Void = { _ in }) {

@@ -1,0 +1,140 @@
+import ConvVizCore
+import Foundation
+
+/// The lecture's 2-D picture of receptive-field growth: for each network, the input and
+/// every windowed layer as a square grid of cells, left to right, with the centre unit
+/// of the last layer and every cell it depends on shaded at each level (cells outside
+/// a grid are padding, drawn dashed). The sets come from walking the windows back
+/// (`ReceptiveFieldGrowth.dependencies`); the sizes in the labels are the shape
+/// table's receptive fields, so the picture and the arithmetic are checked against
+/// each other in the tests.
+public struct ReceptiveFieldGrid {
+    /// A titled network, as in the 1-D picture.
+    public typealias Panel = ReceptiveFieldGrowth.Panel
+
+    public var panels: [Panel]
+    public var cell: Double = 11
+    public var maxRowWidth: Double = 1100
+    public var text = FigureText()
+    /// Overrides the default title (which names what is compared).
+    public var defaultTitle: (Language) -> String = { $0("How the receptive field grows", "感受野如何增长") }
+    /// Extra caption sentences placed before the computed ones.
+    public var lead: [String] = []
+
+    public init(panels: [Panel]) { self.panels = panels }
+
+    /// `count` stride-1 KxK convolutions (no padding) on the smallest input that leaves
+    /// one unit per side at the top, or with the strides given per layer.
+    public static func stack(kernel: Int, strides: [Int], name: String) throws -> Architecture {
+        var size = 1
+        for s in strides.reversed() { size = (size - 1) * s + kernel }
+        // Two more units on each side at the top make the shaded square read as a part.
+        var top = 3
+        for s in strides.reversed() { top = (top - 1) * s + kernel }
+        let layers = strides.enumerated().map { LayerSpec(.conv, name: "conv\($0.offset + 1)", out: 1, kernel: Pair(kernel), stride: Pair($0.element)) }
+        return Architecture(name: name, input: [1, top, top], layers: layers)
+    }
+
+    /// The receptive field of the last layer along one side, from the shape table.
+    public static func field(_ table: ShapeTable) -> Int { Int(table.rows.last?.receptiveField[1] ?? 1) }
+
+    public func scene() -> Scene {
+        let l = text.language
+        // Lay out every panel's grids in a row; panels wrap onto rows.
+        struct Placed { let panel: Int; let levels: [ReceptiveFieldGrowth.Level]; let deps: [Set<Int>]; let width: Double; let height: Double }
+        let placed: [Placed] = panels.enumerated().map { p, panel in
+            let levels = ReceptiveFieldGrowth.levels(panel.table)
+            let deps = ReceptiveFieldGrowth.dependencies(levels)
+            let labels = levelLabels(levels, deps, table: panel.table)
+            let width = zip(levels, labels).map { levelWidth($0, $1) }.reduce(0, +)
+            let height = Double((levels.map(\.count).max() ?? 1) + 2) * cell + 56
+            return Placed(panel: p, levels: levels, deps: deps, width: width, height: height)
+        }
+        var rows: [[Int]] = [[]]
+        var x = 0.0
+        for (i, p) in placed.enumerated() {
+            if !rows[rows.count - 1].isEmpty && x + p.width > maxRowWidth { rows.append([]); x = 0 }
+            rows[rows.count - 1].append(i)
+            x += p.width + 30
+        }
+        let contentWidth: Double = rows.map { (row: [Int]) -> Double in row.map { placed[$0].width }.reduce(0, +) + 30 * Double(row.count - 1) }.max() ?? 0
+        let rowHeights: [Double] = rows.map { (row: [Int]) -> Double in row.map { placed[$0].height }.max() ?? 0 }
+
+        var caption = lead
+        for panel in panels {
+            let kernels = panel.table.rows.compactMap { $0.window }
+            let strides = kernels.map { $0.stride.w }
+            let steps = panel.table.rows.map { "\(Int($0.receptiveField[1]))" }.joined(separator: " → ")
+            caption.append(l("\(panel.title): receptive field 1 → \(steps) (strides \(strides.map(String.init).joined(separator: ", "))).",
+                             "\(panel.title)：感受野 1 → \(steps)（步幅 \(strides.map(String.init).joined(separator: "、"))）。"))
+        }
+        caption.append(l("Each KxK layer adds (K−1) × (the product of the strides below it): with stride 1 everywhere, L layers see 1 + L(K−1).",
+                         "每个 K×K 层使感受野增加 (K−1) ×（其下各层步幅之积）：步幅都为 1 时，L 层的感受野为 1 + L(K−1)。"))
+        let frame = FigureFrame(title: defaultTitle(l), caption: caption, contentWidth: contentWidth, contentHeight: rowHeights.reduce(0, +) + Double(rows.count - 1) * 16, text: text)
+        var scene = frame.makeScene()
+        var top = frame.contentOrigin.y
+        for (r, row) in rows.enumerated() {
+            var left = frame.contentOrigin.x
+            for i in row {
+                let p = placed[i]
+                scene.add(.group("panel-\(p.panel)", panelItems(p.levels, p.deps, title: panels[p.panel].title, table: panels[p.panel].table, origin: Point(left, top))))
+                left += p.width + 30
+            }
+            top += rowHeights[r] + 16
+        }
+        return scene
+    }
+
+    /// A level's grid plus its label, and the gap to the next.
+    func levelWidth(_ level: ReceptiveFieldGrowth.Level, _ label: String) -> Double {
+        max(Double(level.count + 2) * cell, TextMetrics.width(label, size: Theme.smallSize) + cell) + 24
+    }
+
+    /// "conv1 7×7 (3×3, stride 1): 5×5" under each level.
+    func levelLabels(_ levels: [ReceptiveFieldGrowth.Level], _ deps: [Set<Int>], table: ShapeTable) -> [String] {
+        let l = text.language
+        let windowed = table.rows.filter { $0.window != nil }
+        return levels.enumerated().map { n, level in
+            let set = deps[n]
+            let inside = set.filter { (0..<level.count).contains($0) }.count
+            if n == 0 {
+                return l("input \(level.count)×\(level.count): field \(set.count)×\(set.count)", "输入 \(level.count)×\(level.count)：感受野 \(set.count)×\(set.count)")
+            }
+            let w = windowed[n - 1].window!
+            let reach = n == levels.count - 1 ? l("1 unit", "1 个单元") : "\(inside)×\(inside)"
+            return l("\(level.name) \(level.count)×\(level.count) (\(w.kernel)×\(w.kernel), stride \(w.stride)): \(reach)",
+                     "\(level.name) \(level.count)×\(level.count)（\(w.kernel)×\(w.kernel)，步幅 \(w.stride)）：\(reach)")
+        }
+    }
+
+    func panelItems(_ levels: [ReceptiveFieldGrowth.Level], _ deps: [Set<Int>], title: String, table: ShapeTable, origin: Point) -> [Scene.Item] {
+        var items: [Scene.Item] = [.text(title, at: Point(origin.x, origin.y + 8), size: Theme.labelSize, color: Theme.ink, bold: true)]
+        let tallest = Double((levels.map(\.count).max() ?? 1) + 2) * cell
+        var x = origin.x
+        let labels = levelLabels(levels, deps, table: table)
+        for (n, level) in levels.enumerated() {
+            let side = Double(level.count) * cell
+            let y = origin.y + 24 + (tallest - side) / 2
+            let gx = x + cell
+            let set = deps[n]
+            let color = n == levels.count - 1 ? Theme.warning : Theme.series[n % Theme.series.count]
+            var grid: [Scene.Item] = []
+            // Padding cells the field reaches: dashed outlines outside the grid.
+            for i in set { for j in set where !(0..<level.count).contains(i) || !(0..<level.count).contains(j) {
+                grid.append(.polyline([Point(gx + Double(j) * cell, y + Double(i) * cell), Point(gx + Double(j + 1) * cell, y + Double(i) * cell),
+                                       Point(gx + Double(j + 1) * cell, y + Double(i + 1) * cell), Point(gx + Double(j) * cell, y + Double(i + 1) * cell)],
+                                      color: Theme.muted, width: 0.6, closed: true, dash: [2, 2]))
+            } }
+            for i in 0..<level.count {
+                for j in 0..<level.count {
+                    let on = set.contains(i) && set.contains(j)
+                    grid.append(.rect(Rect(gx + Double(j) * cell, y + Double(i) * cell, cell, cell), fill: on ? color : Color(0.95, 0.95, 0.97), stroke: Theme.grid, lineWidth: 0.5))
+                }
+            }
+            grid.append(.text(labels[n], at: Point(gx, origin.y + 24 + tallest + 10), size: Theme.smallSize, color: Theme.muted))
+            items.append(.group("level-\(n)", grid))
+            x += levelWidth(level, labels[n])
+        }
+        return items
+    }
+}

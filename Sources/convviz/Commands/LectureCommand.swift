@@ -1,0 +1,68 @@
+import ArgumentParser
+import ConvVizCore
+import ConvVizRender
+import Foundation
+
+/// `convviz lecture --out DIR [--lang zh]`: every figure of the course, in order, as PNG,
+/// SVG and PDF, with index.html, handout.pdf and manifest.json; or one figure with
+/// `--figure ID -o FILE`.
+struct LectureCommand: ComputeCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lecture",
+        abstract: "Write the lecture atlas: every figure of the course on convolutional networks, in English or Chinese.",
+        discussion: """
+        Figures, in the course's order: \(LectureAtlas.ids.joined(separator: ", ")).
+        Every number in a figure is computed: shapes by the shape arithmetic, values from real tensors, curves and accuracies from real training runs (conv1 by back-propagation on the sample photographs; BatchNorm statistics and batch sizes on Fashion-MNIST). The whole atlas takes a few minutes on two cores; one figure with --figure takes seconds unless it trains.
+        Examples:
+          convviz lecture --out Outputs/lecture
+          convviz lecture --out Outputs/lecture-zh --lang zh
+          convviz lecture --figure stride -o stride.svg --lang zh --title "步幅"
+        """)
+
+    @Option(help: "Output directory for the whole atlas (figures, index.html, handout.pdf, manifest.json).") var out: String?
+    @Option(help: ArgumentHelp("Draw only this figure (one of the ids above) to -o FILE.", valueName: "id")) var figure: String?
+    @Option(name: .shortAndLong, help: ArgumentHelp("With --figure: the output file (.png, .svg or .pdf).", valueName: "file")) var output: String?
+    @Option(help: ArgumentHelp("With --figure: title replacing the figure's own.")) var title: String?
+    @Option(help: ArgumentHelp("With --figure: caption replacing the figure's own.")) var caption: String?
+    @Option(help: "Language of every title, label and caption: en or zh.") var lang: Language = .en
+    @Option(help: "Random seed of the training runs: the same seed gives the same bytes.") var seed: UInt64 = 0
+    @Option(help: ArgumentHelp("PNG pixels per point (2 for slides and print).", valueName: "factor")) var scale: Double = 1
+    @Option(help: ArgumentHelp("Directory of the Fashion-MNIST IDX files.", valueName: "dir")) var fashionMnist: String = FashionMNIST.defaultDirectory.path
+
+    func validate() throws {
+        switch (out, figure) {
+        case (nil, nil): throw ValidationError("give --out DIR for the atlas, or --figure ID -o FILE for one figure")
+        case (.some, .some): throw ValidationError("--out writes the whole atlas; --figure writes one figure to -o FILE: choose one")
+        case (.some, nil):
+            if output != nil || title != nil || caption != nil { throw ValidationError("-o, --title and --caption go with --figure (one figure)") }
+        case let (nil, .some(id)):
+            guard LectureAtlas.ids.contains(id) else { throw ValidationError("--figure '\(id)': not a figure of the atlas; the ids are \(LectureAtlas.ids.joined(separator: ", "))") }
+            guard let output else { throw ValidationError("--figure needs -o FILE") }
+            do { _ = try OutputFormat(path: output) } catch { throw ValidationError("\(error)") }
+        }
+        guard scale.isFinite, scale >= 0.25, scale <= 8 else { throw ValidationError("--scale must be between 0.25 and 8 (got \(scale))") }
+    }
+
+    func run() throws {
+        let progress = ProgressDisplay()
+        let started = Date()
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("convviz-lecture-\(ProcessInfo.processInfo.processIdentifier)")
+        defer { try? FileManager.default.removeItem(at: work) }
+        var context = LectureContext(language: lang, seed: seed, fashionMNIST: URL(fileURLWithPath: fashionMnist), workDirectory: work,
+                                     progress: { progress.note($0) })
+        if let figure {
+            context.only = [figure]
+            guard let drawn = try LectureAtlas(context: context).figures().first else { return }
+            let options = try FigureOutputOptions.parse(["-o", output!, "--scale", String(scale)])
+            try options.write(drawn.scene.replacingFrameText(title: title, caption: caption))
+            return
+        }
+        let report = try LectureAtlas(context: context).report()
+        var atlas = report
+        atlas.formats = [.png, .svg, .pdf]
+        atlas.pngScale = scale
+        let outURL = URL(fileURLWithPath: out!)
+        let written = try atlas.write(to: outURL)
+        print("wrote \(written.count) files to \(outURL.path): \(report.figures.count) figures as PNG, SVG and PDF, index.html, handout.pdf, manifest.json (\(String(format: "%.0f", Date().timeIntervalSince(started))) s)")
+    }
+}
