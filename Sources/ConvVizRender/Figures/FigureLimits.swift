@@ -28,7 +28,7 @@ public enum FigureLimits {
     /// 1/32 byte (PNG's row filters make them runs of zeros), and the `<image>` tag with
     /// its structure-layer rectangle about 600 bytes. Measured on uniform noise, the
     /// worst case: a 512 x 512 x 3 x 3 kernel grid at x3 (5120 x 5120 px) is estimated
-    /// at 16.8 MB and writes 16.0 MB; its 512 strips at x3, 17.0 MB for 11.6 MB.
+    /// at 16.8 MB and writes 16.0 MB; its 512 strips at x3, 17.2 MB for 11.6 MB.
     static func svgImageBytes(width: Int, height: Int, distinct: Int) -> Int {
         (5 * distinct + width * height / 32) * 4 / 3 + 600
     }
