@@ -10,6 +10,7 @@ struct CompareNormsCommand: ComputeCommand {
         abstract: "Train one network with no, batch, layer, instance and group normalization; draw the curves together.")
 
     @OptionGroup var data: DataOptions
+    @OptionGroup var threads: ThreadOptions
     @Option(help: "Architecture with BatchNorm layers to swap: 'small' or a JSON file.") var arch: String = "small"
     @Option(help: ArgumentHelp("Normalizations to compare, comma-separated.", valueName: "norm,..."))
     var norms = CommaSeparated<Architecture.NormalizationChoice>([.none, .batch, .layer, .instance, .group(4)])
