@@ -29,7 +29,7 @@ final class DeepLayerCommandTests: XCTestCase {
         XCTAssert(texts.contains { $0.contains("64 x 32 heat map") }, "\(texts)")
 
         let grid = dir.appendingPathComponent("grid.png").path
-        let g = try ConvVizProcess.run(["filters", try write(random([16, 8, 3, 3]), "k3.npy"), "--view", "grid", "--filters", "0:4", "--channels", "1,3", "--scale", "4", "-o", grid])
+        let g = try ConvVizProcess.run(["filters", try write(random([16, 8, 3, 3]), "k3.npy"), "--view", "grid", "--filters", "0:4", "--channels", "1,3", "--zoom", "4", "-o", grid])
         XCTAssertEqual(g.status, 0, g.stderr)
         try CLIFiles.assertPNG(at: grid, matches: g.stdout)
 

@@ -30,11 +30,10 @@ extension Conv2D {
         return output
     }
 
-    /// Fills `partialWeight` (per worker, in weight order) and `partialBias`; adds the
-    /// weight gradient; returns the input gradient when asked.
-    func backwardChannelMajor(_ gradOutput: Tensor, input: Tensor, _ g: Im2Col.Geometry, needsInputGradient: Bool,
+    /// Fills `partialWeight` (per slice of the batch, in weight order) and `partialBias`;
+    /// adds the weight gradient; returns the input gradient when asked.
+    func backwardChannelMajor(_ gradOutput: Tensor, input: Tensor, _ g: Im2Col.Geometry, _ partition: BatchPartition, needsInputGradient: Bool,
                               partialWeight: inout [Float], partialBias: inout [Float]) -> Tensor? {
-        let n = input.shape[0]
         let (cout, rows, plane) = (outputChannels, g.rows, g.outPlane)
         var gradInput = needsInputGradient ? Tensor(uninitializedShape: input.shape) : nil
         let weightCount = weight.value.count
@@ -45,20 +44,22 @@ extension Conv2D {
         partialBias.withUnsafeMutableBufferPointer { pbb in
         withOptionalMutablePointer(&gradInput) { dx in
             let x = xb.baseAddress!, dy = dyb.baseAddress!, w = wb.baseAddress!
-            Parallel.forEachRange(n) { part, range in
+            partition.forEachWorker { slices in
                 let space = Workspace(g, samples: 1)
                 let dcols = dx == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: rows * plane)
                 let dpadded = dx == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: g.paddedCount)
                 defer { space.free(); dcols?.deallocate(); dpadded?.deallocate() }
-                let dw = pwb.baseAddress! + part * weightCount, db = pbb.baseAddress! + part * cout
-                for s in range {
+                for slice in slices {
+                let dw = pwb.baseAddress! + slice * weightCount, db = pbb.baseAddress! + slice * cout
+                let samples = partition.range(ofSlice: slice)
+                for s in samples {
                     Im2Col.padPlanar(x + s * g.inPlane, g, into: space.padded)
                     Im2Col.unrollChannelMajor(space.padded, g, into: space.patches)
                     let gy = dy + s * cout * plane
                     for c in 0..<cout { db[c] += Vector.sum(gy + c * plane, count: plane) }
                     // dW [C_out, rows] += dY [C_out, plane] x cols^T [plane, rows]
                     BLAS.gemm(transB: true, m: cout, n: rows, k: plane, a: gy, lda: plane, b: space.patches, ldb: plane,
-                              beta: 1, c: dw, ldc: rows)
+                              beta: s == samples.lowerBound ? 0 : 1, c: dw, ldc: rows)
                     if let dx, let dcols, let dpadded {
                         // dCols [rows, plane] = W^T [rows, C_out] x dY [C_out, plane], folded back.
                         BLAS.gemm(transA: true, m: rows, n: plane, k: cout, a: w, lda: rows, b: gy, ldb: plane, c: dcols, ldc: plane)
@@ -67,9 +68,10 @@ extension Conv2D {
                         Im2Col.unpadPlanar(dpadded, g, into: dx + s * g.inPlane)
                     }
                 }
+                }
             }
         }}}}}}
-        Self.addParts(partialWeight, onto: &weight.grad.data)
+        partition.addSlices(partialWeight, onto: &weight.grad.data)
         return gradInput
     }
 }

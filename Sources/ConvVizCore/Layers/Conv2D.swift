@@ -124,15 +124,6 @@ public final class Conv2D: Layer {
         return result
     }
 
-    /// Adds the workers' partial sums (consecutive blocks of `target.count`) onto
-    /// `target`, in worker order, so results do not depend on scheduling.
-    static func addParts(_ partial: [Float], onto target: inout [Float]) {
-        let count = target.count
-        for part in 0..<(partial.count / max(1, count)) {
-            for i in 0..<count { target[i] += partial[part * count + i] }
-        }
-    }
-
     public func forward(_ input: Tensor, mode: Mode) -> Tensor {
         precondition(input.rank == 4 && input.shape[1] == inputChannels, "\(name): input \(input.shape)")
         let g = geometry(input.shape)
@@ -152,16 +143,17 @@ public final class Conv2D: Layer {
         let g = geometry(input.shape)
         precondition(gradOutput.shape == [n, outputChannels, g.outHeight, g.outWidth], "\(name): grad \(gradOutput.shape)")
         if groups > 1 { return backwardGrouped(gradOutput, input: input, g, needsInputGradient: needsInputGradient) }
-        // Each worker accumulates its own dW and db, summed afterwards in a fixed order.
-        let workers = max(1, min(Parallel.workers, n))
-        var partialWeight = [Float](repeating: 0, count: workers * weight.value.count)
-        var partialBias = [Float](repeating: 0, count: workers * outputChannels)
+        // Each slice of the batch accumulates its own dW and db (its first GEMM
+        // overwrites), summed afterwards slice by slice: the same bytes on any core count.
+        let partition = BatchPartition(samples: n)
+        var partialWeight = [Float](unsafeUninitializedCapacity: partition.slices * weight.value.count) { _, k in k = partition.slices * weight.value.count }
+        var partialBias = [Float](repeating: 0, count: partition.slices * outputChannels)
         let gradInput = Im2Col.prefersChannelMajor(g)
-            ? backwardChannelMajor(gradOutput, input: input, g, needsInputGradient: needsInputGradient,
+            ? backwardChannelMajor(gradOutput, input: input, g, partition, needsInputGradient: needsInputGradient,
                                    partialWeight: &partialWeight, partialBias: &partialBias)
-            : backwardPixelMajor(gradOutput, input: input, g, needsInputGradient: needsInputGradient,
+            : backwardPixelMajor(gradOutput, input: input, g, partition, needsInputGradient: needsInputGradient,
                                  partialWeight: &partialWeight, partialBias: &partialBias)
-        if let bias { Self.addParts(partialBias, onto: &bias.grad.data) }
+        if let bias { partition.addSlices(partialBias, onto: &bias.grad.data) }
         return gradInput
     }
 
@@ -183,8 +175,11 @@ public final class Conv2D: Layer {
         let n = input.shape[0]
         let (cout, rows, plane, outW) = (outputChannels, g.rows, g.outPlane, g.outWidth)
         var blockRows = rowsPerBlock(g)
-        // Fewer samples than cores: split each sample so that every core has rows.
-        if n < Parallel.workers { blockRows = min(blockRows, max(1, (g.outHeight * n + Parallel.workers - 1) / Parallel.workers)) }
+        // A small batch: split each sample so that every core has rows. The split is
+        // the same for any number of cores, so that every GEMM, and so every output,
+        // is too.
+        let items = Self.smallBatchItems
+        if n < items { blockRows = min(blockRows, max(1, (g.outHeight * n + items - 1) / items)) }
         let blocks = (g.outHeight + blockRows - 1) / blockRows
         return withForwardPointers(input, g) { x, wt, b, y in
             Parallel.forEachRange(n * blocks) { _, items in
@@ -227,17 +222,24 @@ public final class Conv2D: Layer {
         return output
     }
 
+    /// Work items a small batch is cut into (blocks of output rows), so that up to
+    /// this many cores share it.
+    static let smallBatchItems = 8
+
     private func forwardPixelMajor(_ input: Tensor, _ g: Im2Col.Geometry) -> Tensor {
-        if rowsPerBlock(g) < g.outHeight || input.shape[0] < Parallel.workers { return forwardPixelMajorInRowBlocks(input, g) }
+        if rowsPerBlock(g) < g.outHeight || input.shape[0] < Self.smallBatchItems { return forwardPixelMajorInRowBlocks(input, g) }
         let n = input.shape[0]
         let chunk = min(n, samplesPerChunk(g, budgetScale: 4))
         let (cout, rows, plane) = (outputChannels, g.rows, g.outPlane)
+        // Chunks start at multiples of `chunk` whatever the number of workers, so each
+        // GEMM has the same shape and operands on any core count.
+        let chunks = (n + chunk - 1) / chunk
         return withForwardPointers(input, g) { x, wt, b, y in
-            Parallel.forEachRange(n) { _, range in
+            Parallel.forEachRange(chunks) { _, chunkRange in
                 let space = Workspace(g, samples: chunk)
                 let product = UnsafeMutablePointer<Float>.allocate(capacity: chunk * plane * cout)
                 defer { space.free(); product.deallocate() }
-                forEachChunk(range, g, budgetScale: 4) { start, m in
+                forEachChunk(chunkRange.lowerBound * chunk..<min(n, chunkRange.upperBound * chunk), g, budgetScale: 4) { start, m in
                     space.unroll(x, start: start, count: m, g)
                     // patches [m*plane, rows] x W^T [rows, C_out] -> [m*plane, C_out]
                     BLAS.gemm(m: m * plane, n: cout, k: rows, a: space.patches, lda: rows, b: wt, ldb: cout,
@@ -252,9 +254,9 @@ public final class Conv2D: Layer {
         }
     }
 
-    /// Fills `partialWeight` (per worker, as `[rows, C_out]`) and `partialBias`; adds the
-    /// weight gradient; returns the input gradient when asked.
-    private func backwardPixelMajor(_ gradOutput: Tensor, input: Tensor, _ g: Im2Col.Geometry, needsInputGradient: Bool,
+    /// Fills `partialWeight` (per slice of the batch, as `[rows, C_out]`) and
+    /// `partialBias`; adds the weight gradient; returns the input gradient when asked.
+    private func backwardPixelMajor(_ gradOutput: Tensor, input: Tensor, _ g: Im2Col.Geometry, _ partition: BatchPartition, needsInputGradient: Bool,
                                     partialWeight: inout [Float], partialBias: inout [Float]) -> Tensor? {
         let n = input.shape[0]
         var gradInput = needsInputGradient ? Tensor(uninitializedShape: input.shape) : nil
@@ -270,7 +272,7 @@ public final class Conv2D: Layer {
         withOptionalMutablePointer(&gradInput) { dx in
             let x = xb.baseAddress!, dy = dyb.baseAddress!, w = wb.baseAddress!
             let pw = pwb.baseAddress!, pb = pbb.baseAddress!
-            Parallel.forEachRange(n) { part, range in
+            partition.forEachWorker { slices in
                 // The patches are unrolled again rather than kept from the forward pass:
                 // a cache-sized chunk rebuilt from the input is cheaper than reading a
                 // 25x-input-sized matrix back from memory.
@@ -279,8 +281,10 @@ public final class Conv2D: Layer {
                 let dpatches = dx == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: chunk * plane * rows)
                 let dpadded = dx == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: g.paddedCount)
                 defer { space.free(); gradPixels.deallocate(); dpatches?.deallocate(); dpadded?.deallocate() }
-                let dw = pw + part * weightCount, db = pb + part * cout
-                forEachChunk(range, g) { start, m in
+                for slice in slices {
+                let dw = pw + slice * weightCount, db = pb + slice * cout
+                var first = true
+                forEachChunk(partition.range(ofSlice: slice), g) { start, m in
                     space.unroll(x, start: start, count: m, g)
                     // dY of the chunk channels-last, [m*plane, C_out]; db is its column sum.
                     for s in 0..<m {
@@ -290,7 +294,8 @@ public final class Conv2D: Layer {
                     }
                     // dW^T [rows, C_out] += patches^T [rows, m*plane] x dY [m*plane, C_out]
                     BLAS.gemm(transA: true, m: rows, n: cout, k: m * plane, a: space.patches, lda: rows,
-                              b: gradPixels, ldb: cout, beta: 1, c: dw, ldc: cout)
+                              b: gradPixels, ldb: cout, beta: first ? 0 : 1, c: dw, ldc: cout)
+                    first = false
                     if let dx, let dpatches, let dpadded {
                         // dPatches [m*plane, rows] = dY [m*plane, C_out] x W [C_out, rows], folded back.
                         BLAS.gemm(m: m * plane, n: rows, k: cout, a: gradPixels, lda: cout, b: w, ldb: rows,
@@ -302,11 +307,12 @@ public final class Conv2D: Layer {
                         }
                     }
                 }
+                }
             }
         }}}}}}
-        // Sum the workers' [rows, C_out] partials, then add them in weight order.
+        // Sum the slices' [rows, C_out] partials, then add them in weight order.
         var total = [Float](repeating: 0, count: weightCount), patchOrdered = total
-        Self.addParts(partialWeight, onto: &total)
+        partition.addSlices(partialWeight, onto: &total)
         total.withUnsafeBufferPointer { t in
         patchOrdered.withUnsafeMutableBufferPointer { p in
         weight.grad.data.withUnsafeMutableBufferPointer { grad in

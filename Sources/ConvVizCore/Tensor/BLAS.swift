@@ -16,6 +16,7 @@ public enum BLAS {
     ) {
         precondition(m >= 0 && n >= 0 && k >= 0)
         if m == 0 || n == 0 { return }
+        ensureSingleThreaded()
         cblas_sgemm(CblasRowMajor,
                     transA ? CblasTrans : CblasNoTrans,
                     transB ? CblasTrans : CblasNoTrans,
@@ -27,12 +28,16 @@ public enum BLAS {
     nonisolated(unsafe) private static var singleThreaded = false
 
     /// Makes OpenBLAS run in the calling thread: `Parallel` supplies the parallelism.
+    /// Every product is then computed by one thread whatever the core count, so its
+    /// rounding cannot depend on how OpenBLAS would have split it among threads (a
+    /// layer that multiplies outside `Parallel`, such as `Linear`, included).
     static func ensureSingleThreaded() {
         if !singleThreaded { threads = 1; singleThreaded = true }
     }
 
     /// Runs `body` with OpenBLAS using all cores (to measure the machine's SGEMM rate).
     public static func withAllCores<T>(_ body: () -> T) -> T {
+        ensureSingleThreaded()
         let before = threads
         threads = Parallel.workers
         defer { threads = before }

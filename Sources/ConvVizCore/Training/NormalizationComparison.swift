@@ -29,22 +29,26 @@ public struct NormalizationComparison: Sendable {
     public struct Run: Sendable {
         public var choice: Architecture.NormalizationChoice
         public var directory: URL
+        /// Steps in one of the run's "epochs" (a pass over its share of the training set,
+        /// not over the whole set): where its evaluations fall.
+        public var stepsPerEpoch: Int
+        public var summary: Trainer.Summary
+        /// Test accuracy at the step of each evaluation (after each of the run's "epochs"
+        /// and at the last step), for an x axis that counts steps.
+        public func accuracyBySteps(_ metrics: TrainingMetrics) -> [(step: Double, value: Double)] {
+            metrics.accuracy.map { (min($0.epoch * Double(stepsPerEpoch), Double(summary.steps)), $0.value) }
+        }
         /// "no normalization", "batch norm", "group:4 norm": a legend entry.
         public var label: String { choice == .none ? "no normalization" : "\(choice) norm" }
     }
 
     /// Constant learning rate, a loss point about every 40th of the budget.
     public var settings: TrainingSettings {
-        var s = TrainingSettings()
-        s.epochs = epochs
-        s.maxSteps = maxSteps
-        s.batchSize = batchSize
-        s.learningRate = learningRate
-        s.schedule = .constant
-        s.seed = seed
-        s.logEvery = max(1, maxSteps / 40)
-        return s
+        .stepBudget(steps: maxSteps, batchSize: batchSize, learningRate: learningRate, schedule: .constant, seed: seed, epochs: epochs, logPoints: 40)
     }
+
+    /// Images each run sees: its steps times the batch size.
+    public var imagesPerRun: Int { maxSteps * batchSize }
 
     /// Trains every choice into `directory/<choice>` (`group:4` -> `group-4`).
     public func run(splits: DataSource.Splits, dataName: String, directory: URL, onEvent: (Event) -> Void) throws -> [Run] {
@@ -53,13 +57,14 @@ public struct NormalizationComparison: Sendable {
         let perEpoch = max(batchSize, min(splits.train.count, maxSteps / epochs * batchSize))
         var short = splits
         short.train = splits.train.split(testFraction: 1 - Double(perEpoch) / Double(splits.train.count), seed: seed).0
+        let stepsPerEpoch = max(1, short.train.count / max(1, min(batchSize, short.train.count)))
         return try choices.map { choice in
             onEvent(.started(choice))
             let dir = directory.appendingPathComponent("\(choice)".replacingOccurrences(of: ":", with: "-"))
             let summary = try TrainingSession.run(architecture: architecture.replacingBatchNorm(with: choice), splits: short, settings: settings,
                                                   dataName: dataName, directory: dir) { onEvent(.training($0)) }
             onEvent(.finished(choice, summary))
-            return Run(choice: choice, directory: dir)
+            return Run(choice: choice, directory: dir, stepsPerEpoch: stepsPerEpoch, summary: summary)
         }
     }
 }

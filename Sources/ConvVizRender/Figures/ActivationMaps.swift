@@ -25,6 +25,13 @@ public struct ActivationMaps {
     public var channels: [Int]?
     /// A caption line saying how `channels` were chosen (e.g. the top 8 by mean).
     public var selectionNote: String?
+    /// Lines added to the caption (which page this is).
+    public var notes: [String] = []
+    /// Most bytes the figure may take as SVG; nil when it is not written as SVG. Past it,
+    /// fewer maps are drawn and the caption says which.
+    public var maxSVGBytes: Int?
+    /// The user's title and caption, and the language of every other word.
+    public var text = FigureText()
     public private(set) var warnings: [String] = []
 
     public enum Ranking: String, CaseIterable, Sendable { case mean, max }
@@ -63,28 +70,41 @@ public struct ActivationMaps {
             let cols = max(1, min(columns ?? Int(Double(n).squareRoot().rounded(.up)), max(n, 1), fitting))
             return (cols, (n + cols - 1) / cols)
         }
-        func fits(_ s: Int, _ n: Int) -> Bool {
+        func fitsSide(_ s: Int, _ n: Int) -> Bool {
             let (cols, rows) = grid(s, n)
             let gw = (Double(w * s) + gap) * Double(cols) - gap, gh = (Double(h * s) + gap + titleH) * Double(rows) - gap
             return inputWidth + gw + barAllowance <= limit.width && max(gh, Double(input?.height ?? 0) + titleH) <= limit.height
                 && Int(Double(w * s) + gap) * cols * Int(Double(h * s) + gap + titleH) * rows <= maxPixels
         }
+        // Maps are scaled by the viewer: an SVG's size depends on their count, not the scale.
+        func fitsBytes(_ n: Int) -> Bool {
+            guard let maxSVGBytes else { return true }
+            let inputBytes = input.map { FigureLimits.svgImageBytes(width: $0.width, height: $0.height, distinct: $0.width * $0.height) } ?? 0
+            let map = FigureLimits.svgImageBytes(width: w, height: h, distinct: w * h) + FigureLimits.svgTextBytes(characters: layer.count + 6) + 200
+            return FigureLimits.svgFrameBytes + inputBytes + n * map <= maxSVGBytes
+        }
+        func fits(_ s: Int, _ n: Int) -> Bool { fitsSide(s, n) && fitsBytes(n) }
         var scale = max(1, self.scale ?? max(1, 64 / max(h, w)))
         let requestedScale = scale
-        while scale > 1 && !fits(scale, requested.count) { scale -= 1 }
+        while scale > 1 && !fitsSide(scale, requested.count) { scale -= 1 }
         let drawn = Array(requested.prefix(fits(scale, requested.count) ? requested.count : FigureLimits.largest(upTo: requested.count) { fits(scale, $0) }))
         let count = drawn.count
+        let l = text.language
         var notes: [String] = []
         if scale < requestedScale {
             warnings.append("maps scaled down from x\(requestedScale) to x\(scale) to stay under \(maxSide) px a side and \(maxPixels) pixels")
         }
         if drawn.count < requested.count {
-            let which = "channels \(IndexSelection.describe(drawn)) of \(requested.count)"
-            warnings.append("too many maps for \(maxSide) px a side: drew \(which); select others with --channels or --top")
-            notes.append("Too large to draw whole: \(which) drawn.")
+            let list = IndexSelection.describe(drawn)
+            let fewer = FigureLimits.fewerDrawn(("channels \(list) of \(requested.count)", "\(requested.count) 个通道中的 \(list)"),
+                                                svgBudget: fitsSide(scale, requested.count) ? maxSVGBytes : nil, tiles: "maps",
+                                                select: "--channels or --top", maxSide: maxSide, language: l)
+            warnings.append(fewer.warning)
+            notes.append(fewer.note)
         }
         if let selectionNote { notes.append(selectionNote) }
-        else if channels != nil { notes.append("Channels \(IndexSelection.describe(drawn)) of \(total).") }
+        else if channels != nil { notes.append(l("Channels \(IndexSelection.describe(drawn)) of \(total).", "通道 \(IndexSelection.describe(drawn))（共 \(total) 个）。")) }
+        notes += self.notes
         let (cols, rows) = grid(scale, count)
         let cellW = Double(w * scale), cellH = Double(h * scale)
         let stepX = cellW + gap, stepY = cellH + gap + titleH
@@ -102,15 +122,17 @@ public struct ActivationMaps {
         let bar = Colorbar(colormap: colormap, low: shared.0, high: shared.1, height: min(gridH, 240))
         let barWidth = sharedScale ? bar.width + 12 : 0
         let scaleText = sharedScale
-            ? "One colour scale for all maps: \(Colorbar.format(shared.0)) to \(Colorbar.format(shared.1))."
-            : "Each map stretched to its own range (min to max shown under the map)."
-        let frame = FigureFrame(title: title ?? "Activations of \(layer)",
-                                caption: ["\(count) maps of \(h)x\(w), \(colormap.rawValue) colormap, x\(scale) nearest-neighbour.", scaleText] + notes + (caption.map { [$0] } ?? []),
-                                contentWidth: inputWidth + gridW + barWidth, contentHeight: max(gridH, Double(input?.height ?? 0) + titleH))
+            ? l("One colour scale for all maps: \(Colorbar.format(shared.0)) to \(Colorbar.format(shared.1)).",
+                "所有激活图共用一个色标：\(Colorbar.format(shared.0)) 到 \(Colorbar.format(shared.1))。")
+            : l("Each map stretched to its own range (min to max shown under the map).", "每张激活图拉伸到自身的范围（最小值到最大值标在图旁）。")
+        let frame = FigureFrame(title: title ?? l("Activations of \(layer)", "\(layer) 的激活图"),
+                                caption: [l("\(count) maps of \(h)x\(w), \(colormap.rawValue) colormap, x\(scale) nearest-neighbour.",
+                                            "\(count) 张 \(h)x\(w) 的激活图，\(colormap.rawValue) 色图，最近邻放大 \(scale) 倍。"), scaleText] + notes + (caption.map { [$0] } ?? []),
+                                contentWidth: inputWidth + gridW + barWidth, contentHeight: max(gridH, Double(input?.height ?? 0) + titleH), text: text)
         var scene = frame.makeScene()
         let origin = frame.contentOrigin
         if let input {
-            scene.add(.group("input", [.text("input", at: Point(origin.x, origin.y + titleH / 2 - 2), size: Theme.smallSize, color: Theme.muted),
+            scene.add(.group("input", [.text(l(.input), at: Point(origin.x, origin.y + titleH / 2 - 2), size: Theme.smallSize, color: Theme.muted),
                                         .image(input, at: Point(origin.x, origin.y + titleH))]))
         }
         let gx = origin.x + inputWidth

@@ -16,6 +16,51 @@ public enum FigureLimits {
         (Double(maxSide) - 2 * Theme.margin, Double(maxSide) - 2 * Theme.margin - frameAllowance)
     }
 
+    /// About how many bytes an SVG may take unless the user raises it (`--max-svg-mb`):
+    /// browsers and slide tools slow to a crawl on larger files, and a figure that big
+    /// holds more tiles than anyone can read.
+    public static let maxSVGBytes = 20_000_000
+
+    /// Estimated SVG bytes of an embedded raster `width` x `height` holding `distinct`
+    /// independent pixels (the rest nearest-neighbour copies of them). Cairo embeds a
+    /// raster as a base64 PNG (4/3 of its bytes); its RGBA pixels cost up to 5 bytes each
+    /// after deflate when independent (weights are noise to a compressor), copies about
+    /// 1/32 byte (PNG's row filters make them runs of zeros), and the `<image>` tag with
+    /// its structure-layer rectangle about 600 bytes. Measured on uniform noise, the
+    /// worst case: a 512 x 512 x 3 x 3 kernel grid at x3 (5120 x 5120 px) is estimated
+    /// at 16.8 MB and writes 16.0 MB; its 512 strips at x3, 17.2 MB for 11.6 MB.
+    static func svgImageBytes(width: Int, height: Int, distinct: Int) -> Int {
+        (5 * distinct + width * height / 32) * 4 / 3 + 600
+    }
+
+    /// Estimated SVG bytes of a text of `characters` characters: Cairo writes one
+    /// `<use>` of a glyph outline per character (~90 bytes), the structure layer one
+    /// `<text>` element.
+    static func svgTextBytes(characters: Int) -> Int { 90 * characters + 120 }
+
+    /// "20" or "2.5": a budget in MB as the caption names it.
+    static func megabytes(_ mb: Double) -> String {
+        mb == mb.rounded() ? String(Int(mb)) : String(format: "%.1f", mb)
+    }
+
+    /// The warning and caption note of a figure that drew fewer tiles than asked:
+    /// `which` names those drawn ("filters 0–99 of 512"); `svgBudget` is set when the
+    /// SVG budget, not the size, left the others out; `select` names the options that
+    /// pick other tiles.
+    static func fewerDrawn(_ which: (en: String, zh: String), svgBudget: Int?, tiles: String, select: String, maxSide: Int,
+                           language l: Language) -> (warning: String, note: String) {
+        if let svgBudget {
+            let mb = megabytes(Double(svgBudget) / 1e6)
+            return ("SVG would exceed about \(mb) MB: drew \(which.en); raise it with --max-svg-mb, page with --page-size or select with \(select)",
+                    l("SVG limited to about \(mb) MB: \(which.en) drawn.", "SVG 限制在约 \(mb) MB：绘制了 \(which.zh)。"))
+        }
+        return ("too many \(tiles) for \(maxSide) px a side: drew \(which.en); select others with \(select) or page with --page-size",
+                l("Too large to draw whole: \(which.en) drawn.", "太大无法全部绘制：绘制了 \(which.zh)。"))
+    }
+
+    /// The title, caption, colour bar and document header: a fixed allowance.
+    static let svgFrameBytes = 60_000
+
     /// The largest `n` in `1...upper` for which `fits(n)` holds (`fits` is monotone), or 1.
     static func largest(upTo upper: Int, _ fits: (Int) -> Bool) -> Int {
         var lo = 1, hi = max(1, upper)
@@ -98,6 +143,26 @@ public struct SelectionError: Error, CustomStringConvertible, Sendable {
 }
 
 extension Tensor {
+    /// The L2 norm of each filter of weights `[C_out, C_in, K_h, K_w]` (over all its
+    /// input channels and taps; non-finite weights count as 0).
+    public func filterNorms() -> [Float] {
+        precondition(rank == 4)
+        let per = count / Swift.max(shape[0], 1)
+        return data.withUnsafeBufferPointer { p in
+            (0..<shape[0]).map { f in
+                var sum = 0.0
+                for v in p[(f * per)..<((f + 1) * per)] where v.isFinite { sum += Double(v) * Double(v) }
+                return Float(sum.squareRoot())
+            }
+        }
+    }
+
+    /// Filter indices ordered by L2 norm, largest first (ties by index).
+    public func filtersByNorm(_ indices: [Int]) -> [Int] {
+        let norms = filterNorms()
+        return indices.sorted { norms[$0] != norms[$1] ? norms[$0] > norms[$1] : $0 < $1 }
+    }
+
     /// Weights `[C_out, C_in, K_h, K_w]` restricted to some filters and input channels, in
     /// the order given (nil keeps all).
     public func kernels(filters: [Int]? = nil, channels: [Int]? = nil) -> Tensor {

@@ -16,9 +16,12 @@ public struct FilterComparison {
     }
 
     public var panels: [Panel]
-    public var title = "conv1 learned by back-propagation beside k-means on whitened patches"
+    public var title: String?
     public var columns = 8
     public var scale = 4
+    /// The user's title and caption, and the language of every other word (the panels'
+    /// labels and notes come translated from the caller).
+    public var text = FigureText()
 
     public init(panels: [Panel]) { self.panels = panels }
 
@@ -27,16 +30,21 @@ public struct FilterComparison {
             var mosaic = FilterMosaic(weights: panel.weights)
             mosaic.title = panel.label
             mosaic.customCaption = panel.notes
+            // The panels speak the figure's language; the user's title is the figure's, not theirs.
+            mosaic.text = FigureText(language: text.language)
             mosaic.groupByTaxonomy(panel.taxonomy)
             mosaic.columns = columns
             mosaic.scale = scale
             return mosaic.scene()
         }
-        let frame = FigureFrame(title: title,
-                                caption: ["Each filter scaled symmetrically around zero (mid-gray = 0) and sorted by class: oriented edges (blue badge, tick along the edge),",
-                                          "colour-opponent (orange), centre-surround/blob (green), unstructured (gray). Same taxonomy (FilterTaxonomy) for both panels."],
+        let l = text.language
+        let frame = FigureFrame(title: title ?? l("conv1 learned by back-propagation beside k-means on whitened patches", "反向传播学到的 conv1 与白化图块上的 k-means 对比"),
+                                caption: [l("Each filter scaled symmetrically around zero (mid-gray = 0) and sorted by class: oriented edges (blue badge, tick along the edge),",
+                                            "每个滤波器关于零对称缩放（中灰 = 0），并按类别排序：有方向的边缘（蓝色标记，短线沿边缘方向），"),
+                                          l("colour-opponent (orange), centre-surround/blob (green), unstructured (gray). Same taxonomy (FilterTaxonomy) for both panels.",
+                                            "颜色对立（橙色）、中心-周围/斑点（绿色）、无结构（灰色）。两个面板使用同一分类（FilterTaxonomy）。")],
                                 contentWidth: mosaics.map(\.width).reduce(0, +) - 2 * Theme.margin,
-                                contentHeight: (mosaics.map(\.height).max() ?? 0) - Theme.margin)
+                                contentHeight: (mosaics.map(\.height).max() ?? 0) - Theme.margin, text: text)
         var scene = frame.makeScene()
         // Each mosaic keeps its own margins: the first starts at the scene's left edge.
         var x = frame.contentOrigin.x - Theme.margin

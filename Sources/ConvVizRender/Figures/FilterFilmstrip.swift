@@ -8,8 +8,11 @@ public struct FilterFilmstrip {
     /// Filters shown per row, in this order (e.g. sorted by taxonomy class).
     public var order: [Int]
     public var scale: Int = 4
-    /// What the snapshot numbers count ("step", "iteration").
-    public var stepLabel = "step"
+    /// What the snapshot numbers count ("iteration"); nil: training steps, in the figure's language.
+    public var stepLabel: String?
+    public var title: String?
+    /// The user's title and caption, and the language of every other word.
+    public var text = FigureText()
 
     public init(snapshots: [(step: Int, weights: Tensor)], order: [Int]) {
         self.snapshots = snapshots
@@ -22,15 +25,18 @@ public struct FilterFilmstrip {
         let bound = snapshots.map { $0.weights.maxAbs }.max() ?? 1
         let cell = Double(kw * scale), gap = 2.0, labelW = 70.0
         let rowH = Double(kh * scale) + 10
-        let frame = FigureFrame(title: "conv1 during training",
-                                caption: ["\(order.count) filters per row, one row per step; one colour scale for every row: ±\(Colorbar.format(bound)) (mid-gray = 0).",
-                                          "Filters in the order of the final taxonomy, so each column follows one filter."],
-                                contentWidth: labelW + Double(order.count) * (cell + gap), contentHeight: Double(snapshots.count) * rowH)
+        let l = text.language
+        let frame = FigureFrame(title: title ?? l("conv1 during training", "训练过程中的 conv1"),
+                                caption: [l("\(order.count) filters per row, one row per step; one colour scale for every row: ±\(Colorbar.format(bound)) (mid-gray = 0).",
+                                            "每行 \(order.count) 个滤波器，每步一行；所有行共用一个色标：±\(Colorbar.format(bound))（中灰 = 0）。"),
+                                          l("Filters in the order of the final taxonomy, so each column follows one filter.",
+                                            "滤波器按最终分类的顺序排列，每一列跟踪同一个滤波器。")],
+                                contentWidth: labelW + Double(order.count) * (cell + gap), contentHeight: Double(snapshots.count) * rowH, text: text)
         var scene = frame.makeScene()
         let o = frame.contentOrigin
         for (r, snap) in snapshots.enumerated() {
             let y = o.y + Double(r) * rowH
-            var items: [Scene.Item] = [.text("\(stepLabel) \(snap.step)", at: Point(o.x, y + Double(kh * scale) / 2), size: Theme.labelSize, color: Theme.ink)]
+            var items: [Scene.Item] = [.text(stepLabel.map { "\($0) \(snap.step)" } ?? l("step \(snap.step)", "第 \(snap.step) 步"), at: Point(o.x, y + Double(kh * scale) / 2), size: Theme.labelSize, color: Theme.ink)]
             for (c, index) in order.enumerated() {
                 let raster = snap.weights.data.withUnsafeBufferPointer { p -> RasterImage in
                     let per = cin * kh * kw

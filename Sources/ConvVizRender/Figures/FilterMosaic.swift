@@ -12,12 +12,12 @@ public struct FilterMosaic {
         case filterSymmetric = "filter-symmetric", filterMinMax = "filter-minmax"
         case globalSymmetric = "global-symmetric", globalMinMax = "global-minmax"
 
-        var description: String {
+        func description(_ l: Language) -> String {
             switch self {
-            case .filterSymmetric: "each filter scaled by its own max |w|; mid-gray = 0"
-            case .filterMinMax: "each filter stretched from its own min to max"
-            case .globalSymmetric: "all filters scaled by the global max |w|; mid-gray = 0"
-            case .globalMinMax: "all filters stretched from the global min to max"
+            case .filterSymmetric: l("each filter scaled by its own max |w|; mid-gray = 0", "每个滤波器按自身最大 |w| 缩放，中灰 = 0")
+            case .filterMinMax: l("each filter stretched from its own min to max", "每个滤波器从自身最小值拉伸到最大值")
+            case .globalSymmetric: l("all filters scaled by the global max |w|; mid-gray = 0", "所有滤波器按全局最大 |w| 缩放，中灰 = 0")
+            case .globalMinMax: l("all filters stretched from the global min to max", "所有滤波器从全局最小值拉伸到最大值")
             }
         }
     }
@@ -42,6 +42,13 @@ public struct FilterMosaic {
     public var title: String = "Filters"
     /// Caption lines replacing the default ones (size, colour mode, normalization).
     public var customCaption: [String]?
+    /// Lines added to the caption (how the filters were ordered, which page this is).
+    public var notes: [String] = []
+    /// The user's title and caption, and the language of every other word.
+    public var text = FigureText()
+    /// Most bytes the figure may take as SVG (`FigureLimits.maxSVGBytes`); nil when it is
+    /// not written as SVG. Past it, fewer filters are drawn and the caption says which.
+    public var maxSVGBytes: Int?
     public var normalization: Normalization = .filterSymmetric
     public var channelMode: ChannelMode = .auto
     public var scale: Int = 8
@@ -87,30 +94,46 @@ public struct FilterMosaic {
             let cols = max(1, min(columns ?? Int(Double(n).squareRoot().rounded(.up)), max(n, 1), fitting))
             return (cols, (n + cols - 1) / cols)
         }
-        func fits(_ s: Int, _ n: Int) -> Bool {
+        func fitsSide(_ s: Int, _ n: Int) -> Bool {
             let (cols, rows) = grid(s, n)
             let w = (cellW(s) + gap) * cols - gap, h = Double((kh * s + gap) * rows) + labelHeight * Double(rows) - Double(gap)
             return Double(w) <= limit.width && h <= limit.height && (cellW(s) + gap) * cols * (kh * s + gap) * rows <= maxPixels
         }
+        // Strips are upscaled into their raster, so a smaller scale makes a smaller SVG;
+        // colour and gray tiles are scaled by the viewer and cost the same at any scale.
+        func fitsBytes(_ s: Int, _ n: Int) -> Bool {
+            guard let maxSVGBytes else { return true }
+            let tile = strips > 1 ? FigureLimits.svgImageBytes(width: cellW(s), height: kh * s, distinct: strips * kh * kw)
+                                  : FigureLimits.svgImageBytes(width: kw, height: kh, distinct: kh * kw)
+            let label = labels || !badges.isEmpty ? FigureLimits.svgTextBytes(characters: 4) : 0
+            return FigureLimits.svgFrameBytes + n * (tile + label + 200) <= maxSVGBytes
+        }
+        func fits(_ s: Int, _ n: Int) -> Bool { fitsSide(s, n) && fitsBytes(s, n) }
         var scale = max(1, self.scale)
-        while scale > 1 && !fits(scale, requestedOrder.count) { scale -= 1 }
+        while scale > 1 && (!fitsSide(scale, requestedOrder.count) || (strips > 1 && !fitsBytes(scale, requestedOrder.count))) { scale -= 1 }
         let drawnCount = fits(scale, requestedOrder.count) ? requestedOrder.count : FigureLimits.largest(upTo: requestedOrder.count) { fits(scale, $0) }
+        // Whole at this scale but for the SVG budget: the note names the budget, not the size.
+        let svgLimited = fitsSide(scale, requestedOrder.count) && !fitsBytes(scale, requestedOrder.count)
         let order = Array(requestedOrder.prefix(drawnCount))
+        let l = text.language
         var notes: [String] = []
         if scale < self.scale {
             warnings.append("mosaic scaled down from x\(self.scale) to x\(scale) to stay under \(maxSide) px a side and \(maxPixels) pixels")
-            notes.append("Scaled to x\(scale) (from x\(self.scale)) to stay under \(maxSide) px a side.")
+            notes.append(l("Scaled to x\(scale) (from x\(self.scale)) to stay under \(maxSide) px a side.", "放大倍数由 \(self.scale) 降为 \(scale)，使每边不超过 \(maxSide) 像素。"))
         }
         if drawnCount < requestedOrder.count {
-            let which = "filters \(IndexSelection.describe(order)) of \(requestedOrder.count)"
-            warnings.append("too many filters for \(maxSide) px a side: drew \(which); select others with --filters")
-            notes.append("Too large to draw whole: \(which) drawn.")
+            let list = IndexSelection.describe(order)
+            let fewer = FigureLimits.fewerDrawn(("filters \(list) of \(requestedOrder.count)", "\(requestedOrder.count) 个滤波器中的 \(list)"),
+                                                svgBudget: svgLimited ? maxSVGBytes : nil, tiles: "filters", select: "--filters", maxSide: maxSide, language: l)
+            warnings.append(fewer.warning)
+            notes.append(fewer.note)
         }
         if strips < self.strips {
             warnings.append("too many input channels for \(maxSide) px a side: drew channels 0–\(strips - 1) of \(self.strips)")
-            notes.append("Strips of input channels 0–\(strips - 1) of \(self.strips) drawn.")
+            notes.append(l("Strips of input channels 0–\(strips - 1) of \(self.strips) drawn.", "绘制了 \(self.strips) 个输入通道中第 0–\(strips - 1) 个的灰度条。"))
         }
-        if let channels { notes.append("Input channels \(IndexSelection.describe(channels)).") }
+        if let channels { notes.append(l("Input channels \(IndexSelection.describe(channels)).", "输入通道 \(IndexSelection.describe(channels))。")) }
+        notes += self.notes
         let (cols, rows) = grid(scale, order.count)
         let cellWidth = Double(cellW(scale)), cellHeight = Double(kh * scale)
         let stepX = cellWidth + Double(gap), stepY = cellHeight + Double(gap) + labelHeight
@@ -124,8 +147,8 @@ public struct FilterMosaic {
             else if s.isConstant { warnings.append("filter \(i) is constant (\(s.maxValue)); drawn mid-gray, marked") }
         }
 
-        let frame = FigureFrame(title: title, caption: (customCaption ?? caption(count: count, cin: cin, kh: kh, kw: kw, scale: scale)) + notes,
-                                contentWidth: stepX * Double(cols) - Double(gap), contentHeight: stepY * Double(rows) - Double(gap))
+        let frame = FigureFrame(title: title, caption: (customCaption ?? caption(count: order.count, cin: cin, kh: kh, kw: kw, scale: scale)) + notes,
+                                contentWidth: stepX * Double(cols) - Double(gap), contentHeight: stepY * Double(rows) - Double(gap), text: text)
         var scene = frame.makeScene()
         scene.background = background
         let origin = frame.contentOrigin
@@ -202,9 +225,12 @@ public struct FilterMosaic {
     }
 
     private func caption(count: Int, cin: Int, kh: Int, kw: Int, scale: Int) -> [String] {
-        let mode = colour ? "RGB" : (strips > 1 ? "one gray strip per input channel" : (cin == 1 ? "gray" : "gray, mean over the \(cin) input channels"))
-        return ["\(count) filters of \(cin)x\(kh)x\(kw), \(mode), x\(scale) nearest-neighbour.",
-                "Normalization: \(normalization.rawValue) (\(normalization.description))."]
+        let l = text.language
+        let mode = colour ? l("RGB", "RGB 彩色")
+            : (strips > 1 ? l("one gray strip per input channel", "每个输入通道一条灰度条")
+               : (cin == 1 ? l("gray", "灰度") : l("gray, mean over the \(cin) input channels", "灰度，\(cin) 个输入通道的均值")))
+        return [l("\(count) filters of \(cin)x\(kh)x\(kw), \(mode), x\(scale) nearest-neighbour.", "\(count) 个 \(cin)x\(kh)x\(kw) 的滤波器，\(mode)，最近邻放大 \(scale) 倍。"),
+                l("Normalization: \(normalization.rawValue) (\(normalization.description(l))).", "归一化：\(normalization.rawValue)（\(normalization.description(l))）。")]
     }
 
     /// The value range mapped onto [0, 1] for one filter.

@@ -21,6 +21,13 @@ public struct KernelGrid {
     public var colormap: Colormap = .redBlue
     public var maxSide: Int = FigureLimits.maxSide
     public var maxPixels: Int = 40_000_000
+    /// Most bytes the figure may take as SVG; nil when it is not written as SVG. Past it,
+    /// fewer filters are drawn and the caption says which.
+    public var maxSVGBytes: Int?
+    /// Lines added to the caption (how the rows were ordered, which page this is).
+    public var notes: [String] = []
+    /// The user's title and caption, and the language of every other word.
+    public var text = FigureText()
     public private(set) var warnings: [String] = []
     /// After `scene()`: where cell (row 0, column 0) starts and the distance between cells.
     public private(set) var gridOrigin = Point(0, 0)
@@ -45,27 +52,43 @@ public struct KernelGrid {
         func size(_ s: Int, _ r: Int, _ c: Int) -> (Double, Double) {
             (Double(c * (kw * s + gap) - gap), Double(r * (kh * s + gap) - gap))
         }
-        func fits(_ s: Int, _ r: Int, _ c: Int) -> Bool {
+        func fitsSide(_ s: Int, _ r: Int, _ c: Int) -> Bool {
             let (w, h) = size(s, r, c)
             return rowLabelW + w + barW <= limit.width && colLabelH + h <= limit.height && Int(w * h) <= maxPixels
         }
+        // One raster of r x c kernels, labels on rows and columns.
+        func fitsBytes(_ s: Int, _ r: Int, _ c: Int) -> Bool {
+            guard let maxSVGBytes else { return true }
+            let (w, h) = size(s, r, c)
+            let bytes = FigureLimits.svgFrameBytes + FigureLimits.svgImageBytes(width: Int(w), height: Int(h), distinct: r * c * kh * kw)
+                + (r + c) * FigureLimits.svgTextBytes(characters: 3)
+            return bytes <= maxSVGBytes
+        }
+        func fits(_ s: Int, _ r: Int, _ c: Int) -> Bool { fitsSide(s, r, c) && fitsBytes(s, r, c) }
         var scale = max(1, self.scale ?? (isHeatMap ? 8 : 5))
         let requestedScale = scale
-        while scale > 1 && !fits(scale, rowsWanted.count, colsWanted.count) { scale -= 1 }
+        while scale > 1 && !fitsSide(scale, rowsWanted.count, colsWanted.count) { scale -= 1 }
+        let l = text.language
         var notes: [String] = []
         if scale < requestedScale {
             warnings.append("kernel grid scaled down from x\(requestedScale) to x\(scale) to stay under \(maxSide) px a side and \(maxPixels) pixels")
-            notes.append("Scaled to x\(scale) (from x\(requestedScale)) to stay under \(maxSide) px a side.")
+            notes.append(l("Scaled to x\(scale) (from x\(requestedScale)) to stay under \(maxSide) px a side.", "放大倍数由 \(requestedScale) 降为 \(scale)，使每边不超过 \(maxSide) 像素。"))
         }
         if !fits(scale, rowsWanted.count, colsWanted.count) {
+            let svgLimited = fitsSide(scale, rowsWanted.count, colsWanted.count)
             let allRows = rowsWanted.count, allCols = colsWanted.count
             let c = FigureLimits.largest(upTo: allCols) { fits(scale, 1, $0) }
             let r = FigureLimits.largest(upTo: allRows) { fits(scale, $0, c) }
             rowsWanted = Array(rowsWanted.prefix(r)); colsWanted = Array(colsWanted.prefix(c))
-            let which = "filters \(IndexSelection.describe(rowsWanted)) of \(allRows) x input channels \(IndexSelection.describe(colsWanted)) of \(allCols)"
-            warnings.append("too many kernels for \(maxSide) px a side: drew \(which); select others with --filters and --channels")
-            notes.append("Too large to draw whole: \(which) drawn.")
+            let rows = IndexSelection.describe(rowsWanted), cols = IndexSelection.describe(colsWanted)
+            let fewer = FigureLimits.fewerDrawn(("filters \(rows) of \(allRows) x input channels \(cols) of \(allCols)",
+                                                 "\(allRows) 个滤波器中的 \(rows) × \(allCols) 个输入通道中的 \(cols)"),
+                                                svgBudget: svgLimited ? maxSVGBytes : nil, tiles: "kernels",
+                                                select: "--filters and --channels", maxSide: maxSide, language: l)
+            warnings.append(fewer.warning)
+            notes.append(fewer.note)
         }
+        notes += self.notes
         drawnScale = scale
         let selected = weights.kernels(filters: rowsWanted, channels: colsWanted)
         let stats = FilterStats(selected.data)
@@ -95,13 +118,16 @@ public struct KernelGrid {
         }
         if stats.nonFinite > 0 { warnings.append("\(stats.nonFinite) NaN/Inf weights (drawn magenta)") }
 
-        let kind = isHeatMap ? "1x1 kernels as a \(co) x \(ci) heat map (row = output filter, column = input channel)"
-                             : "\(kh)x\(kw) kernels: one filter per row, one input channel per column"
-        let caption = ["\(kind), x\(scale).",
-                       "One diverging scale symmetric around 0 for all: \(Colorbar.format(-m)) (blue) to \(Colorbar.format(m)) (red), white = 0."] + notes
+        let kind = isHeatMap ? l("1x1 kernels as a \(co) x \(ci) heat map (row = output filter, column = input channel)",
+                                 "1x1 卷积核画成 \(co) x \(ci) 的热图（行 = 输出滤波器，列 = 输入通道）")
+                             : l("\(kh)x\(kw) kernels: one filter per row, one input channel per column",
+                                 "\(kh)x\(kw) 卷积核：每行一个滤波器，每列一个输入通道")
+        let caption = [l("\(kind), x\(scale).", "\(kind)，放大 \(scale) 倍。"),
+                       l("One diverging scale symmetric around 0 for all: \(Colorbar.format(-m)) (blue) to \(Colorbar.format(m)) (red), white = 0.",
+                         "所有卷积核共用一个关于 0 对称的发散色标：\(Colorbar.format(-m))（蓝）到 \(Colorbar.format(m))（红），白 = 0。")] + notes
         let bar = Colorbar(colormap: colormap, low: -m, high: m, height: min(max(gh, 60), 240))
-        let frame = FigureFrame(title: title ?? "Kernels \(co)×\(ci)×\(kh)×\(kw)", caption: caption,
-                                contentWidth: rowLabelW + gw + 12 + bar.width, contentHeight: colLabelH + max(gh, 60))
+        let frame = FigureFrame(title: title ?? l("Kernels \(co)×\(ci)×\(kh)×\(kw)", "卷积核 \(co)×\(ci)×\(kh)×\(kw)"), caption: caption,
+                                contentWidth: rowLabelW + gw + 12 + bar.width, contentHeight: colLabelH + max(gh, 60), text: text)
         var scene = frame.makeScene()
         let origin = Point(frame.contentOrigin.x + rowLabelW, frame.contentOrigin.y + colLabelH)
         gridOrigin = origin
@@ -111,7 +137,7 @@ public struct KernelGrid {
         // Labels on every k-th row and column, so they never overlap.
         let rowEvery = Int((Theme.smallSize + 2) / stepY.nextDown) + 1
         let colEvery = Int((Theme.smallSize * 0.62 * Double(String(colsWanted.max() ?? 0).count) + 4) / stepX.nextDown) + 1
-        var rowItems: [Scene.Item] = [.text("filter", at: Point(origin.x - 4, origin.y - colLabelH / 2), size: Theme.smallSize, color: Theme.muted, anchor: .end)]
+        var rowItems: [Scene.Item] = [.text(l(.filter), at: Point(origin.x - 4, origin.y - colLabelH / 2), size: Theme.smallSize, color: Theme.muted, anchor: .end)]
         for (r, f) in rowsWanted.enumerated() where r % rowEvery == 0 {
             rowItems.append(.text("\(f)", at: Point(origin.x - 4, origin.y + Double(r) * stepY + Double(kh * scale) / 2), size: Theme.smallSize, color: Theme.ink, anchor: .end))
         }

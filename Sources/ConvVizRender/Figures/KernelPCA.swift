@@ -19,6 +19,8 @@ public struct KernelPCA {
     public var scale: Int = 16
     /// How many components to draw (at most K_h x K_w).
     public var count: Int?
+    /// The user's title and caption, and the language of every other word.
+    public var text = FigureText()
 
     public init(weights: Tensor) {
         precondition(weights.rank == 4, "kernels must be [C_out, C_in, K_h, K_w]")
@@ -95,10 +97,12 @@ public struct KernelPCA {
         let m = shown.flatMap(\.vector).map(abs).max() ?? 1
         let bar = Colorbar(colormap: .redBlue, low: -m, high: m, height: max(cellH, 60))
         let cumulative = shown.reduce(0) { $0 + $1.explained }
-        let caption = ["PCA over the \(co * ci) kernels of \(kh)x\(kw) (centred); each component a unit vector, blue < 0 < red.",
-                       "The \(shown.count) drawn explain \(String(format: "%.1f", cumulative * 100))% of the variance."]
-        let frame = FigureFrame(title: title ?? "Principal kernel shapes \(co)×\(ci)×\(kh)×\(kw)", caption: caption,
-                                contentWidth: stepX * Double(max(shown.count, 1)) + bar.width, contentHeight: max(cellH, 60) + labelH)
+        let l = text.language, percent = String(format: "%.1f", cumulative * 100)
+        let caption = [l("PCA over the \(co * ci) kernels of \(kh)x\(kw) (centred); each component a unit vector, blue < 0 < red.",
+                         "对 \(co * ci) 个 \(kh)x\(kw) 卷积核做主成分分析（已中心化）；每个主成分是单位向量，蓝 < 0 < 红。"),
+                       l("The \(shown.count) drawn explain \(percent)% of the variance.", "所绘 \(shown.count) 个主成分解释了 \(percent)% 的方差。")]
+        let frame = FigureFrame(title: title ?? l("Principal kernel shapes \(co)×\(ci)×\(kh)×\(kw)", "卷积核的主成分形状 \(co)×\(ci)×\(kh)×\(kw)"), caption: caption,
+                                contentWidth: stepX * Double(max(shown.count, 1)) + bar.width, contentHeight: max(cellH, 60) + labelH, text: text)
         var scene = frame.makeScene()
         let o = frame.contentOrigin
         for (i, c) in shown.enumerated() {
@@ -109,7 +113,7 @@ public struct KernelPCA {
                 .text("PC\(i + 1) \(String(format: "%.1f", c.explained * 100))%", at: Point(x, o.y + cellH + labelH / 2 + 2), size: Theme.smallSize, color: Theme.ink),
             ]))
         }
-        if shown.isEmpty { scene.add(.text("fewer than two finite kernels: no components", at: Point(o.x, o.y + 20), size: Theme.labelSize, color: Theme.warning)) }
+        if shown.isEmpty { scene.add(.text(l("fewer than two finite kernels: no components", "有限的卷积核少于两个：没有主成分"), at: Point(o.x, o.y + 20), size: Theme.labelSize, color: Theme.warning)) }
         scene.add(.group("colorbar", bar.items(at: Point(o.x + stepX * Double(max(shown.count, 1)), o.y))))
         return scene
     }

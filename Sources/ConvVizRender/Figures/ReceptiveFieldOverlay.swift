@@ -23,6 +23,9 @@ public struct ReceptiveFieldOverlay {
     public var scale: Int?
     /// Extra caption lines (branches that meet misaligned).
     public var notes: [String] = []
+    public var title: String?
+    /// The user's title and caption, and the language of every other word.
+    public var text = FigureText()
 
     public init(image: Tensor, boxes: [Box], unitLabel: String) {
         self.image = image
@@ -59,20 +62,22 @@ public struct ReceptiveFieldOverlay {
         let legendH = Double(boxes.count) * (Theme.labelSize + 6)
         let panelTitleH = Theme.labelSize + 8
         let hasERF = effective != nil
-        var caption = ["Theoretical receptive field of \(unitLabel), layer by layer: " + boxes.map { "\($0.layer) \($0.size)" }.joined(separator: ", ") + "."]
-        if pad > 0 { caption.append("Hatched: zero padding (outside the image).") }
+        let l = text.language
+        let fields = boxes.map { "\($0.layer) \($0.size)" }.joined(separator: l.listSeparator)
+        var caption = [l("Theoretical receptive field of \(unitLabel), layer by layer: \(fields).", "\(unitLabel) 的理论感受野，逐层：\(fields)。")]
+        if pad > 0 { caption.append(l("Hatched: zero padding (outside the image).", "斜线区域：零填充（图像之外）。")) }
         caption += notes
-        var measured: (Int, Int)?
         if let e = effective, let box = e.extent(fraction: contourFraction) {
-            measured = (box.y1 - box.y0 + 1, box.x1 - box.x0 + 1)
-            caption.append("Effective field (Luo et al. 2016, |d unit/d input|): \(measured!.0)x\(measured!.1) at \(Int(contourFraction * 100))% of its peak, against a theoretical \(boxes.last?.size ?? "-").")
+            let measured = "\(box.y1 - box.y0 + 1)x\(box.x1 - box.x0 + 1)", percent = Int(contourFraction * 100), theory = boxes.last?.size ?? "-"
+            caption.append(l("Effective field (Luo et al. 2016, |d unit/d input|): \(measured) at \(percent)% of its peak, against a theoretical \(theory).",
+                             "有效感受野（Luo 等，2016，|d 单元/d 输入|）：在峰值的 \(percent)% 处为 \(measured)，理论感受野为 \(theory)。"))
         }
-        let frame = FigureFrame(title: "Receptive field of \(unitLabel)", caption: caption,
-                                contentWidth: panelW * (hasERF ? 2 : 1) + (hasERF ? 24 : 0), contentHeight: panelTitleH + panelH + 8 + legendH)
+        let frame = FigureFrame(title: title ?? l("Receptive field of \(unitLabel)", "\(unitLabel) 的感受野"), caption: caption,
+                                contentWidth: panelW * (hasERF ? 2 : 1) + (hasERF ? 24 : 0), contentHeight: panelTitleH + panelH + 8 + legendH, text: text)
         var scene = frame.makeScene()
         let o = frame.contentOrigin
         let imageOrigin = Point(o.x + pad, o.y + panelTitleH + pad)
-        scene.add(.text("theoretical field", at: Point(o.x, o.y + panelTitleH / 2), size: Theme.labelSize, color: Theme.ink, bold: true))
+        scene.add(.text(l("theoretical field", "理论感受野"), at: Point(o.x, o.y + panelTitleH / 2), size: Theme.labelSize, color: Theme.ink, bold: true))
         if pad > 0 { scene.add(.group("padding", Self.hatch(Rect(o.x, o.y + panelTitleH, panelW, panelH), hole: Rect(imageOrigin.x, imageOrigin.y, Double(w) * s, Double(h) * s)))) }
         scene.add(.group("image", [.image(RasterImage(image: image), at: imageOrigin, scale: Int(s))]))
         for (i, b) in boxes.enumerated() {
@@ -83,13 +88,14 @@ public struct ReceptiveFieldOverlay {
                 .rect(r, fill: nil, stroke: .white, lineWidth: 3.5),
                 .rect(r, fill: nil, stroke: color, lineWidth: 2),
                 .rect(Rect(o.x, ly - 5, 10, 10), fill: color),
-                .text("\(b.layer): \(b.size), rows \(Self.num(b.y0))...\(Self.num(b.y1)), columns \(Self.num(b.x0))...\(Self.num(b.x1))", at: Point(o.x + 16, ly), size: Theme.labelSize, color: Theme.ink),
+                .text(l("\(b.layer): \(b.size), rows \(Self.num(b.y0))...\(Self.num(b.y1)), columns \(Self.num(b.x0))...\(Self.num(b.x1))",
+                        "\(b.layer)：\(b.size)，行 \(Self.num(b.y0))...\(Self.num(b.y1))，列 \(Self.num(b.x0))...\(Self.num(b.x1))"), at: Point(o.x + 16, ly), size: Theme.labelSize, color: Theme.ink),
             ]))
         }
         if let e = effective {
             let ox = o.x + panelW + 24
             let eo = Point(ox + pad, imageOrigin.y)
-            scene.add(.text("effective field", at: Point(ox, o.y + panelTitleH / 2), size: Theme.labelSize, color: Theme.ink, bold: true))
+            scene.add(.text(l("effective field", "有效感受野"), at: Point(ox, o.y + panelTitleH / 2), size: Theme.labelSize, color: Theme.ink, bold: true))
             scene.add(.group("effective", Self.heat(e, image: image, at: eo, scale: s, fraction: contourFraction, finalBox: boxes.last)))
         }
         return scene

@@ -14,6 +14,12 @@ struct ActivationsCommand: ParsableCommand {
         an array fed as it is (--input x.npy, NCHW or CHW float32). --maps draws maps \
         computed elsewhere. --layer takes a layer name or, for ONNX models, a node or \
         value name.
+
+        --size full runs the layers up to --layer at the photo's own size (a fully \
+        convolutional prefix: a flatten or linear layer before --layer is an error). \
+        --save-maps writes the layer's output as computed. A figure never \
+        exceeds 16,384 px a side nor, as SVG, about 20 MB (--max-svg-mb); --page-size N \
+        draws N maps per file: OUT-1.png, OUT-2.png, ...
         """)
 
     @OptionGroup var network: ModelOptions
@@ -30,8 +36,8 @@ struct ActivationsCommand: ParsableCommand {
     @Option(help: "Layer whose output to draw (e.g. conv1, layer1.0.relu, an ONNX value name); with --maps, the title.")
     var layer: String
 
-    @Option(help: ArgumentHelp("Photo size fed to the network: N (square) or HxW (default: the network's input).", valueName: "size"))
-    var size: ImageSize?
+    @Option(help: ArgumentHelp("Photo size fed to the network: full (the photo's own), N (square) or HxW (default: the network's input).", valueName: "size"))
+    var size: PhotoSize?
 
     @Option(help: ArgumentHelp("Per-channel mean for --image, comma-separated (default: see above).", valueName: "m1,m2,..."))
     var mean: ChannelValues?
@@ -39,11 +45,12 @@ struct ActivationsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Per-channel standard deviation for --image, comma-separated.", valueName: "s1,s2,..."))
     var std: ChannelValues?
 
-    @Option(help: "Also write the layer's output as computed (NCHW float32 .npy).")
+    @Option(help: "Also write the layer's output as computed (NCHW float32 .npy): the values the figure draws.")
     var saveMaps: String?
 
     @OptionGroup var output: FigureOutputOptions
     @OptionGroup var text: FigureTextOptions<TitleAndCaption>
+    @OptionGroup var paging: PagedOutput
 
     @Option(help: "Colormap.")
     var colormap: Colormap = .viridis
@@ -57,8 +64,9 @@ struct ActivationsCommand: ParsableCommand {
     @Option(help: "Number of columns.")
     var columns: Int?
 
-    @Option(help: "Nearest-neighbour upscale of each map, 1 to 64 (default: about 64 px per map).")
-    var scale: Int?
+    // `--scale` is the PNG's pixels per point (FigureOutputOptions), for every figure.
+    @Option(help: "Pixels per map value (nearest-neighbour upscale), 1 to 64 (default: about 64 px per map).")
+    var zoom: Int?
 
     @Option(help: ArgumentHelp("Channels to draw: START:END (END excluded), a comma list, or both (e.g. 0:16 or 3,7,9).", valueName: "selection"))
     var channels: IndexSelection?
@@ -73,11 +81,12 @@ struct ActivationsCommand: ParsableCommand {
     var seed: UInt64 = 0
 
     func validate() throws {
-        if let scale, !(1...64).contains(scale) { throw ValidationError("--scale must be 1 to 64") }
+        if let zoom, !(1...64).contains(zoom) { throw ValidationError("--zoom must be 1 to 64") }
         if maps != nil {
             guard network.model == nil, image == nil, input == nil else {
                 throw ValidationError("--maps draws maps computed elsewhere; it does not go with --model, --image or --input")
             }
+            if saveMaps != nil { throw ValidationError("--save-maps writes the maps a model computes; with --maps they are already in \(maps!)") }
         } else {
             guard network.model != nil else { throw ValidationError("give --model (or --checkpoint) with --image or --input, or --maps FILE.npy") }
             guard (image == nil) != (input == nil) else { throw ValidationError("give exactly one of --image PHOTO.png and --input ARRAY.npy") }
@@ -89,18 +98,25 @@ struct ActivationsCommand: ParsableCommand {
     }
 
     func run() throws {
+        let l = text.lang
         if let maps {
-            return try draw(ActivationMaps(maps: try ModelInput.maps(at: maps), layer: layer), title: "Activations of \(layer)")
+            let title = l("Activations of \(layer)", "\(layer) 的激活图")
+            return try draw(ActivationMaps(maps: try ModelInput.maps(at: maps), layer: layer), title: title)
         }
         let source = try network.load()
         guard let index = source.architecture.index(ofLayer: layer) else {
             throw ValidationError("no layer '\(layer)' in \(source.path); layers: \(source.architecture.layerListing)")
         }
+        let photoSize = try size.map { try $0.resolved(photo: image!) }
+        if let photoSize, photoSize != Array(source.architecture.input.dropFirst()) {
+            try Self.checkFullyConvolutional(source, through: index, size: photoSize)
+        }
         let prepared = try input.map { try ModelInput.array(at: $0, channels: source.architecture.input[0]) }
-            ?? ModelInput.photo(at: image!, for: source, size: size.map { [$0.height, $0.width] }, mean: mean?.values, std: std?.values)
+            ?? ModelInput.photo(at: image!, for: source, size: photoSize, mean: mean?.values, std: std?.values)
         let network = source.prefix(through: index, input: Array(prepared.batch.shape.dropFirst()))
         let graph = try network.makeGraph(seed: seed)
         let out = graph.output(prepared.batch, through: graph.operations.count - 1)
+        // The values as computed, every sample and channel: the figure draws sample 0's.
         if let saveMaps { try AtomicFile.write(NPY.encode(out), to: URL(fileURLWithPath: saveMaps)) }
         let name = source.architecture.layers[index].name!
         guard out.rank == 4 else {
@@ -112,23 +128,55 @@ struct ActivationsCommand: ParsableCommand {
         if out.shape[0] > 1 { note("drawing sample 0 of \(out.shape[0])") }
         let first = Tensor(shape: Array(out.shape.dropFirst()), data: Array(out.data.prefix(out.count / out.shape[0])))
         var figure = ActivationMaps(maps: first, layer: name)
-        let mapScale = scale ?? max(1, 64 / max(out.shape[2], out.shape[3]))
+        let mapScale = zoom ?? max(1, 64 / max(out.shape[2], out.shape[3]))
         if showInput, let display = prepared.display {
             figure.input = RasterImage(image: display, scale: max(1, mapScale * out.shape[2] / display.shape[1]))
         }
-        figure.caption = prepared.caption
-        try draw(figure, title: "Activations of \(name) for \(URL(fileURLWithPath: image ?? input!).lastPathComponent)")
+        figure.caption = l == .en ? prepared.caption : chineseCaption(prepared, source: source)
+        let file = URL(fileURLWithPath: image ?? input!).lastPathComponent
+        try draw(figure, title: l("Activations of \(name) for \(file)", "\(name) 对 \(file) 的激活图"))
+    }
+
+    /// A prefix holding a layer that fixes its input's size (flatten, linear) cannot run
+    /// at another size: said before the photo is read, naming the layer.
+    static func checkFullyConvolutional(_ source: ModelSource, through index: Int, size: [Int]) throws {
+        let prefix = source.architecture.prefix(through: index)
+        guard let fixed = prefix.layers.first(where: { $0.kind == .linear || $0.kind == .flatten }) else { return }
+        let trained = source.architecture.input.dropFirst().map(String.init).joined(separator: "x")
+        throw ValidationError("--size \(size.map(String.init).joined(separator: "x")): layer '\(fixed.name ?? "?")' (\(fixed.kind.rawValue)) before '\(source.architecture.layers[index].name ?? "?")' fixes the input at \(trained); only a fully convolutional prefix runs at another size (choose an earlier --layer, or leave out --size)")
+    }
+
+    /// The prepared input's caption in Chinese (ModelInput words it in English).
+    private func chineseCaption(_ prepared: ModelInput.Prepared, source: ModelSource) -> String {
+        guard prepared.display != nil else {
+            let file = URL(fileURLWithPath: input!).lastPathComponent
+            return "输入 \(file) \(prepared.batch.shape.map(String.init).joined(separator: "x"))，原样送入网络。"
+        }
+        let (h, w) = (prepared.batch.shape[2], prepared.batch.shape[3])
+        let how: String
+        if mean != nil || std != nil {
+            let m = mean?.values ?? source.defaultStandardization.standardization.mean, s = std?.values ?? source.defaultStandardization.standardization.std
+            how = "均值 \(m.map { String($0) }.joined(separator: ", "))、标准差 \(s.map { String($0) }.joined(separator: ", "))"
+        } else if source.standardization != nil {
+            how = "本次训练数据的统计量"
+        } else {
+            how = source.architecture.input[0] == 3 ? "ImageNet 的均值和标准差" : "均值 0.5、标准差 0.25"
+        }
+        return "照片缩放到 \(h)x\(w)，并用\(how)标准化。"
     }
 
     private func note(_ text: String) { FileHandle.standardError.write(Data("note: \(text)\n".utf8)) }
 
     private func draw(_ figure: ActivationMaps, title: String) throws {
+        let l = text.lang
         var figure = figure
         figure.colormap = colormap
         figure.sharedScale = !perMapScale
         figure.columns = columns
-        figure.scale = scale
-        figure.title = text.title ?? title
+        figure.scale = zoom
+        figure.title = title
+        figure.text = text.figureText
+        figure.maxSVGBytes = paging.svgBudget(for: output)
         let total = figure.maps.shape[0]
         var chosen: [Int]?
         if let channels {
@@ -138,13 +186,43 @@ struct ActivationsCommand: ParsableCommand {
             let ranking = rankBy ?? .mean
             let candidates = Set(chosen ?? Array(0..<total))
             let ranked = ActivationMaps.topChannels(total, of: figure.maps, by: ranking).filter(candidates.contains).prefix(top)
-            figure.selectionNote = "The \(ranked.count) of \(candidates.count) channels with the largest \(ranking.rawValue) activation, largest first: \(ranked.map(String.init).joined(separator: ", "))."
+            let list = ranked.map(String.init).joined(separator: l.listSeparator)
+            figure.selectionNote = l("The \(ranked.count) of \(candidates.count) channels with the largest \(ranking.rawValue) activation, largest first: \(list).",
+                                     "\(candidates.count) 个通道中\(ranking == .mean ? "平均" : "最大")激活最大的 \(ranked.count) 个，从大到小：\(list)。")
             chosen = Array(ranked)
         }
-        figure.channels = chosen
-        if let caption = text.caption { figure.caption = caption }
-        let scene = figure.scene()
-        try output.write(scene, warnings: figure.warnings)
+        let drawn = chosen ?? Array(0..<total)
+        try paging.write(drawn, to: output, what: ("channels", "通道"), language: l) { page, pageNote in
+            var figure = figure
+            figure.channels = chosen == nil && paging.pageSize == nil ? nil : page
+            figure.notes = [pageNote].compactMap { $0 }
+            let scene = figure.scene()
+            return (scene, figure.warnings)
+        }
+    }
+}
+
+/// `--size`: the photo's own size (`full`), or `N` / `HxW` as `ImageSize`.
+enum PhotoSize: ExpressibleByArgument {
+    case full
+    case fixed(ImageSize)
+
+    init?(argument: String) {
+        if argument.lowercased() == "full" { self = .full; return }
+        guard let size = ImageSize(argument: argument) else { return nil }
+        self = .fixed(size)
+    }
+
+    static var allValueStrings: [String] { ["full", "N", "HxW"] }
+
+    /// [H, W]: the size given, or the photo's own read from its header.
+    func resolved(photo: String) throws -> [Int] {
+        switch self {
+        case let .fixed(s): return [s.height, s.width]
+        case .full:
+            let header = try PNGDecoder.header(try Data(contentsOf: URL(fileURLWithPath: photo)), file: photo)
+            return [header.height, header.width]
+        }
     }
 }
 

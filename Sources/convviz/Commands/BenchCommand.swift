@@ -12,6 +12,8 @@ struct BenchCommand: ComputeCommand {
 
     enum Target: String, ExpressibleByArgument, CaseIterable { case conv, render, model }
 
+    @OptionGroup var threads: ThreadOptions
+
     @Argument(help: "What to measure: \(Target.allCases.map(\.rawValue).joined(separator: ", ")).")
     var target: Target = .conv
 

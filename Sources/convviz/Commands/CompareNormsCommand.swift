@@ -10,6 +10,7 @@ struct CompareNormsCommand: ComputeCommand {
         abstract: "Train one network with no, batch, layer, instance and group normalization; draw the curves together.")
 
     @OptionGroup var data: DataOptions
+    @OptionGroup var threads: ThreadOptions
     @Option(help: "Architecture with BatchNorm layers to swap: 'small' or a JSON file.") var arch: String = "small"
     @Option(help: ArgumentHelp("Normalizations to compare, comma-separated.", valueName: "norm,..."))
     var norms = CommaSeparated<Architecture.NormalizationChoice>([.none, .batch, .layer, .instance, .group(4)])
@@ -19,6 +20,7 @@ struct CompareNormsCommand: ComputeCommand {
     @Option(help: "Learning rate.") var lr: Float = 0.02
     @Option(help: "Random seed (the same for every run).") var seed: UInt64 = 0
     @Option(help: "Output directory: one run per normalization and curves.png / curves.svg.") var out: String
+    @OptionGroup var text: FigureTextOptions<TitleAndCaption>
 
     func validate() throws {
         guard epochs >= 1, maxSteps >= 1, batch >= 1 else { throw ValidationError("--epochs, --max-steps and --batch must be positive") }
@@ -40,8 +42,8 @@ struct CompareNormsCommand: ComputeCommand {
                 print("\(choice): test accuracy \(String(format: "%.4f", summary.testAccuracy ?? 0)), final loss \(String(format: "%.4f", summary.finalLoss))")
             }
         }
-        var figure = TrainingCurves(runs: try runs.map { .init(name: $0.label, metrics: try RunDirectory.metrics(in: $0.directory)) })
-        figure.title = "Normalization compared: \(comparison.architecture.name) on \(data.data), \(maxSteps) steps, seed \(seed)"
+        let figure = try TrainingCurves.comparison(comparison, runs: runs, trainingImages: splits.train.count,
+                                                   dataName: data.data.description, text: text.figureText)
         for ext in ["png", "svg"] { try Canvas.write(figure.scene(), to: outURL.appendingPathComponent("curves.\(ext)").path) }
         print("wrote \(outURL.appendingPathComponent("curves.png").path)")
     }

@@ -9,7 +9,7 @@ struct CurvesCommand: ParsableCommand {
 
     @Argument(help: "Run directories (each with metrics.jsonl); each run is named by its directory.") var runs: [String]
     @OptionGroup var output: FigureOutputOptions
-    @OptionGroup var text: FigureTextOptions<TitleOnly>
+    @OptionGroup var text: FigureTextOptions<TitleAndCaption>
 
     func validate() throws {
         guard !runs.isEmpty else { throw ValidationError("give at least one run directory") }
@@ -17,7 +17,7 @@ struct CurvesCommand: ParsableCommand {
 
     func run() throws {
         var figure = TrainingCurves(runs: try runs.map { .init(name: URL(fileURLWithPath: $0).lastPathComponent, metrics: try RunDirectory.metrics(in: URL(fileURLWithPath: $0))) })
-        if let title = text.title { figure.title = title }
+        figure.text = text.figureText
         try output.write(figure.scene())
     }
 }

@@ -11,6 +11,7 @@ struct DemoCommand: ComputeCommand {
         discussion: "The recipe (FilterRecipe, docs/recipes.md): conv1 learned from a random initialization by back-propagation (GradientFilterRecipe, as `convviz learn-filters`), k-means on whitened patches beside it for comparison, and a rotation-prediction network trained end to end from a random initialization. Writes the rotation network's run (checkpoint.safetensors, metrics.jsonl, summary.json), the filter recipe's run (learn-filters/), taxonomy.csv (the learned conv1) and the report (index.html, manifest.json, handout.pdf, figures).")
 
     @Option(help: "Output directory.") var out: String = "Outputs/demo"
+    @OptionGroup var threads: ThreadOptions
     @Option(help: "Random seed: the same seed gives the same bytes.") var seed: UInt64 = 0
     @Option(help: "Training steps of the rotation-prediction network (at least 10).") var steps: Int = FilterRecipe().steps
     @Option(help: ArgumentHelp("Learning rate of the rotation stage.", visibility: .hidden)) var lr: Float = FilterRecipe().learningRate

@@ -17,8 +17,11 @@ struct FiltersCommand: ParsableCommand {
         on one diverging scale (blue < 0 < red) with a colour bar; 1x1 kernels are drawn \
         that way automatically, as a C_out x C_in heat map. --view pca draws the principal \
         kernel shapes over all C_out x C_in kernels with their explained variance. --filters and --channels pick \
-        what to draw (0:16, 1,5,9 or 0:64:4). A figure never exceeds 16,384 px a side: a \
-        larger one is drawn smaller, then with fewer filters, and the caption says which.
+        what to draw (0:16, 1,5,9 or 0:64:4); --sort norm orders them by L2 norm, largest \
+        first (labels keep each filter's index). A figure never exceeds 16,384 px a side nor, \
+        as SVG, about 20 MB (--max-svg-mb): a larger one is drawn smaller, then with fewer \
+        filters, and the caption says which. --page-size N draws all of them instead, N per \
+        file: OUT-1.png, OUT-2.png, ...
         """)
 
     @Argument(help: "Weights: FILE.npy, FILE.safetensors[:TENSOR], MODEL.onnx[:INITIALIZER] or RUN_DIR[:LAYER].")
@@ -30,13 +33,15 @@ struct FiltersCommand: ParsableCommand {
     var layer: String?
 
     @OptionGroup var output: FigureOutputOptions
-    @OptionGroup var text: FigureTextOptions<TitleOnly>
+    @OptionGroup var text: FigureTextOptions<TitleAndCaption>
+    @OptionGroup var paging: PagedOutput
 
     @Option(help: "How values map to gray levels: per filter or over all, symmetric around 0 or min-max (default filter-symmetric; the grid view: global-symmetric).")
     var normalize: FilterMosaic.Normalization?
 
-    @Option(help: "Nearest-neighbour upscale factor, 1 to 64 (default 8; grid 5).")
-    var scale: Int?
+    // `--scale` is the PNG's pixels per point (FigureOutputOptions), for every figure.
+    @Option(help: "Pixels per kernel value (nearest-neighbour upscale), 1 to 64 (default 8; grid 5, 1x1 heat map 8, pca 16).")
+    var zoom: Int?
 
     @Option(help: "auto (a heat map for 1x1 kernels, else the mosaic), mosaic, grid (one filter per row, one input channel per column), or pca (the principal kernel shapes and their explained variance).")
     var view: KernelView = .auto
@@ -46,6 +51,9 @@ struct FiltersCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Input channels to draw (same syntax as --filters).", valueName: "selection"))
     var channels: IndexSelection?
+
+    @Option(help: "Filter order: index (as stored or as selected) or norm (L2 norm over the drawn channels, largest first).")
+    var sort: FilterOrder = .index
 
     @Option(help: "Gap between filters, in pixels (0 to 64).")
     var gap: Int = 2
@@ -68,7 +76,10 @@ struct FiltersCommand: ParsableCommand {
     func validate() throws {
         guard (weights == nil) != (network.model == nil) else { throw ValidationError("give the weights (FILE[:TENSOR]) or --model MODEL --layer NAME, not both") }
         if network.model != nil && layer == nil { throw ValidationError("--model needs --layer NAME (a convolution layer or tensor)") }
-        if let scale, !(1...64).contains(scale) { throw ValidationError("--scale must be 1 to 64") }
+        if let zoom, !(1...64).contains(zoom) { throw ValidationError("--zoom must be 1 to 64") }
+        if view == .pca && paging.pageSize != nil { throw ValidationError("--view pca draws one figure of a layer's principal shapes; --page-size pages the mosaic and the grid") }
+        if view == .pca && sort == .norm { throw ValidationError("--sort orders filters; --view pca draws principal components, not filters") }
+        if byClass && sort == .norm { throw ValidationError("--by-class and --sort norm are two orders; choose one") }
         if view == .pca && (strips || byClass || normalize != nil) { throw ValidationError("--view pca draws unit-length components; --strips, --by-class and --normalize belong to the mosaic") }
         if view == .grid && (strips || byClass) { throw ValidationError("--view grid draws every channel of every filter; --strips and --by-class belong to the mosaic") }
         if view == .grid, let normalize, normalize != .globalSymmetric {
@@ -84,41 +95,64 @@ struct FiltersCommand: ParsableCommand {
         guard tensor.rank == 4 else {
             throw ReadError(weights ?? network.model!, .badShape, "tensor '\(name)' has shape \(tensor.shape); filters must be [C_out, C_in, K, K]")
         }
+        let l = text.lang
         let filterList = try filters.map { try selection($0, count: tensor.shape[0], what: "filter") }
         let channelList = try channels.map { try selection($0, count: tensor.shape[1], what: "input channel") }
-        let title = text.title ?? "\(name) \(tensor.shape.map(String.init).joined(separator: "×"))"
+        let shape = tensor.shape.map(String.init).joined(separator: "×")
         let oneByOne = tensor.shape[2] == 1 && tensor.shape[3] == 1
+        let budget = paging.svgBudget(for: output)
         if view == .pca {
             var pca = KernelPCA(weights: filterList == nil && channelList == nil ? tensor : tensor.kernels(filters: filterList, channels: channelList))
-            pca.title = text.title.map { $0 } ?? "Principal kernel shapes of \(name) \(tensor.shape.map(String.init).joined(separator: "×"))"
-            pca.scale = scale ?? 16
+            pca.title = l("Principal kernel shapes of \(name) \(shape)", "\(name) \(shape) 的卷积核主成分形状")
+            pca.text = text.figureText
+            pca.scale = zoom ?? 16
             return try output.write(pca.scene())
         }
+        // The filters to draw, in drawing order; the sort is over the channels drawn.
+        var order = filterList ?? Array(0..<tensor.shape[0])
+        var notes: [String] = []
+        if sort == .norm {
+            order = (channelList.map { tensor.kernels(channels: $0) } ?? tensor).filtersByNorm(order)
+            notes.append(l("Filters sorted by L2 norm, largest first (labels keep each filter's index).", "滤波器按 L2 范数从大到小排序（标签保留各滤波器的原编号）。"))
+        }
         if view == .grid || (view == .auto && oneByOne && !strips && !byClass && (normalize == nil || normalize == .globalSymmetric)) {
-            var grid = KernelGrid(weights: tensor)
-            grid.title = title
-            grid.filters = filterList
-            grid.channels = channelList
-            grid.scale = scale
-            let scene = grid.scene()
-            return try output.write(scene, warnings: grid.warnings)
+            return try paging.write(order, to: output, what: ("filters", "滤波器"), language: l) { page, note in
+                var grid = KernelGrid(weights: tensor)
+                grid.title = l("\(name) \(shape)", "\(name) \(shape) 的卷积核")
+                grid.text = text.figureText
+                grid.filters = page
+                grid.channels = channelList
+                grid.scale = zoom
+                grid.notes = notes + [note].compactMap { $0 }
+                grid.maxSVGBytes = budget
+                let scene = grid.scene()
+                return (scene, grid.warnings)
+            }
         }
         var mosaic = FilterMosaic(weights: tensor)
-        mosaic.title = title
+        mosaic.title = l("\(name) \(shape)", "\(name) \(shape) 的滤波器")
+        mosaic.text = text.figureText
         mosaic.normalization = normalize ?? .filterSymmetric
         mosaic.channelMode = strips ? .strips : .auto
-        mosaic.scale = scale ?? 8
+        mosaic.scale = zoom ?? 8
         mosaic.gap = gap
         mosaic.background = Color(parsing: background)!
         mosaic.columns = columns
         mosaic.labels = labels
         mosaic.channels = channelList
-        if byClass { mosaic.groupByTaxonomy(FilterTaxonomy(weights: tensor)) }
-        if let filterList {
-            let chosen = Set(filterList)
-            mosaic.order = byClass ? mosaic.order!.filter(chosen.contains) : filterList
+        mosaic.maxSVGBytes = budget
+        if byClass {
+            mosaic.groupByTaxonomy(FilterTaxonomy(weights: tensor))
+            let chosen = Set(order)
+            order = mosaic.order!.filter(chosen.contains)
         }
-        try output.write(mosaic.scene(), warnings: mosaic.warnings)
+        try paging.write(order, to: output, what: ("filters", "滤波器"), language: l) { page, note in
+            var figure = mosaic
+            figure.order = page
+            figure.notes = notes + [note].compactMap { $0 }
+            let scene = figure.scene()
+            return (scene, figure.warnings)
+        }
     }
 
     private func selection(_ s: IndexSelection, count: Int, what: String) throws -> [Int] {
@@ -127,6 +161,8 @@ struct FiltersCommand: ParsableCommand {
 }
 
 enum KernelView: String, CaseIterable, ExpressibleByArgument { case auto, mosaic, grid, pca }
+
+enum FilterOrder: String, CaseIterable, ExpressibleByArgument { case index, norm }
 
 extension IndexSelection: ExpressibleByArgument {
     public init?(argument: String) { self.init(parsing: argument) }

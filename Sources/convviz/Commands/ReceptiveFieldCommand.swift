@@ -31,7 +31,7 @@ struct ReceptiveFieldCommand: ParsableCommand {
     var seed: UInt64 = 0
 
     @OptionGroup var output: FigureOutputOptions
-    @OptionGroup var text: FigureTextOptions<FixedText>
+    @OptionGroup var text: FigureTextOptions<TitleAndCaption>
 
     func validate() throws {
         guard network.model != nil else { throw ValidationError("give --model (or --arch / --checkpoint)") }
@@ -54,15 +54,25 @@ struct ReceptiveFieldCommand: ParsableCommand {
         let input = try ModelInput.prepare(imageAt: URL(fileURLWithPath: image), for: source.architecture, standardization: source.defaultStandardization.standardization)
         let graph = try source.prefix(through: index).makeGraph(seed: seed)
         let batch = EffectiveReceptiveField.probeBatch(around: input.batch, count: samples, seed: seed)
+        let l = text.lang
         var figure = ReceptiveFieldOverlay(image: input.display, boxes: ReceptiveFieldOverlay.boxes(table: table, layer: index, unit: position),
-                                           unitLabel: "\(table.rows[index].name) unit (\(position.y), \(position.x))")
+                                           unitLabel: l("\(table.rows[index].name) unit (\(position.y), \(position.x))", "\(table.rows[index].name) 的单元 (\(position.y), \(position.x))"))
+        figure.text = text.figureText
         figure.effective = EffectiveReceptiveField(graph: graph, layer: graph.operations.count - 1, unit: position, inputs: batch)
         figure.contourFraction = fraction
-        figure.notes = table.misalignmentNotes(upTo: index)
+        figure.notes = table.misalignmentNotes(upTo: index).map { l == .en ? $0 : Self.chinese(misalignment: $0) }
         if table.rows[index].hasGlobalContext {
-            figure.notes.append("Squeeze-excitation gates also feed this unit a summary of the whole image; the boxes are its local field.")
+            figure.notes.append(l("Squeeze-excitation gates also feed this unit a summary of the whole image; the boxes are its local field.",
+                                  "挤压-激励门控还为这个单元提供整幅图像的概要；方框是它的局部感受野。"))
         }
         try output.write(figure.scene())
+    }
+
+    /// A misalignment note of `ShapeTable` ("* add: branches disagree; a: RF 3x3, jump
+    /// 1x1, centre 1x1 vs ...") in Chinese: its few fixed words replaced, numbers kept.
+    static func chinese(misalignment note: String) -> String {
+        [("branches disagree; ", "分支不一致；"), (": RF ", "：感受野 "), (", jump ", "，跳距 "), (", centre ", "，中心 "), (" vs ", " 对 ")]
+            .reduce(note) { $0.replacingOccurrences(of: $1.0, with: $1.1) }
     }
 
     /// `--layer`, or the last layer with spatial output.

@@ -12,6 +12,7 @@ struct TrainCommand: ComputeCommand {
         """)
 
     @OptionGroup var data: DataOptions
+    @OptionGroup var threads: ThreadOptions
 
     @Option(help: "Architecture: 'small' (SmallConvNet) or an architecture JSON file.")
     var arch: String = "small"

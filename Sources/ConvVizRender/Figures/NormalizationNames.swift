@@ -1,0 +1,49 @@
+import ConvVizCore
+
+/// The course's names for normalizations, in the figure's language, so that cubes,
+/// legends and captions name a method the same way.
+extension Language {
+    public func name(_ kind: NormalizationKind) -> String {
+        switch kind {
+        case .batch: self(.batchNorm)
+        case .layer: self(.layerNorm)
+        case .instance: self(.instanceNorm)
+        case .group: self(.groupNorm)
+        }
+    }
+
+    /// "BatchNorm", "GroupNorm (G=4)", "no normalization" (or their Chinese).
+    public func name(_ choice: Architecture.NormalizationChoice) -> String {
+        switch choice {
+        case .batch: self(.batchNorm)
+        case .layer: self(.layerNorm)
+        case .instance: self(.instanceNorm)
+        case let .group(g): "\(self(.groupNorm)) (G=\(g))"
+        case .none: self(.noNormalization)
+        }
+    }
+}
+
+/// Numbers as figures print them.
+enum FigureNumber {
+    /// Whole numbers without decimals, others with `digits` decimals ("-0.00" as "0.00").
+    static func format(_ v: Float, digits: Int = 2) -> String {
+        if v == v.rounded() && abs(v) < 1e6 { return String(Int(v)) }
+        let s = String(format: "%.\(digits)f", v)
+        return s.hasPrefix("-") && Float(s) == 0 ? String(s.dropFirst()) : s
+    }
+
+    /// Thousands separated by commas: 4704 -> "4,704".
+    static func grouped(_ v: Int) -> String {
+        let digits = String(v.magnitude)
+        var out = ""
+        for (i, ch) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
+            out.append(ch)
+        }
+        return (v < 0 ? "-" : "") + out
+    }
+
+    /// A percentage with one decimal: 0.8412 -> "84.1%".
+    static func percent(_ v: Float) -> String { String(format: "%.1f%%", v * 100) }
+}
