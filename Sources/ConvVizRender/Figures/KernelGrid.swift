@@ -88,6 +88,10 @@ public struct KernelGrid {
             warnings.append(fewer.warning)
             notes.append(fewer.note)
         }
+        if (filters != nil || channels != nil) && notes.isEmpty {
+            let rows = IndexSelection.describe(rowsWanted), cols = IndexSelection.describe(colsWanted)
+            notes.append(l("Filters \(rows) of \(co), input channels \(cols) of \(ci).", "滤波器 \(rows)（共 \(co) 个），输入通道 \(cols)（共 \(ci) 个）。"))
+        }
         notes += self.notes
         drawnScale = scale
         let selected = weights.kernels(filters: rowsWanted, channels: colsWanted)
@@ -118,8 +122,8 @@ public struct KernelGrid {
         }
         if stats.nonFinite > 0 { warnings.append("\(stats.nonFinite) NaN/Inf weights (drawn magenta)") }
 
-        let kind = isHeatMap ? l("1x1 kernels as a \(co) x \(ci) heat map (row = output filter, column = input channel)",
-                                 "1x1 卷积核画成 \(co) x \(ci) 的热图（行 = 输出滤波器，列 = 输入通道）")
+        let kind = isHeatMap ? l("1x1 kernels as a \(nr) x \(nc) heat map (row = output filter, column = input channel)",
+                                 "1x1 卷积核画成 \(nr) x \(nc) 的热图（行 = 输出滤波器，列 = 输入通道）")
                              : l("\(kh)x\(kw) kernels: one filter per row, one input channel per column",
                                  "\(kh)x\(kw) 卷积核：每行一个滤波器，每列一个输入通道")
         let caption = [l("\(kind), x\(scale).", "\(kind)，放大 \(scale) 倍。"),
