@@ -15,12 +15,12 @@ struct ConvViz: ParsableCommand {
 
     static func main() {
         AllocatorTuning.reuseLargeBlocks()
-        do {
-            var command = try parseAsRoot()
-            if command is ComputeCommand { OpenBLASKernels.select() }
-            try command.run()
-        } catch {
-            exit(withError: error)
+        var command: ParsableCommand
+        do { command = try parseAsRoot() } catch { exit(withError: error) }
+        if command is ComputeCommand { OpenBLASKernels.select() }
+        InputFiles.track()  // no command writes over a file it has read
+        do { try command.run() } catch {
+            exit(withError: ErrorLine.passesThrough(error) ? error : ErrorLine(error))
         }
     }
 }

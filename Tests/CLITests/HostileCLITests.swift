@@ -172,4 +172,53 @@ final class HostileCLITests: XCTestCase {
         XCTAssertEqual(try trainTiny(run, ["--overwrite", "--seed", "9"]).status, 0)
         XCTAssertNotEqual(try Data(contentsOf: metrics), before)
     }
+
+    // MARK: messages and same-file outputs
+
+    func testSpecialFilesAndControlCharactersGiveOneLineNamingTheFile() throws {
+        let fifo = temp.appendingPathComponent("pipe")
+        unlink(fifo.path)
+        XCTAssertEqual(mkfifo(fifo.path, 0o600), 0)
+        defer { unlink(fifo.path) }
+        try refused(["inspect", fifo.path], mentioning: [fifo.path, "FIFO"])
+        try refused(["inspect", "/dev/zero"], mentioning: ["/dev/zero", "device"])
+        try refused(["shapes", "/dev/zero"], mentioning: ["/dev/zero", "device"])
+        let odd = temp.appendingPathComponent("two\nlines.npy")
+        try Data("junk".utf8).write(to: odd)
+        let r = try convviz(["inspect", odd.path])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssert(r.stderr.contains("two\\nlines.npy"), r.stderr)
+    }
+
+    func testArchitectureErrorsNameTheFile() throws {
+        let bigKernel = try architecture("big-kernel", #"[{"type": "conv", "out": 4, "kernel": 40}]"#)
+        try refused(["shapes", bigKernel], mentioning: [bigKernel])
+        try refused(["volumes", bigKernel, "-o", temp.appendingPathComponent("v.svg").path], mentioning: [bigKernel])
+        try refused(["train", "--data", "samples", "--arch", bigKernel, "--out", fresh("big-kernel-run")], mentioning: [bigKernel])
+        let notJSON = temp.appendingPathComponent("broken.json")
+        try Data("{\"name\": ".utf8).write(to: notJSON)
+        try refused(["shapes", notJSON.path], mentioning: [notJSON.path])
+    }
+
+    func testNoCommandWritesOverAFileItRead() throws {
+        let image = temp.appendingPathComponent("own-input.png")
+        try? FileManager.default.removeItem(at: image)
+        try FileManager.default.copyItem(at: CLIFiles.repository.appendingPathComponent("Sources/ConvVizCore/Resources/samples/brick.png"), to: image)
+        let before = try Data(contentsOf: image)
+        try refused(["receptive-field", "--arch", try tiny, "--image", image.path, "--layer", "conv1", "-o", image.path], mentioning: [image.path, "input"])
+        XCTAssertEqual(try Data(contentsOf: image), before)
+        let weights = temp.appendingPathComponent("w.npy")
+        try NPY.encode(Tensor(shape: [4, 3, 3, 3])).write(to: weights)
+        try refused(["export", weights.path, "x", "-o", weights.path], mentioning: [weights.path])
+    }
+
+    func testNonFiniteHyperparametersAreRefusedByName() throws {
+        for (option, value) in [("--lr", "nan"), ("--momentum", "inf"), ("--weight-decay", "-inf")] {
+            let r = try ConvVizProcess.run(["train", "--data", "samples", "--arch", try tiny, "\(option)=\(value)", "--out", fresh("nan-\(option)")])
+            XCTAssertFalse(r.stderr.contains("Fatal error"), r.stderr)
+            XCTAssertEqual(r.status, 64, r.stderr)
+            XCTAssert(r.stderr.contains(option), r.stderr)
+        }
+    }
 }

@@ -75,8 +75,11 @@ final class HostileInputTests: XCTestCase {
         XCTAssertThrowsError(try IDXReader.parse(corrupt, file: "h.idx.gz")) { XCTAssertNotNil($0 as? ReadError) }
         // An inflate bomb: 16 MB of zeros in a few kB, against a 1 MB limit.
         let bomb = Gzip.compressForTests(Data(count: 16 << 20))!
-        var limits = ReadLimits(); limits.maxInflatedBytes = 1 << 20
-        XCTAssertThrowsError(try IDXReader.parse(bomb, file: "bomb.gz", limits: limits)) { XCTAssertEqual(($0 as? ReadError)?.kind, .tooLarge) }
+        XCTAssertThrowsError(try Gzip.inflate(bomb, file: "bomb.gz", limit: 1 << 20)) { XCTAssertEqual(($0 as? ReadError)?.kind, .tooLarge) }
+        // As an IDX: its header declares 16 MB, refused against a 1 MB data limit before inflating.
+        let idxBomb = ReaderBudgetTests.gzip(header: idx(8, [16, 1024, 1024], []), zeros: 16 << 20)
+        var limits = ReadLimits(); limits.maxDataBytes = 1 << 20
+        XCTAssertThrowsError(try IDXReader.parse(idxBomb, file: "bomb.gz", limits: limits)) { XCTAssertEqual(($0 as? ReadError)?.kind, .tooLarge) }
     }
 
     // MARK: NPY

@@ -6,12 +6,17 @@ import Foundation
 public enum CIFARReader {
     public static let recordSize = 1 + 3 * 32 * 32
 
-    public static func read(_ url: URL) throws -> LabeledImages {
-        try parse(try FileReading.read(url), file: url.path)
+    /// Refused by its size before a byte is read when larger than `limits.maxDataBytes`
+    /// (a sparse 614 MB file would otherwise become 2.4 GB of floats).
+    public static func read(_ url: URL, limits: ReadLimits = .default) throws -> LabeledImages {
+        try parse(try FileReading.read(url, maxBytes: limits.maxDataBytes, what: "CIFAR-10 file"), file: url.path, limits: limits)
     }
 
-    public static func parse(_ data: Data, file: String) throws -> LabeledImages {
+    public static func parse(_ data: Data, file: String, limits: ReadLimits = .default) throws -> LabeledImages {
         guard !data.isEmpty else { throw ReadError(file, .truncated, "empty CIFAR-10 file") }
+        guard data.count <= limits.maxDataBytes else {
+            throw ReadError(file, .tooLarge, "CIFAR-10 file is \(data.count) bytes, more than the limit of \(limits.maxDataBytes) (ReadLimits.maxDataBytes, --max-data-bytes)")
+        }
         guard data.count % recordSize == 0 else {
             throw ReadError(file, .truncated, "CIFAR-10 file is \(data.count) bytes, not a multiple of the \(recordSize)-byte record (truncated?)")
         }

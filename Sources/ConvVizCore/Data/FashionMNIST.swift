@@ -24,6 +24,9 @@ public enum IDXDataset {
         let images = try IDXReader.read(imagesURL, limits: limits)
         let labels = try IDXReader.read(labelsURL, limits: limits)
         guard images.shape.count == 3 else { throw ReadError(imagesURL.path, .badShape, "expected an [N, H, W] image array, got \(images.shape)") }
+        guard images.shape.allSatisfy({ $0 >= 1 }) else {
+            throw ReadError(imagesURL.path, .badShape, "image array \(images.shape) has a zero dimension; images need at least one pixel and the file at least one image")
+        }
         guard labels.shape.count == 1 else { throw ReadError(labelsURL.path, .badShape, "expected an [N] label array, got \(labels.shape)") }
         guard images.shape[0] == labels.shape[0] else {
             throw ReadError(labelsURL.path, .badShape, "\(labels.shape[0]) labels for \(images.shape[0]) images in \(imagesURL.lastPathComponent)")

@@ -9,7 +9,12 @@ import Glibc
 /// On Linux the bytes go to an *unnamed* file in the target directory (`O_TMPFILE`),
 /// which the kernel deletes if the process dies, even by SIGKILL; once complete and
 /// flushed it is linked under a temporary name and renamed over the target in one step.
-/// Elsewhere (or on file systems without `O_TMPFILE`) a hidden temporary file is used.
+/// Elsewhere (or on file systems without `O_TMPFILE`) a hidden temporary file is used;
+/// such files left by a killed process (`.NAME.tmp-PID-N` whose PID is gone) are removed
+/// the next time the same file is written.
+///
+/// A write over a file this process has read is refused (`InputFiles`): a command never
+/// replaces its own input. `replacingInput: true` is for a run that continues itself.
 public enum AtomicFile {
     /// Whether two paths name the same existing file (same device and inode, so links
     /// and `./` spellings count): an output that would replace an input.
@@ -19,10 +24,17 @@ public enum AtomicFile {
         return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
     }
 
-    public static func write(_ data: Data, to url: URL) throws {
+    public static func write(_ data: Data, to url: URL, replacingInput: Bool = false) throws {
+        if !replacingInput, let input = InputFiles.readPath(of: url) {
+            throw WriteError(file: url.path, message: input == url.path ? "is an input of this command; write to another file"
+                                                                      : "is the input file \(input); write to another file")
+        }
         let dir = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let temp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
+            throw WriteError(file: url.path, message: "cannot create the folder \(dir.path): \(FileReading.reason(error))")
+        }
+        removeStaleTemporaries(of: url)
+        let temp = dir.appendingPathComponent("\(temporaryPrefix(of: url))\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         #if os(Linux)
         // O_TMPFILE (__O_TMPFILE | O_DIRECTORY), which Swift's Glibc module does not export.
         let tmpFile: Int32 = 0o20000000 | O_DIRECTORY
@@ -48,11 +60,29 @@ public enum AtomicFile {
         try replace(url, with: temp)
     }
 
-    public static func write(_ string: String, to url: URL) throws {
-        try write(Data(string.utf8), to: url)
+    public static func write(_ string: String, to url: URL, replacingInput: Bool = false) throws {
+        try write(Data(string.utf8), to: url, replacingInput: replacingInput)
+    }
+
+    /// `.NAME.tmp-`: what a temporary file for `url` is called, before `PID-N`.
+    static func temporaryPrefix(of url: URL) -> String { ".\(url.lastPathComponent).tmp-" }
+
+    /// Removes temporary files of `url` whose writing process no longer exists (killed
+    /// between writing and renaming); a live process's are left alone.
+    public static func removeStaleTemporaries(of url: URL) {
+        let dir = url.deletingLastPathComponent(), prefix = temporaryPrefix(of: url)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }), pid > 0 else { continue }
+            if pid != getpid(), kill(pid, 0) != 0, errno == ESRCH { unlink(dir.appendingPathComponent(name).path) }
+        }
     }
 
     private static func replace(_ url: URL, with temp: URL) throws {
+        do { try FaultInjection.check("before-rename", url.lastPathComponent) } catch {
+            unlink(temp.path)
+            throw error
+        }
         guard rename(temp.path, url.path) == 0 else {
             unlink(temp.path)
             throw error(url.path, "cannot rename into place")
@@ -81,5 +111,6 @@ public enum AtomicFile {
 public struct WriteError: Error, CustomStringConvertible {
     public let file: String
     public let message: String
-    public var description: String { "\(file): \(message)" }
+    public init(file: String, message: String) { self.file = file; self.message = message }
+    public var description: String { "\(OneLine.escaped(file)): \(OneLine.escaped(message))" }
 }

@@ -52,9 +52,13 @@ public enum FileInspector {
             return "\(file): NumPy array \(h.descr) \(h.shape)"
         case .idx:
             let a = try IDXReader.parse(data, file: file, limits: limits)
+            // [N, H, W] images (or [N, C, H, W]) must have area; labels ([N]) may be none.
+            if a.shape.count >= 3, a.shape.dropFirst().contains(0) {
+                throw ReadError(file, .badShape, "IDX images \(a.shape) have a zero dimension; an image needs at least one pixel")
+            }
             return "\(file): IDX unsigned bytes \(a.shape)\(Gzip.isGzip(data) ? " (gzip)" : "")"
         case .cifar:
-            let set = try CIFARReader.parse(data, file: file)
+            let set = try CIFARReader.parse(data, file: file, limits: limits)
             let counts = (0..<10).map { c in set.labels.filter { $0 == c }.count }
             return "\(file): CIFAR-10 batch, \(set.count) images [3, 32, 32], labels per class \(counts)"
         case .safetensors:
@@ -68,9 +72,12 @@ public enum FileInspector {
                 lines.append("  metadata \(k) = \(v.count > 160 ? String(v.prefix(160)) + "..." : v)")
             }
             if st.metadata["convviz.architecture"] != nil {
-                let ckpt = try Checkpoint(contentsOf: url, limits: limits)
+                // The header alone: inspect never builds the network or decodes its weights.
+                let ckpt = try Checkpoint.header(of: st, file: file)
+                let table: ShapeTable
+                do { table = try ShapeTable(ckpt.architecture) } catch let e as ShapeError { throw ReadError(file, .badShape, "architecture metadata: \(e.description)") }
                 lines.append("  ConvViz checkpoint of '\(ckpt.architecture.name)', step \(ckpt.step)")
-                lines.append(contentsOf: try ShapeTable(ckpt.architecture).render(.table).split(separator: "\n").map { "  " + $0 })
+                lines.append(contentsOf: table.render(.table).split(separator: "\n").map { "  " + $0 })
             }
             return lines.joined(separator: "\n")
         case .architecture:

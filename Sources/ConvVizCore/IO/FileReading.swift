@@ -1,30 +1,70 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reading whole files with a typed error that names the file.
+///
+/// Only regular files are read: a FIFO would block forever and `/dev/zero` never ends,
+/// so both are refused by kind before any byte is read. Every file read is noted in
+/// `InputFiles`, so that a later write over it is refused (`AtomicFile`).
 public enum FileReading {
     public static func read(_ url: URL) throws -> Data {
-        guard FileManager.default.fileExists(atPath: url.path) else { throw ReadError(url.path, .notFound, "no such file") }
+        try checkRegularFile(url)
+        InputFiles.note(url)
         do { return try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw ReadError(url.path, .unsupported, "cannot read: \(error.localizedDescription)")
+            throw ReadError(url.path, .unsupported, "cannot read: \(reason(error))")
         }
     }
 
     /// Reads the file after checking its size against `maxBytes`, so an oversized file is
     /// refused before any of it is read.
     public static func read(_ url: URL, maxBytes: Int, what: String = "file") throws -> Data {
-        if let size = try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber, size.int64Value > Int64(maxBytes) {
-            throw ReadError(url.path, .tooLarge, "\(what) is \(size.int64Value) bytes, more than the limit of \(maxBytes)")
+        let size = try checkRegularFile(url)
+        if size > Int64(maxBytes) {
+            throw ReadError(url.path, .tooLarge, "\(what) is \(size) bytes, more than the limit of \(maxBytes)")
         }
         return try read(url)
     }
 
     /// Up to `count` leading bytes (for recognising a format without reading the file).
     public static func head(_ url: URL, count: Int = 64) throws -> Data {
-        guard FileManager.default.fileExists(atPath: url.path) else { throw ReadError(url.path, .notFound, "no such file") }
-        guard let handle = try? FileHandle(forReadingFrom: url) else { throw ReadError(url.path, .unsupported, "cannot read") }
+        try checkRegularFile(url)
+        InputFiles.note(url)
+        guard let handle = try? FileHandle(forReadingFrom: url) else { throw ReadError(url.path, .unsupported, "cannot open: \(String(cString: strerror(errno)))") }
         defer { try? handle.close() }
         do { return try handle.read(upToCount: count) ?? Data() } catch {
-            throw ReadError(url.path, .unsupported, "cannot read: \(error.localizedDescription)")
+            throw ReadError(url.path, .unsupported, "cannot read: \(reason(error))")
         }
+    }
+
+    /// The size of a regular file; throws, naming the file, for a missing path or anything
+    /// that is not a regular file (a directory, FIFO, socket or device).
+    @discardableResult
+    public static func checkRegularFile(_ url: URL) throws -> Int64 {
+        var s = stat()
+        guard stat(url.path, &s) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { throw ReadError(url.path, .notFound, "no such file") }
+            throw ReadError(url.path, .unsupported, "cannot read: \(String(cString: strerror(errno)))")
+        }
+        let kind: String
+        switch s.st_mode & S_IFMT {
+        case S_IFREG: return Int64(s.st_size)
+        case S_IFDIR: kind = "a directory"
+        case S_IFIFO: kind = "a FIFO (named pipe)"
+        case S_IFCHR, S_IFBLK: kind = "a device"
+        case S_IFSOCK: kind = "a socket"
+        default: kind = "a special file"
+        }
+        throw ReadError(url.path, .unsupported, "is \(kind), not a regular file; ConvViz reads files it can measure before reading")
+    }
+
+    /// The system's reason for a failed read, in one line (never a Foundation error dump).
+    static func reason(_ error: Error) -> String {
+        if let posix = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code)))
+        }
+        if (error as NSError).domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32((error as NSError).code))) }
+        return OneLine.escaped(error.localizedDescription)
     }
 }

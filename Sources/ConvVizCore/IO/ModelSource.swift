@@ -58,10 +58,35 @@ public struct ModelSource {
                 return ModelSource(architecture: try Architecture(contentsOf: url), weights: nil, origin: .architecture, path: model)
             } catch let e as ArchitectureError {
                 throw ReadError(model, .corrupt, e.description)
+            } catch let e as ShapeError {
+                throw ReadError(model, .badShape, e.description)
             }
         case let format:
             if format.isPyTorch { throw ReadError(model, .unsupportedFormat, ModelFileFormat.pytorchMessage) }
             throw ReadError(model, .unsupportedFormat, "\(format.displayName) is not a model; give an .onnx file, an architecture .json or a ConvViz run")
+        }
+    }
+
+    /// The network's description alone, for commands that need shapes and never weights
+    /// (`shapes`, `volumes`): a checkpoint's architecture metadata is read from its header
+    /// without decoding a tensor or building a layer.
+    public static func architecture(of model: String, limits: ReadLimits = .default) throws -> Architecture {
+        var isDirectory: ObjCBool = false
+        if model != "small", FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory) {
+            let url = URL(fileURLWithPath: model)
+            if isDirectory.boolValue { return try Checkpoint.header(of: url.appendingPathComponent("checkpoint.safetensors"), limits: limits).architecture }
+            if try ModelFileFormat.detect(url) == .safetensors { return try Checkpoint.header(of: url, limits: limits).architecture }
+        }
+        return try read(model, limits: limits).architecture
+    }
+
+    /// The shape table of `model`'s network, with a shape error naming the file.
+    public static func shapeTable(of model: String, limits: ReadLimits = .default) throws -> ShapeTable {
+        let architecture = try architecture(of: model, limits: limits)
+        do { return try ShapeTable(architecture) } catch let e as ShapeError {
+            throw ReadError(model, .badShape, e.description)
+        } catch let e as ArchitectureError {
+            throw ReadError(model, .corrupt, e.description)
         }
     }
 

@@ -24,22 +24,34 @@ public struct ReadError: Error, CustomStringConvertible, Equatable {
         self.message = message
     }
 
-    public var description: String { "\(file): \(message)" }
+    public var description: String { "\(OneLine.escaped(file)): \(OneLine.escaped(message))" }
 }
 
 /// Bounds that readers check before allocating, so a hostile header cannot make
-/// ConvViz allocate without limit.
+/// ConvViz allocate without limit. With the defaults, reading any file under 100 MB
+/// stays under 1 GB of memory; each bound can be raised (the CLI's `--max-*` options).
 public struct ReadLimits: Sendable {
     /// Most pixels in one image: 2^25 (33.5 M, e.g. 8192 x 4096; a 24-megapixel photo
     /// fits). An RGB image of that size is 400 MB as floats, so reading one stays well
     /// under 1 GB; 2^27 let a 386 KB 11,500 x 11,500 PNG take 1.9 GB.
     public var maxPixels: Int = 1 << 25
-    /// Most elements in one tensor.
+    /// Most elements in one tensor (a .npy or safetensors tensor must also be held by
+    /// its file, so the file's size bounds it too).
     public var maxElements: Int = 1 << 30
     /// Most bytes a compressed stream may inflate to.
-    public var maxInflatedBytes: Int = 1 << 31
-    /// Largest safetensors JSON header.
-    public var maxHeaderBytes: Int = 100 << 20
+    public var maxInflatedBytes: Int = 1 << 28
+    /// Most bytes of training data in one file, after decompression (an IDX array, a
+    /// CIFAR-10 batch): 128 MiB. Fashion-MNIST's training images are 47 MB, a CIFAR-10
+    /// batch 31 MB; 128 MiB of pixels is 512 MiB as floats. Checked from the IDX header
+    /// (before inflating) and from a CIFAR file's size (before reading it).
+    public var maxDataBytes: Int = 1 << 27
+    /// Largest safetensors JSON header: 16 MiB (a ResNet-152 header is 100 KB; parsing a
+    /// JSON header takes about 30 times its size in memory).
+    public var maxHeaderBytes: Int = 16 << 20
+    /// Most tensors in one safetensors file: 65,536 (a large language model shard has a
+    /// few thousand). Counted in the header's bytes before the JSON is parsed, so a
+    /// header of 1.75 million empty tensors is refused without building it.
+    public var maxTensorCount: Int = 1 << 16
     /// Largest model file read whole into memory (ONNX: protobuf's own limit is 2 GiB).
     public var maxModelFileBytes: Int = 2 << 30
 

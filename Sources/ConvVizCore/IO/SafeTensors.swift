@@ -29,6 +29,11 @@ public struct SafeTensorsFile: Sendable {
             throw ReadError(file, .truncated, "safetensors header claims \(headerLength) bytes, file has \(data.count - 8) after the length")
         }
         let headerData = data.subdata(in: (data.startIndex + 8)..<(data.startIndex + 8 + Int(headerLength)))
+        // Parsing JSON takes tens of times its size: count the entries in the bytes first.
+        let declared = Self.occurrences(of: Array("\"data_offsets\"".utf8), in: headerData)
+        guard declared <= limits.maxTensorCount else {
+            throw ReadError(file, .tooLarge, "safetensors header declares \(declared) tensors, more than the limit of \(limits.maxTensorCount) (ReadLimits.maxTensorCount)")
+        }
         guard let root = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any] else {
             throw ReadError(file, .corrupt, "safetensors header is not a JSON object")
         }
@@ -78,6 +83,20 @@ public struct SafeTensorsFile: Sendable {
         self.metadata = metadata
     }
 
+    /// How many times `needle` occurs in `haystack` (without overlaps).
+    static func occurrences(of needle: [UInt8], in haystack: Data) -> Int {
+        haystack.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Int in
+            let b = raw.bindMemory(to: UInt8.self)
+            guard b.count >= needle.count, let first = needle.first else { return 0 }
+            var count = 0, i = 0
+            let last = b.count - needle.count
+            while i <= last {
+                if b[i] == first, (1..<needle.count).allSatisfy({ b[i + $0] == needle[$0] }) { count += 1; i += needle.count } else { i += 1 }
+            }
+            return count
+        }
+    }
+
     public init(contentsOf url: URL, limits: ReadLimits = .default) throws {
         try self.init(data: try FileReading.read(url), file: url.path, limits: limits)
     }
@@ -116,7 +135,8 @@ public struct SafeTensorsFile: Sendable {
             offset += 8
         }
         if !metadata.isEmpty { header["__metadata__"] = metadata }
-        var json = try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes])
+        // Strings, numbers and arrays of them: always serializable.
+        var json = (try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         // Pad with spaces so the data starts 8-byte aligned, as the reference writer does.
         while json.count % 8 != 0 { json.append(0x20) }
         var out = Data()

@@ -29,8 +29,14 @@ extension Architecture {
         _ = try wiring()
     }
 
+    /// Reads an architecture file; errors name it (a file over 16 MiB is refused unread).
     public init(contentsOf url: URL) throws {
-        try self.init(json: try Data(contentsOf: url))
+        let data = try FileReading.read(url, maxBytes: 16 << 20, what: "architecture JSON")
+        do { try self.init(json: data) } catch let e as ArchitectureError {
+            throw ReadError(url.path, .corrupt, e.description)
+        } catch let e as ShapeError {
+            throw ReadError(url.path, .badShape, e.description)
+        }
     }
 
     static func integer(_ value: Any) -> Int? {

@@ -39,9 +39,10 @@ public struct Checkpoint {
     /// The checkpoint's bytes: model tensors in layer order, plus each BatchNorm's
     /// `num_batches_tracked` (PyTorch expects it) and the metadata.
     public func encoded(model: Sequential) -> Data {
-        let ordered = model.namedParameters.map { ($0.name, tensors[$0.name]!) }
+        let ordered = model.namedParameters.map { ($0.name, tensors[$0.name] ?? $0.parameter.value) }
         let counters = model.layers.compactMap { $0 as? BatchNorm2D }.map { ("\($0.name).num_batches_tracked", Int64(step)) }
-        let standardizationJSON = String(decoding: try! JSONEncoder.sorted.encode(standardization), as: UTF8.self)
+        // Arrays of floats: encodable unless one is NaN or infinite, which no reader accepts.
+        let standardizationJSON = (try? JSONEncoder.sorted.encode(standardization)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return SafeTensorsFile.encode(ordered, int64Scalars: counters, metadata: notes.merging([
             "format": "pt",
             Key.architecture: String(decoding: architecture.jsonData(), as: UTF8.self),
@@ -55,14 +56,13 @@ public struct Checkpoint {
     /// Reads a checkpoint written by ConvViz (architecture metadata required).
     public init(contentsOf url: URL, limits: ReadLimits = .default) throws {
         let file = try SafeTensorsFile(contentsOf: url, limits: limits)
-        guard let archText = file.metadata[Key.architecture] else {
-            throw ReadError(url.path, .unsupported, "not a ConvViz checkpoint (no '\(Key.architecture)' metadata); for a state dict give the architecture: --model ARCH.json --weights \(url.lastPathComponent)")
-        }
-        do { architecture = try Architecture(json: Data(archText.utf8)) } catch {
-            throw ReadError(url.path, .corrupt, "architecture metadata: \(error)")
-        }
+        let header = try Self.header(of: file, file: url.path)
+        architecture = header.architecture
+        step = header.step
+        epoch = header.epoch
         if let s = file.metadata[Key.standardization], let decoded = try? JSONDecoder().decode(Standardization.self, from: Data(s.utf8)),
-           decoded.mean.count == architecture.input[0], decoded.std.allSatisfy({ $0 > 0 }) {
+           decoded.mean.count == architecture.input[0], decoded.std.count == architecture.input[0],
+           decoded.mean.allSatisfy(\.isFinite), decoded.std.allSatisfy({ $0 > 0 && $0.isFinite }) {
             standardization = decoded
             recordsStandardization = true
         } else {
@@ -70,22 +70,9 @@ public struct Checkpoint {
         }
         settings = file.metadata[Key.settings] ?? "{}"
         notes = file.metadata.filter { $0.key.hasPrefix("convviz.") && ![Key.architecture, Key.standardization, Key.settings, Key.step, Key.epoch].contains($0.key) }
-        step = Int(file.metadata[Key.step] ?? "0") ?? 0
-        epoch = Int(file.metadata[Key.epoch] ?? "0") ?? 0
-        guard step >= 0, epoch >= 0 else {
-            throw ReadError(url.path, .corrupt, "metadata gives step \(step) and epoch \(epoch); both must be non-negative")
-        }
-        // Checked from the description before any weight is allocated (a tiny file can ask for 10^8 filters).
-        do { try architecture.checkParameterBudget() } catch { throw ReadError(url.path, .tooLarge, "architecture metadata: \(error)") }
         var tensors: [String: Tensor] = [:]
         for name in file.names where !name.hasSuffix("num_batches_tracked") { tensors[name] = try file.tensor(name) }
         self.tensors = tensors
-        // The file must hold at least as many values as the network learns; checked before
-        // anything is built, so a few bytes cannot make ConvViz allocate a large network.
-        let needed = try architecture.learnableParameterCount(), held = tensors.values.reduce(0) { $0 + $1.count }
-        guard held >= needed else {
-            throw ReadError(url.path, .badShape, "the architecture metadata needs \(needed) learned values, the file holds \(held)")
-        }
         // A trained chain, or a graph written by `fold-bn`: either way every tensor must fit.
         if architecture.isChain { _ = try makeModel(file: url.path) } else { try architecture.makeGraph().load(tensors, file: url.path) }
     }

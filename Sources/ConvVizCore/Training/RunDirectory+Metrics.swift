@@ -15,8 +15,9 @@ extension RunDirectory {
     /// write it): a step line gives a loss point, an evaluation line an accuracy point.
     public static func metrics(in url: URL) throws -> TrainingMetrics {
         let file = url.appendingPathComponent("metrics.jsonl")
-        let text: String
-        do { text = try String(contentsOf: file, encoding: .utf8) } catch { throw ReadError(file.path, .notFound, "no metrics.jsonl (is this a run directory?)") }
+        guard FileManager.default.fileExists(atPath: file.path) else { throw ReadError(file.path, .notFound, "no metrics.jsonl (is this a run directory?)") }
+        // 256 MiB of lines is millions of logged steps; a larger file is not ours.
+        let text = String(decoding: try FileReading.read(file, maxBytes: 1 << 28, what: "metrics file"), as: UTF8.self)
         var metrics = TrainingMetrics(loss: [], accuracy: [])
         for (i, line) in text.split(separator: "\n").enumerated() {
             guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {

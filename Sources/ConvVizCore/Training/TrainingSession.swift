@@ -7,26 +7,33 @@ public enum TrainingSession {
     public static func run(architecture: Architecture, model: Sequential? = nil, splits: DataSource.Splits, settings: TrainingSettings,
                            dataName: String, directory: URL, resumeFrom: (step: Int, optimizer: [String: Tensor])? = nil,
                            onEvent: (Trainer.Event) -> Void) throws -> Trainer.Summary {
-        try validate(architecture: architecture, splits: splits, architectureSource: architecture.name, dataName: dataName)
-        let model = try model ?? architecture.makeModel(seed: settings.seed)
-        let trainer = try Trainer(model: model, architecture: architecture, settings: settings, standardization: splits.standardization)
-        let existed = FileManager.default.fileExists(atPath: directory.path)
-        let run = try RunDirectory(directory)
+        let run = try RunDirectory(directory, mode: resumeFrom == nil ? .replace : .resume)
+        return try self.run(architecture: architecture, model: model, splits: splits, settings: settings, dataName: dataName,
+                            run: run, resumeFrom: resumeFrom, onEvent: onEvent)
+    }
+
+    /// Trains into `run`, a run directory already opened (and locked) by the caller.
+    public static func run(architecture: Architecture, model: Sequential? = nil, splits: DataSource.Splits, settings: TrainingSettings,
+                           dataName: String, run: RunDirectory, resumeFrom: (step: Int, optimizer: [String: Tensor])? = nil,
+                           onEvent: (Trainer.Event) -> Void) throws -> Trainer.Summary {
         // A run that fails before writing anything (a loss diverging in the first epoch)
         // leaves no empty folder behind.
-        defer {
-            if !existed, (try? FileManager.default.contentsOfDirectory(atPath: directory.path))?.isEmpty == true {
-                try? FileManager.default.removeItem(at: directory)
+        do {
+            try validate(architecture: architecture, splits: splits, architectureSource: architecture.name, dataName: dataName)
+            let model = try model ?? architecture.makeModel(seed: settings.seed)
+            let trainer = try Trainer(model: model, architecture: architecture, settings: settings, standardization: splits.standardization)
+            if let resumeFrom { trainer.resume(step: resumeFrom.step, optimizerState: resumeFrom.optimizer); try run.loadExistingMetrics() }
+            let summary = try trainer.train(splits.train, test: splits.test) { event in
+                try run.record(event)
+                onEvent(event)
+                if case let .epochEnd(epoch) = event { try run.save(trainer: trainer, epoch: epoch + 1) }
             }
+            try run.writeSummary(summary, settings: settings, data: dataName, architecture: architecture)
+            return summary
+        } catch {
+            run.discardIfEmpty()
+            throw error
         }
-        if let resumeFrom { trainer.resume(step: resumeFrom.step, optimizerState: resumeFrom.optimizer); run.loadExistingMetrics() }
-        let summary = try trainer.train(splits.train, test: splits.test) { event in
-            try run.record(event)
-            onEvent(event)
-            if case let .epochEnd(epoch) = event { try run.save(trainer: trainer, epoch: epoch + 1) }
-        }
-        try run.writeSummary(summary, settings: settings, data: dataName, architecture: architecture)
-        return summary
     }
 
     /// Training data that does not fit the network: one line naming both.

@@ -36,5 +36,6 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         }
     }
 
-    public var json: String { String(decoding: try! JSONEncoder.sorted.encode(self), as: UTF8.self) }
+    /// `{}` if a value cannot be encoded (a NaN learning rate: refused by the CLI before this).
+    public var json: String { (try? JSONEncoder.sorted.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}" }
 }

@@ -49,8 +49,15 @@ public enum Canvas {
     }
 
     /// Renders and writes atomically (temporary file, then rename).
+    /// A drawing error names the output and what it was drawn from.
     public static func write(_ scene: Scene, to path: String, pngScale: Double = 1) throws {
-        let data = try render(scene, format: try OutputFormat(path: path), pngScale: pngScale)
+        let format = try OutputFormat(path: path)
+        let data: Data
+        do { data = try render(scene, format: format, pngScale: pngScale) } catch let e as CairoError {
+            let inputs = InputFiles.paths
+            let from = inputs.isEmpty ? "" : " from \(inputs.prefix(2).joined(separator: ", "))\(inputs.count > 2 ? ", ..." : "")"
+            throw WriteError(file: path, message: "cannot draw the \(Int(scene.width * (format == .png ? pngScale : 1)))x\(Int(scene.height * (format == .png ? pngScale : 1))) figure\(from): \(e)")
+        }
         try AtomicFile.write(data, to: URL(fileURLWithPath: path))
     }
 

@@ -19,7 +19,7 @@ struct ReceptiveFieldGrowthCommand: ParsableCommand {
     func run() throws {
         if models.isEmpty { return try output.write(try ReceptiveFieldGrowth.lectureExamples().scene()) }
         let panels = try models.map { path -> ReceptiveFieldGrowth.Panel in
-            let a = try ModelSource(model: path).architecture
+            let a = try ModelSource.architecture(of: path)
             return .init(title: a.name, table: try ShapeTable(a))
         }
         // The cell grid draws a cell per input pixel: large networks get one bar per stage.

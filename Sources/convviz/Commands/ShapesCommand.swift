@@ -14,6 +14,6 @@ struct ShapesCommand: ParsableCommand {
     var format: ShapeTable.Format = .table
 
     func run() throws {
-        print(try ShapeTable(try ModelSource(model: model).architecture).render(format), terminator: "")
+        print(try ModelSource.shapeTable(of: model).render(format), terminator: "")
     }
 }

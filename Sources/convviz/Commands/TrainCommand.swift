@@ -61,6 +61,9 @@ struct TrainCommand: ComputeCommand {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1") }
         guard logEvery >= 1 else { throw ValidationError("--log-every must be at least 1") }
+        for (name, value) in [("--lr", lr), ("--momentum", momentum), ("--weight-decay", weightDecay)] where !value.isFinite {
+            throw ValidationError("\(name) must be a finite number, not \(value)")
+        }
     }
 
     func run() throws {
@@ -75,25 +78,38 @@ struct TrainCommand: ComputeCommand {
         settings.seed = seed
         settings.logEvery = logEvery
 
-        // A previous run's metrics must not be replaced while its checkpoint is the old one.
-        if resume == nil, !overwrite, let existing = try? FileManager.default.contentsOfDirectory(atPath: out), !existing.isEmpty {
-            throw TrainingSession.Mismatch(description: "\(out): already holds a run (\(existing.sorted().prefix(3).joined(separator: ", "))\(existing.count > 3 ? ", ..." : "")); give --resume \(out) to continue it, --overwrite to replace it, or another --out")
+        // Locked first, so two runs cannot both find the folder empty; a previous run is
+        // refused, continued, or kept whole until the new one has finished.
+        let run = try RunDirectory(URL(fileURLWithPath: out), mode: resume != nil ? .resume : overwrite ? .replace : .new)
+        // A run that fails before writing a file leaves no folder it created behind.
+        do { try train(into: run, settings: settings) } catch {
+            run.discardIfEmpty()
+            throw error
         }
+    }
+
+    private func train(into run: RunDirectory, settings: TrainingSettings) throws {
         let progress = ProgressDisplay()
         var architecture: Architecture
         var model: Sequential
         var resumed: (step: Int, optimizer: [String: Tensor])?
         if let resume {
             let url = WeightsSource(parsing: resume).fileURL
+            // Continuing another folder's run into this one would mix two runs' files.
+            guard AtomicFile.sameFile(url.deletingLastPathComponent(), run.url) || !run.contents.contains(where: RunDirectory.isRunFile) else {
+                throw RunDirectory.Occupied(folder: out, files: run.contents)
+            }
             let checkpoint = try Checkpoint(contentsOf: url)
             architecture = checkpoint.architecture
             model = try checkpoint.makeModel(file: url.path)
             resumed = (checkpoint.step, RunDirectory.optimizerState(besideCheckpoint: url))
             progress.note("resuming \(url.path) at step \(checkpoint.step)")
         } else {
-            architecture = try ModelSource(model: arch).architecture
+            architecture = try ModelSource.architecture(of: arch)
             if let norm { architecture = architecture.replacingBatchNorm(with: norm) }
-            model = try architecture.makeModel(seed: seed)
+            do { model = try architecture.makeModel(seed: seed) } catch let e as ShapeError {
+                throw ReadError(arch, .badShape, e.description)  // the error names the architecture's file
+            }
         }
         let source = data.data
         progress.note("loading \(source)")
@@ -102,7 +118,7 @@ struct TrainCommand: ComputeCommand {
         progress.note("\(splits.train.count) training and \(splits.test.count) test images of \(splits.train.sampleShape); model \(architecture.name) with \(model.namedParameters.filter { $0.parameter.trainable }.reduce(0) { $0 + $1.parameter.value.count }) parameters")
 
         let summary = try TrainingSession.run(architecture: architecture, model: model, splits: splits, settings: settings,
-                                              dataName: source.description, directory: URL(fileURLWithPath: out), resumeFrom: resumed,
+                                              dataName: source.description, run: run, resumeFrom: resumed,
                                               onEvent: progress.show)
         progress.finish()
         let accuracy = summary.testAccuracy.map { String(format: "%.4f", $0) } ?? "-"

@@ -33,7 +33,7 @@ struct VolumesCommand: ParsableCommand {
     }
 
     func run() throws {
-        let architecture = try ModelSource(model: model).architecture
+        let architecture = try ModelSource.architecture(of: model)  // shapes only: no weights are read
         var figure = ConvolutionVolumes(table: try ShapeTable(architecture), architecture: architecture)
         figure.batch = try batchLabel()
         figure.depthScale = depth

@@ -1,0 +1,38 @@
+import ArgumentParser
+import ConvVizCore
+import Foundation
+
+/// An error as the one line `convviz` prints: our errors' own descriptions (which name
+/// the file), a Foundation error reduced to its file and reason instead of its
+/// `NSCocoaErrorDomain Code=...` dump, and every control character escaped so that a
+/// file name with a newline cannot split the line.
+struct ErrorLine: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ error: Error) {
+        description = OneLine.escaped(Self.text(error))
+    }
+
+    /// ArgumentParser's own errors keep its handling (usage, help, exit codes).
+    static func passesThrough(_ error: Error) -> Bool {
+        error is ExitCode || error is CleanExit || error is ValidationError
+    }
+
+    private static func text(_ error: Error) -> String {
+        if !isBridged(error) {
+            return String(describing: error)
+        }
+        let ns = error as NSError
+        let file = ns.userInfo[NSFilePathErrorKey] as? String ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
+        var reason = ns.localizedFailureReason ?? ns.localizedDescription
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            reason = String(cString: strerror(Int32(underlying.code)))
+        }
+        return file.map { "\($0): \(reason)" } ?? reason
+    }
+
+    /// Whether `error` is a Foundation (Cocoa or POSIX) error rather than one of ours.
+    private static func isBridged(_ error: Error) -> Bool {
+        error is CocoaError || error is POSIXError || (error as NSError).domain == NSCocoaErrorDomain || (error as NSError).domain == NSPOSIXErrorDomain
+    }
+}
