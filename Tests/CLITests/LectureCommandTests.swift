@@ -1,0 +1,86 @@
+import Foundation
+import XCTest
+
+/// `convviz lecture`: the whole atlas (with --smoke training budgets, same code paths)
+/// and single figures, end to end.
+final class LectureCommandTests: XCTestCase {
+    let temp = CLIFiles.temporaryDirectory("lecture")
+    let ids = ["conv-layer", "conv-batched", "stacking", "first-layer-filters", "receptive-field", "stride", "conv-summary", "one-by-one",
+               "pooling", "pooling-shift", "bn-matrix", "bn-train-test", "bn-folding", "bn-convnets", "norm-groups", "bn-batch-size"]
+
+    func testTheAtlasInChinese() throws {
+        let dir = temp.appendingPathComponent("zh")
+        let r = try ConvVizProcess.run(["lecture", "--out", dir.path, "--lang", "zh", "--smoke", "--seed", "3"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("manifest.json"))) as! [String: Any]
+        let figures = manifest["figures"] as! [[String: Any]]
+        XCTAssertEqual(figures.map { $0["id"] as! String }, ids, "the course's order, every id")
+        for f in figures {
+            let id = f["id"] as! String
+            XCTAssertEqual(f["files"] as! [String], ["\(id).png", "\(id).svg", "\(id).pdf"])
+            for file in f["files"] as! [String] {
+                let data = try Data(contentsOf: dir.appendingPathComponent(file))
+                XCTAssertGreaterThan(data.count, 500, file)
+            }
+            XCTAssert((f["title"] as! String).unicodeScalars.contains { $0.value >= 0x4E00 && $0.value <= 0x9FFF }, "\(id): \(f["title"]!)")
+            // The SVG's title group holds Chinese text as drawn.
+            let svg = try String(contentsOf: dir.appendingPathComponent("\(id).svg"), encoding: .utf8)
+            let title = try XCTUnwrap(svg.range(of: "<g data-name=\"title\">"), id)
+            let after = svg[title.upperBound...].prefix(400)
+            XCTAssert(after.unicodeScalars.contains { $0.value >= 0x4E00 && $0.value <= 0x9FFF }, "\(id): \(after)")
+            try CLIFiles.assertPNG(at: dir.appendingPathComponent("\(id).png").path, size: f["size"] as! [Int])
+        }
+        let html = try String(contentsOf: dir.appendingPathComponent("index.html"), encoding: .utf8)
+        XCTAssert(html.contains("<html lang=\"zh-Hans\">"))
+        XCTAssertEqual(html.components(separatedBy: "<figure id=").count - 1, 16)
+        let handout = try Data(contentsOf: dir.appendingPathComponent("handout.pdf"))
+        let pdf = String(decoding: handout, as: UTF8.self)
+        let pages = try NSRegularExpression(pattern: "/Type\\s*/Page[^s]").numberOfMatches(in: pdf, range: NSRange(pdf.startIndex..., in: pdf))
+        XCTAssertEqual(pages, 16, "one page per figure")
+    }
+
+    func testOneFigureWithItsOwnWords() throws {
+        let svg = temp.appendingPathComponent("stride.svg").path
+        let r = try ConvVizProcess.run(["lecture", "--figure", "stride", "-o", svg, "--lang", "zh", "--title", "步幅与感受野", "--caption", "自定义的说明文字。"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let text = try String(contentsOfFile: svg, encoding: .utf8)
+        XCTAssert(text.contains("<g data-name=\"title\">\n<text") && text.contains(">步幅与感受野</text>"), "title replaced")
+        XCTAssert(text.contains(">自定义的说明文字。</text>"), "caption replaced")
+        // --scale 2: twice the pixels on each side.
+        let png = temp.appendingPathComponent("summary.png").path, png2 = temp.appendingPathComponent("summary2.png").path
+        XCTAssertEqual(try ConvVizProcess.run(["lecture", "--figure", "conv-summary", "-o", png]).status, 0)
+        XCTAssertEqual(try ConvVizProcess.run(["lecture", "--figure", "conv-summary", "-o", png2, "--scale", "2"]).status, 0)
+        let (w1, h1) = try CLIFiles.pngSize(at: png), (w2, h2) = try CLIFiles.pngSize(at: png2)
+        XCTAssertEqual([w2, h2], [2 * w1, 2 * h1])
+    }
+
+    func testUsageErrors() throws {
+        let unknown = try ConvVizProcess.run(["lecture", "--figure", "dropout", "-o", temp.appendingPathComponent("x.svg").path])
+        XCTAssertEqual(unknown.status, 64)
+        XCTAssert(unknown.stderr.contains("'dropout'") && unknown.stderr.contains("bn-batch-size"), unknown.stderr)
+        let neither = try ConvVizProcess.run(["lecture"])
+        XCTAssertEqual(neither.status, 64)
+        XCTAssert(neither.stderr.contains("--out DIR") && neither.stderr.contains("--figure ID"), neither.stderr)
+        let both = try ConvVizProcess.run(["lecture", "--out", temp.path, "--figure", "stride", "-o", "x.svg"])
+        XCTAssertEqual(both.status, 64)
+        let noOutput = try ConvVizProcess.run(["lecture", "--figure", "stride"])
+        XCTAssertEqual(noOutput.status, 64)
+        XCTAssert(noOutput.stderr.contains("-o FILE"), noOutput.stderr)
+        let lang = try ConvVizProcess.run(["lecture", "--figure", "stride", "-o", "x.svg", "--lang", "fr"])
+        XCTAssertEqual(lang.status, 64)
+        XCTAssert(lang.stderr.contains("fr"), lang.stderr)
+    }
+
+    func testVolumesWithBatchDepthAndChineseLabels() throws {
+        let svg = temp.appendingPathComponent("vol.svg").path
+        let arch = CLIFiles.repository.appendingPathComponent("Examples/lecture-cifar.json").path
+        let r = try ConvVizProcess.run(["volumes", arch, "--batch", "N", "--depth", "log", "--lang", "zh", "-o", svg])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let texts = try CLIFiles.svgTexts(at: svg)
+        XCTAssert(texts.contains("一批输入图像"), "\(texts)")
+        XCTAssert(texts.contains { $0.hasPrefix("N×3×") }, "\(texts)")
+        let bad = try ConvVizProcess.run(["volumes", arch, "--batch", "0", "-o", svg])
+        XCTAssertEqual(bad.status, 64)
+        XCTAssert(bad.stderr.contains("--batch"), bad.stderr)
+    }
+}
