@@ -221,4 +221,20 @@ final class HostileCLITests: XCTestCase {
             XCTAssert(r.stderr.contains(option), r.stderr)
         }
     }
+
+    /// Values whose range overflows Float (±3e38: max - min is infinite, then inf/inf is
+    /// NaN) or that are NaN or infinite: every figure of them draws or refuses, no trap.
+    func testFiguresOfExtremeValuesDoNotTrap() throws {
+        let cases: [(String, Float)] = [("huge", 3e38), ("nan", .nan), ("inf", .infinity)]
+        for (name, value) in cases {
+            let filters = temp.appendingPathComponent("extreme-\(name).npy"), plane = temp.appendingPathComponent("extreme-\(name)-2d.npy")
+            try NPY.encode(Tensor(shape: [2, 3, 5, 5], data: (0..<150).map { $0 % 2 == 0 ? value : -value })).write(to: filters)
+            try NPY.encode(Tensor(shape: [8, 8], data: (0..<64).map { $0 % 3 == 0 ? value : -value })).write(to: plane)
+            for args in [["filters", filters.path], ["filters", filters.path, "--view", "grid"], ["filters", filters.path, "--view", "pca"],
+                         ["pooling", "--input", plane.path], ["norms", "--tensor", filters.path, "--groups", "3"]] {
+                _ = try convviz(args + ["-o", temp.appendingPathComponent("extreme.png").path])
+            }
+            _ = try convviz(["taxonomy", filters.path, "-o", temp.appendingPathComponent("extreme.json").path])
+        }
+    }
 }

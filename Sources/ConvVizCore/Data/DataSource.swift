@@ -36,32 +36,33 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         public var standardization: Standardization
     }
 
-    /// Loads both splits for a network whose input is `[C, H, W]`.
-    public func load(input: [Int], seed: UInt64, samplePatches: Int = 20_000) throws -> Splits {
+    /// Loads both splits for a network whose input is `[C, H, W]`, every file checked
+    /// against `limits` before it is read.
+    public func load(input: [Int], seed: UInt64, samplePatches: Int = 20_000, limits: ReadLimits = .default) throws -> Splits {
         var train: LabeledImages, test: LabeledImages
         var standardization: Standardization?
         switch self {
         case .fashionMNIST:
-            train = try FashionMNIST.load(split: "train")
-            test = try FashionMNIST.load(split: "t10k")
+            train = try FashionMNIST.load(split: "train", limits: limits)
+            test = try FashionMNIST.load(split: "t10k", limits: limits)
             standardization = .fashionMNIST
         case .samples:
             train = try SamplePhotos.patches(size: input[1], count: samplePatches, channels: input[0], seed: seed)
             test = try SamplePhotos.patches(size: input[1], count: max(samplePatches / 10, 100), channels: input[0], seed: seed &+ 1_000_003)
         case let .cifar10(dir):
             let base = URL(fileURLWithPath: dir)
-            let batches = try (1...5).map { try CIFARReader.read(base.appendingPathComponent("data_batch_\($0).bin")) }
+            let batches = try (1...5).map { try CIFARReader.read(base.appendingPathComponent("data_batch_\($0).bin"), limits: limits) }
             train = LabeledImages(images: Tensor(shape: [batches.reduce(0) { $0 + $1.count }, 3, 32, 32], data: batches.flatMap(\.images.data)),
                                   labels: batches.flatMap(\.labels), classes: batches[0].classes)
-            test = try CIFARReader.read(base.appendingPathComponent("test_batch.bin"))
+            test = try CIFARReader.read(base.appendingPathComponent("test_batch.bin"), limits: limits)
         case let .folder(dir):
             let base = URL(fileURLWithPath: dir)
             let (c, h, w) = (input[0], input[1], input[2])
             if FileManager.default.fileExists(atPath: base.appendingPathComponent("train").path) {
-                train = try ImageFolder.load(base.appendingPathComponent("train"), channels: c, height: h, width: w)
-                test = try ImageFolder.load(base.appendingPathComponent("test"), channels: c, height: h, width: w)
+                train = try ImageFolder.load(base.appendingPathComponent("train"), channels: c, height: h, width: w, limits: limits)
+                test = try ImageFolder.load(base.appendingPathComponent("test"), channels: c, height: h, width: w, limits: limits)
             } else {
-                let all = try ImageFolder.load(base, channels: c, height: h, width: w)
+                let all = try ImageFolder.load(base, channels: c, height: h, width: w, limits: limits)
                 (train, test) = all.split(testFraction: 0.1, seed: seed)
             }
         }

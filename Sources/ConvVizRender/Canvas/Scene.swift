@@ -56,7 +56,8 @@ public struct RasterImage: Equatable, Sendable {
         pixels[o] = Self.byte(c.r); pixels[o + 1] = Self.byte(c.g); pixels[o + 2] = Self.byte(c.b); pixels[o + 3] = Self.byte(c.a)
     }
 
-    static func byte(_ v: Double) -> UInt8 { UInt8(max(0, min(255, (v * 255).rounded()))) }
+    /// A fraction in [0, 1] as a byte; NaN (a value no colour can show) is 0, not a trap.
+    static func byte(_ v: Double) -> UInt8 { v.isNaN ? 0 : UInt8(max(0, min(255, (v * 255).rounded()))) }
 
     /// Nearest-neighbour upscale by an integer factor: each pixel becomes a
     /// `factor x factor` block, so filter pixels stay crisp in every viewer.

@@ -55,7 +55,7 @@ public struct FilterFilmstrip {
         for i in 0..<plane {
             for c in 0..<3 {
                 let v = w[(cin == 3 ? c : 0) * plane + i]
-                image.pixels[4 * i + c] = UInt8((min(max(0.5 + 0.5 * v / max(bound, 1e-12), 0), 1) * 255).rounded())
+                image.pixels[4 * i + c] = RasterImage.byte(0.5 + 0.5 * Double(v) / max(Double(bound), 1e-12))  // NaN: 0, not a trap
             }
             image.pixels[4 * i + 3] = 255
         }

@@ -245,11 +245,12 @@ public struct FilterMosaic {
 
     private func rgbRaster(_ filter: UnsafeBufferPointer<Float>, kh: Int, kw: Int, low: Float, high: Float) -> RasterImage {
         var image = RasterImage(width: kw, height: kh)
-        let plane = kh * kw, span = high - low
+        let plane = kh * kw
         for i in 0..<plane {
             let rgb = (0..<3).map { c -> Float in filter[c * plane + i] }
             if rgb.allSatisfy(\.isFinite) {
-                for c in 0..<3 { image.pixels[4 * i + c] = UInt8((min(max((rgb[c] - low) / span, 0), 1) * 255).rounded()) }
+                // In Double: a span of ±3e38 overflows Float to infinity, and inf/inf is NaN.
+                for c in 0..<3 { image.pixels[4 * i + c] = RasterImage.byte((Double(rgb[c]) - Double(low)) / (Double(high) - Double(low))) }
             } else {
                 image.pixels[4 * i] = 255; image.pixels[4 * i + 1] = 0; image.pixels[4 * i + 2] = 255
             }

@@ -109,7 +109,8 @@ public struct KernelGrid {
                     let v = p[(r * nc + c) * plane + ky * kw + kx]
                     var rgb: (UInt8, UInt8, UInt8) = (255, 0, 255)
                     if v.isFinite {
-                        let k = 3 * Int((min(max((v + m) / (2 * m), 0), 1) * 255).rounded())
+                        // In Double: 2m and v + m overflow Float for weights near ±3e38.
+                        let k = 3 * Int(RasterImage.byte((Double(v) + Double(m)) / (2 * Double(m))))
                         rgb = (lut[k], lut[k + 1], lut[k + 2])
                     }
                     let x0 = c * (kw * scale + gap) + kx * scale, y0 = r * (kh * scale + gap) + ky * scale

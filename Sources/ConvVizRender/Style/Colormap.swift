@@ -52,14 +52,15 @@ public enum Colormap: String, CaseIterable, Sendable {
     /// here contains.
     public func raster(_ values: UnsafeBufferPointer<Float>, width: Int, height: Int, low: Float, high: Float) -> RasterImage {
         var image = RasterImage(width: width, height: height)
-        let scale = high > low ? 255 / (high - low) : 255
+        // In Double: high - low overflows Float for values near ±3e38 (then inf * 0 is NaN).
+        let scale = high > low ? 255 / (Double(high) - Double(low)) : 255
         let lut = bytes
         image.pixels.withUnsafeMutableBufferPointer { px in
             for i in 0..<(width * height) {
                 let v = values[i]
                 let o = 4 * i
                 if v.isFinite {
-                    let k = 3 * Int((min(max((v - low) * scale, 0), 255)).rounded())
+                    let k = 3 * Int(RasterImage.byte((Double(v) - Double(low)) * scale / 255))
                     px[o] = lut[k]; px[o + 1] = lut[k + 1]; px[o + 2] = lut[k + 2]
                 } else {
                     px[o] = 255; px[o + 1] = 0; px[o + 2] = 255

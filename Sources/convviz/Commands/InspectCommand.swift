@@ -11,13 +11,9 @@ struct InspectCommand: ParsableCommand {
 
     @Argument(help: "Files to inspect.") var files: [String]
 
-    @Option(help: "Largest image, in pixels, before a PNG is refused.") var maxPixels: Int = ReadLimits.default.maxPixels
-    @Option(help: "Largest tensor, in elements, before a file is refused.") var maxElements: Int = ReadLimits.default.maxElements
+    @OptionGroup var budget: ReadLimitOptions
 
     func run() throws {
-        var limits = ReadLimits()
-        limits.maxPixels = maxPixels
-        limits.maxElements = maxElements
-        for f in files { print(try FileInspector.describe(URL(fileURLWithPath: f), limits: limits)) }
+        for f in files { print(try FileInspector.describe(URL(fileURLWithPath: f), limits: budget.limits)) }
     }
 }

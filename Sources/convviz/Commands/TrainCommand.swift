@@ -12,6 +12,7 @@ struct TrainCommand: ComputeCommand {
         """)
 
     @OptionGroup var data: DataOptions
+    @OptionGroup var budget: ReadLimitOptions
     @OptionGroup var threads: ThreadOptions
 
     @Option(help: "Architecture: 'small' (SmallConvNet) or an architecture JSON file.")
@@ -113,7 +114,7 @@ struct TrainCommand: ComputeCommand {
         }
         let source = data.data
         progress.note("loading \(source)")
-        let splits = try source.load(input: architecture.input, seed: seed)
+        let splits = try source.load(input: architecture.input, seed: seed, limits: budget.limits)
         try TrainingSession.validate(architecture: architecture, splits: splits, architectureSource: resume ?? arch, dataName: source.description)
         progress.note("\(splits.train.count) training and \(splits.test.count) test images of \(splits.train.sampleShape); model \(architecture.name) with \(model.namedParameters.filter { $0.parameter.trainable }.reduce(0) { $0 + $1.parameter.value.count }) parameters")
 

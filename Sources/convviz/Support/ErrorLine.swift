@@ -13,9 +13,10 @@ struct ErrorLine: Error, CustomStringConvertible {
         description = OneLine.escaped(Self.text(error))
     }
 
-    /// ArgumentParser's own errors keep its handling (usage, help, exit codes).
+    /// ArgumentParser's own errors keep its handling (usage, help, exit codes), including
+    /// its internal ones (a subcommand's `--help` arrives from `run()` as one).
     static func passesThrough(_ error: Error) -> Bool {
-        error is ExitCode || error is CleanExit || error is ValidationError
+        error is ExitCode || error is CleanExit || error is ValidationError || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
     }
 
     private static func text(_ error: Error) -> String {
