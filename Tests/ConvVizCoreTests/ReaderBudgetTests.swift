@@ -96,6 +96,8 @@ final class ReaderBudgetTests: XCTestCase {
             XCTAssertEqual((e as? ReadError)?.kind, .tooLarge)
             XCTAssert("\(e)".contains(url.path), "\(e)")
         }
+        // inspect measures the file by its kind before reading it too.
+        XCTAssertThrowsError(try FileInspector.describe(url)) { XCTAssertEqual(($0 as? ReadError)?.kind, .tooLarge) }
         XCTAssertLessThan(Date().timeIntervalSince(started), 0.5)
     }
 

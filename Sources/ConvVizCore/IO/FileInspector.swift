@@ -27,6 +27,16 @@ public enum FileInspector {
         }
     }
 
+    /// The largest file of a kind that `describe` reads: training data by the data limit,
+    /// an architecture by 16 MiB, weights by the model file limit.
+    static func maxBytes(_ kind: Kind, _ limits: ReadLimits) -> Int {
+        switch kind {
+        case .cifar, .idx: limits.maxDataBytes + 64
+        case .architecture: 16 << 20
+        case .png, .npy, .safetensors, .onnx: limits.maxModelFileBytes
+        }
+    }
+
     /// What `describe` reads, for messages.
     static let knownFormats = ".png, .npy, .safetensors, .onnx, IDX, CIFAR-10 .bin or architecture .json"
 
@@ -36,10 +46,12 @@ public enum FileInspector {
         let format = try ModelFileFormat.detect(url)
         if format.isPyTorch { throw ReadError(file, .unsupportedFormat, ModelFileFormat.pytorchMessage) }
         if format == .onnx { return describe(try ONNXFile(contentsOf: url, limits: limits)) }
-        let data = try FileReading.read(url)
-        guard let kind = kind(of: url, data: data) else {
+        // The kind from the leading bytes, then the file measured against that kind's
+        // budget before it is read (a sparse 614 MB "CIFAR" file is refused unread).
+        guard let kind = kind(of: url, data: try FileReading.head(url, count: ModelFileFormat.headLength)) else {
             throw ReadError(file, .unsupported, "unknown file format (expected \(knownFormats))")
         }
+        let data = try FileReading.read(url, maxBytes: maxBytes(kind, limits), what: "\(kind.rawValue) file")
         switch kind {
         case .onnx:
             return describe(try ONNXFile(data: data, file: file, limits: limits))

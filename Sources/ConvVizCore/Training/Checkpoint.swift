@@ -55,8 +55,13 @@ public struct Checkpoint {
 
     /// Reads a checkpoint written by ConvViz (architecture metadata required).
     public init(contentsOf url: URL, limits: ReadLimits = .default) throws {
-        let file = try SafeTensorsFile(contentsOf: url, limits: limits)
-        let header = try Self.header(of: file, file: url.path)
+        try self.init(try SafeTensorsFile(contentsOf: url, limits: limits))
+    }
+
+    /// A checkpoint from its parsed safetensors file (errors name `file.file`).
+    public init(_ file: SafeTensorsFile) throws {
+        let url = URL(fileURLWithPath: file.file)
+        let header = try Self.header(of: file, file: file.file)
         architecture = header.architecture
         step = header.step
         epoch = header.epoch

@@ -17,11 +17,16 @@ extension RunDirectory {
         let file = url.appendingPathComponent("metrics.jsonl")
         guard FileManager.default.fileExists(atPath: file.path) else { throw ReadError(file.path, .notFound, "no metrics.jsonl (is this a run directory?)") }
         // 256 MiB of lines is millions of logged steps; a larger file is not ours.
-        let text = String(decoding: try FileReading.read(file, maxBytes: 1 << 28, what: "metrics file"), as: UTF8.self)
+        return try metrics(parsing: try FileReading.read(file, maxBytes: 1 << 28, what: "metrics file"), file: file.path)
+    }
+
+    /// The points of a `metrics.jsonl` file's bytes; `file` names it in errors.
+    public static func metrics(parsing data: Data, file: String) throws -> TrainingMetrics {
+        let text = String(decoding: data, as: UTF8.self)
         var metrics = TrainingMetrics(loss: [], accuracy: [])
         for (i, line) in text.split(separator: "\n").enumerated() {
             guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-                throw ReadError(file.path, .corrupt, "line \(i + 1) is not a JSON object")
+                throw ReadError(file, .corrupt, "line \(i + 1) is not a JSON object")
             }
             if let s = (o["step"] as? NSNumber)?.doubleValue, let l = (o["loss"] as? NSNumber)?.doubleValue, s.isFinite, l.isFinite { metrics.loss.append((s, l)) }
             if let e = (o["epoch"] as? NSNumber)?.doubleValue, let a = (o["test_accuracy"] as? NSNumber)?.doubleValue, e.isFinite, a.isFinite { metrics.accuracy.append((e + 1, a)) }
