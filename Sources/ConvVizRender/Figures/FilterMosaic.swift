@@ -39,7 +39,8 @@ public struct FilterMosaic {
     }
 
     public var weights: Tensor
-    public var title: String = "Filters"
+    /// nil: "Filters" in the figure's language.
+    public var title: String?
     /// Caption lines replacing the default ones (size, colour mode, normalization).
     public var customCaption: [String]?
     /// Lines added to the caption (how the filters were ordered, which page this is).
@@ -147,7 +148,7 @@ public struct FilterMosaic {
             else if s.isConstant { warnings.append("filter \(i) is constant (\(s.maxValue)); drawn mid-gray, marked") }
         }
 
-        let frame = FigureFrame(title: title, caption: (customCaption ?? caption(count: order.count, cin: cin, kh: kh, kw: kw, scale: scale)) + notes,
+        let frame = FigureFrame(title: title ?? l("Filters", "滤波器"), caption: (customCaption ?? caption(count: order.count, cin: cin, kh: kh, kw: kw, scale: scale)) + notes,
                                 contentWidth: stepX * Double(cols) - Double(gap), contentHeight: stepY * Double(rows) - Double(gap), text: text)
         var scene = frame.makeScene()
         scene.background = background
