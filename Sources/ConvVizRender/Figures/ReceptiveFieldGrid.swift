@@ -35,6 +35,25 @@ public struct ReceptiveFieldGrid {
         return Architecture(name: name, input: [1, top, top], layers: layers)
     }
 
+    /// The course's two examples on 2-D grids: three stride-1 3x3 convolutions, and
+    /// conv, 2x2 stride-2 max pooling, conv, conv.
+    public static func lectureExamples(language l: Language = .en) throws -> ReceptiveFieldGrid {
+        let conv = LayerSpec(.conv, out: 1, kernel: Pair(3))
+        let plain = try stack(kernel: 3, strides: [1, 1, 1], name: "three 3x3")
+        let pooled = Architecture(name: "pooled", input: [1, 20, 20], layers: [conv, LayerSpec(.maxpool, kernel: Pair(2), stride: Pair(2)), conv, conv])
+        var grid = ReceptiveFieldGrid(panels: [
+            Panel(title: l("three 3×3 convolutions", "三个 3×3 卷积"), table: try ShapeTable(plain)),
+            Panel(title: l("conv 3×3, 2×2 max pool (stride 2), conv 3×3, conv 3×3", "3×3 卷积、2×2 最大池化（步幅 2）、3×3 卷积、3×3 卷积"), table: try ShapeTable(pooled)),
+        ])
+        grid.text.language = l
+        return grid
+    }
+
+    /// Whether a network is small enough for a square of cells per layer.
+    public static func fits(_ t: ShapeTable) -> Bool {
+        t.input.count == 3 && t.input[1] <= 40 && t.input[2] <= 40 && ReceptiveFieldGrowth.levels(t).count <= 8
+    }
+
     /// The receptive field of the last layer along one side, from the shape table.
     public static func field(_ table: ShapeTable) -> Int { Int(table.rows.last?.receptiveField[1] ?? 1) }
 

@@ -13,6 +13,7 @@ public struct ReceptiveFieldGrowth {
 
     public var panels: [Panel]
     public var cell: Double = 16
+    public var text = FigureText()
 
     public init(panels: [Panel]) { self.panels = panels }
 
@@ -58,14 +59,16 @@ public struct ReceptiveFieldGrowth {
         let rowH = cell + 22
         let widths = panels.map { Double($0.table.input[2] + 4) * cell }
         let heights = panels.map { Double(Self.levels($0.table).count) * rowH + 30 }
-        var caption: [String] = ["L stride-1 KxK layers see 1 + L(K-1) pixels per side: three 3x3 layers see 1 + 3·2 = 7."]
+        let l = text.language
+        var caption: [String] = [l("L stride-1 KxK layers see 1 + L(K-1) pixels per side: three 3x3 layers see 1 + 3·2 = 7.", "L 个步幅为 1 的 K×K 层每边看到 1 + L(K−1) 个像素：三个 3×3 层看到 1 + 3·2 = 7 个。")]
         for p in panels {
             let r = p.table.rows.last!
-            caption.append("\(p.title): the top unit sees \(Int(r.receptiveField[1])) input pixels (jump \(Int(r.jump[1])) after the last layer).")
+            caption.append(l("\(p.title): the top unit sees \(Int(r.receptiveField[1])) input pixels (jump \(Int(r.jump[1])) after the last layer).",
+                             "\(p.title)：顶层单元看到 \(Int(r.receptiveField[1])) 个输入像素（最后一层之后的跳距为 \(Int(r.jump[1]))）。"))
         }
-        caption.append("Stride and pooling multiply every later layer's K-1 by the jump, so the field grows faster.")
-        let frame = FigureFrame(title: "How the receptive field grows", caption: caption,
-                                contentWidth: widths.reduce(0, +) + Double(panels.count - 1) * 30, contentHeight: heights.max() ?? 0)
+        caption.append(l("Stride and pooling multiply every later layer's K-1 by the jump, so the field grows faster.", "步幅和池化使之后每一层的 K−1 乘以跳距，因此感受野增长得更快。"))
+        let frame = FigureFrame(title: l("How the receptive field grows", "感受野如何增长"), caption: caption,
+                                contentWidth: widths.reduce(0, +) + Double(panels.count - 1) * 30, contentHeight: heights.max() ?? 0, text: text)
         var scene = frame.makeScene()
         var x0 = frame.contentOrigin.x
         for (p, panel) in panels.enumerated() {
@@ -89,7 +92,7 @@ public struct ReceptiveFieldGrowth {
                     items.append(.rect(Rect(cx - cell / 2 + 1, y, cell - 2, cell), fill: on ? color : Color(0.94, 0.94, 0.96), stroke: on ? nil : Theme.grid, lineWidth: 0.6))
                 }
                 let inside = deps[l].filter { (0..<level.count).contains($0) }.count
-                items.append(.text("\(level.name)  (\(l == 0 ? "\(deps[0].count) pixels" : (l == levels.count - 1 ? "unit" : "\(inside) units")))",
+                items.append(.text("\(level.name)  (\(l == 0 ? text.language("\(deps[0].count) pixels", "\(deps[0].count) 个像素") : (l == levels.count - 1 ? text.language("unit", "单元") : text.language("\(inside) units", "\(inside) 个单元"))))",
                                    at: Point(left + Double(levels[0].count) * cell + 6, y + cell / 2), size: Theme.smallSize, color: Theme.muted))
                 if l > 0 {
                     // Lines from the top-most highlighted unit of this level to the span it reads below.
