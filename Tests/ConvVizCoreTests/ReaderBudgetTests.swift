@@ -140,6 +140,23 @@ final class ReaderBudgetTests: XCTestCase {
         XCTAssertThrowsError(try Checkpoint(contentsOf: url), "a full read still checks every tensor")
     }
 
+    /// A raised element limit must not turn count x element size into an overflow trap.
+    func testRaisedLimitsDoNotOverflowByteCounts() {
+        var unlimited = ReadLimits(); unlimited.maxElements = .max; unlimited.maxHeaderBytes = .max
+        var h = "{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904,), }"
+        while (10 + h.utf8.count + 1) % 64 != 0 { h += " " }
+        h += "\n"
+        let npy = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(h.utf8.count & 255), UInt8(h.utf8.count >> 8)] + Array(h.utf8))
+        XCTAssertThrowsError(try NPY.read(npy, file: "big.npy", limits: unlimited)) { XCTAssertNotNil($0 as? ReadError) }
+        let json = Data(#"{"t":{"dtype":"F64","shape":[4611686018427387904],"data_offsets":[0,0]}}"#.utf8)
+        var st = withUnsafeBytes(of: UInt64(json.count).littleEndian) { Data($0) }
+        st.append(json)
+        XCTAssertThrowsError(try SafeTensorsFile(data: st, file: "big.safetensors", limits: unlimited)) { XCTAssertNotNil($0 as? ReadError) }
+        var huge = withUnsafeBytes(of: UInt64.max >> 1) { Data($0) }
+        huge.append(json)
+        XCTAssertThrowsError(try SafeTensorsFile(data: huge, file: "huge.safetensors", limits: unlimited)) { XCTAssertNotNil($0 as? ReadError) }
+    }
+
     func testFileNamesWithControlCharactersStayOnOneLine() {
         let e = ReadError("bad\nname\u{1B}[31m.npy", .corrupt, "line one\nline two")
         XCTAssertEqual(e.description, #"bad\nname\u{1B}[31m.npy: line one\nline two"#)

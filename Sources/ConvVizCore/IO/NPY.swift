@@ -46,10 +46,11 @@ public enum NPY {
         guard let count = checkedProduct(shape), count <= limits.maxElements else {
             throw ReadError(file, .tooLarge, ".npy shape \(shape) exceeds the limit of \(limits.maxElements) elements")
         }
-        let expected = start + length + count * dtype.size
-        guard data.count == expected else {
-            throw ReadError(file, data.count < expected ? .truncated : .badShape,
-                            ".npy shape \(shape) of \(descr) needs \(count * dtype.size) data bytes, file has \(data.count - start - length)")
+        // Checked: a raised element limit must not let count x size overflow.
+        guard let bytes = checkedProduct([count, dtype.size]), data.count - start - length == bytes else {
+            let held = data.count - start - length
+            throw ReadError(file, checkedProduct([count, dtype.size]).map { held < $0 } ?? true ? .truncated : .badShape,
+                            ".npy shape \(shape) of \(descr) needs \(checkedProduct([count, dtype.size]).map(String.init) ?? "more than \(Int.max)") data bytes, file has \(held)")
         }
         return Header(dtype: dtype, descr: descr, shape: shape, dataOffset: start + length)
     }

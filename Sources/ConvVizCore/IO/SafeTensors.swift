@@ -25,7 +25,7 @@ public struct SafeTensorsFile: Sendable {
         guard headerLength <= UInt64(limits.maxHeaderBytes) else {
             throw ReadError(file, .tooLarge, "safetensors header claims \(headerLength) bytes, more than the limit of \(limits.maxHeaderBytes)")
         }
-        guard 8 + Int(headerLength) <= data.count else {
+        guard Int(headerLength) <= data.count - 8 else {
             throw ReadError(file, .truncated, "safetensors header claims \(headerLength) bytes, file has \(data.count - 8) after the length")
         }
         let headerData = data.subdata(in: (data.startIndex + 8)..<(data.startIndex + 8 + Int(headerLength)))
@@ -65,8 +65,9 @@ public struct SafeTensorsFile: Sendable {
                   begin >= 0, end >= begin, end <= Int64(payload.count) else {
                 throw ReadError(file, .corrupt, "tensor '\(name)': data_offsets \(offsets) outside the \(payload.count)-byte data")
             }
-            guard Int(end - begin) == count * dtype.size else {
-                throw ReadError(file, .badShape, "tensor '\(name)': shape \(shape) of \(dtypeName) needs \(count * dtype.size) bytes, offsets give \(end - begin)")
+            // Checked: a raised element limit must not let count x size overflow.
+            guard let bytes = checkedProduct([count, dtype.size]), Int(end - begin) == bytes else {
+                throw ReadError(file, .badShape, "tensor '\(name)': shape \(shape) of \(dtypeName) needs \(checkedProduct([count, dtype.size]).map(String.init) ?? "more than \(Int.max)") bytes, offsets give \(end - begin)")
             }
             entries.append(Entry(name: name, dtype: dtype, shape: shape, range: Int(begin)..<Int(end)))
         }
