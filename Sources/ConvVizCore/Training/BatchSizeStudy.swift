@@ -14,7 +14,7 @@ public struct BatchSizeStudy {
     public var choices: [Architecture.NormalizationChoice] = [.batch, .group(4)]
     public var batchSizes = [2, 4, 16, 64]
     /// Training images each run sees (its budget); steps = imagesPerRun / batch size.
-    public var imagesPerRun = 6_144
+    public var imagesPerRun = 60_000
     /// The learning rate at a batch of `referenceBatch`; other batches scale it linearly.
     public var learningRate: Float = 0.1
     public var referenceBatch = 64

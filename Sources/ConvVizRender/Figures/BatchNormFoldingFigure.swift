@@ -76,7 +76,7 @@ public struct BatchNormFoldingFigure {
             ("gamma", "γ = \(Self.number(gamma))"), ("beta", "β = \(Self.number(beta))"),
             ("running-mean", l("μ (\(Term.runningMean.english)) = \(Self.number(mean))", "μ（\(Term.runningMean.chinese)）= \(Self.number(mean))")),
             ("running-variance", l("σ² (\(Term.runningVariance.english)) = \(Self.number(variance))", "σ²（\(Term.runningVariance.chinese)）= \(Self.number(variance))")),
-            ("scale", "s = γ / √(σ² + ε) = \(Self.number(scale))  (ε = \(bn.eps))"),
+            ("scale", "s = γ / √(σ² + ε) (ε = \(bn.eps)) = \(Self.number(scale))"),
             ("bias-formula", "b' = (b - μ) · s + β = (\(Self.number(b)) - \(Self.signed(mean))) · \(Self.number(scale)) + \(Self.signed(beta))"),
         ]
         for (i, (name, line)) in lines.enumerated() {

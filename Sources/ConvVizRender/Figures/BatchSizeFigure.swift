@@ -14,6 +14,9 @@ public struct BatchSizeFigure {
     public var learningRate: Float
     public var referenceBatch: Int
     public var source: String?
+    /// The BatchNorm layers' feature-map sizes (from shape arithmetic), to say over how
+    /// many values their statistics are taken at the smallest batch.
+    public var statisticsPlanes: [(layer: String, height: Int, width: Int)] = []
     public var text = FigureText()
 
     public init(results: [BatchSizeStudy.Result], imagesPerRun: Int, testImages: Int, learningRate: Float, referenceBatch: Int) {
@@ -74,21 +77,38 @@ public struct BatchSizeFigure {
         return scene
     }
 
-    /// What the numbers say about BatchNorm against GroupNorm from the largest batch to
-    /// the smallest, in points of accuracy: stated as measured, however weak.
+    /// What the numbers say, as measured however weak: BatchNorm minus GroupNorm at each
+    /// batch size, whether BatchNorm falls behind at the smallest batch, how many steps the
+    /// runs took, and how many values each BatchNorm statistic covers at the smallest batch.
     func verdict(sizes: [Int]) -> String {
         let l = text.language
-        guard let small = sizes.first, let large = sizes.last, small != large,
-              let bnSmall = accuracy(.batch, small), let bnLarge = accuracy(.batch, large),
-              let gn = choices.first(where: { if case .group = $0 { true } else { false } }),
-              let gnSmall = accuracy(gn, small), let gnLarge = accuracy(gn, large) else { return "" }
-        let bnDrop = (bnLarge - bnSmall) * 100, gnDrop = (gnLarge - gnSmall) * 100
-        let en = String(format: "Measured here: from batch %d to batch %d, BatchNorm's test accuracy changes by %+.1f points and GroupNorm's by %+.1f. ", large, small, -bnDrop, -gnDrop)
-        let zh = String(format: "本次实测：批大小从 %d 减到 %d 时，批归一化的测试准确率变化 %+.1f 个百分点，组归一化变化 %+.1f 个百分点。", large, small, -bnDrop, -gnDrop)
-        let shows = bnDrop > gnDrop + 1
-        return l(en + (shows ? "BatchNorm loses more at small batches, as in Wu & He's Figure 1 (its batch statistics get noisy and differ from the running averages used at test time)."
-                             : "At this budget the effect of Wu & He's Figure 1 is weak or absent: BatchNorm does not lose clearly more than GroupNorm. (One seed, a small network.)"),
-                 zh + (shows ? "批越小批归一化损失越大，与 Wu 和 He 论文图 1 一致（批统计量噪声变大，并与测试时使用的滑动平均不一致）。"
-                             : "在这个训练预算下，Wu 和 He 论文图 1 的效应很弱或没有出现：批归一化并没有比组归一化明显损失更多。（单一随机种子，小网络。）"))
+        guard let gn = choices.first(where: { if case .group = $0 { true } else { false } }) else { return "" }
+        let gaps: [(Int, Float)] = sizes.compactMap { b in
+            guard let bn = accuracy(.batch, b), let g = accuracy(gn, b) else { return nil }
+            return (b, (bn - g) * 100)
+        }
+        guard let smallest = gaps.first, gaps.count >= 2 else { return "" }
+        let list = gaps.map { String(format: "%d: %+.1f", $0.0, $0.1) }.joined(separator: l.listSeparator)
+        var parts = [l("BatchNorm minus GroupNorm, in points of test accuracy: \(list).", "批归一化减组归一化的测试准确率差（百分点）：\(list)。")]
+        let best = gaps.dropFirst().max { $0.1 < $1.1 }!
+        if best.1 - smallest.1 > 1 {
+            parts.append(l(String(format: "BatchNorm falls %.1f points further behind GroupNorm at batch %d than at batch %d: a weak form of Wu & He's Figure 1, where BatchNorm's error grows sharply at small batches and GroupNorm's stays flat.", best.1 - smallest.1, smallest.0, best.0),
+                           String(format: "与批大小 %d 相比，批大小 %d 时批归一化相对组归一化多落后 %.1f 个百分点：这是 Wu 和 He 论文图 1 效应的弱化形式（该图中批归一化的误差在小批时急剧上升，组归一化则保持平稳）。", best.0, smallest.0, best.1 - smallest.1)))
+        } else {
+            parts.append(l("BatchNorm does not fall clearly behind GroupNorm at the smallest batch here: the effect of Wu & He's Figure 1 is not visible at this budget (one seed, a small network).",
+                           "在这里，批归一化在最小批时并没有明显落后于组归一化：在这个训练预算下看不到 Wu 和 He 论文图 1 的效应（单一随机种子，小网络）。"))
+        }
+        let steps = sizes.compactMap { b in results.first { $0.batchSize == b }.map { (b, $0.steps) } }
+        if let first = steps.first, let last = steps.last, steps.count >= 2 {
+            parts.append(l("For the same images, batch \(first.0) took \(FigureNumber.grouped(first.1)) steps and batch \(last.0) \(FigureNumber.grouped(last.1)).",
+                           "相同的图像数量下，批大小 \(first.0) 训练了 \(FigureNumber.grouped(first.1)) 步，批大小 \(last.0) 训练了 \(FigureNumber.grouped(last.1)) 步。"))
+        }
+        if !statisticsPlanes.isEmpty {
+            let b = smallest.0
+            let counts = statisticsPlanes.map { "\($0.layer) \(b)·\($0.height)·\($0.width) = \(FigureNumber.grouped(b * $0.height * $0.width))" }.joined(separator: l.listSeparator)
+            parts.append(l("At batch \(b) each BatchNorm mean and variance is still taken over N·H·W values: \(counts).",
+                           "批大小为 \(b) 时，每个批归一化的均值和方差仍基于 N·H·W 个数值：\(counts)。"))
+        }
+        return l.sentences(parts)
     }
 }

@@ -70,7 +70,8 @@ struct LinePlot {
     static func label(_ v: Double, _ ticks: [Double]) -> String {
         let step = ticks.count > 1 ? ticks[1] - ticks[0] : 1
         guard step.isFinite, step > 0, abs(v) < 1e15 else { return String(format: "%.3g", v) }  // extreme ranges
-        let decimals = max(0, Int(-floor(log10(step) + 1e-9)))
+        // As many decimals as the step has (2.5 needs one, 0.25 two), at most 4.
+        let decimals = (0...4).first { d in let scaled = step * pow(10, Double(d)); return abs(scaled - scaled.rounded()) < 1e-6 * scaled } ?? 4
         return String(format: "%.\(decimals)f", abs(v) < step * 1e-6 ? 0 : v)
     }
 
