@@ -68,6 +68,16 @@ public enum ConvolutionBenchmark {
         }
     }
 
+    /// This machine's SGEMM rate alone (1024^3 on every core), best of `rounds`: the
+    /// yardstick the benchmark scripts divide by.
+    public static func sgemmRate(size: Int = 1024, rounds: Int = 11) -> Measurement {
+        let w = sgemm(size: size)
+        w.run(); w.settle()
+        var best = Double.infinity
+        for _ in 0..<max(1, rounds) { best = min(best, seconds(w.run)); w.settle() }
+        return Measurement(label: w.label, flops: w.flops, seconds: best)
+    }
+
     /// SmallConvNet's two convolutions at batch 128, and SGEMM, interleaved in `rounds`
     /// rounds after a warm-up; best round of each.
     public static func smallConvNet(batch: Int = 128, rounds: Int = 11, columnBudget: Int? = nil) -> (sgemm: Measurement, convolutions: [Measurement]) {

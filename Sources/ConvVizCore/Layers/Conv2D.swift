@@ -23,6 +23,10 @@ public final class Conv2D: Layer {
     public let weight: Parameter
     public let bias: Parameter?
 
+    /// Whether 3x3 stride-1 layers with 16 or more channels run through Winograd's
+    /// F(2x2, 3x3) (`Conv2D+Winograd`); tests turn it off to compare.
+    public var usesWinograd = true
+
     /// Most patch-matrix elements a worker unrolls at once (about 2 MB, an L2 cache).
     public var maxColumnElements = 1 << 19
     /// Samples are unrolled together until a GEMM is at least this many pixels wide, so
@@ -128,9 +132,10 @@ public final class Conv2D: Layer {
         precondition(input.rank == 4 && input.shape[1] == inputChannels, "\(name): input \(input.shape)")
         let g = geometry(input.shape)
         precondition(!(rectifiesOutput && mode.recordsForBackward), "\(name): a fused ReLU has no backward pass")
-        var output = groups > 1 ? forwardGrouped(input, g)
+        let winograd = runsWinograd(g)
+        var output = groups > 1 ? forwardGrouped(input, g) : winograd ? forwardWinograd(input)
             : Im2Col.prefersChannelMajor(g) ? forwardChannelMajor(input, g) : forwardPixelMajor(input, g)
-        if rectifiesOutput && (groups > 1 || Im2Col.prefersChannelMajor(g)) {
+        if rectifiesOutput && !winograd && (groups > 1 || Im2Col.prefersChannelMajor(g)) {
             output.data.withUnsafeMutableBufferPointer { Vector.rectify($0.baseAddress!, count: $0.count) }
         }
         if mode.recordsForBackward { cachedInput = input }
@@ -146,14 +151,18 @@ public final class Conv2D: Layer {
         // Each slice of the batch accumulates its own dW and db (its first GEMM
         // overwrites), summed afterwards slice by slice: the same bytes on any core count.
         let partition = BatchPartition(samples: n)
+        // Winograd layers take their input gradient from `inputGradientWinograd`, after.
+        let winograd = runsWinograd(g)
+        let pathInputGradient = needsInputGradient && !winograd
         var partialWeight = [Float](unsafeUninitializedCapacity: partition.slices * weight.value.count) { _, k in k = partition.slices * weight.value.count }
         var partialBias = [Float](repeating: 0, count: partition.slices * outputChannels)
         let gradInput = Im2Col.prefersChannelMajor(g)
-            ? backwardChannelMajor(gradOutput, input: input, g, partition, needsInputGradient: needsInputGradient,
+            ? backwardChannelMajor(gradOutput, input: input, g, partition, needsInputGradient: pathInputGradient,
                                    partialWeight: &partialWeight, partialBias: &partialBias)
-            : backwardPixelMajor(gradOutput, input: input, g, partition, needsInputGradient: needsInputGradient,
+            : backwardPixelMajor(gradOutput, input: input, g, partition, needsInputGradient: pathInputGradient,
                                  partialWeight: &partialWeight, partialBias: &partialBias)
         if let bias { partition.addSlices(partialBias, onto: &bias.grad.data) }
+        if winograd && needsInputGradient { return inputGradientWinograd(gradOutput) }
         return gradInput
     }
 

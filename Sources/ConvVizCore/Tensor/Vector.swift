@@ -14,6 +14,11 @@ enum Vector {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
     }
 
+    @inline(__always)
+    static func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+    }
+
     static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
         var acc = SIMD8<Float>(repeating: 0)
         var i = 0

@@ -10,7 +10,7 @@ struct BenchCommand: ComputeCommand {
         commandName: "bench",
         abstract: "Measure throughput (build with -c release for meaningful numbers).")
 
-    enum Target: String, ExpressibleByArgument, CaseIterable { case conv, render, model }
+    enum Target: String, ExpressibleByArgument, CaseIterable { case conv, sgemm, render, model }
 
     @OptionGroup var threads: ThreadOptions
 
@@ -23,7 +23,7 @@ struct BenchCommand: ComputeCommand {
     @Option(help: "For 'model': a state dict (.safetensors) for an architecture JSON.")
     var weights: String?
 
-    @Flag(help: "For 'model': print one JSON object.")
+    @Flag(help: "For 'model' and 'sgemm': print one JSON object.")
     var json = false
 
     @Option(help: "Batch size.")
@@ -53,6 +53,7 @@ struct BenchCommand: ComputeCommand {
     func run() throws {
         if target == .render { return try runRender() }
         if target == .model { return try runModel() }
+        if target == .sgemm { return try runSGEMM() }
         let r = ConvolutionBenchmark.smallConvNet(batch: batch, rounds: rounds, columnBudget: columnBudget)
         func row(_ label: String, _ gflops: Double, _ extra: String = "") {
             print(label.padding(toLength: 52, withPad: " ", startingAt: 0) + String(format: "%8.1f GFLOP/s", gflops) + extra)
@@ -66,6 +67,16 @@ struct BenchCommand: ComputeCommand {
         }
         let total = flops / seconds / 1e9
         row("both convolutions", total, String(format: "  %5.1f%% of sgemm  %7.1f ms", 100 * total / r.sgemm.gflops, seconds * 1000))
+    }
+
+    private func runSGEMM() throws {
+        let r = ConvolutionBenchmark.sgemmRate(rounds: rounds)
+        if json {
+            let object: [String: Any] = ["label": r.label, "gflops": r.gflops, "seconds": r.seconds, "threads": Parallel.workers, "blas": BLAS.coreName]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print(String(format: "%@: %.1f GFLOP/s (best of %d, OpenBLAS %@)", r.label, r.gflops, rounds, BLAS.coreName))
+        }
     }
 
     private func runModel() throws {
