@@ -237,4 +237,23 @@ final class HostileCLITests: XCTestCase {
             _ = try convviz(["taxonomy", filters.path, "-o", temp.appendingPathComponent("extreme.json").path])
         }
     }
+
+    /// A Foundation failure (a folder that cannot be created, a file that is a folder) is
+    /// one line with the path and the system's reason, never an NSError dump.
+    func testFoundationFailuresAreOneLineWithoutErrorDumps() throws {
+        let blocker = temp.appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: blocker)
+        let under = blocker.appendingPathComponent("run").path
+        try refused(["train", "--data", "samples", "--arch", try tiny, "--max-steps", "2", "--out", under], mentioning: [under])
+        let weights = temp.appendingPathComponent("blocked-weights.npy")
+        try NPY.encode(Tensor(shape: [2, 3, 3, 3])).write(to: weights)
+        try refused(["filters", weights.path, "-o", blocker.appendingPathComponent("f.png").path], mentioning: ["a-file"])
+        let run = temp.appendingPathComponent("metrics-is-a-folder")
+        try FileManager.default.createDirectory(at: run.appendingPathComponent("metrics.jsonl"), withIntermediateDirectories: true)
+        try refused(["curves", run.path, "-o", temp.appendingPathComponent("c.svg").path], mentioning: ["metrics.jsonl", "directory"])
+        for args in [["train", "--data", "samples", "--arch", try tiny, "--out", under], ["curves", run.path, "-o", temp.appendingPathComponent("c.svg").path]] {
+            let r = try convviz(args)
+            XCTAssertFalse(r.stderr.contains("Domain") || r.stderr.contains("Code=") || r.stderr.contains("operation could not"), r.stderr)
+        }
+    }
 }

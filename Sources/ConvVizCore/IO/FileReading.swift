@@ -59,12 +59,23 @@ public enum FileReading {
         throw ReadError(url.path, .unsupported, "is \(kind), not a regular file; ConvViz reads files it can measure before reading")
     }
 
-    /// The system's reason for a failed read, in one line (never a Foundation error dump).
-    static func reason(_ error: Error) -> String {
-        if let posix = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+    /// The system's reason for a failed read or write, in one line: the POSIX message
+    /// when there is one, else a phrase for Foundation's file error codes (never
+    /// "The operation could not be completed. (NSCocoaErrorDomain error 512.)").
+    public static func reason(_ error: Error) -> String {
+        let ns = error as NSError
+        if let posix = ns.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
             return String(cString: strerror(Int32(posix.code)))
         }
-        if (error as NSError).domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32((error as NSError).code))) }
-        return OneLine.escaped(error.localizedDescription)
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        if ns.domain == NSCocoaErrorDomain, let phrase = cocoaPhrases[ns.code] { return phrase }
+        return OneLine.escaped(ns.localizedFailureReason ?? ns.localizedDescription)
     }
+
+    private static let cocoaPhrases: [Int: String] = [
+        4: "no such file or directory", 260: "no such file or directory", 256: "cannot read the file",
+        257: "permission denied", 513: "permission denied", 261: "not valid text in its encoding",
+        512: "cannot write there (a parent is not a folder, or the file system refused)", 516: "a file of that name already exists",
+        640: "no space left on the device", 642: "the file system is read-only", 3840: "not valid JSON",
+    ]
 }

@@ -5,7 +5,7 @@ extension Architecture {
     public init(json data: Data) throws {
         let object: Any
         do { object = try JSONSerialization.jsonObject(with: data) } catch {
-            throw ArchitectureError.notJSON("invalid JSON (\(error.localizedDescription))")
+            throw ArchitectureError.notJSON("invalid JSON (\(FileReading.reason(error)))")
         }
         guard let root = object as? [String: Any] else { throw ArchitectureError.notJSON("the top level must be an object") }
         for key in root.keys where !["name", "input", "layers", "aliases"].contains(key) {

@@ -25,10 +25,7 @@ struct ErrorLine: Error, CustomStringConvertible {
         }
         let ns = error as NSError
         let file = ns.userInfo[NSFilePathErrorKey] as? String ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
-        var reason = ns.localizedFailureReason ?? ns.localizedDescription
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            reason = String(cString: strerror(Int32(underlying.code)))
-        }
+        let reason = FileReading.reason(error)
         return file.map { "\($0): \(reason)" } ?? reason
     }
 

@@ -114,7 +114,7 @@ struct ONNXDecoder {
                 throw ReadError(path, .tooLarge, "external data is \(size) bytes, more than the limit of \(limits.maxModelFileBytes)")
             }
             do { bytes = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
-                throw ReadError(path, .notFound, "cannot read external data: \(error.localizedDescription)")
+                throw ReadError(path, .notFound, "cannot read external data: \(FileReading.reason(error))")
             }
             external.data[path] = bytes
         }
