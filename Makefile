@@ -4,7 +4,7 @@ SYSTEM_PACKAGES = libcairo2-dev libpango1.0-dev libpng-dev libopenblas-dev zlib1
 RELEASE = swift build -c release --product convviz
 CONVVIZ = .build/release/convviz
 
-.PHONY: setup test demo build bench gallery
+.PHONY: setup test demo build bench gallery lecture
 
 # Installs whatever system packages are missing (Debian/Ubuntu, as root or with sudo).
 setup:
@@ -18,6 +18,11 @@ test: setup
 
 demo: build
 	$(CONVVIZ) demo --out Outputs/demo
+
+# The lecture atlas, in English and in Chinese.
+lecture: build
+	$(CONVVIZ) lecture --out Outputs/lecture
+	$(CONVVIZ) lecture --out Outputs/lecture-zh --lang zh
 
 bench: build
 	$(CONVVIZ) bench conv
@@ -35,3 +40,12 @@ gallery: build
 	$(CONVVIZ) activations --checkpoint Outputs/demo --image Sources/ConvVizCore/Resources/samples/astronaut.png --layer relu1 --columns 8 -o Outputs/gallery/activations-astronaut.png
 	scripts/check-report.sh Outputs/demo
 	cp Outputs/demo/report-screenshot.png Outputs/gallery/
+	$(CONVVIZ) lecture --out Outputs/lecture
+	$(CONVVIZ) lecture --out Outputs/lecture-zh --lang zh
+	scripts/check-report.sh Outputs/lecture
+	scripts/check-report.sh Outputs/lecture-zh
+	cp Outputs/lecture/report-screenshot.png Outputs/gallery/lecture-screenshot.png
+	cp Outputs/lecture-zh/report-screenshot.png Outputs/gallery/lecture-zh-screenshot.png
+	cp Outputs/lecture/conv-layer.png Outputs/gallery/lecture-conv-layer.png
+	cp Outputs/lecture-zh/stride.png Outputs/gallery/lecture-stride-zh.png
+	cp Outputs/lecture/stacking.png Outputs/gallery/lecture-stacking.png
