@@ -125,6 +125,16 @@ final class DeepLayerPagingTests: XCTestCase {
         let refused = try ConvVizProcess.run(["activations", "--model", arch, "--image", photo, "--layer", "fc", "--size", "full", "-o", png])
         XCTAssertNotEqual(refused.status, 0)
         XCTAssert(refused.stderr.contains("layer 'flatten' (flatten) before 'fc' fixes the input at 32x32"), refused.stderr)
+        // An array of another size: the same check, naming the array's size.
+        var array = Tensor(shape: [1, 3, 40, 50])
+        for i in 0..<array.count { array.data[i] = Float(i % 7) / 7 }
+        let fed = try write(array, "array.npy")
+        let runs = try ConvVizProcess.run(["activations", "--model", arch, "--input", fed, "--layer", "relu1", "--save-maps", maps, "-o", png])
+        XCTAssertEqual(runs.status, 0, runs.stderr)
+        XCTAssertEqual(try NPY.read(contentsOf: URL(fileURLWithPath: maps)).shape, [1, 4, 40, 50])
+        let flat = try ConvVizProcess.run(["activations", "--model", arch, "--input", fed, "--layer", "fc", "-o", png])
+        XCTAssertNotEqual(flat.status, 0)
+        XCTAssert(flat.stderr.contains("the input's 40x50: layer 'flatten' (flatten) before 'fc' fixes the input at 32x32"), flat.stderr)
         let withMaps = try ConvVizProcess.run(["activations", "--maps", maps, "--layer", "relu1", "--save-maps", path("again.npy"), "-o", png])
         XCTAssertNotEqual(withMaps.status, 0, "--save-maps is not ignored beside --maps")
     }

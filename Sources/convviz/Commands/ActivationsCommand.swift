@@ -108,11 +108,16 @@ struct ActivationsCommand: ParsableCommand {
             throw ValidationError("no layer '\(layer)' in \(source.path); layers: \(source.architecture.layerListing)")
         }
         let photoSize = try size.map { try $0.resolved(photo: image!) }
-        if let photoSize, photoSize != Array(source.architecture.input.dropFirst()) {
-            try Self.checkFullyConvolutional(source, through: index, size: photoSize)
+        let trained = Array(source.architecture.input.dropFirst())
+        if let photoSize, photoSize != trained {
+            try Self.checkFullyConvolutional(source, through: index, fed: "--size \(photoSize.map(String.init).joined(separator: "x"))")
         }
         let prepared = try input.map { try ModelInput.array(at: $0, channels: source.architecture.input[0]) }
             ?? ModelInput.photo(at: image!, for: source, size: photoSize, mean: mean?.values, std: std?.values)
+        let fed = Array(prepared.batch.shape.suffix(2))
+        if input != nil && fed != trained {
+            try Self.checkFullyConvolutional(source, through: index, fed: "the input's \(fed.map(String.init).joined(separator: "x"))")
+        }
         let network = source.prefix(through: index, input: Array(prepared.batch.shape.dropFirst()))
         let graph = try network.makeGraph(seed: seed)
         let out = graph.output(prepared.batch, through: graph.operations.count - 1)
@@ -139,11 +144,11 @@ struct ActivationsCommand: ParsableCommand {
 
     /// A prefix holding a layer that fixes its input's size (flatten, linear) cannot run
     /// at another size: said before the photo is read, naming the layer.
-    static func checkFullyConvolutional(_ source: ModelSource, through index: Int, size: [Int]) throws {
+    static func checkFullyConvolutional(_ source: ModelSource, through index: Int, fed: String) throws {
         let prefix = source.architecture.prefix(through: index)
         guard let fixed = prefix.layers.first(where: { $0.kind == .linear || $0.kind == .flatten }) else { return }
         let trained = source.architecture.input.dropFirst().map(String.init).joined(separator: "x")
-        throw ValidationError("--size \(size.map(String.init).joined(separator: "x")): layer '\(fixed.name ?? "?")' (\(fixed.kind.rawValue)) before '\(source.architecture.layers[index].name ?? "?")' fixes the input at \(trained); only a fully convolutional prefix runs at another size (choose an earlier --layer, or leave out --size)")
+        throw ValidationError("\(fed): layer '\(fixed.name ?? "?")' (\(fixed.kind.rawValue)) before '\(source.architecture.layers[index].name ?? "?")' fixes the input at \(trained); only a fully convolutional prefix runs at another size (choose an earlier --layer, or \(fed.hasPrefix("--size") ? "leave out --size" : "feed \(trained) arrays"))")
     }
 
     /// The prepared input's caption in Chinese (ModelInput words it in English).
@@ -198,30 +203,6 @@ struct ActivationsCommand: ParsableCommand {
             figure.notes = [pageNote].compactMap { $0 }
             let scene = figure.scene()
             return (scene, figure.warnings)
-        }
-    }
-}
-
-/// `--size`: the photo's own size (`full`), or `N` / `HxW` as `ImageSize`.
-enum PhotoSize: ExpressibleByArgument {
-    case full
-    case fixed(ImageSize)
-
-    init?(argument: String) {
-        if argument.lowercased() == "full" { self = .full; return }
-        guard let size = ImageSize(argument: argument) else { return nil }
-        self = .fixed(size)
-    }
-
-    static var allValueStrings: [String] { ["full", "N", "HxW"] }
-
-    /// [H, W]: the size given, or the photo's own read from its header.
-    func resolved(photo: String) throws -> [Int] {
-        switch self {
-        case let .fixed(s): return [s.height, s.width]
-        case .full:
-            let header = try PNGDecoder.header(try Data(contentsOf: URL(fileURLWithPath: photo)), file: photo)
-            return [header.height, header.width]
         }
     }
 }
