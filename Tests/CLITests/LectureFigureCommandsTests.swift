@@ -79,10 +79,10 @@ final class LectureFigureCommandsTests: XCTestCase {
         let m = try npy("nd.npy", [4, 2], [1, 10, 2, 20, 3, 30, 6, 40])
         let r = try ConvVizProcess.run(["norms", "--tensor", m, "--gamma", "2,1", "--beta", "0,5", "--lang", "zh", "-o", svg])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(try groupText(svg, "mean-0"), "3")  // (1 + 2 + 3 + 6) / 4
-        XCTAssertEqual(try groupText(svg, "variance-0"), "3.50")  // (4 + 1 + 0 + 9) / 4
-        XCTAssertEqual(try groupText(svg, "mean-1"), "25")
-        XCTAssertEqual(try groupText(svg, "variance-1"), "125")  // (225 + 25 + 25 + 225) / 4
+        XCTAssertEqual(try groupText(svg, "mean-0"), "3.000")  // (1 + 2 + 3 + 6) / 4
+        XCTAssertEqual(try groupText(svg, "variance-0"), "3.500")  // (4 + 1 + 0 + 9) / 4
+        XCTAssertEqual(try groupText(svg, "mean-1"), "25.000")
+        XCTAssertEqual(try groupText(svg, "variance-1"), "125.000")  // (225 + 25 + 25 + 225) / 4
         XCTAssertEqual(try groupText(svg, "output-3-1"), String(format: "%.2f", 15 / (125 + 1e-5).squareRoot() + 5))
         XCTAssert(containsCJK(try XCTUnwrap(try groupText(svg, "title"))))
         let wrong = try ConvVizProcess.run(["norms", "--tensor", m, "--gamma", "1,2,3", "-o", svg])

@@ -50,8 +50,8 @@ public struct BatchNormMatrixFigure {
         scene.add(.group("normalized", matrix(result.normalized, at: Point(x1, top), name: "normalized", fill: Color(0.93, 0.96, 1.0))))
         scene.add(.group("output", matrix(result.output, at: Point(x2, top), name: "output", fill: Color(0.93, 0.98, 0.93))))
         let statsY = top + statsTop
-        scene.add(.group("statistics", row(result.mean, label: "μ", name: "mean", x: x0, y: statsY, fill: Color(1.0, 0.95, 0.85))
-                                        + row(result.variance, label: "σ²", name: "variance", x: x0, y: statsY + Self.cellH, fill: Color(1.0, 0.95, 0.85))))
+        scene.add(.group("statistics", row(result.mean, label: "μ", name: "mean", x: x0, y: statsY, fill: Color(1.0, 0.95, 0.85), digits: 3)
+                                        + row(result.variance, label: "σ²", name: "variance", x: x0, y: statsY + Self.cellH, fill: Color(1.0, 0.95, 0.85), digits: 3)))
         scene.add(.group("affine", row(result.gamma, label: "γ", name: "gamma", x: x2, y: statsY, fill: Color(0.95, 0.92, 1.0))
                                     + row(result.beta, label: "β", name: "beta", x: x2, y: statsY + Self.cellH, fill: Color(0.95, 0.92, 1.0))))
         scene.add(.text(l("per column: \(l(.mean)) μ, \(l(.variance)) σ²", "按列：\(l(.mean)) μ，\(l(.variance)) σ²"), at: Point(x0, statsY + 2 * Self.cellH + 14), size: Theme.smallSize + 1, color: Theme.muted))
@@ -71,17 +71,18 @@ public struct BatchNormMatrixFigure {
         for i in 0..<m.shape[0] { for j in 0..<m.shape[1] {
             let r = Rect(o.x + Double(j) * Self.cellW, o.y + Double(i) * Self.cellH, Self.cellW, Self.cellH)
             items.append(.group("\(name)-\(i)-\(j)", [.rect(r, fill: fill, stroke: Theme.grid),
-                                                     .text(FigureNumber.format(m[i, j]), at: r.center, size: Theme.labelSize + 1, color: Theme.ink, anchor: .middle)]))
+                                                     .text(FigureNumber.fixed(m[i, j], digits: 2), at: r.center, size: Theme.labelSize + 1, color: Theme.ink, anchor: .middle)]))
         }}
         return items
     }
 
-    func row(_ values: [Float], label: String, name: String, x: Double, y: Double, fill: Color) -> [Scene.Item] {
+    /// One value per column; statistics get three decimals so that a reader can redo x̂.
+    func row(_ values: [Float], label: String, name: String, x: Double, y: Double, fill: Color, digits: Int = 2) -> [Scene.Item] {
         var items: [Scene.Item] = [.text(label, at: Point(x - 8, y + Self.cellH / 2), size: Theme.labelSize + 1, color: Theme.ink, anchor: .end, bold: true)]
         for (j, v) in values.enumerated() {
             let r = Rect(x + Double(j) * Self.cellW, y, Self.cellW, Self.cellH)
             items.append(.group("\(name)-\(j)", [.rect(r, fill: fill, stroke: Theme.grid),
-                                                .text(FigureNumber.format(v), at: r.center, size: Theme.labelSize + 1, color: Theme.ink, anchor: .middle)]))
+                                                .text(FigureNumber.fixed(v, digits: digits), at: r.center, size: Theme.labelSize + 1, color: Theme.ink, anchor: .middle)]))
         }
         return items
     }

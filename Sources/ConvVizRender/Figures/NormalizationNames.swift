@@ -29,6 +29,11 @@ enum FigureNumber {
     /// Whole numbers without decimals, others with `digits` decimals ("-0.00" as "0.00").
     static func format(_ v: Float, digits: Int = 2) -> String {
         if v == v.rounded() && abs(v) < 1e6 { return String(Int(v)) }
+        return fixed(v, digits: digits)
+    }
+
+    /// Always `digits` decimals, so a column of numbers lines up ("-0.00" as "0.00").
+    static func fixed(_ v: Float, digits: Int) -> String {
         let s = String(format: "%.\(digits)f", v)
         return s.hasPrefix("-") && Float(s) == 0 ? String(s.dropFirst()) : s
     }
