@@ -99,4 +99,17 @@ final class LectureCommandTests: XCTestCase {
         XCTAssertEqual(strip.status, 0, strip.stderr)
         XCTAssert(try CLIFiles.svgTexts(at: svg).contains("How the receptive field grows"))
     }
+
+    func testTrainedFiguresAreTheSameBytesOnAnyThreadCount() throws {
+        for id in ["first-layer-filters", "bn-batch-size"] {
+            var bytes: [Data] = []
+            for threads in ["1", "3"] {
+                let png = temp.appendingPathComponent("\(id)-\(threads).png")
+                let r = try ConvVizProcess.run(["lecture", "--figure", id, "--smoke", "--threads", threads, "-o", png.path])
+                XCTAssertEqual(r.status, 0, r.stderr)
+                bytes.append(try Data(contentsOf: png))
+            }
+            XCTAssertEqual(bytes[0], bytes[1], "\(id): --threads 1 and 3 drew different bytes")
+        }
+    }
 }

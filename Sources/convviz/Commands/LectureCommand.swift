@@ -28,6 +28,7 @@ struct LectureCommand: ComputeCommand {
     @Option(help: "Random seed of the training runs: the same seed gives the same bytes.") var seed: UInt64 = 0
     @Option(help: ArgumentHelp("PNG pixels per point (2 for slides and print).", valueName: "factor")) var scale: Double = 1
     @Option(help: ArgumentHelp("Directory of the Fashion-MNIST IDX files.", valueName: "dir")) var fashionMnist: String = FashionMNIST.defaultDirectory.path
+    @OptionGroup var threads: ThreadOptions
     @Flag(help: ArgumentHelp("A few training steps instead of the lecture's budget (same code paths; for tests).", visibility: .hidden)) var smoke = false
 
     func validate() throws {
