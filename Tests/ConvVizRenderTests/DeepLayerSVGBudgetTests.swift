@@ -48,6 +48,14 @@ final class DeepLayerSVGBudgetTests: XCTestCase {
         XCTAssertEqual(mosaic.scene().texts.filter { $0.hasPrefix("SVG limited") }, [])
     }
 
+    /// Captions name what is drawn; a page of 128 filters sorted by norm must not list
+    /// 128 numbers.
+    func testLongIndexListsAreAbbreviated() {
+        XCTAssertEqual(IndexSelection.describe([0, 1, 2, 3, 7]), "0–3, 7")
+        XCTAssertEqual(IndexSelection.describe(Array((0..<40).reversed())), (24...39).reversed().map(String.init).joined(separator: ", ") + " … +24")
+        XCTAssertEqual(IndexSelection.describe(Array(0..<512)), "0–511")
+    }
+
     func testActivationMapsOverBudgetDrawFewerMaps() throws {
         var figure = ActivationMaps(maps: noise([64, 40, 40]), layer: "layer2")
         figure.maxSVGBytes = 200_000

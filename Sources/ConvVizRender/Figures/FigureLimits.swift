@@ -124,12 +124,17 @@ public struct IndexSelection: Equatable, Sendable {
         return out
     }
 
-    /// `[0, 1, 2, 3, 7]` as "0-3, 7" (runs of consecutive indices joined).
-    public static func describe(_ indices: [Int]) -> String {
+    /// `[0, 1, 2, 3, 7]` as "0-3, 7" (runs of consecutive indices joined). A list of more
+    /// than `limit` runs (a page of filters sorted by norm) names its first ones and how
+    /// many indices follow ("…, 24 … +24"), so a caption stays a line or two.
+    public static func describe(_ indices: [Int], limit: Int = 16) -> String {
         var parts: [String] = [], i = 0
         while i < indices.count {
             var j = i
             while j + 1 < indices.count && indices[j + 1] == indices[j] + 1 { j += 1 }
+            if parts.count >= limit {
+                return parts.joined(separator: ", ") + " … +\(indices.count - i)"
+            }
             parts.append(j > i + 1 ? "\(indices[i])–\(indices[j])" : (j == i + 1 ? "\(indices[i]), \(indices[j])" : "\(indices[i])"))
             i = j + 1
         }

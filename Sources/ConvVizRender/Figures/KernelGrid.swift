@@ -88,7 +88,9 @@ public struct KernelGrid {
             warnings.append(fewer.warning)
             notes.append(fewer.note)
         }
-        if (filters != nil || channels != nil) && notes.isEmpty {
+        // A subset is named; every filter in another order (sorted by norm) is not a selection.
+        let subset = (filters.map { Set($0) != Set(0..<co) } ?? false) || (channels.map { Set($0) != Set(0..<ci) } ?? false)
+        if subset && notes.isEmpty {
             let rows = IndexSelection.describe(rowsWanted), cols = IndexSelection.describe(colsWanted)
             notes.append(l("Filters \(rows) of \(co), input channels \(cols) of \(ci).", "滤波器 \(rows)（共 \(co) 个），输入通道 \(cols)（共 \(ci) 个）。"))
         }

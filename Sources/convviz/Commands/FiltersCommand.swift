@@ -120,7 +120,8 @@ struct FiltersCommand: ParsableCommand {
                 var grid = KernelGrid(weights: tensor)
                 grid.title = l("\(name) \(shape)", "\(name) \(shape) 的卷积核")
                 grid.text = text.figureText
-                grid.filters = page
+                // All filters in stored order is no selection: the caption need not list them.
+                grid.filters = page == Array(0..<tensor.shape[0]) ? nil : page
                 grid.channels = channelList
                 grid.scale = zoom
                 grid.notes = notes + [note].compactMap { $0 }
