@@ -6,7 +6,7 @@ import Foundation
 struct TrainCommand: ComputeCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a network; writes RUN_DIR/checkpoint.safetensors, metrics.jsonl and summary.json.",
+        abstract: "Train a network; writes RUN_DIR/checkpoint.safetensors, metrics.jsonl, summary.json and timing.json.",
         discussion: """
         Example: convviz train --data fashion-mnist --arch small --epochs 1 --out Outputs/runs/fmnist
         """)
