@@ -47,7 +47,8 @@ final class FilterMosaicTests: XCTestCase {
         mosaic.labels = true
         let svg = try SVGDocument(try Canvas.render(mosaic.scene(), format: .svg))
         XCTAssertEqual(svg.count("image"), 4, "Cairo embeds one image per filter")
-        XCTAssertEqual((0..<4).map { "filter-\($0)" }, svg.elements.filter { $0.name == "g" }.compactMap { $0.attributes["data-name"] })
+        // The frame's title and caption groups, then one group per filter.
+        XCTAssertEqual(["title", "caption"] + (0..<4).map { "filter-\($0)" }, svg.elements.filter { $0.name == "g" }.compactMap { $0.attributes["data-name"] })
         for i in 0..<4 { XCTAssert(svg.texts.contains("\(i)"), "label \(i)") }
         XCTAssert(svg.texts.contains { $0.contains("filter-symmetric") }, "caption names the normalization")
     }
@@ -104,7 +105,7 @@ final class FilterMosaicTests: XCTestCase {
         XCTAssertEqual(mosaic.badges[1]?.color, FilterMosaic.classColors[.edge])
         XCTAssertEqual(mosaic.badges[0]?.color, FilterMosaic.classColors[.unstructured])
         let svg = try SVGDocument(try Canvas.render(mosaic.scene(), format: .svg))
-        XCTAssertEqual(svg.elements.compactMap { $0.attributes["data-name"] }, ["filter-1", "filter-0"], "drawn in class order")
+        XCTAssertEqual(svg.elements.compactMap { $0.attributes["data-name"] }.filter { $0.hasPrefix("filter-") }, ["filter-1", "filter-0"], "drawn in class order")
     }
 
     /// Two panels side by side: the second mosaic is the first's drawing moved right,
