@@ -67,7 +67,9 @@ final class TrainedRunCommandTests: XCTestCase {
             XCTAssert(FileManager.default.fileExists(atPath: "\(out)/\(f)"), f)
         }
         let texts = try CLIFiles.svgTexts(at: "\(out)/curves.svg")
-        XCTAssert(texts.contains("no normalization") && texts.contains("group:2 norm"), "\(texts)")
+        XCTAssert(texts.contains("no normalization") && texts.contains("GroupNorm (G=2)"), "\(texts)")
+        // Accuracy is drawn against steps (the run's "epochs" are slices of its budget), and the caption gives the budget.
+        XCTAssert(texts.contains { $0.hasPrefix("Budget per run: 4 steps of batch 16 = 64 images") }, "\(texts)")
 
         let bad = try ConvVizProcess.run(["compare-norms", "--norms", "none,group:0", "--out", out])
         XCTAssertEqual(bad.status, 64)
