@@ -79,7 +79,7 @@ public enum AtomicFile {
     }
 
     private static func replace(_ url: URL, with temp: URL) throws {
-        do { try FaultInjection.check("before-rename", url.lastPathComponent) } catch {
+        do { try FaultInjection.check("before-rename", url) } catch {
             unlink(temp.path)
             throw error
         }

@@ -17,12 +17,13 @@ public enum FaultInjection {
     public static let variable = "CONVVIZ_FAULT"
     public static let exitStatus: Int32 = 86
 
-    /// Throws (or exits) when the environment asks for a fault at `point` for `name`.
-    static func check(_ point: String, _ name: String) throws {
+    /// Throws (or exits) when the environment asks for a fault at `point` for the file
+    /// named like `url`.
+    static func check(_ point: String, _ url: URL) throws {
         guard let raw = getenv(variable) else { return }
         let parts = String(cString: raw).split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count >= 2, parts[0] == point, parts[1] == name else { return }
+        guard parts.count >= 2, parts[0] == point, parts[1] == url.lastPathComponent else { return }
         if parts.count >= 3, parts[2] == "exit" { _exit(exitStatus) }
-        throw WriteError(file: name, message: "injected fault at \(point) (\(variable))")
+        throw WriteError(file: url.path, message: "injected fault at \(point) (\(variable))")
     }
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON
 /// header `{"name": {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__":
@@ -87,12 +90,12 @@ public struct SafeTensorsFile: Sendable {
     /// How many times `needle` occurs in `haystack` (without overlaps).
     static func occurrences(of needle: [UInt8], in haystack: Data) -> Int {
         haystack.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Int in
-            let b = raw.bindMemory(to: UInt8.self)
-            guard b.count >= needle.count, let first = needle.first else { return 0 }
-            var count = 0, i = 0
-            let last = b.count - needle.count
-            while i <= last {
-                if b[i] == first, (1..<needle.count).allSatisfy({ b[i + $0] == needle[$0] }) { count += 1; i += needle.count } else { i += 1 }
+            guard let base = raw.baseAddress, let first = needle.first else { return 0 }
+            var count = 0, offset = 0
+            // memchr to each candidate first byte, memcmp for the rest: C speed in a debug build too.
+            while offset + needle.count <= raw.count, let hit = memchr(base + offset, Int32(first), raw.count - offset - needle.count + 1) {
+                let at = base.distance(to: UnsafeRawPointer(hit))
+                if memcmp(hit, needle, needle.count) == 0 { count += 1; offset = at + needle.count } else { offset = at + 1 }
             }
             return count
         }

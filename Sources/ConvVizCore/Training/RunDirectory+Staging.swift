@@ -29,7 +29,7 @@ struct RunStaging {
     /// Moves every staged file into place and removes `removing`, as one step.
     func commit(removing: [String]) throws {
         let moving = staged
-        for name in moving { try FaultInjection.check("before-commit", name) }
+        for name in moving { try FaultInjection.check("before-commit", run.appendingPathComponent(name)) }
         let record = try JSONSerialization.data(withJSONObject: ["move": moving, "remove": removing], options: [.sortedKeys])
         try AtomicFile.write(record, to: folder.appendingPathComponent(Self.commitName), replacingInput: true)
         try apply(moving: moving, removing: removing)
