@@ -41,9 +41,9 @@ fi
 for t in "${TARGETS[@]}"; do
   mkdir -p "$BUILD/corpus-$t"
   echo "fuzzing $t for ${SECONDS_PER_TARGET}s" >&2
-  CONVVIZ_FUZZ_TARGET=$t OPENBLAS_NUM_THREADS=1 "$BUILD/fuzz" "$BUILD/corpus-$t" "Fuzz/corpus/$t" -max_total_time="$SECONDS_PER_TARGET" \
+  ASAN_OPTIONS=detect_leaks=0 CONVVIZ_FUZZ_TARGET=$t OPENBLAS_NUM_THREADS=1 "$BUILD/fuzz" "$BUILD/corpus-$t" "Fuzz/corpus/$t" -max_total_time="$SECONDS_PER_TARGET" \
     -rss_limit_mb=1024 -timeout=10 -detect_leaks=0 -artifact_prefix="Fuzz/artifacts/$t-" -print_final_stats=1 2>&1 | tail -25 > "$BUILD/fuzz-$t.log" || true
   # Coverage of the corpus the run ended with (libFuzzer's edge counter).
-  CONVVIZ_FUZZ_TARGET=$t OPENBLAS_NUM_THREADS=1 "$BUILD/fuzz" "$BUILD/corpus-$t" "Fuzz/corpus/$t" -runs=0 2>&1 | grep -E "INITED|DONE" | tail -1 >> "$BUILD/fuzz-$t.log" || true
+  ASAN_OPTIONS=detect_leaks=0 CONVVIZ_FUZZ_TARGET=$t OPENBLAS_NUM_THREADS=1 "$BUILD/fuzz" "$BUILD/corpus-$t" "Fuzz/corpus/$t" -runs=0 2>&1 | grep -E "INITED|DONE" | tail -1 >> "$BUILD/fuzz-$t.log" || true
   echo "$t: $(grep -E 'stat::number_of_executed_units' "$BUILD/fuzz-$t.log" | awk '{print $2}') executions; $(grep -E 'INITED|DONE' "$BUILD/fuzz-$t.log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+'); crashes: $(ls Fuzz/artifacts | grep -c "^$t-" || true)"
 done
