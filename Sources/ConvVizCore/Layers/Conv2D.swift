@@ -1,3 +1,5 @@
+import Foundation
+
 /// 2-D convolution (cross-correlation, as in every deep-learning framework).
 ///
 /// Input `[N, C_in, H, W]`, weight `[C_out, C_in, K_h, K_w]`, bias `[C_out]`,
@@ -24,8 +26,11 @@ public final class Conv2D: Layer {
     public let bias: Parameter?
 
     /// Whether 3x3 stride-1 layers with 16 or more channels run through Winograd's
-    /// F(2x2, 3x3) (`Conv2D+Winograd`); tests turn it off to compare.
-    public var usesWinograd = true
+    /// F(2x2, 3x3) (`Conv2D+Winograd`); tests turn it off to compare, and so does
+    /// `CONVVIZ_WINOGRAD=0` in the environment (for side-by-side benchmarks).
+    public var usesWinograd = Conv2D.winogradByDefault
+
+    static let winogradByDefault = ProcessInfo.processInfo.environment["CONVVIZ_WINOGRAD"] != "0"
 
     /// Most patch-matrix elements a worker unrolls at once (about 2 MB, an L2 cache).
     public var maxColumnElements = 1 << 19
