@@ -92,8 +92,8 @@ public struct BatchSizeFigure {
         var parts = [l("BatchNorm minus GroupNorm, in points of test accuracy: \(list).", "批归一化减组归一化的测试准确率差（百分点）：\(list)。")]
         let best = gaps.dropFirst().max { $0.1 < $1.1 }!
         if best.1 - smallest.1 > 1 {
-            parts.append(l(String(format: "BatchNorm falls %.1f points further behind GroupNorm at batch %d than at batch %d: a weak form of Wu & He's Figure 1, where BatchNorm's error grows sharply at small batches and GroupNorm's stays flat.", best.1 - smallest.1, smallest.0, best.0),
-                           String(format: "与批大小 %d 相比，批大小 %d 时批归一化相对组归一化多落后 %.1f 个百分点：这是 Wu 和 He 论文图 1 效应的弱化形式（该图中批归一化的误差在小批时急剧上升，组归一化则保持平稳）。", best.0, smallest.0, best.1 - smallest.1)))
+            parts.append(l(String(format: "BatchNorm falls %.1f points further behind GroupNorm at batch %d than at batch %d: a weak form of Wu & He's Figure 1, where BatchNorm's error grows sharply at small batches and GroupNorm's stays flat (here one run per point at one seed, so a point or two may be noise).", best.1 - smallest.1, smallest.0, best.0),
+                           String(format: "与批大小 %d 相比，批大小 %d 时批归一化相对组归一化多落后 %.1f 个百分点：这是 Wu 和 He 论文图 1 效应的弱化形式（该图中批归一化的误差在小批时急剧上升，组归一化则保持平稳；这里每个点只训练一次、只用一个随机种子，一两个百分点的差异可能是噪声）。", best.0, smallest.0, best.1 - smallest.1)))
         } else {
             parts.append(l("BatchNorm does not fall clearly behind GroupNorm at the smallest batch here: the effect of Wu & He's Figure 1 is not visible at this budget (one seed, a small network).",
                            "在这里，批归一化在最小批时并没有明显落后于组归一化：在这个训练预算下看不到 Wu 和 He 论文图 1 的效应（单一随机种子，小网络）。"))

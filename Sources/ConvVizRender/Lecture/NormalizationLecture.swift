@@ -181,8 +181,13 @@ public struct NormalizationLecture {
         study.imagesPerRun = budget.imagesPerRun
         study.seed = context.seed
         let results = try study.run(train: data.train, test: data.test, standardization: .fashionMNIST) { event in
-            if case let .started(choice, batch, steps) = event {
+            switch event {
+            case let .started(choice, batch, steps):
                 context.progress(l("training \(l.name(choice)), batch \(batch): \(steps) steps", "训练\(l.name(choice))，批大小 \(batch)：\(steps) 步"))
+            case let .finished(r):
+                context.progress(l(String(format: "%@, batch %d: test accuracy %@ (%.1f s)", l.name(r.choice), r.batchSize, FigureNumber.percent(r.testAccuracy), r.seconds),
+                                   String(format: "%@，批大小 %d：测试准确率 %@（%.1f 秒）", l.name(r.choice), r.batchSize, FigureNumber.percent(r.testAccuracy), r.seconds)))
+            case .training: break
             }
         }
         var figure = BatchSizeFigure(results: results, imagesPerRun: study.imagesPerRun, testImages: data.test.count,
