@@ -133,7 +133,7 @@ public struct NormalizationLecture {
         let bn = trained.model.layers.first { $0.name == "bn1" } as! BatchNorm2D
         let checkImages = data.test.batch(Array(0..<min(64, data.test.count))[...]).images
         var folding = BatchNormFoldingFigure(conv: conv, bn: bn, check: BatchNormFolding.check(conv: conv, bn: bn, input: checkImages),
-                                             checkedOn: l("\(checkImages.shape[0]) Fashion-MNIST test images", " \(checkImages.shape[0]) 张 Fashion-MNIST 测试图像"))
+                                             checkedOn: l("\(checkImages.shape[0]) Fashion-MNIST test images", "\(checkImages.shape[0]) 张 Fashion-MNIST 测试图像"))
         folding.source = l("conv1 and bn1 of the lecture network trained for \(run.steps) steps (as in the BatchNorm statistics figure).",
                            "参数来自训练 \(run.steps) 步后的课程网络的 conv1 和 bn1（与批归一化统计量那张图相同）。")
         folding.text = text
