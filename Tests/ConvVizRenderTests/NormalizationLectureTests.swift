@@ -126,6 +126,23 @@ final class NormalizationLectureTests: XCTestCase {
         XCTAssert(plot.contains("2") && plot.contains("16") && !plot.contains("8"), "\(plot)")
     }
 
+    /// The study's budget: the same images per run, steps = images / batch, the learning
+    /// rate scaled with the batch, and the same numbers from the same seed.
+    func testBatchSizeStudyKeepsTheImageBudgetAndScalesTheLearningRate() throws {
+        var rng = SeededGenerator(seed: 4)
+        let images = LabeledImages(images: .normal(shape: [24, 1, 28, 28], using: &rng), labels: (0..<24).map { $0 % 10 }, classes: FashionMNIST.classes)
+        var study = BatchSizeStudy()
+        study.batchSizes = [2, 8]
+        study.imagesPerRun = 16
+        let first = try study.run(train: images, test: images, standardization: .fashionMNIST)
+        XCTAssertEqual(first.map(\.steps), [8, 2, 8, 2], "BatchNorm then GroupNorm, 16 images each")
+        let small: Float = 0.1 * 2 / 64, large: Float = 0.1 * 8 / 64
+        XCTAssertEqual(first.map(\.learningRate), [small, large, small, large])
+        XCTAssertEqual(first.map(\.choice), [.batch, .batch, .group(4), .group(4)])
+        let again = try study.run(train: images, test: images, standardization: .fashionMNIST)
+        XCTAssertEqual(first.map(\.testAccuracy), again.map(\.testAccuracy), "same seed, same accuracies")
+    }
+
     func testCurvesCountStepsInWholeNumbers() throws {
         XCTAssertEqual(LinePlot.ticks(1, 2, integer: true), [1, 2])
         XCTAssert(LinePlot.ticks(0, 13, integer: true).allSatisfy { $0 == $0.rounded() })
