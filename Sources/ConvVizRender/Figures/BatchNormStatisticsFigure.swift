@@ -42,6 +42,7 @@ public struct BatchNormStatisticsFigure {
             p.styles = channels.indices.map { LinePlot.Style(color: Theme.series[$0 % Theme.series.count].with(alpha: 0.45), width: 0.8) }
                 + channels.indices.map { LinePlot.Style(color: Theme.series[$0 % Theme.series.count], width: 2.4) }
             p.integerX = true
+            p.emptyText = l("no data", "无数据")
             return p
         }
         let first = channels.first ?? 0

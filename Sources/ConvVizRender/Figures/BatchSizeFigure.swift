@@ -48,6 +48,7 @@ public struct BatchSizeFigure {
         }
         var plot = LinePlot(series, xLabel: l(.batchSize) + l(" (log scale)", "（对数刻度）"), yLabel: l("test accuracy (%)", "测试准确率（%）"), markers: true)
         plot.xTicks = sizes.map { (log2(Double($0)), String($0)) }
+        plot.emptyText = l("no data", "无数据")
         let seconds = results.map(\.seconds).reduce(0, +)
         var caption = [
             l("Each point is one training run of the same small network on Fashion-MNIST with the same seed: every run sees \(FigureNumber.grouped(imagesPerRun)) training images (steps = \(FigureNumber.grouped(imagesPerRun)) / batch size), learning rate \(FigureNumber.format(learningRate, digits: 3)) x batch / \(referenceBatch) (cosine), then is tested on \(FigureNumber.grouped(testImages)) test images in evaluation mode (BatchNorm with its running averages).",

@@ -20,6 +20,8 @@ struct LinePlot {
     var xTicks: [(value: Double, label: String)]?
     /// Whether x counts things (steps, epochs): ticks then fall on whole numbers only.
     var integerX = false
+    /// Said in the empty frame when there are no points, in the figure's language.
+    var emptyText = "no data"
 
     /// Series in `Theme.series` colours.
     init(_ series: [[Point]], xLabel: String, yLabel: String, markers: Bool) {
@@ -33,7 +35,7 @@ struct LinePlot {
         let all = series.flatMap { $0 }
         var items: [Scene.Item] = [.rect(r, fill: Color(0.985, 0.985, 0.99), stroke: Theme.grid, lineWidth: 1)]
         guard !all.isEmpty else {
-            items.append(.text("no data", at: r.center, size: Theme.labelSize, color: Theme.muted, anchor: .middle))
+            items.append(.text(emptyText, at: r.center, size: Theme.labelSize, color: Theme.muted, anchor: .middle))
             return items
         }
         let xValues = all.map(\.x) + (xTicks ?? []).map(\.value)

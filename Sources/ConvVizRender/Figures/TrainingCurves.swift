@@ -47,9 +47,11 @@ public struct TrainingCurves {
         let o = frame.contentOrigin
         var loss = LinePlot(runs.map { $0.loss.map { Point($0.step, $0.value) } }, xLabel: l(.step), yLabel: l(.loss), markers: false)
         loss.integerX = true
+        loss.emptyText = l("no data", "无数据")
         var accuracy = LinePlot(runs.map { $0.accuracy.map { Point($0.epoch, $0.value * 100) } }, xLabel: accuracyX,
                                 yLabel: l("test accuracy (%)", "测试准确率（%）"), markers: true)
         accuracy.integerX = true
+        accuracy.emptyText = l("no data", "无数据")
         scene.add(.group("loss", loss.items(in: Rect(o.x + 40, o.y + 10, plotW, plotH))))
         scene.add(.group("accuracy", accuracy.items(in: Rect(o.x + 40 + plotW + gap, o.y + 10, plotW, plotH))))
         var items: [Scene.Item] = []
