@@ -85,6 +85,8 @@ struct TrainCommand: ComputeCommand {
         // A run that fails before writing a file leaves no folder it created behind.
         do { try train(into: run, settings: settings) } catch {
             run.discardIfEmpty()
+            // A shape that does not work is the architecture's: the message names its file.
+            if let e = error as? ShapeError { throw ReadError(resume ?? arch, .badShape, e.description) }
             throw error
         }
     }
@@ -108,9 +110,7 @@ struct TrainCommand: ComputeCommand {
         } else {
             architecture = try ModelSource.architecture(of: arch)
             if let norm { architecture = architecture.replacingBatchNorm(with: norm) }
-            do { model = try architecture.makeModel(seed: seed) } catch let e as ShapeError {
-                throw ReadError(arch, .badShape, e.description)  // the error names the architecture's file
-            }
+            model = try architecture.makeModel(seed: seed)
         }
         let source = data.data
         progress.note("loading \(source)")

@@ -3,7 +3,7 @@ import ConvVizCore
 import Foundation
 
 /// An error as the one line `convviz` prints: our errors' own descriptions (which name
-/// the file), a Foundation error reduced to its file and reason instead of its
+/// the file; a shape error gets the command's first input file), a Foundation error reduced to its file and reason instead of its
 /// `NSCocoaErrorDomain Code=...` dump, and every control character escaped so that a
 /// file name with a newline cannot split the line.
 struct ErrorLine: Error, CustomStringConvertible {
@@ -20,6 +20,11 @@ struct ErrorLine: Error, CustomStringConvertible {
     }
 
     private static func text(_ error: Error) -> String {
+        // A layer's shape error says which layer, not which file: name the command's first
+        // input (the architecture, checkpoint or model it read).
+        if error is ShapeError || error is ArchitectureError, let input = InputFiles.paths.first {
+            return "\(input): \(error)"
+        }
         if !isBridged(error) {
             return String(describing: error)
         }
