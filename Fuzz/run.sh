@@ -30,7 +30,8 @@ if [ ! -f "$PROTOBUF/libSwiftProtobuf.a" ]; then
     $(find "$BUILD/spm/checkouts/swift-protobuf/Sources/SwiftProtobuf" -name '*.swift' | sort)
 fi
 INCLUDES+=(-I "$PROTOBUF")
-if [ ! -x "$BUILD/fuzz" ] || [ -n "$(find Sources/ConvVizCore Sources/ConvVizRender Fuzz -name '*.swift' -newer "$BUILD/fuzz")" ]; then
+# FUZZ_REUSE=1 runs the binary already built even when sources changed since.
+if [ ! -x "$BUILD/fuzz" ] || { [ -z "${FUZZ_REUSE:-}" ] && [ -n "$(find Sources/ConvVizCore Sources/ConvVizRender Fuzz -name '*.swift' -newer "$BUILD/fuzz")" ]; }; then
   echo "building fuzz" >&2
   # ConvVizRender's `import ConvVizCore` only warns: both are compiled as one module.
   swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name ConvVizCore \
