@@ -1,42 +1,27 @@
 /// The course's vocabulary in English and Chinese (simplified), one term per case, so
-/// every figure names a concept the same way. The Chinese terms are the usual ones in
-/// Chinese deep-learning courses (e.g. 卷积层, 感受野, 步幅, 池化, 批归一化).
+/// every figure names a concept the same way; a term is added when a figure uses it.
+/// The Chinese terms are the usual ones in Chinese deep-learning courses (感受野, 步幅,
+/// 最大池化, 批归一化, ...).
 public enum Term: Sendable {
-    case convolutionLayer, convolution, filter, kernel, bias, activationMap, input, output
-    case image, batch, batchSize, channel, channels, height, width, depth
-    case receptiveField, stride, padding, dilation, kernelSize, layer, parameters
-    case pooling, maxPooling, averagePooling, oneByOne, relu
-    case batchNorm, layerNorm, instanceNorm, groupNorm, noNormalization, normalization
-    case mean, variance, runningMean, runningVariance, gamma, beta
+    case filter, input, output
+    case image, batch, batchSize
+    case receptiveField, stride
+    case maxPooling, averagePooling, oneByOne, relu
+    case batchNorm, layerNorm, instanceNorm, groupNorm, noNormalization
+    case mean, variance, runningMean, runningVariance
     case training, testing, step, epoch, loss, accuracy, testAccuracy
     case firstLayerFilters, hyperparameters
 
     public var english: String {
         switch self {
-        case .convolutionLayer: "convolution layer"
-        case .convolution: "convolution"
         case .filter: "filter"
-        case .kernel: "kernel"
-        case .bias: "bias"
-        case .activationMap: "activation map"
         case .input: "input"
         case .output: "output"
         case .image: "image"
         case .batch: "batch"
         case .batchSize: "batch size"
-        case .channel: "channel"
-        case .channels: "channels"
-        case .height: "height"
-        case .width: "width"
-        case .depth: "depth"
         case .receptiveField: "receptive field"
         case .stride: "stride"
-        case .padding: "padding"
-        case .dilation: "dilation"
-        case .kernelSize: "kernel size"
-        case .layer: "layer"
-        case .parameters: "parameters"
-        case .pooling: "pooling"
         case .maxPooling: "max pooling"
         case .averagePooling: "average pooling"
         case .oneByOne: "1x1 convolution"
@@ -46,13 +31,10 @@ public enum Term: Sendable {
         case .instanceNorm: "InstanceNorm"
         case .groupNorm: "GroupNorm"
         case .noNormalization: "no normalization"
-        case .normalization: "normalization"
         case .mean: "mean"
         case .variance: "variance"
         case .runningMean: "running mean"
         case .runningVariance: "running variance"
-        case .gamma: "gamma"
-        case .beta: "beta"
         case .training: "training"
         case .testing: "test"
         case .step: "step"
@@ -67,30 +49,14 @@ public enum Term: Sendable {
 
     public var chinese: String {
         switch self {
-        case .convolutionLayer: "卷积层"
-        case .convolution: "卷积"
         case .filter: "滤波器"
-        case .kernel: "卷积核"
-        case .bias: "偏置"
-        case .activationMap: "激活图"
         case .input: "输入"
         case .output: "输出"
         case .image: "图像"
         case .batch: "批"
         case .batchSize: "批大小"
-        case .channel: "通道"
-        case .channels: "通道数"
-        case .height: "高"
-        case .width: "宽"
-        case .depth: "深度"
         case .receptiveField: "感受野"
         case .stride: "步幅"
-        case .padding: "填充"
-        case .dilation: "膨胀"
-        case .kernelSize: "卷积核大小"
-        case .layer: "层"
-        case .parameters: "参数"
-        case .pooling: "池化"
         case .maxPooling: "最大池化"
         case .averagePooling: "平均池化"
         case .oneByOne: "1x1 卷积"
@@ -100,13 +66,10 @@ public enum Term: Sendable {
         case .instanceNorm: "实例归一化"
         case .groupNorm: "组归一化"
         case .noNormalization: "无归一化"
-        case .normalization: "归一化"
         case .mean: "均值"
         case .variance: "方差"
         case .runningMean: "滑动平均均值"
         case .runningVariance: "滑动平均方差"
-        case .gamma: "γ"
-        case .beta: "β"
         case .training: "训练"
         case .testing: "测试"
         case .step: "步"
