@@ -256,4 +256,15 @@ final class HostileCLITests: XCTestCase {
             XCTAssertFalse(r.stderr.contains("Domain") || r.stderr.contains("Code=") || r.stderr.contains("operation could not"), r.stderr)
         }
     }
+
+    /// The one-line error wrapper leaves ArgumentParser's own exits alone: a subcommand's
+    /// --help (which arrives from run() as a parser error) still prints its help.
+    func testSubcommandHelpIsNotAnError() throws {
+        for command in ["train", "activations", "inspect"] {
+            let r = try convviz([command, "--help"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssert(r.stdout.contains("OVERVIEW"), r.stdout)
+            XCTAssertFalse(r.stderr.contains("CommandError"), r.stderr)
+        }
+    }
 }
