@@ -93,8 +93,8 @@ final class LectureCommandTests: XCTestCase {
         // Three 3x3 layers: a 7x7 square of the 9x9 input is shaded (49 of 81 cells), and
         // with a 2x2 stride-2 pool in the middle the field is 12x12.
         let texts = try CLIFiles.svgTexts(at: svg)
-        XCTAssert(texts.contains("输入 9×9：感受野 7×7"), "\(texts)")
-        XCTAssert(texts.contains("输入 20×20：感受野 12×12"), "\(texts)")
+        XCTAssert(texts.contains("输入 9×9：顶层单元的感受野 7×7"), "\(texts)")
+        XCTAssert(texts.contains("输入 20×20：顶层单元的感受野 12×12"), "\(texts)")
         let strip = try ConvVizProcess.run(["rf-growth", "--view", "strip", "-o", svg])
         XCTAssertEqual(strip.status, 0, strip.stderr)
         XCTAssert(try CLIFiles.svgTexts(at: svg).contains("How the receptive field grows"))

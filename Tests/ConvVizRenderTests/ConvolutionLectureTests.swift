@@ -159,3 +159,14 @@ final class ConvolutionLectureTests: XCTestCase {
         XCTAssert(lines.contains { $0.hasSuffix(formula) })
     }
 }
+
+extension ConvolutionLectureTests {
+    func testChineseWrapNeverStartsALineWithClosingPunctuation() {
+        let text = String(repeating: "批大小为二时，批归一化比其最好结果低一个百分点；组归一化不变。", count: 6)
+        for width in stride(from: 60.0, through: 400, by: 7) {
+            let lines = TextMetrics.wrap(text, size: 10, maxWidth: width)
+            XCTAssertEqual(lines.joined(), text)
+            for line in lines.dropFirst() { XCTAssertFalse("，。、；：）".contains(line.first!), "width \(width): '\(line)'") }
+        }
+    }
+}

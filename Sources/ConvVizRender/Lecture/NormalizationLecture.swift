@@ -115,8 +115,9 @@ public struct NormalizationLecture {
         var statistics = BatchNormStatisticsFigure(records: trained.records, channels: [0, 1, 2], batchSize: run.batchSize)
         statistics.momentum = trained.momentum
         statistics.testAccuracy = trained.summary.testAccuracy
-        statistics.source = l("Run: \(network), learning rate \(run.learningRate), seed \(run.seed), \(String(format: "%.1f", trained.seconds)) s.",
-                              "训练：\(network)，学习率 \(run.learningRate)，随机种子 \(run.seed)，用时 \(String(format: "%.1f", trained.seconds)) 秒。")
+        // No wall-clock time in the figure: the same seed must give the same bytes.
+        statistics.source = l("Run: \(network), learning rate \(run.learningRate), seed \(run.seed).",
+                              "训练：\(network)，学习率 \(run.learningRate)，随机种子 \(run.seed)。")
         statistics.text = text
         return Report.Figure(id: "bn-train-test", title: l("BatchNorm in training and at test time", "训练和测试时的批归一化"),
                              caption: l("Batch means and variances of three channels of bn1 at every training step, and the running averages used at test time; from a real \(run.steps)-step run.",

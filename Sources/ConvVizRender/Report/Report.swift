@@ -56,19 +56,20 @@ public struct Report {
         try AtomicFile.write(try Canvas.renderPDF(pages: figures.map(\.scene)), to: directory.appendingPathComponent(handoutName))
         written.append(handoutName)
         try AtomicFile.write(html(handout: handoutName), to: directory.appendingPathComponent("index.html"))
-        try AtomicFile.write(manifest(handout: handoutName), to: directory.appendingPathComponent("manifest.json"))
+        try AtomicFile.write(try manifest(handout: handoutName), to: directory.appendingPathComponent("manifest.json"))
         written += ["index.html", "manifest.json"]
         return written
     }
 
-    func manifest(handout: String) -> Data {
+    func manifest(handout: String) throws -> Data {
         let figs: [[String: Any]] = figures.map { f in
             ["id": f.id, "title": f.title, "caption": f.caption, "settings": f.settings,
              "files": formats.map { "\(f.id).\($0.rawValue)" }, "size": [Int(f.scene.width), Int(f.scene.height)]]
         }
         let root: [String: Any] = ["title": title, "figures": figs, "handout": handout, "versions": Self.versions,
                                    "facts": Dictionary(facts, uniquingKeysWith: { a, _ in a })]
-        return try! JSONSerialization.data(withJSONObject: root, options: [.sortedKeys, .prettyPrinted])
+        // Titles, captions and settings are strings and numbers: JSON can hold them all.
+        return try JSONSerialization.data(withJSONObject: root, options: [.sortedKeys, .prettyPrinted])
     }
 
     static func escape(_ s: String) -> String { SVGPostProcessing.escape(s) }

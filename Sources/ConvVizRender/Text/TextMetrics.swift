@@ -38,6 +38,10 @@ public enum TextMetrics {
             if wide && !closing && !current.isEmpty && !current.hasSuffix("（") {
                 pieces.append(current); current = ""
             }
+            // Closing punctuation never starts a line: it joins the piece before it.
+            if closing && current.isEmpty && !pieces.isEmpty {
+                current = pieces.removeLast()
+            }
             current.append(ch)
             if ch == " " || (wide && !"（「『".contains(ch)) { pieces.append(current); current = "" }
         }

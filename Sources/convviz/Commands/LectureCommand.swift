@@ -60,11 +60,20 @@ struct LectureCommand: ComputeCommand {
             try options.write(drawn.scene.replacingFrameText(title: title, caption: caption))
             return
         }
+        // The output folder is made before the training, so a bad --out costs nothing.
+        let outURL = URL(fileURLWithPath: out!)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: outURL.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw WriteError(file: out!, message: "a file of that name exists; the atlas (--out) needs a folder")
+        }
+        do { try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true) } catch {
+            throw WriteError(file: out!, message: "cannot create the atlas folder (--out)")
+        }
+        guard FileManager.default.isWritableFile(atPath: outURL.path) else { throw WriteError(file: out!, message: "the atlas folder (--out) is not writable") }
         let report = try LectureAtlas(context: context).report()
         var atlas = report
         atlas.formats = [.png, .svg, .pdf]
         atlas.pngScale = scale
-        let outURL = URL(fileURLWithPath: out!)
         let written = try atlas.write(to: outURL)
         print("wrote \(written.count) files to \(outURL.path): \(report.figures.count) figures as PNG, SVG and PDF, index.html, handout.pdf, manifest.json (\(String(format: "%.0f", Date().timeIntervalSince(started))) s)")
     }

@@ -117,7 +117,8 @@ public struct ConvolutionLayerFigure {
         let win = Rect(imgOrigin.x + Double(position.x * px), imgOrigin.y + Double(position.y * px), Double(k * px), Double(k * px))
         a.append(.rect(win, fill: nil, stroke: Theme.warning, lineWidth: 1.5))
         let filterOrigin = Point(imgOrigin.x + Double(w * px) + 60, imgOrigin.y + Double(h * px) / 2 - Double(k * fpx) / 2)
-        a.append(.text(l("filter \(c)×\(k)×\(k)", "滤波器 \(c)×\(k)×\(k)"), at: Point(filterOrigin.x, filterOrigin.y - 12), size: Theme.labelSize, color: Theme.ink, bold: true))
+        // Under the filter: the dashed lines from the window to the map pass above it.
+        a.append(.text(l("filter \(c)×\(k)×\(k)", "滤波器 \(c)×\(k)×\(k)"), at: Point(filterOrigin.x, filterOrigin.y + Double(k * fpx) + 12), size: Theme.labelSize, color: Theme.ink, bold: true))
         a.append(.image(Self.filterRaster(filters, 0), at: filterOrigin, scale: fpx))
         a.append(.text("∗", at: Point(filterOrigin.x - 30, filterOrigin.y + Double(k * fpx) / 2), size: 18, color: Theme.muted, anchor: .middle))
         let mapOrigin = Point(filterOrigin.x + Double(k * fpx) + 60, imgOrigin.y + Double((h - oh) * px) / 2)

@@ -94,24 +94,30 @@ public struct ConvolutionVolumes {
         let depthUnit = min(3.2, 120 / maxChannels)
         let sizes = vols.map { boxSize($0, unit: unit, depthUnit: depthUnit) }
         let labelLines = vols.map(labels)
-        let gap = 64.0
         let widths = vols.indices.map { i in
             max(sizes[i].w + sizes[i].d * 0.7, labelLines[i].map { TextMetrics.width($0, size: Theme.labelSize) }.max() ?? 0) + 8
         }
+        // The gap after each box holds its connector and the connector's words.
+        let connectors = vols.indices.dropLast().map { connector(vols[$0], vols[$0 + 1]) }
+        let gaps = connectors.map { c in max(64, (c.words.map { TextMetrics.width($0, size: Theme.smallSize) } ?? 0) + 16) } + [0]
+        // A wrapped row starts with the connector from the row before it.
+        let indent = 40.0
         // Rows: as many boxes as fit in maxRowWidth.
         var rows: [[Int]] = [[]]
         var x = 0.0
         for i in vols.indices {
-            if !rows[rows.count - 1].isEmpty && x + widths[i] > maxRowWidth { rows.append([]); x = 0 }
+            if !rows[rows.count - 1].isEmpty && x + widths[i] > maxRowWidth { rows.append([]); x = indent }
             rows[rows.count - 1].append(i)
-            x += widths[i] + gap
+            x += widths[i] + gaps[i]
         }
         func tallest(_ row: [Int]) -> Double { row.map { sizes[$0].h + sizes[$0].d * 0.5 }.max() ?? 0 }
         let rowHeights: [Double] = rows.map { row in
             let lines = Double(row.map { labelLines[$0].count }.max() ?? 0)
             return tallest(row) + lines * 14 + 34
         }
-        let contentWidth: Double = rows.map { row -> Double in row.map { widths[$0] }.reduce(0, +) + gap * Double(row.count - 1) }.max() ?? 0
+        let contentWidth: Double = rows.enumerated().map { r, row -> Double in
+            (r > 0 ? indent : 0) + row.map { widths[$0] }.reduce(0, +) + row.dropLast().map { gaps[$0] }.reduce(0, +)
+        }.max() ?? 0
 
         var caption: [String] = []
         var arithmetic: [String] = []
@@ -142,20 +148,25 @@ public struct ConvolutionVolumes {
         var top = frame.contentOrigin.y
         for (r, row) in rows.enumerated() {
             let baseY = top + 22 + tallest(row)
-            var x = frame.contentOrigin.x
+            var x = frame.contentOrigin.x + (r > 0 ? indent : 0)
             for (position, i) in row.enumerated() {
                 let v = vols[i]
                 scene.add(.group(name(v), box(v, size: sizes[i], x: x, baseY: baseY, unit: unit, labels: labelLines[i])))
                 if i + 1 < vols.count {
-                    let (symbol, words) = connector(v, vols[i + 1])
-                    let wrapsAfter = position == row.count - 1
-                    let cx = wrapsAfter ? x + widths[i] + 10 : x + widths[i] + gap / 2
-                    let cy = baseY - sizes[i].h / 2
+                    // Between boxes of a row, or at the start of the next row when it wraps.
+                    let wraps = position == row.count - 1
+                    let cx = wraps ? frame.contentOrigin.x + indent / 2 : x + widths[i] + gaps[i] / 2
+                    let cy = wraps ? top + rowHeights[r] + 22 + tallest(rows[r + 1]) - sizes[i + 1].h / 2 : baseY - sizes[i].h / 2
+                    let (symbol, words) = connectors[i]
                     var items: [Scene.Item] = [.text(symbol, at: Point(cx, cy), size: 18, color: Theme.muted, anchor: .middle)]
-                    if let words { items.append(.text(words, at: Point(cx, cy - 18), size: Theme.smallSize, color: Theme.muted, anchor: .middle)) }
+                    if let words {
+                        // Over a wrapped row's start the words go above its boxes.
+                        let at = wraps ? Point(frame.contentOrigin.x, top + rowHeights[r] + 8) : Point(cx, cy - 18)
+                        items.append(.text(words, at: at, size: Theme.smallSize, color: Theme.muted, anchor: wraps ? .start : .middle))
+                    }
                     scene.add(.group("connector-\(i)", items))
                 }
-                x += widths[i] + gap
+                x += widths[i] + gaps[i]
             }
             top += rowHeights[r]
         }

@@ -81,11 +81,12 @@ public struct ReceptiveFieldGrid {
 
         var caption = lead
         for panel in panels {
-            let kernels = panel.table.rows.compactMap { $0.window }
-            let strides = kernels.map { $0.stride.w }
-            let steps = panel.table.rows.map { "\(Int($0.receptiveField[1]))" }.joined(separator: " → ")
-            caption.append(l("\(panel.title): receptive field 1 → \(steps) (strides \(strides.map(String.init).joined(separator: ", "))).",
-                             "\(panel.title)：感受野 1 → \(steps)（步幅 \(strides.map(String.init).joined(separator: "、"))）。"))
+            let strides = panel.table.rows.compactMap { $0.window }.map { $0.stride.w }
+            let fields = panel.table.rows.map { r in "\(Int(r.receptiveField[1]))×\(Int(r.receptiveField[1]))" }.joined(separator: l.listSeparator)
+            // The grids show, top down, what the last unit reads at each level; the caption
+            // gives the growth bottom up, one unit per layer, so both are named as such.
+            caption.append(l("\(panel.title): one unit after each layer sees \(fields) input pixels (strides \(strides.map(String.init).joined(separator: ", "))); the grids show, level by level, what the top unit reads.",
+                             "\(panel.title)：每一层之后的一个单元分别看到 \(fields) 个输入像素（步幅 \(strides.map(String.init).joined(separator: "、"))）；各网格显示顶层单元在每一层读取的范围。"))
         }
         caption.append(l("Each KxK layer adds (K−1) × (the product of the strides below it): with stride 1 everywhere, L layers see 1 + L(K−1).",
                          "每个 K×K 层使感受野增加 (K−1) ×（其下各层步幅之积）：步幅都为 1 时，L 层的感受野为 1 + L(K−1)。"))
@@ -106,7 +107,7 @@ public struct ReceptiveFieldGrid {
 
     /// A level's grid plus its label, and the gap to the next.
     func levelWidth(_ level: ReceptiveFieldGrowth.Level, _ label: String) -> Double {
-        max(Double(level.count + 2) * cell, TextMetrics.width(label, size: Theme.smallSize) + cell) + 24
+        max(Double(level.count + 2) * cell, TextMetrics.width(label, size: Theme.labelSize) + cell) + 24
     }
 
     /// "conv1 7×7 (3×3, stride 1): 5×5" under each level.
@@ -117,10 +118,10 @@ public struct ReceptiveFieldGrid {
             let set = deps[n]
             let inside = set.filter { (0..<level.count).contains($0) }.count
             if n == 0 {
-                return l("input \(level.count)×\(level.count): field \(set.count)×\(set.count)", "输入 \(level.count)×\(level.count)：感受野 \(set.count)×\(set.count)")
+                return l("input \(level.count)×\(level.count): the top unit sees \(set.count)×\(set.count)", "输入 \(level.count)×\(level.count)：顶层单元的感受野 \(set.count)×\(set.count)")
             }
             let w = windowed[n - 1].window!
-            let reach = n == levels.count - 1 ? l("1 unit", "1 个单元") : "\(inside)×\(inside)"
+            let reach = n == levels.count - 1 ? l("the top unit", "顶层单元") : l("it reads \(inside)×\(inside)", "读取 \(inside)×\(inside)")
             return l("\(level.name) \(level.count)×\(level.count) (\(w.kernel)×\(w.kernel), stride \(w.stride)): \(reach)",
                      "\(level.name) \(level.count)×\(level.count)（\(w.kernel)×\(w.kernel)，步幅 \(w.stride)）：\(reach)")
         }
@@ -150,7 +151,7 @@ public struct ReceptiveFieldGrid {
                     grid.append(.rect(Rect(gx + Double(j) * cell, y + Double(i) * cell, cell, cell), fill: on ? color : Color(0.95, 0.95, 0.97), stroke: Theme.grid, lineWidth: 0.5))
                 }
             }
-            grid.append(.text(labels[n], at: Point(gx, origin.y + 24 + tallest + 10), size: Theme.smallSize, color: Theme.muted))
+            grid.append(.text(labels[n], at: Point(gx, origin.y + 24 + tallest + 10), size: Theme.labelSize, color: Theme.muted))
             items.append(.group("level-\(n)", grid))
             x += levelWidth(level, labels[n])
         }
