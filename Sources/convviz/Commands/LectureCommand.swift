@@ -12,7 +12,7 @@ struct LectureCommand: ComputeCommand {
         abstract: "Write the lecture atlas: every figure of the course on convolutional networks, in English or Chinese.",
         discussion: """
         Figures, in the course's order: \(LectureAtlas.ids.joined(separator: ", ")).
-        Every number in a figure is computed: shapes by the shape arithmetic, values from real tensors, curves and accuracies from real training runs (conv1 by back-propagation on the sample photographs; BatchNorm statistics and batch sizes on Fashion-MNIST). The whole atlas takes a few minutes on two cores; one figure with --figure takes seconds unless it trains.
+        Every number in a figure is computed: shapes by the shape arithmetic, values from real tensors, curves and accuracies from real training runs (conv1 by back-propagation on the sample photographs; BatchNorm statistics and batch sizes on Fashion-MNIST). The whole atlas takes about 75 s on two cores (release build); one figure with --figure takes seconds unless it trains.
         Examples:
           convviz lecture --out Outputs/lecture
           convviz lecture --out Outputs/lecture-zh --lang zh

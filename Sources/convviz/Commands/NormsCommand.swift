@@ -45,7 +45,16 @@ struct NormsCommand: ParsableCommand {
         let view = self.view ?? (t?.rank == 2 ? .matrix : .cubes)
         switch view {
         case .matrix:
-            guard let t, t.rank == 2 else { throw ValidationError("--view matrix needs --tensor with N x D values (a 2-D .npy)") }
+            guard let t else {
+                // No tensor: the lecture's seeded 6 x 4 example (its γ and β unless given).
+                var figure = BatchNormMatrixFigure.lectureExample(seed: 0, language: text.lang)
+                if gamma != nil || beta != nil {
+                    figure.result = try MatrixBatchNorm(figure.result.input, gamma: gamma?.elements ?? figure.result.gamma, beta: beta?.elements ?? figure.result.beta)
+                }
+                figure.text = text.figureText
+                return try output.write(figure.scene())
+            }
+            guard t.rank == 2 else { throw ReadError(tensor!, .badShape, "--view matrix needs N x D values (a 2-D .npy), got \(t.shape)") }
             guard t.shape[0] <= 32, t.shape[1] <= 12 else {
                 throw ReadError(tensor!, .badShape, "the matrix view draws every value: at most 32 rows (N) and 12 columns (D), got \(t.shape)")
             }
