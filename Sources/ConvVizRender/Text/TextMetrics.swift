@@ -14,11 +14,16 @@ public enum TextMetrics {
 
     /// An upper estimate of `text`'s width at `size` points: 0.62 em per narrow
     /// character (DejaVu Sans's widest typical average), 1 em per wide one.
-    public static func width(_ text: String, size: Double) -> Double {
+    public static func width(_ text: String, size: Double, narrowEm: Double = 0.62) -> Double {
         var ems = 0.0
-        for s in text.unicodeScalars { ems += isWide(s) ? 1.0 : 0.62 }
+        for s in text.unicodeScalars { ems += isWide(s) ? 1.0 : narrowEm }
         return ems * size
     }
+
+    /// DejaVu Sans's average width of running English text, in em: what a wrapped line
+    /// is measured with, so captions do not break early and leave one word alone (the
+    /// frame is still sized by the upper bound, so nothing is clipped).
+    public static let typicalNarrowEm = 0.55
 
     /// Whether the text holds any CJK character.
     public static func containsCJK(_ text: String) -> Bool { text.unicodeScalars.contains(where: isWide) }
@@ -27,6 +32,7 @@ public enum TextMetrics {
     /// between any two wide characters (Chinese has no spaces). A word longer than a
     /// line gets a line of its own.
     public static func wrap(_ text: String, size: Double, maxWidth: Double) -> [String] {
+        func width(_ s: String, size: Double) -> Double { Self.width(s, size: size, narrowEm: typicalNarrowEm) }
         guard width(text, size: size) > maxWidth else { return [text] }
         // Break opportunities: after a space, and before or after a wide character
         // (but never before closing punctuation like "，" or "。").
