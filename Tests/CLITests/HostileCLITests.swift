@@ -120,6 +120,12 @@ final class HostileCLITests: XCTestCase {
         let empty = temp.appendingPathComponent("empty.npy")
         try NPY.encode(Tensor(shape: [0, 3, 5, 5])).write(to: empty)
         try refused(["taxonomy", empty.path], mentioning: [empty.path, "zero dimension"])
+        // A million 1x1 "filters" in 4 MB: refused by count (was 81 s in a release build).
+        let many = temp.appendingPathComponent("million.npy")
+        try NPY.encode(Tensor(shape: [1_000_000, 1, 1, 1])).write(to: many)
+        let t0 = Date()
+        try refused(["taxonomy", many.path], mentioning: [many.path, "1000000 filters", "--max-filters"])
+        XCTAssertLessThan(Date().timeIntervalSince(t0), 10)
     }
 
     // MARK: allocation before validation

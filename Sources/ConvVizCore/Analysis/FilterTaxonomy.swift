@@ -48,11 +48,18 @@ public struct FilterTaxonomy: Sendable {
 
     /// Throws unless `shape` is `[C_out, C_in, K_h, K_w]` with every side at least 1 and
     /// both kernel sides at most `maxKernelSide`: checked before any work.
-    public static func check(shape: [Int], file: String) throws {
+    /// Most filters classified by default: each costs tens of microseconds at any kernel
+    /// size, so a million 1x1 "filters" from a 4 MB file would take over a minute.
+    public static let defaultMaxFilters = 65_536
+
+    public static func check(shape: [Int], file: String, maxFilters: Int = defaultMaxFilters) throws {
         guard shape.count == 4 else { throw ReadError(file, .badShape, "shape \(shape); filters must be [C_out, C_in, K, K]") }
         guard shape.allSatisfy({ $0 >= 1 }) else { throw ReadError(file, .badShape, "shape \(shape) has a zero dimension; filters need at least one channel and a kernel with area") }
         guard shape[2] <= maxKernelSide, shape[3] <= maxKernelSide else {
             throw ReadError(file, .tooLarge, "kernel \(shape[2])x\(shape[3]) is larger than the \(maxKernelSide)x\(maxKernelSide) the taxonomy classifies (its cost grows as K^4)")
+        }
+        guard shape[0] <= maxFilters else {
+            throw ReadError(file, .tooLarge, "\(shape[0]) filters; the taxonomy classifies at most \(maxFilters) (--max-filters raises it)")
         }
     }
 

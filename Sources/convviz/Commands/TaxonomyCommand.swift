@@ -11,16 +11,18 @@ struct TaxonomyCommand: ParsableCommand {
 
     @Argument(help: "Weights: FILE.npy, FILE.safetensors[:TENSOR] or RUN_DIR[:LAYER].") var weights: String
     @Option(name: .shortAndLong, help: "Output table (.csv or .json); without it, CSV on standard output.") var output: String?
+    @Option(help: "Most filters classified (each takes tens of microseconds).") var maxFilters: Int = FilterTaxonomy.defaultMaxFilters
 
     func validate() throws {
         if let output, !["csv", "json"].contains(URL(fileURLWithPath: output).pathExtension.lowercased()) {
             throw ValidationError("--output must end in .csv or .json")
         }
+        guard maxFilters >= 1 else { throw ValidationError("--max-filters must be at least 1") }
     }
 
     func run() throws {
         let (name, tensor) = try WeightsSource(parsing: weights).load()
-        try FilterTaxonomy.check(shape: tensor.shape, file: "\(weights) (tensor '\(name)')")
+        try FilterTaxonomy.check(shape: tensor.shape, file: "\(weights) (tensor '\(name)')", maxFilters: maxFilters)
         let taxonomy = FilterTaxonomy(weights: tensor)
         let summary = FilterTaxonomy.Kind.allCases.map { "\(taxonomy.count($0)) \($0.rawValue)" }.joined(separator: ", ")
         guard let output else { print(taxonomy.csv(), terminator: ""); FileHandle.standardError.write(Data("\(name): \(summary)\n".utf8)); return }
