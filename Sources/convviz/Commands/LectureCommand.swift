@@ -70,11 +70,10 @@ struct LectureCommand: ComputeCommand {
             throw WriteError(file: out!, message: "cannot create the atlas folder (--out)")
         }
         guard FileManager.default.isWritableFile(atPath: outURL.path) else { throw WriteError(file: out!, message: "the atlas folder (--out) is not writable") }
-        let report = try LectureAtlas(context: context).report()
-        var atlas = report
-        atlas.formats = [.png, .svg, .pdf]
-        atlas.pngScale = scale
-        let written = try atlas.write(to: outURL)
+        var report = try LectureAtlas(context: context).report()
+        report.formats = [.png, .svg, .pdf]
+        report.pngScale = scale
+        let written = try report.write(to: outURL)
         print("wrote \(written.count) files to \(outURL.path): \(report.figures.count) figures as PNG, SVG and PDF, index.html, handout.pdf, manifest.json (\(String(format: "%.0f", Date().timeIntervalSince(started))) s)")
     }
 }

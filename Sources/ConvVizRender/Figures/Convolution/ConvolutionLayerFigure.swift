@@ -97,13 +97,12 @@ public struct ConvolutionLayerFigure {
         let photo = Self.photoRaster(image)
         let rowA = Double(h * px) + 70, rowB = Double(oh * px) + Double(count) * 6 + 80
         let window = Window2D(kernel: Pair(k))
-        var caption = [
+        let caption = [
             l("One filter: the \(c)×\(k)×\(k) filter slides over all \(oh)×\(ow) positions of the \(c)×\(h)×\(w) image; each output value is a \(c)·\(k)·\(k) = \(c * k * k)-term dot product (plus a bias), so one filter gives one 1×\(oh)×\(ow) activation map: \(VolumeSequence.arithmetic(input: h, window: window, output: oh)).",
               "一个滤波器：\(c)×\(k)×\(k) 的滤波器在 \(c)×\(h)×\(w) 的图像上滑过全部 \(oh)×\(ow) 个位置；每个输出值是 \(c)·\(k)·\(k) = \(c * k * k) 项的点积（再加偏置），所以一个滤波器得到一张 1×\(oh)×\(ow) 的激活图：\(VolumeSequence.arithmetic(input: h, window: window, output: oh))。"),
             l("\(count) filters (\(count)×\(c)×\(k)×\(k)) give \(count) activation maps, stacked into a \(count)×\(oh)×\(ow) output: the layer's new image. The maps are the real convolution of this photograph with these filters (oriented colour edges made from a derivative of a Gaussian).",
               "\(count) 个滤波器（\(count)×\(c)×\(k)×\(k)）得到 \(count) 张激活图，堆叠成 \(count)×\(oh)×\(ow) 的输出，即下一层的“新图像”。图中的激活图是这张照片与这些滤波器的真实卷积结果（滤波器为由高斯导数构造的带方向的彩色边缘）。"),
         ]
-        _ = caption.count
         let frame = FigureFrame(title: l("A convolution layer", "卷积层"), caption: caption,
                                 contentWidth: Double(w * px + oh * px) + 420, contentHeight: rowA + rowB, text: text)
         var scene = frame.makeScene()

@@ -151,7 +151,7 @@ public struct ConvolutionVolumes {
             var x = frame.contentOrigin.x + (r > 0 ? indent : 0)
             for (position, i) in row.enumerated() {
                 let v = vols[i]
-                scene.add(.group(name(v), box(v, size: sizes[i], x: x, baseY: baseY, unit: unit, labels: labelLines[i])))
+                scene.add(.group(name(v), box(v, next: i + 1 < vols.count ? vols[i + 1] : nil, size: sizes[i], x: x, baseY: baseY, unit: unit, labels: labelLines[i])))
                 if i + 1 < vols.count {
                     // Between boxes of a row, or at the start of the next row when it wraps.
                     let wraps = position == row.count - 1
@@ -183,7 +183,7 @@ public struct ConvolutionVolumes {
 
     /// One oblique box (front face, top, side), its labels, and for a windowed layer's
     /// input the padding frame and the window at two positions one stride apart.
-    func box(_ v: VolumeSequence.Volume, size s: (w: Double, h: Double, d: Double), x: Double, baseY: Double, unit: Double, labels: [String]) -> [Scene.Item] {
+    func box(_ v: VolumeSequence.Volume, next: VolumeSequence.Volume?, size s: (w: Double, h: Double, d: Double), x: Double, baseY: Double, unit: Double, labels: [String]) -> [Scene.Item] {
         let color: Color = switch v.kind {
         case .input: Color(0.85, 0.88, 0.93)
         case .filters: Theme.series[1].with(alpha: 0.85)
@@ -210,15 +210,12 @@ public struct ConvolutionVolumes {
         for (n, line) in labels.enumerated() {
             items.append(.text(line, at: Point(x, baseY + 14 + Double(n) * 14), size: Theme.labelSize, color: n == 0 ? Theme.ink : Theme.muted, bold: n == 0))
         }
-        return items + windowMarks(for: v, front: front, unit: unit)
+        return items + (next.map { windowMarks(of: $0, front: front, unit: unit) } ?? [])
     }
 
-    /// On the volume a window slides over (the previous box): padding as a dashed
-    /// frame P cells out, and the window at its first position and one stride on.
-    func windowMarks(for v: VolumeSequence.Volume, front: Rect, unit: Double) -> [Scene.Item] {
-        let seq = sequence.volumes
-        guard let i = seq.firstIndex(where: { $0.layer == v.layer && $0.kind == v.kind }), i + 1 < seq.count else { return [] }
-        let next = seq[i + 1]
+    /// On the volume `next`'s window slides over (the box before it): padding as a
+    /// dashed frame P cells out, and the window at its first position and one stride on.
+    func windowMarks(of next: VolumeSequence.Volume, front: Rect, unit: Double) -> [Scene.Item] {
         guard let w = next.window, next.kind == .filters || next.kind == .poolingOutput, unit * Double(w.kernel.w) >= 3 else { return [] }
         var items: [Scene.Item] = []
         let p = Double(w.padding.w) * unit

@@ -23,12 +23,10 @@ public struct ReceptiveFieldGrid {
 
     public init(panels: [Panel]) { self.panels = panels }
 
-    /// `count` stride-1 KxK convolutions (no padding) on the smallest input that leaves
-    /// one unit per side at the top, or with the strides given per layer.
+    /// KxK convolutions (no padding), one per stride given, on the input that leaves a
+    /// 3x3 top layer: one unit beside the centre on each side, so the shaded squares
+    /// read as parts of their grids.
     public static func stack(kernel: Int, strides: [Int], name: String) throws -> Architecture {
-        var size = 1
-        for s in strides.reversed() { size = (size - 1) * s + kernel }
-        // Two more units on each side at the top make the shaded square read as a part.
         var top = 3
         for s in strides.reversed() { top = (top - 1) * s + kernel }
         let layers = strides.enumerated().map { LayerSpec(.conv, name: "conv\($0.offset + 1)", out: 1, kernel: Pair(kernel), stride: Pair($0.element)) }
