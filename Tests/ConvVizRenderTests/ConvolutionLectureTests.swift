@@ -23,6 +23,11 @@ final class ConvolutionLectureTests: XCTestCase {
         XCTAssert(caption.contains("pool1: (28 + 2·0 − 2)/2 + 1 = 14"), caption)
         XCTAssert(caption.contains("conv2: (14 + 2·0 − 5)/1 + 1 = 10"), caption)
         XCTAssert(doc.texts(in: "connector-2").contains { $0.contains("max pooling, stride 2") })
+        // An average pool is named as one.
+        var averaged = arch
+        averaged.layers[2] = LayerSpec(.avgpool, name: "pool1", kernel: Pair(2), stride: Pair(2))
+        let avg = try svg(ConvolutionVolumes(table: try ShapeTable(averaged), architecture: averaged).scene())
+        XCTAssert(avg.texts(in: "connector-2").contains { $0.contains("average pooling, stride 2") }, "\(avg.texts(in: "connector-2"))")
     }
 
     func testSingleImageAndBatchLabels() throws {

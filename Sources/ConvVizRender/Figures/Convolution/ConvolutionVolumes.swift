@@ -70,7 +70,8 @@ public struct ConvolutionVolumes {
         case (.filters, _): return ("=", nil)
         case (_, .poolingOutput):
             let w = to.window!
-            return ("→", l("\(w.kernel)×\(w.kernel) \(l(.maxPooling)), stride \(w.stride)", "\(w.kernel)×\(w.kernel) \(l(.maxPooling))，步幅 \(w.stride)"))
+            let kind = l(to.averages ? .averagePooling : .maxPooling)
+            return ("→", l("\(w.kernel)×\(w.kernel) \(kind), stride \(w.stride)", "\(w.kernel)×\(w.kernel) \(kind)，步幅 \(w.stride)"))
         default: return ("→", nil)
         }
     }

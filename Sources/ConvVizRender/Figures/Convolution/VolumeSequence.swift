@@ -19,6 +19,8 @@ public struct VolumeSequence: Sendable {
         public var count = 1
         /// Filters only: index among the convolutions, from 1 (W1, b1).
         public var ordinal = 0
+        /// Pooling outputs only: whether the pool takes the average (else the maximum).
+        public var averages = false
         /// Outputs only: the activation applied after the layer ("relu"), if any.
         public var activation: String?
         /// The layer's window (filters: the convolution's; pooling outputs: the pool's).
@@ -56,7 +58,7 @@ public struct VolumeSequence: Sendable {
                 volumes.append(Volume(kind: .convolutionOutput, layer: row.name, c: row.output[0], h: row.output[1], w: row.output[2], activation: activation))
             } else {
                 volumes.append(Volume(kind: .poolingOutput, layer: row.name, c: row.output[0], h: row.output[1], w: row.output[2],
-                                      activation: activation, window: window, windowInput: row.inputShape))
+                                      averages: row.type == "avgpool", activation: activation, window: window, windowInput: row.inputShape))
             }
         }
         self.volumes = volumes
