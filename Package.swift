@@ -1,6 +1,16 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The numeric core's kernels work on SIMD8 vectors. On x86-64 they are compiled for
+// x86-64-v3 (AVX2 and FMA: every x86-64 CPU since about 2015), where a SIMD8 is one
+// register instead of a pair of SSE registers; without it Winograd's tile transforms
+// took twice as long (`Benchmarks/compare_training.sh`).
+#if arch(x86_64)
+let vectorISA: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+#else
+let vectorISA: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "ConvViz",
     platforms: [.macOS(.v13)],
@@ -33,7 +43,8 @@ let package = Package(
                     .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 ],
                 exclude: ["README.md"],
-                resources: [.copy("Resources/samples")]),
+                resources: [.copy("Resources/samples")],
+                swiftSettings: vectorISA),
         // Drawing: Cairo/Pango canvas, PNG writing (zlib), colormaps, figures.
         .target(name: "ConvVizRender", dependencies: ["ConvVizCore", "CCairo", "CPango", "CZlib"], exclude: ["README.md"]),
         // The command-line tool: parses arguments and calls the libraries.

@@ -1,54 +1,100 @@
-/// 3x3 stride-1 convolutions through Winograd's F(2x2, 3x3) (`Winograd`): the forward
-/// pass, and the input gradient, which is the same kind of convolution (the output
+/// 3x3 and 5x5 stride-1 convolutions through Winograd's F(2x2, r x r) (`Winograd`): the
+/// forward pass; the input gradient, which is the same kind of convolution (the output
 /// gradient with the kernels turned by 180 degrees, inputs and outputs swapped, and
-/// padding 2 - P). The weight gradient keeps the im2col GEMM.
+/// padding r - 1 - P); and the weight gradient, the forward algebra run backwards.
 ///
 /// Samples are taken in blocks of whole samples whose transformed tiles fit in cache;
-/// the blocks are the same for any number of workers, and every output element is one
-/// dot product per position over the same channels, so results do not depend on the
-/// core count.
+/// the blocks are the same for any number of workers, every output element is one dot
+/// product per position over the same channels, and the weight gradient is summed per
+/// `BatchPartition` slice: results do not depend on the core count.
 extension Conv2D {
-    /// Whether this geometry runs through Winograd: 3x3, stride 1, no dilation, no
-    /// groups, padding up to 2, and at least 16 channels in and out (with fewer, the
-    /// transforms cost more than the multiplications they save, and a first layer's
-    /// few channels go through the channel-major matrix).
-    func runsWinograd(_ g: Im2Col.Geometry) -> Bool {
-        usesWinograd && groups == 1 && window.kernel == Pair(3) && window.stride == Pair(1) && window.dilation == Pair(1)
-            && window.padding.h <= 2 && window.padding.w <= 2 && g.channels >= 16 && outputChannels >= 16
+    /// The transform this geometry runs through, if any: a square 3x3 or 5x5 kernel,
+    /// stride 1, no dilation, no groups, padding below the kernel size, and at least 16
+    /// channels in and out (with fewer, the transforms cost more than the
+    /// multiplications they save, and a first layer's few channels go through the
+    /// channel-major matrix).
+    func winogradKernel(_ g: Im2Col.Geometry) -> Int? {
+        guard usesWinograd && groups == 1 && window.kernel.h == window.kernel.w && window.stride == Pair(1)
+                && window.dilation == Pair(1) && g.channels >= 16 && outputChannels >= 16,
+              WinogradTransform.forKernel(window.kernel.h) != nil,
+              window.padding.h < window.kernel.h && window.padding.w < window.kernel.w else { return nil }
+        return window.kernel.h
     }
 
-    func forwardWinograd(_ input: Tensor) -> Tensor {
-        let (cin, cout) = (inputChannels, outputChannels)
-        var u = [Float](repeating: 0, count: 16 * cout * cin)
-        weight.value.data.withUnsafeBufferPointer { w in
-            u.withUnsafeMutableBufferPointer { ub in
-                Winograd.transformKernels(outputs: cout, inputs: cin, into: ub.baseAddress!) { o, i, r, c in w[((o * cin + i) * 3 + r) * 3 + c] }
+    func runsWinograd(_ g: Im2Col.Geometry) -> Bool { winogradKernel(g) != nil }
+
+    // Each entry point calls the generic pass with a concrete `WinogradTiles` type, so
+    // that the compiler specializes it and inlines the tile arithmetic.
+
+    func forwardWinograd(_ input: Tensor, kernel: Int) -> Tensor {
+        kernel == 3 ? forwardWinograd(input, WinogradTiles3.self) : forwardWinograd(input, WinogradTiles5.self)
+    }
+
+    /// Adds the weight and bias gradients; returns the input gradient when asked.
+    func backwardWinograd(_ gradOutput: Tensor, input: Tensor, kernel: Int, needsInputGradient: Bool) -> Tensor? {
+        kernel == 3 ? backwardWinograd(gradOutput, input: input, WinogradTiles3.self, needsInputGradient: needsInputGradient)
+            : backwardWinograd(gradOutput, input: input, WinogradTiles5.self, needsInputGradient: needsInputGradient)
+    }
+
+    private func backwardWinograd<K: WinogradTiles>(_ gradOutput: Tensor, input: Tensor, _ k: K.Type, needsInputGradient: Bool) -> Tensor? {
+        let t = K.transform
+        // Per slice of the batch: the transformed weight gradient dU and the bias
+        // gradient; summed slice by slice, then dU is taken back to the kernels once.
+        let partition = BatchPartition(samples: input.shape[0])
+        let transformedCount = t.alpha * t.alpha * outputChannels * inputChannels
+        var partialTransformed = [Float](unsafeUninitializedCapacity: partition.slices * transformedCount) { _, n in n = partition.slices * transformedCount }
+        var partialBias = [Float](repeating: 0, count: partition.slices * outputChannels)
+        transformedWeightGradient(gradOutput, input: input, k, partition, partialTransformed: &partialTransformed, partialBias: &partialBias)
+        var transformed = [Float](repeating: 0, count: transformedCount)
+        partition.addSlices(partialTransformed, onto: &transformed)
+        transformed.withUnsafeBufferPointer { du in
+            weight.grad.data.withUnsafeMutableBufferPointer { dw in
+                Winograd.kernelGradient(t, du.baseAddress!, outputs: outputChannels, inputs: inputChannels, into: dw.baseAddress!)
             }
         }
-        return Self.winograd(input, outputs: cout, padding: window.padding, kernels: u, bias: bias?.value.data, rectify: rectifiesOutput)
+        if let bias { partition.addSlices(partialBias, onto: &bias.grad.data) }
+        return needsInputGradient ? inputGradientWinograd(gradOutput, k) : nil
+    }
+
+    private func forwardWinograd<K: WinogradTiles>(_ input: Tensor, _ k: K.Type) -> Tensor {
+        let t = K.transform, (cin, cout, r) = (inputChannels, outputChannels, t.kernel)
+        var u = [Float](repeating: 0, count: t.alpha * t.alpha * cout * cin)
+        weight.value.data.withUnsafeBufferPointer { w in
+            u.withUnsafeMutableBufferPointer { ub in
+                Winograd.transformKernels(t, outputs: cout, inputs: cin, into: ub.baseAddress!) { o, i, a, b in w[((o * cin + i) * r + a) * r + b] }
+            }
+        }
+        return Self.winograd(k, input, outputs: cout, padding: window.padding, kernels: u, bias: bias?.value.data, rectify: rectifiesOutput)
     }
 
     /// dL/d(input) for `gradOutput` `[N, C_out, H', W']`: `[N, C_in, H, W]`.
-    func inputGradientWinograd(_ gradOutput: Tensor) -> Tensor {
-        let (cin, cout) = (inputChannels, outputChannels)
-        var u = [Float](repeating: 0, count: 16 * cout * cin)
+    private func inputGradientWinograd<K: WinogradTiles>(_ gradOutput: Tensor, _ k: K.Type) -> Tensor {
+        let t = K.transform, (cin, cout, r) = (inputChannels, outputChannels, t.kernel)
+        var u = [Float](repeating: 0, count: t.alpha * t.alpha * cout * cin)
         weight.value.data.withUnsafeBufferPointer { w in
             u.withUnsafeMutableBufferPointer { ub in
-                Winograd.transformKernels(outputs: cin, inputs: cout, into: ub.baseAddress!) { o, i, r, c in w[((i * cin + o) * 3 + 2 - r) * 3 + 2 - c] }
+                Winograd.transformKernels(t, outputs: cin, inputs: cout, into: ub.baseAddress!) { o, i, a, b in
+                    w[((i * cin + o) * r + r - 1 - a) * r + r - 1 - b]
+                }
             }
         }
-        let padding = Pair(2 - window.padding.h, 2 - window.padding.w)
-        return Self.winograd(gradOutput, outputs: cin, padding: padding, kernels: u, bias: nil, rectify: false)
+        let padding = Pair(r - 1 - window.padding.h, r - 1 - window.padding.w)
+        return Self.winograd(k, gradOutput, outputs: cin, padding: padding, kernels: u, bias: nil, rectify: false)
     }
 
-    /// The 3x3 stride-1 convolution of `x` `[N, C, H, W]` with transformed kernels
-    /// `kernels` (16 x outputs x C), plus `bias`, rectified when asked.
-    static func winograd(_ x: Tensor, outputs: Int, padding: Pair, kernels: [Float], bias: [Float]?, rectify: Bool) -> Tensor {
-        let (n, channels) = (x.shape[0], x.shape[1])
-        let g = Winograd.Geometry(channels: channels, height: x.shape[2], width: x.shape[3], padding: padding)
-        // About 2 MB of transformed input and products per block (an L2 cache).
-        let targetTiles = max(8, 32768 / (channels + outputs))
-        let samplesPerBlock = max(1, min(n, targetTiles / max(1, g.tiles)))
+    /// Samples per block: about 2 MB of transformed tiles and products (an L2 cache).
+    private static func winogradSamplesPerBlock(_ t: WinogradTransform, _ g: Winograd.Geometry, outputs: Int, samples: Int) -> Int {
+        let targetTiles = max(8, (1 << 19) / (t.alpha * t.alpha) / (g.channels + outputs))
+        return max(1, min(samples, targetTiles / max(1, g.tiles)))
+    }
+
+    /// The r x r stride-1 convolution of `x` `[N, C, H, W]` with transformed kernels
+    /// `kernels` (alpha^2 x outputs x C), plus `bias`, rectified when asked.
+    private static func winograd<K: WinogradTiles>(_ k: K.Type, _ x: Tensor, outputs: Int, padding: Pair, kernels: [Float], bias: [Float]?,
+                                           rectify: Bool) -> Tensor {
+        let t = K.transform, (n, channels, positions) = (x.shape[0], x.shape[1], t.alpha * t.alpha)
+        let g = Winograd.Geometry(channels: channels, height: x.shape[2], width: x.shape[3], kernel: t.kernel, padding: padding)
+        let samplesPerBlock = winogradSamplesPerBlock(t, g, outputs: outputs, samples: n)
         let blocks = (n + samplesPerBlock - 1) / samplesPerBlock
         let stride = samplesPerBlock * g.tiles + 8
         let (inPlane, outSample) = (channels * g.height * g.width, outputs * g.outHeight * g.outWidth)
@@ -59,31 +105,77 @@ extension Conv2D {
         withOptionalPointer(bias) { b in
             let x = xb.baseAddress!, u = ub.baseAddress!, y = yb.baseAddress!
             Parallel.forEachRange(blocks) { _, blockRange in
-                let paddedCount = channels * g.paddedPlane + 16
-                let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedCount)
-                padded.initialize(repeating: 0, count: paddedCount)
-                let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * channels * stride)
-                let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * outputs * stride)
-                defer { padded.deallocate(); v.deallocate(); m.deallocate() }
+                let space = Winograd.Workspace(t, g, outputs: outputs, stride: stride)
+                defer { space.free() }
+                let (padded, v, m, scratch) = (space.padded, space.inputTiles, space.products, space.scratch)
                 for block in blockRange {
                     let first = block * samplesPerBlock, count = min(samplesPerBlock, n - first)
                     for s in 0..<count {
                         Winograd.pad(x + (first + s) * inPlane, g, into: padded)
-                        Winograd.transformInput(padded, g, into: v, first: s * g.tiles, stride: stride)
+                        Winograd.transformInput(k, padded, g, scratch: scratch, into: v, first: s * g.tiles, stride: stride)
                     }
                     // M[xi] [outputs, tiles] = U[xi] [outputs, C] x V[xi] [C, tiles]
-                    for xi in 0..<16 {
+                    for xi in 0..<positions {
                         BLAS.gemm(m: outputs, n: count * g.tiles, k: channels, a: u + xi * outputs * channels, lda: channels,
                                   b: v + xi * channels * stride, ldb: stride, c: m + xi * outputs * stride, ldc: stride)
                     }
                     for s in 0..<count {
-                        Winograd.transformOutput(m, g, outputs: outputs, first: s * g.tiles, stride: stride, bias: b, rectify: rectify,
-                                                 into: y + (first + s) * outSample)
+                        Winograd.transformOutput(k, m, g, scratch: scratch, outputs: outputs, first: s * g.tiles, stride: stride,
+                                                 bias: b, rectify: rectify, into: y + (first + s) * outSample)
                     }
                 }
             }
         }}}}
         return y
+    }
+
+    /// Fills `partialTransformed` (per slice of the batch, `dU[xi][C_out][C_in]`) and
+    /// `partialBias` with the gradients of each slice's samples.
+    private func transformedWeightGradient<K: WinogradTiles>(_ gradOutput: Tensor, input: Tensor, _ k: K.Type, _ partition: BatchPartition,
+                                                             partialTransformed: inout [Float], partialBias: inout [Float]) {
+        let t = K.transform, (channels, outputs, positions) = (inputChannels, outputChannels, t.alpha * t.alpha)
+        let g = Winograd.Geometry(channels: channels, height: input.shape[2], width: input.shape[3], kernel: t.kernel, padding: window.padding)
+        // Blocks divide a slice evenly, so that the products are as wide as they can be.
+        let most = Self.winogradSamplesPerBlock(t, g, outputs: outputs, samples: BatchPartition.samplesPerSlice)
+        let blocksPerSlice = (BatchPartition.samplesPerSlice + most - 1) / most
+        let samplesPerBlock = (BatchPartition.samplesPerSlice + blocksPerSlice - 1) / blocksPerSlice
+        let stride = samplesPerBlock * g.tiles + 8
+        let (inPlane, outPlane) = (channels * g.height * g.width, g.outHeight * g.outWidth)
+        let transformedCount = positions * outputs * channels
+        input.data.withUnsafeBufferPointer { xb in
+        gradOutput.data.withUnsafeBufferPointer { dyb in
+        partialTransformed.withUnsafeMutableBufferPointer { pub in
+        partialBias.withUnsafeMutableBufferPointer { pbb in
+            let x = xb.baseAddress!, dy = dyb.baseAddress!
+            partition.forEachWorker { slices in
+                let space = Winograd.Workspace(t, g, outputs: outputs, stride: stride)
+                defer { space.free() }
+                let (padded, v, dm, scratch) = (space.padded, space.inputTiles, space.products, space.scratch)
+                for slice in slices {
+                    let samples = partition.range(ofSlice: slice)
+                    let du = pub.baseAddress! + slice * transformedCount, db = pbb.baseAddress! + slice * outputs
+                    var start = samples.lowerBound
+                    while start < samples.upperBound {
+                        let count = min(samplesPerBlock, samples.upperBound - start)
+                        for s in 0..<count {
+                            let sample = start + s
+                            Winograd.pad(x + sample * inPlane, g, into: padded)
+                            Winograd.transformInput(k, padded, g, scratch: scratch, into: v, first: s * g.tiles, stride: stride)
+                            let gy = dy + sample * outputs * outPlane
+                            Winograd.transformOutputGradient(k, gy, g, scratch: scratch, outputs: outputs, into: dm, first: s * g.tiles, stride: stride)
+                            for c in 0..<outputs { db[c] += Vector.sum(gy + c * outPlane, count: outPlane) }
+                        }
+                        // dU[xi] [outputs, C] += dM[xi] [outputs, tiles] x V[xi]^T [tiles, C]
+                        for xi in 0..<positions {
+                            BLAS.gemm(transB: true, m: outputs, n: channels, k: count * g.tiles, a: dm + xi * outputs * stride, lda: stride,
+                                      b: v + xi * channels * stride, ldb: stride, beta: start == samples.lowerBound ? 0 : 1,
+                                      c: du + xi * outputs * channels, ldc: channels)
+                        }
+                        start += count
+                    }
+                }
+            }
+        }}}}
     }
 }
 

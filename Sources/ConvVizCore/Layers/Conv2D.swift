@@ -25,8 +25,8 @@ public final class Conv2D: Layer {
     public let weight: Parameter
     public let bias: Parameter?
 
-    /// Whether 3x3 stride-1 layers with 16 or more channels run through Winograd's
-    /// F(2x2, 3x3) (`Conv2D+Winograd`); tests turn it off to compare, and so does
+    /// Whether 3x3 and 5x5 stride-1 layers with 16 or more channels run through Winograd's
+    /// F(2x2, r x r) (`Conv2D+Winograd`); tests turn it off to compare, and so does
     /// `CONVVIZ_WINOGRAD=0` in the environment (for side-by-side benchmarks).
     public var usesWinograd = Conv2D.winogradByDefault
 
@@ -137,10 +137,10 @@ public final class Conv2D: Layer {
         precondition(input.rank == 4 && input.shape[1] == inputChannels, "\(name): input \(input.shape)")
         let g = geometry(input.shape)
         precondition(!(rectifiesOutput && mode.recordsForBackward), "\(name): a fused ReLU has no backward pass")
-        let winograd = runsWinograd(g)
-        var output = groups > 1 ? forwardGrouped(input, g) : winograd ? forwardWinograd(input)
-            : Im2Col.prefersChannelMajor(g) ? forwardChannelMajor(input, g) : forwardPixelMajor(input, g)
-        if rectifiesOutput && !winograd && (groups > 1 || Im2Col.prefersChannelMajor(g)) {
+        let winograd = winogradKernel(g)
+        var output = groups > 1 ? forwardGrouped(input, g) : winograd.map { forwardWinograd(input, kernel: $0) }
+            ?? (Im2Col.prefersChannelMajor(g) ? forwardChannelMajor(input, g) : forwardPixelMajor(input, g))
+        if rectifiesOutput && winograd == nil && (groups > 1 || Im2Col.prefersChannelMajor(g)) {
             output.data.withUnsafeMutableBufferPointer { Vector.rectify($0.baseAddress!, count: $0.count) }
         }
         if mode.recordsForBackward { cachedInput = input }
@@ -155,19 +155,16 @@ public final class Conv2D: Layer {
         if groups > 1 { return backwardGrouped(gradOutput, input: input, g, needsInputGradient: needsInputGradient) }
         // Each slice of the batch accumulates its own dW and db (its first GEMM
         // overwrites), summed afterwards slice by slice: the same bytes on any core count.
+        if let kernel = winogradKernel(g) { return backwardWinograd(gradOutput, input: input, kernel: kernel, needsInputGradient: needsInputGradient) }
         let partition = BatchPartition(samples: n)
-        // Winograd layers take their input gradient from `inputGradientWinograd`, after.
-        let winograd = runsWinograd(g)
-        let pathInputGradient = needsInputGradient && !winograd
         var partialWeight = [Float](unsafeUninitializedCapacity: partition.slices * weight.value.count) { _, k in k = partition.slices * weight.value.count }
         var partialBias = [Float](repeating: 0, count: partition.slices * outputChannels)
         let gradInput = Im2Col.prefersChannelMajor(g)
-            ? backwardChannelMajor(gradOutput, input: input, g, partition, needsInputGradient: pathInputGradient,
+            ? backwardChannelMajor(gradOutput, input: input, g, partition, needsInputGradient: needsInputGradient,
                                    partialWeight: &partialWeight, partialBias: &partialBias)
-            : backwardPixelMajor(gradOutput, input: input, g, partition, needsInputGradient: pathInputGradient,
+            : backwardPixelMajor(gradOutput, input: input, g, partition, needsInputGradient: needsInputGradient,
                                  partialWeight: &partialWeight, partialBias: &partialBias)
         if let bias { partition.addSlices(partialBias, onto: &bias.grad.data) }
-        if winograd && needsInputGradient { return inputGradientWinograd(gradOutput) }
         return gradInput
     }
 

@@ -1,0 +1,92 @@
+import Foundation
+
+/// The three matrices of Winograd's minimal filtering F(2, r), built by Toom-Cook from
+/// interpolation points (Lavin & Gray 2016, section 4; Barabasz et al. 2020 on the
+/// choice of points): `r`-tap correlations computed two outputs at a time from
+/// `alpha = r + 1` inputs with `alpha` multiplications instead of `2r`.
+///
+/// A linear convolution `s = g * h` of an `r`-tap and a 2-tap polynomial is fixed by its
+/// values at `alpha - 1` points and its leading coefficient ("the point at infinity"):
+/// `V s = (E_g g) ⊙ (E_h h)` with `V` the Vandermonde matrix of the points. Correlation is
+/// that convolution transposed in `h`, so `y = A^T [(G g) ⊙ (B^T d)]` with `G = E_g`,
+/// `A^T = E_h^T` and `B^T = (V^-1)^T`. In 2-D each is applied along both axes:
+/// `Y = A^T [(G g G^T) ⊙ (B^T d B)] A`.
+///
+/// `WinogradTiles` applies these matrices to eight tiles at a time with the arithmetic
+/// written out (a test checks them against the matrices).
+struct WinogradTransform: Sendable {
+    /// Kernel taps `r`; tiles are `alpha x alpha` inputs for 2x2 outputs.
+    let kernel: Int
+    var alpha: Int { kernel + 1 }
+    /// `[alpha, alpha]`, row-major.
+    let inputTransposed: [Float]
+    /// `G`, `[alpha, kernel]`.
+    let kernelMatrix: [Float]
+    /// `A^T`, `[2, alpha]`.
+    let outputTransposed: [Float]
+
+
+    /// F(2, 3) on the points 0, 1, -1 (the textbook matrices up to signs) and F(2, 5) on
+    /// 0, 1, -1, 1/2, -1/2, whose small powers keep float32 errors near the direct
+    /// loops' (points ±2 give entries up to 16 and errors several times larger).
+    static let threeByThree = WinogradTransform(points: [0, 1, -1])
+    static let fiveByFive = WinogradTransform(points: [0, 1, -1, 0.5, -0.5])
+
+    /// The transform for a square kernel of `taps`, if there is one.
+    static func forKernel(_ taps: Int) -> WinogradTransform? { tiles(forKernel: taps)?.transform }
+
+    /// Its tile arithmetic.
+    static func tiles(forKernel taps: Int) -> (any WinogradTiles.Type)? {
+        switch taps {
+        case 3: WinogradTiles3.self
+        case 5: WinogradTiles5.self
+        default: nil
+        }
+    }
+
+    /// Builds F(2, r) with `r = points.count` from `alpha - 1 = r` finite points.
+    init(points: [Double]) {
+        let r = points.count, alpha = r + 1
+        kernel = r
+        // Rows of E: the values of 1, x, x^2, ... at each point; the last row keeps the
+        // leading coefficient.
+        func evaluation(_ columns: Int) -> [[Double]] {
+            points.map { p in (0..<columns).map { pow(p, Double($0)) } } + [(0..<columns).map { $0 == columns - 1 ? 1 : 0 }]
+        }
+        let g = evaluation(r), h = evaluation(2), vandermonde = evaluation(alpha)
+        let inverse = WinogradTransform.invert(vandermonde)
+        // B^T = (V^-1)^T, each row divided by its smallest nonzero entry (and G's row
+        // multiplied by it): the input transform, which runs for every tile, then has
+        // small integer entries, exact in float; the fractions move into the kernels'
+        // transform.
+        var bt = (0..<alpha).map { i in (0..<alpha).map { j in inverse[j][i] } }
+        var gScaled = g
+        for i in 0..<alpha {
+            let scale = bt[i].map(abs).filter { $0 > 1e-12 }.min() ?? 1
+            bt[i] = bt[i].map { ($0 / scale).rounded() == 0 ? 0 : $0 / scale }
+            gScaled[i] = gScaled[i].map { $0 * scale }
+        }
+        inputTransposed = bt.flatMap { $0.map(Float.init) }
+        kernelMatrix = gScaled.flatMap { $0.map(Float.init) }
+        outputTransposed = (0..<2).flatMap { i in (0..<alpha).map { j in Float(h[j][i]) } }
+    }
+
+    /// Gauss-Jordan with partial pivoting; the Vandermonde matrices here are small and
+    /// well away from singular.
+    private static func invert(_ m: [[Double]]) -> [[Double]] {
+        let n = m.count
+        var a = m, inv = (0..<n).map { i in (0..<n).map { $0 == i ? 1.0 : 0.0 } }
+        for col in 0..<n {
+            let pivot = (col..<n).max { abs(a[$0][col]) < abs(a[$1][col]) }!
+            a.swapAt(col, pivot); inv.swapAt(col, pivot)
+            let d = a[col][col]
+            a[col] = a[col].map { $0 / d }; inv[col] = inv[col].map { $0 / d }
+            for row in 0..<n where row != col {
+                let f = a[row][col]
+                if f == 0 { continue }
+                for k in 0..<n { a[row][k] -= f * a[col][k]; inv[row][k] -= f * inv[col][k] }
+            }
+        }
+        return inv
+    }
+}
