@@ -16,11 +16,15 @@ final class ThreadCountDeterminismTests: XCTestCase {
     }
 
     func testConvolutionGradientsAreBitIdentical() {
-        // 1 channel takes the channel-major path, 24 the pixel-major one; a batch of 37
-        // leaves a short last slice and an uneven share for 3 and 8 workers.
-        for channels in [1, 24] {
+        // 1 channel takes the channel-major path; 24 channels the pixel-major one without
+        // Winograd, and Winograd's 3x3 and 5x5 with it. A batch of 37 leaves a short last
+        // slice and an uneven share for 3 and 8 workers.
+        for (channels, kernel, winograd) in [(1, 3, true), (24, 3, false), (24, 3, true), (24, 5, true)] {
             var rng = SeededGenerator(seed: 31)
-            let conv = Conv2D(name: "c", inputChannels: channels, outputChannels: 16, window: Window2D(kernel: Pair(3), padding: Pair(1)), rng: &rng)
+            let conv = Conv2D(name: "c", inputChannels: channels, outputChannels: 16,
+                              window: Window2D(kernel: Pair(kernel), padding: Pair(kernel / 2)), rng: &rng)
+            conv.usesWinograd = winograd
+            XCTAssertEqual(conv.runsWinograd(conv.geometry([37, channels, 12, 12])), winograd && channels > 1)
             let x = Tensor.normal(shape: [37, channels, 12, 12], using: &rng)
             let dy = Tensor.normal(shape: [37, 16, 12, 12], using: &rng)
             let results = forEachWorkerCount { () -> [[Float]] in
@@ -32,7 +36,7 @@ final class ThreadCountDeterminismTests: XCTestCase {
             XCTAssertGreaterThan(results[0][2].map(abs).max()!, 0, "weight gradient computed")
             for (count, r) in zip(workerCounts, results).dropFirst() {
                 for (i, what) in ["output", "input gradient", "weight gradient", "bias gradient"].enumerated() {
-                    XCTAssertEqual(r[i], results[0][i], "\(channels) channels, \(count) workers: \(what) differs from 1 worker")
+                    XCTAssertEqual(r[i], results[0][i], "\(channels) channels, \(kernel)x\(kernel), \(count) workers: \(what) differs from 1 worker")
                 }
             }
         }
@@ -72,5 +76,12 @@ final class ThreadCountDeterminismTests: XCTestCase {
         let p = BatchPartition(samples: 20)
         XCTAssertEqual(p.slices, 3)
         XCTAssertEqual((0..<p.slices).map { p.range(ofSlice: $0) }, [0..<8, 8..<16, 16..<20])
+        // Wide partial sums take larger slices, to stay within the budget.
+        XCTAssertEqual(BatchPartition(samples: 128, partialsOf: 1000).samplesPerSlice, 8)
+        let wide = BatchPartition(samples: 128, partialsOf: 1 << 20)
+        XCTAssertEqual(wide.samplesPerSlice, 32)
+        XCTAssertEqual(wide.slices * (1 << 20), 1 << 22)
+        XCTAssertEqual(BatchPartition(samples: 128, partialsOf: 1 << 30).slices, 2, "two slices at least")
+        XCTAssertEqual(BatchPartition(samples: 5, partialsOf: 1 << 30).slices, 1)
     }
 }

@@ -40,8 +40,8 @@ extension Conv2D {
         let t = K.transform
         // Per slice of the batch: the transformed weight gradient dU and the bias
         // gradient; summed slice by slice, then dU is taken back to the kernels once.
-        let partition = BatchPartition(samples: input.shape[0])
         let transformedCount = t.alpha * t.alpha * outputChannels * inputChannels
+        let partition = BatchPartition(samples: input.shape[0], partialsOf: transformedCount)
         var partialTransformed = [Float](unsafeUninitializedCapacity: partition.slices * transformedCount) { _, n in n = partition.slices * transformedCount }
         var partialBias = [Float](repeating: 0, count: partition.slices * outputChannels)
         transformedWeightGradient(gradOutput, input: input, k, partition, partialTransformed: &partialTransformed, partialBias: &partialBias)
@@ -136,9 +136,10 @@ extension Conv2D {
         let t = K.transform, (channels, outputs, positions) = (inputChannels, outputChannels, t.alpha * t.alpha)
         let g = Winograd.Geometry(channels: channels, height: input.shape[2], width: input.shape[3], kernel: t.kernel, padding: window.padding)
         // Blocks divide a slice evenly, so that the products are as wide as they can be.
-        let most = Self.winogradSamplesPerBlock(t, g, outputs: outputs, samples: BatchPartition.samplesPerSlice)
-        let blocksPerSlice = (BatchPartition.samplesPerSlice + most - 1) / most
-        let samplesPerBlock = (BatchPartition.samplesPerSlice + blocksPerSlice - 1) / blocksPerSlice
+        let perSlice = partition.samplesPerSlice
+        let most = Self.winogradSamplesPerBlock(t, g, outputs: outputs, samples: perSlice)
+        let blocksPerSlice = (perSlice + most - 1) / most
+        let samplesPerBlock = (perSlice + blocksPerSlice - 1) / blocksPerSlice
         let stride = samplesPerBlock * g.tiles + 8
         let (inPlane, outPlane) = (channels * g.height * g.width, g.outHeight * g.outWidth)
         let transformedCount = positions * outputs * channels

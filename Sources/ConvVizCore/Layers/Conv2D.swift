@@ -156,7 +156,7 @@ public final class Conv2D: Layer {
         // Each slice of the batch accumulates its own dW and db (its first GEMM
         // overwrites), summed afterwards slice by slice: the same bytes on any core count.
         if let kernel = winogradKernel(g) { return backwardWinograd(gradOutput, input: input, kernel: kernel, needsInputGradient: needsInputGradient) }
-        let partition = BatchPartition(samples: n)
+        let partition = BatchPartition(samples: n, partialsOf: weight.value.count)
         var partialWeight = [Float](unsafeUninitializedCapacity: partition.slices * weight.value.count) { _, k in k = partition.slices * weight.value.count }
         var partialBias = [Float](repeating: 0, count: partition.slices * outputChannels)
         let gradInput = Im2Col.prefersChannelMajor(g)

@@ -6,18 +6,33 @@
 /// order, one worker per slice, then the slices in order), the result depends only on
 /// the batch: any number of workers gives the same bytes.
 struct BatchPartition {
-    /// Samples per slice. Eight gives 16 slices at batch 128: whole slices for 1, 2, 4
-    /// or 8 workers, and partial sums of a few weight-sized buffers.
-    static let samplesPerSlice = 8
+    /// Samples per slice by default. Eight gives 16 slices at batch 128: whole slices for
+    /// 1, 2, 4 or 8 workers, and partial sums of a few weight-sized buffers.
+    static let defaultSamplesPerSlice = 8
 
     let samples: Int
-    var slices: Int { (samples + Self.samplesPerSlice - 1) / Self.samplesPerSlice }
+    let samplesPerSlice: Int
+    var slices: Int { (samples + samplesPerSlice - 1) / samplesPerSlice }
 
-    init(samples: Int) { self.samples = samples }
+    init(samples: Int, samplesPerSlice: Int = BatchPartition.defaultSamplesPerSlice) {
+        precondition(samplesPerSlice >= 1)
+        self.samples = samples
+        self.samplesPerSlice = samplesPerSlice
+    }
+
+    /// Slices of 8 samples, or of 16, 32, ... where the partial sums of `count` floats
+    /// per slice would otherwise pass `budget` floats (16 MiB), down to two slices (so
+    /// that two cores still share the work): a wide layer's partials stay bounded. The
+    /// choice depends on the batch and the layer only.
+    init(samples: Int, partialsOf count: Int, budget: Int = 1 << 22) {
+        var perSlice = Self.defaultSamplesPerSlice
+        while 2 * perSlice < samples && (samples + perSlice - 1) / perSlice * count > budget { perSlice *= 2 }
+        self.init(samples: samples, samplesPerSlice: perSlice)
+    }
 
     /// The samples of slice `s`.
     func range(ofSlice s: Int) -> Range<Int> {
-        s * Self.samplesPerSlice..<min(samples, (s + 1) * Self.samplesPerSlice)
+        s * samplesPerSlice..<min(samples, (s + 1) * samplesPerSlice)
     }
 
     /// Runs `body(slices)` on each worker's contiguous run of slices (a worker sets up
