@@ -81,7 +81,7 @@ final class WinogradConvolutionTests: XCTestCase {
         let cases: [(kernel: Int, channels: Int, outputs: Int, padding: Int, h: Int, w: Int, batch: Int)] = [
             (3, 16, 16, 1, 8, 8, 2),      // 4 tiles a row: one partial group
             (3, 16, 24, 1, 20, 18, 2),    // 9 tiles a row: a full group and a partial one
-            (3, 24, 16, 0, 11, 9, 1),     // odd output sizes: half tiles at the edges
+            (3, 24, 16, 0, 11, 9, 1),     // odd output sizes: half tiles at the edges; 4 tiles a row, 5 tile rows
             (3, 16, 16, 2, 7, 10, 2),     // padding 2 (the input gradient has padding 0)
             (3, 64, 64, 1, 20, 18, 3),    // two samples per block: two blocks
             (3, 32, 16, 1, 35, 34, 1),    // 17 tiles a row: two full groups and one lane
@@ -90,6 +90,16 @@ final class WinogradConvolutionTests: XCTestCase {
             (5, 16, 16, 0, 13, 11, 2),    // odd output sizes, input gradient padding 4
             (5, 16, 24, 4, 5, 6, 1),      // padding 4: wider output than input
             (5, 24, 16, 1, 36, 35, 1),    // 17 tiles a row
+            // Small maps, whose groups of eight lanes take several tile rows:
+            (3, 32, 16, 1, 4, 4, 3),      // 2 tiles a row
+            (3, 16, 16, 1, 3, 3, 5),      // 2 tiles a row, odd 3x3 map
+            (3, 16, 16, 1, 8, 4, 2),      // 2 tiles a row, 4 tile rows: a whole group
+            (5, 16, 16, 2, 10, 3, 2),     // 2 tiles a row, 5 tile rows, odd width
+            (3, 16, 32, 1, 2, 2, 9),      // 1 tile a row
+            (3, 16, 16, 1, 17, 2, 2),     // 1 tile a row, 9 tile rows: a whole group and one
+            (3, 16, 16, 1, 1, 1, 4),      // a 1x1 map
+            (5, 16, 16, 2, 4, 4, 3),      // 5x5 on 4x4
+            (5, 16, 16, 2, 7, 7, 2),      // 5x5 on 7x7: 4 tiles a row, odd width
         ]
         for c in cases {
             let label = "\(c.kernel)x\(c.kernel), \(c.channels)->\(c.outputs), padding \(c.padding), \(c.h)x\(c.w), batch \(c.batch)"

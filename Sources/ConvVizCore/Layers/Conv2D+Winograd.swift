@@ -57,36 +57,40 @@ extension Conv2D {
     }
 
     private func forwardWinograd<K: WinogradTiles>(_ input: Tensor, _ k: K.Type) -> Tensor {
-        let t = K.transform, (cin, cout, r) = (inputChannels, outputChannels, t.kernel)
-        var u = [Float](repeating: 0, count: t.alpha * t.alpha * cout * cin)
-        weight.value.data.withUnsafeBufferPointer { w in
-            u.withUnsafeMutableBufferPointer { ub in
-                Winograd.transformKernels(t, outputs: cout, inputs: cin, into: ub.baseAddress!) { o, i, a, b in w[((o * cin + i) * r + a) * r + b] }
-            }
-        }
-        return Self.winograd(k, input, outputs: cout, padding: window.padding, kernels: u, bias: bias?.value.data, rectify: rectifiesOutput)
+        let u = transformedKernels(K.transform, flipped: false)
+        return Self.winograd(k, input, outputs: outputChannels, padding: window.padding, kernels: u, bias: bias?.value.data, rectify: rectifiesOutput)
     }
 
     /// dL/d(input) for `gradOutput` `[N, C_out, H', W']`: `[N, C_in, H, W]`.
     private func inputGradientWinograd<K: WinogradTiles>(_ gradOutput: Tensor, _ k: K.Type) -> Tensor {
-        let t = K.transform, (cin, cout, r) = (inputChannels, outputChannels, t.kernel)
-        var u = [Float](repeating: 0, count: t.alpha * t.alpha * cout * cin)
-        weight.value.data.withUnsafeBufferPointer { w in
-            u.withUnsafeMutableBufferPointer { ub in
-                Winograd.transformKernels(t, outputs: cin, inputs: cout, into: ub.baseAddress!) { o, i, a, b in
-                    w[((i * cin + o) * r + r - 1 - a) * r + r - 1 - b]
-                }
-            }
-        }
+        let r = K.transform.kernel
+        let u = transformedKernels(K.transform, flipped: true)
         let padding = Pair(r - 1 - window.padding.h, r - 1 - window.padding.w)
-        return Self.winograd(k, gradOutput, outputs: cin, padding: padding, kernels: u, bias: nil, rectify: false)
+        return Self.winograd(k, gradOutput, outputs: inputChannels, padding: padding, kernels: u, bias: nil, rectify: false)
     }
 
-    /// Samples per block: about 2 MB of transformed tiles and products (an L2 cache).
+    /// The weight's transformed kernels: `[xi][C_out][C_in]`, or flipped for the input
+    /// gradient, `[xi][C_in][C_out]`.
+    private func transformedKernels(_ t: WinogradTransform, flipped: Bool) -> [Float] {
+        let count = t.alpha * t.alpha * outputChannels * inputChannels
+        return [Float](unsafeUninitializedCapacity: count) { u, initialized in
+            weight.value.data.withUnsafeBufferPointer { w in
+                Winograd.transformKernels(t, w.baseAddress!, outputs: outputChannels, inputs: inputChannels, flipped: flipped, into: u.baseAddress!)
+            }
+            initialized = count
+        }
+    }
+
+    /// Samples per block: about 2 MB of transformed tiles and products (an L2 cache), but
+    /// at least `minimumWinogradTiles` tiles: OpenBLAS packs a position's `[K, C]`
+    /// kernels for every product, which costs too much when few tiles share them (wide
+    /// layers on small maps).
     private static func winogradSamplesPerBlock(_ t: WinogradTransform, _ g: Winograd.Geometry, outputs: Int, samples: Int) -> Int {
-        let targetTiles = max(8, (1 << 19) / (t.alpha * t.alpha) / (g.channels + outputs))
+        let targetTiles = max(minimumWinogradTiles, (1 << 19) / (t.alpha * t.alpha) / (g.channels + outputs))
         return max(1, min(samples, targetTiles / max(1, g.tiles)))
     }
+
+    static let minimumWinogradTiles = 128
 
     /// The r x r stride-1 convolution of `x` `[N, C, H, W]` with transformed kernels
     /// `kernels` (alpha^2 x outputs x C), plus `bias`, rectified when asked.

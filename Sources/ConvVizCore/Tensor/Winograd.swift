@@ -19,62 +19,38 @@
 enum Winograd {
     typealias Lanes = SIMD8<Float>
 
-    /// Transformed kernels `u[xi][o][i]` (alpha^2 x outputs x inputs) from r x r kernels
-    /// given by `kernel(o, i, row, column)`.
-    static func transformKernels(_ t: WinogradTransform, outputs: Int, inputs: Int, into u: UnsafeMutablePointer<Float>,
-                                 _ kernel: (Int, Int, Int, Int) -> Float) {
-        let (r, alpha, plane) = (t.kernel, t.alpha, outputs * inputs)
-        var g = [Float](repeating: 0, count: r * r), gg = [Float](repeating: 0, count: alpha * r)
-        for o in 0..<outputs {
-            for i in 0..<inputs {
-                for a in 0..<r { for b in 0..<r { g[a * r + b] = kernel(o, i, a, b) } }
-                // G g: [alpha, r]
-                for a in 0..<alpha {
-                    for b in 0..<r {
-                        var s: Float = 0
-                        for k in 0..<r { s += t.kernelMatrix[a * r + k] * g[k * r + b] }
-                        gg[a * r + b] = s
-                    }
-                }
-                // (G g) G^T: [alpha, alpha]
-                for a in 0..<alpha {
-                    for b in 0..<alpha {
-                        var s: Float = 0
-                        for k in 0..<r { s += gg[a * r + k] * t.kernelMatrix[b * r + k] }
-                        u[(a * alpha + b) * plane + o * inputs + i] = s
-                    }
-                }
+    /// Transformed kernels `u[xi][o][i]` (alpha^2 x outputs x inputs) of `weight`
+    /// (`[outputs, inputs, r, r]`), all in one product: `U = (G ⊗ G) W^T`, with each
+    /// kernel a column of `W^T`. `flipped`: the kernels of the input gradient instead,
+    /// `u[xi][i][o]` from each kernel turned by 180 degrees.
+    static func transformKernels(_ t: WinogradTransform, _ weight: UnsafePointer<Float>, outputs: Int, inputs: Int, flipped: Bool,
+                                 into u: UnsafeMutablePointer<Float>) {
+        let (taps, positions, plane) = (t.kernel * t.kernel, t.alpha * t.alpha, outputs * inputs)
+        // Turning a kernel reverses its taps: the same product with G ⊗ G's columns reversed.
+        let product = flipped ? (0..<positions).flatMap { xi in (0..<taps).map { t.kernelProduct[xi * taps + taps - 1 - $0] } } : t.kernelProduct
+        product.withUnsafeBufferPointer { gg in
+            if !flipped {
+                BLAS.gemm(transB: true, m: positions, n: plane, k: taps, a: gg.baseAddress!, lda: taps, b: weight, ldb: taps, c: u, ldc: plane)
+                return
+            }
+            // [xi][o][i], then each position's [outputs, inputs] transposed.
+            let byOutput = UnsafeMutablePointer<Float>.allocate(capacity: positions * plane)
+            defer { byOutput.deallocate() }
+            BLAS.gemm(transB: true, m: positions, n: plane, k: taps, a: gg.baseAddress!, lda: taps, b: weight, ldb: taps, c: byOutput, ldc: plane)
+            for xi in 0..<positions {
+                Transpose.transpose(byOutput + xi * plane, rows: outputs, columns: inputs, srcStride: inputs, into: u + xi * plane, dstStride: outputs)
             }
         }
     }
 
-    /// The adjoint of `transformKernels`: adds `G^T du G` of `du[xi][o][i]` (alpha^2 x
-    /// outputs x inputs) to `dw` in weight order `[outputs, inputs, r, r]`.
+    /// The adjoint of `transformKernels` (not flipped): adds `(G ⊗ G)^T dU` of
+    /// `du[xi][o][i]` to `dw` in weight order `[outputs, inputs, r, r]`, as one product.
     static func kernelGradient(_ t: WinogradTransform, _ du: UnsafePointer<Float>, outputs: Int, inputs: Int,
                                into dw: UnsafeMutablePointer<Float>) {
-        let (r, alpha, plane) = (t.kernel, t.alpha, outputs * inputs)
-        var d = [Float](repeating: 0, count: alpha * alpha), h = [Float](repeating: 0, count: r * alpha)
-        for o in 0..<outputs {
-            for i in 0..<inputs {
-                for xi in 0..<alpha * alpha { d[xi] = du[xi * plane + o * inputs + i] }
-                // G^T d: [r, alpha]
-                for k in 0..<r {
-                    for b in 0..<alpha {
-                        var s: Float = 0
-                        for a in 0..<alpha { s += t.kernelMatrix[a * r + k] * d[a * alpha + b] }
-                        h[k * alpha + b] = s
-                    }
-                }
-                // (G^T d) G: [r, r]
-                let out = dw + (o * inputs + i) * r * r
-                for k in 0..<r {
-                    for l in 0..<r {
-                        var s: Float = 0
-                        for b in 0..<alpha { s += h[k * alpha + b] * t.kernelMatrix[b * r + l] }
-                        out[k * r + l] += s
-                    }
-                }
-            }
+        let (taps, positions, plane) = (t.kernel * t.kernel, t.alpha * t.alpha, outputs * inputs)
+        t.kernelProduct.withUnsafeBufferPointer { gg in
+            // dW [plane, taps] += dU^T [plane, positions] x (G ⊗ G) [positions, taps]
+            BLAS.gemm(transA: true, m: plane, n: taps, k: positions, a: du, lda: plane, b: gg.baseAddress!, ldb: taps, beta: 1, c: dw, ldc: taps)
         }
     }
 
@@ -89,9 +65,16 @@ enum Winograd {
         var tilesHigh: Int { (outHeight + 1) / 2 }
         var tilesWide: Int { (outWidth + 1) / 2 }
         var tiles: Int { tilesHigh * tilesWide }
-        /// Tiles in whole groups of eight per tile row: the width a row's SIMD reads cover.
-        var groupedTilesWide: Int { (tilesWide + 7) / 8 * 8 }
-        var paddedHeight: Int { 2 * tilesHigh + kernel - 1 }
+        /// Tiles of one tile row in a group of eight lanes: eight, or on a small map whose
+        /// rows have 4, 2 or 1 tiles, the whole row, with the next rows in the other lanes
+        /// (the group is then 8 consecutive tiles: no lane is wasted on an 8x8 map).
+        var laneWidth: Int { tilesWide == 4 || tilesWide == 2 || tilesWide == 1 ? tilesWide : 8 }
+        /// Tile rows in a group.
+        var rowsPerGroup: Int { 8 / laneWidth }
+        /// Tiles in whole groups: the width and height the SIMD reads cover.
+        var groupedTilesWide: Int { (tilesWide + laneWidth - 1) / laneWidth * laneWidth }
+        var groupedTilesHigh: Int { (tilesHigh + rowsPerGroup - 1) / rowsPerGroup * rowsPerGroup }
+        var paddedHeight: Int { 2 * groupedTilesHigh + kernel - 1 }
         var paddedWidth: Int { 2 * groupedTilesWide + kernel - 1 }
         var paddedPlane: Int { paddedHeight * paddedWidth }
 
@@ -148,28 +131,52 @@ enum Winograd {
         func free() { padded.deallocate(); inputTiles.deallocate(); products.deallocate(); scratch.free() }
     }
 
+    /// Columns `q` and `q + 1` of a group's tiles, at row `p` of its first tile row: the
+    /// even and odd lanes of one load, or on a small map of one load per tile row.
+    @inline(__always)
+    private static func columnPair(_ p: UnsafePointer<Float>, _ g: Geometry) -> (Lanes, Lanes) {
+        let next = 2 * g.paddedWidth  // the next tile row starts two rows down
+        @inline(__always) func load<V: SIMD>(_ p: UnsafePointer<Float>, as: V.Type) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        switch g.laneWidth {
+        case 8:
+            let a = load(p, as: SIMD16<Float>.self)
+            return (a.evenHalf, a.oddHalf)
+        case 4:
+            let a = load(p, as: SIMD8<Float>.self), b = load(p + next, as: SIMD8<Float>.self)
+            return (Lanes(lowHalf: a.evenHalf, highHalf: b.evenHalf), Lanes(lowHalf: a.oddHalf, highHalf: b.oddHalf))
+        case 2:
+            let r0 = load(p, as: SIMD4<Float>.self), r1 = load(p + next, as: SIMD4<Float>.self)
+            let r2 = load(p + 2 * next, as: SIMD4<Float>.self), r3 = load(p + 3 * next, as: SIMD4<Float>.self)
+            return (Lanes(lowHalf: SIMD4(lowHalf: r0.evenHalf, highHalf: r1.evenHalf), highHalf: SIMD4(lowHalf: r2.evenHalf, highHalf: r3.evenHalf)),
+                    Lanes(lowHalf: SIMD4(lowHalf: r0.oddHalf, highHalf: r1.oddHalf), highHalf: SIMD4(lowHalf: r2.oddHalf, highHalf: r3.oddHalf)))
+        default:
+            var even = Lanes(), odd = Lanes()
+            for l in 0..<8 { even[l] = p[l * next]; odd[l] = p[l * next + 1] }
+            return (even, odd)
+        }
+    }
+
     /// `V = B^T d B` of every tile of one padded sample, written to `v[xi][c][first + t]`
     /// (`stride` floats per `[c]` row, `channels` rows per `xi`). Eight tiles per step;
-    /// a row's last group writes up to seven lanes past its tiles, which later tiles
-    /// overwrite or which fall in the row's slack (`stride` leaves eight floats).
+    /// a row's (or a small map's) last group writes up to seven lanes past its tiles,
+    /// which later tiles overwrite or which fall in the slack (`stride` leaves eight
+    /// floats).
     static func transformInput<K: WinogradTiles>(_: K.Type, _ padded: UnsafePointer<Float>, _ g: Geometry, scratch: Scratch,
                                                  into v: UnsafeMutablePointer<Float>, first: Int, stride: Int) {
         let alpha = K.alpha, matrix = g.channels * stride
         let d = scratch.lanes, e = d + alpha * alpha, out = e + alpha * alpha
         for c in 0..<g.channels {
             let plane = padded + c * g.paddedPlane
-            for ti in 0..<g.tilesHigh {
+            for ti in Swift.stride(from: 0, to: g.tilesHigh, by: g.rowsPerGroup) {
                 let row = plane + 2 * ti * g.paddedWidth
                 var tj = 0
                 while tj < g.tilesWide {
-                    // d[r][q]: column q of the tile, row r, for 8 tiles.
+                    // d[r][q]: column q of the tile, row r, for 8 tiles (alpha is even).
                     for r in 0..<alpha {
                         let p = row + r * g.paddedWidth + 2 * tj
                         var q = 0
                         while q < alpha {
-                            let pair = UnsafeRawPointer(p + q).loadUnaligned(as: SIMD16<Float>.self)
-                            d[r * alpha + q] = pair.evenHalf
-                            d[r * alpha + q + 1] = pair.oddHalf
+                            (d[r * alpha + q], d[r * alpha + q + 1]) = columnPair(p + q, g)
                             q += 2
                         }
                     }
@@ -178,7 +185,7 @@ enum Winograd {
                     for q in 0..<alpha { K.input(e + q, alpha, out + q, alpha) }
                     let dst = v + c * stride + first + ti * g.tilesWide + tj
                     for xi in 0..<alpha * alpha { Vector.store(out[xi], dst + xi * matrix) }
-                    tj += 8
+                    tj += g.laneWidth
                 }
             }
         }
@@ -196,7 +203,7 @@ enum Winograd {
         for k in 0..<outputs {
             let shift = Lanes(repeating: bias?[k] ?? 0)
             let plane = y + k * oh * ow
-            for ti in 0..<g.tilesHigh {
+            for ti in Swift.stride(from: 0, to: g.tilesHigh, by: g.rowsPerGroup) {
                 var tj = 0
                 while tj < g.tilesWide {
                     let src = m + k * stride + first + ti * g.tilesWide + tj
@@ -217,16 +224,19 @@ enum Winograd {
                         Vector.store16(interleave(y00, y01), top)
                         Vector.store16(interleave(y10, y11), top + ow)
                     } else {
-                        // A map's last tiles: through the edge buffer, whole vectors in
-                        // and `count` floats out.
-                        Vector.store16(interleave(y00, y01), edge)
-                        top.update(from: edge, count: count)
-                        if 2 * ti + 1 < oh {
-                            Vector.store16(interleave(y10, y11), edge)
-                            (top + ow).update(from: edge, count: count)
+                        // A map's last tiles, or a small map's tile rows: through the edge
+                        // buffer, whole vectors in and each output row's floats out.
+                        let span = 2 * g.laneWidth, width = min(span, count)
+                        func scatter(_ pair: SIMD16<Float>, _ outputRow: Int) {
+                            Vector.store16(pair, edge)
+                            for sub in 0..<g.rowsPerGroup where 2 * (ti + sub) + outputRow < oh {
+                                (top + (2 * sub + outputRow) * ow).update(from: edge + sub * span, count: width)
+                            }
                         }
+                        scatter(interleave(y00, y01), 0)
+                        scatter(interleave(y10, y11), 1)
                     }
-                    tj += 8
+                    tj += g.laneWidth
                 }
             }
         }
@@ -243,24 +253,28 @@ enum Winograd {
         let edge = scratch.edge
         for k in 0..<outputs {
             let plane = dy + k * oh * ow
-            for ti in 0..<g.tilesHigh {
+            for ti in Swift.stride(from: 0, to: g.tilesHigh, by: g.rowsPerGroup) {
                 var tj = 0
                 while tj < g.tilesWide {
                     let top = plane + 2 * ti * ow + 2 * tj
-                    let count = min(16, ow - 2 * tj), bottomRow = 2 * ti + 1 < oh
+                    let count = min(16, ow - 2 * tj)
                     let a: SIMD16<Float>, b: SIMD16<Float>
-                    if count == 16 && bottomRow {
+                    if count == 16 && 2 * ti + 1 < oh {
                         a = UnsafeRawPointer(top).loadUnaligned(as: SIMD16<Float>.self)
                         b = UnsafeRawPointer(top + ow).loadUnaligned(as: SIMD16<Float>.self)
                     } else {
-                        // A map's last tiles: `count` floats into the zeroed edge buffer,
-                        // whole vectors out.
-                        Vector.store16(SIMD16(), edge)
-                        edge.update(from: top, count: count)
-                        a = UnsafeRawPointer(edge).loadUnaligned(as: SIMD16<Float>.self)
-                        Vector.store16(SIMD16(), edge)
-                        if bottomRow { edge.update(from: top + ow, count: count) }
-                        b = UnsafeRawPointer(edge).loadUnaligned(as: SIMD16<Float>.self)
+                        // A map's last tiles, or a small map's tile rows: each output row's
+                        // floats into the zeroed edge buffer, whole vectors out.
+                        let span = 2 * g.laneWidth, width = min(span, count)
+                        func gather(_ outputRow: Int) -> SIMD16<Float> {
+                            Vector.store16(SIMD16(), edge)
+                            for sub in 0..<g.rowsPerGroup where 2 * (ti + sub) + outputRow < oh {
+                                (edge + sub * span).update(from: top + (2 * sub + outputRow) * ow, count: width)
+                            }
+                            return UnsafeRawPointer(edge).loadUnaligned(as: SIMD16<Float>.self)
+                        }
+                        a = gather(0)
+                        b = gather(1)
                     }
                     grad[0] = a.evenHalf; grad[1] = a.oddHalf; grad[2] = b.evenHalf; grad[3] = b.oddHalf
                     // Along each row (dY A^T, 2 x alpha), then down each column.
@@ -268,7 +282,7 @@ enum Winograd {
                     for q in 0..<alpha { K.outputAdjoint(rows + q, alpha, out + q, alpha) }
                     let dst = dm + k * stride + first + ti * g.tilesWide + tj
                     for xi in 0..<alpha * alpha { Vector.store(out[xi], dst + xi * matrix) }
-                    tj += 8
+                    tj += g.laneWidth
                 }
             }
         }

@@ -24,6 +24,9 @@ struct WinogradTransform: Sendable {
     let kernelMatrix: [Float]
     /// `A^T`, `[2, alpha]`.
     let outputTransposed: [Float]
+    /// `G ⊗ G`, `[alpha^2, kernel^2]`: `U = G g G^T` of a kernel `g` (taps in row-major
+    /// order) is this matrix times `g`'s taps.
+    let kernelProduct: [Float]
 
 
     /// F(2, 3) on the points 0, 1, -1 (the textbook matrices up to signs) and F(2, 5) on
@@ -68,6 +71,9 @@ struct WinogradTransform: Sendable {
         }
         inputTransposed = bt.flatMap { $0.map(Float.init) }
         kernelMatrix = gScaled.flatMap { $0.map(Float.init) }
+        kernelProduct = (0..<alpha * alpha).flatMap { xi in
+            (0..<r * r).map { tap in Float(gScaled[xi / alpha][tap / r] * gScaled[xi % alpha][tap % r]) }
+        }
         outputTransposed = (0..<2).flatMap { i in (0..<alpha).map { j in Float(h[j][i]) } }
     }
 
