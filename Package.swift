@@ -1,15 +1,20 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // The numeric core's kernels work on SIMD8 vectors. On x86-64 they are compiled for
-// x86-64-v3 (AVX2 and FMA: every x86-64 CPU since about 2015), where a SIMD8 is one
-// register instead of a pair of SSE registers; without it Winograd's tile transforms
-// took twice as long (`Benchmarks/compare_training.sh`).
+// x86-64-v3 (AVX2 and FMA: Intel Core and AMD CPUs since about 2015, but not every
+// Pentium, Celeron or Atom), where a SIMD8 is one register instead of a pair of SSE
+// registers: Winograd's tile transforms take half the time. `convviz` checks the CPU
+// before it runs any of that code (`CPUSupport`). `CONVVIZ_PORTABLE=1 swift build ...`
+// (after `rm -rf .build`) builds for any x86-64 CPU instead.
 #if arch(x86_64)
-let vectorISA: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+let portable = ProcessInfo.processInfo.environment["CONVVIZ_PORTABLE"] == "1"
 #else
-let vectorISA: [SwiftSetting] = []
+let portable = true
 #endif
+let vectorISA: [SwiftSetting] = portable ? [] : [.unsafeFlags(["-Xcc", "-march=x86-64-v3"]), .define("CONVVIZ_X86_64_V3")]
+let cpuCheck: [SwiftSetting] = portable ? [] : [.define("CONVVIZ_X86_64_V3")]
 
 let package = Package(
     name: "ConvViz",
@@ -51,7 +56,7 @@ let package = Package(
         .executableTarget(name: "convviz", dependencies: [
             "ConvVizCore", "ConvVizRender",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], exclude: ["README.md"]),
+        ], exclude: ["README.md"], swiftSettings: cpuCheck),
 
         // MARK: - Tests
         .testTarget(name: "ConvVizCoreTests", dependencies: ["ConvVizCore", "CZlib"],

@@ -9,7 +9,7 @@
 # alternate in ROUNDS rounds, each round PASSES passes over the test set, fastest kept.
 #
 #   Benchmarks/compare_inference.sh [ROUNDS] [PASSES]     (defaults 3 and 3)
-#   THREADS=2, CIFAR_DIR=..., CONVVIZ=path/to/convviz as in compare_training.sh
+#   THREADS=2, CIFAR_DIR=..., VGG=ARCH.json, CONVVIZ=path/to/convviz as in compare_training.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
@@ -33,13 +33,13 @@ for ROUND in $(seq "$ROUNDS"); do
     echo "{\"net\": $i, \"round\": $ROUND, \"macs\": $MACS, \"pytorch\": $PT, \"convviz\": $CVJ}" >> "$RUN/results.jsonl"
   done
 done
-"$VENV/bin/python" - "$RUN" <<'PY'
+"$VENV/bin/python" - "$RUN" "$VGG" <<'PY'
 import json, sys
-run = sys.argv[1]
+run, vgg = sys.argv[1], sys.argv[2]
 rows = [json.loads(l) for l in open(f"{run}/results.jsonl")]
 sgemm = json.load(open(f"{run}/sgemm.json"))
 print(f"SGEMM 1024^3 on {sgemm['threads']} threads (OpenBLAS {sgemm['blas']}): {sgemm['gflops']:.1f} GFLOP/s")
-for net, name in enumerate(["SmallConvNet (Fashion-MNIST)", "VGG-style vgg-cifar.json (CIFAR format)"]):
+for net, name in enumerate(["SmallConvNet (Fashion-MNIST)", f"VGG-style {vgg} (CIFAR format)"]):
     rs = [r for r in rows if r["net"] == net]
     for r in rs:
         p, c = r["pytorch"]["images_per_second"], r["convviz"]["images_per_second"]

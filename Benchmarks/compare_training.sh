@@ -16,6 +16,7 @@
 #   Benchmarks/compare_training.sh [ROUNDS] [SMALL_STEPS] [VGG_STEPS]
 #   defaults: 2 rounds, 468 steps (one Fashion-MNIST epoch), 40 steps (one synthetic epoch)
 #   THREADS=2 (both frameworks), CIFAR_DIR=/path/to/cifar-10-batches-bin (optional),
+#   VGG=ARCH.json (optional: another CIFAR-format network in place of vgg-cifar.json),
 #   CONVVIZ=path/to/convviz (optional: a release binary built elsewhere)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,15 +50,15 @@ done
 "$CV" bench sgemm --json --rounds 5 --threads "$THREADS" > "$RUN/sgemm-after.json"
 RT=$("$VENV/bin/python" Benchmarks/pytorch_peer.py evaluate --arch small --data fashion-mnist --weights "$RUN/run0/checkpoint.safetensors" --passes 1)
 
-"$VENV/bin/python" - "$RUN" "$RT" <<'PY'
+"$VENV/bin/python" - "$RUN" "$RT" "$VGG" <<'PY'
 import json, sys
-run, rt = sys.argv[1], json.loads(sys.argv[2])
+run, rt, vgg = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
 rows = [json.loads(l) for l in open(f"{run}/results.jsonl")]
 sgemm = [json.load(open(f"{run}/sgemm-{w}.json"))["gflops"] for w in ("before", "after")]
 peak = max(sgemm)
 print(f"SGEMM 1024^3 on {json.load(open(f'{run}/sgemm-before.json'))['threads']} threads (OpenBLAS {json.load(open(f'{run}/sgemm-before.json'))['blas']}): "
       f"{sgemm[0]:.1f} GFLOP/s before, {sgemm[1]:.1f} after; peak = {peak:.1f}")
-for net, name in enumerate(["SmallConvNet (Fashion-MNIST)", "VGG-style vgg-cifar.json (CIFAR format)"]):
+for net, name in enumerate(["SmallConvNet (Fashion-MNIST)", f"VGG-style {vgg} (CIFAR format)"]):
     rs = [r for r in rows if r["net"] == net]
     for r in rs:
         p, c = r["pytorch"]["images_per_second"], r["convviz"]["images_per_second"]

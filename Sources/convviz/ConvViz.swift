@@ -14,6 +14,7 @@ struct ConvViz: ParsableCommand {
         subcommands: [InspectCommand.self, TrainCommand.self, TaxonomyCommand.self, ShapesCommand.self, ReceptiveFieldCommand.self, ReceptiveFieldGrowthCommand.self, NormsCommand.self, VolumesCommand.self, PoolingCommand.self, CurvesCommand.self, FoldBatchNormCommand.self, CompareNormsCommand.self, BatchNormCommand.self, FiltersCommand.self, ActivationsCommand.self, ExportCommand.self, EvaluateCommand.self, BenchCommand.self, DemoCommand.self, LectureCommand.self, LearnFiltersCommand.self])
 
     static func main() {
+        CPUSupport.requireBuildExtensions()  // before any of ConvVizCore's code runs
         AllocatorTuning.reuseLargeBlocks()
         var command: ParsableCommand
         do { command = try parseAsRoot() } catch { exit(withError: error) }

@@ -74,12 +74,48 @@ final class WinogradConvolutionTests: XCTestCase {
         }
     }
 
+    /// Gradients accumulate over backward passes, and slices larger than eight samples
+    /// (a tight partial-sum budget) give the same gradients as the im2col path and the
+    /// same bytes on 1 and 3 workers.
+    func testLargeSlicesAndAccumulatedGradients() {
+        defer { Parallel.workers = ProcessInfo.processInfo.activeProcessorCount }
+        var rng = SeededGenerator(seed: 44)
+        let window = Window2D(kernel: Pair(3), padding: Pair(1))
+        let fast = Conv2D(name: "c", inputChannels: 24, outputChannels: 16, window: window, rng: &rng)
+        let plain = Conv2D(name: "c", inputChannels: 24, outputChannels: 16, window: window, rng: &rng)
+        plain.weight.value = fast.weight.value
+        plain.bias!.value = fast.bias!.value
+        plain.usesWinograd = false
+        let x = Tensor.normal(shape: [37, 24, 9, 10], using: &rng)
+        let dy = Tensor.normal(shape: [37, 16, 9, 10], using: &rng)
+        XCTAssertEqual(BatchPartition(samples: 37, partialsOf: 16 * 16 * 24, budget: 1).samplesPerSlice, 32)
+        var byWorkers: [[Float]] = []
+        for workers in [1, 3] {
+            Parallel.workers = workers
+            for conv in [fast, plain] {
+                conv.partialSumBudget = 1
+                conv.weight.grad.zero(); conv.bias!.grad.zero()
+                _ = conv.forward(x, mode: .training)
+                _ = conv.backward(dy, needsInputGradient: false)
+            }
+            let once = fast.weight.grad
+            assertClose(once, plain.weight.grad, "grad weight, slices of 32, \(workers) workers")
+            assertClose(fast.bias!.grad, plain.bias!.grad, "grad bias, slices of 32, \(workers) workers")
+            _ = fast.backward(dy, needsInputGradient: false)
+            var twice = once
+            for i in 0..<twice.count { twice.data[i] *= 2 }
+            assertClose(fast.weight.grad, twice, "grad weight accumulated over two passes")
+            byWorkers.append(fast.weight.grad.data)
+        }
+        XCTAssertEqual(byWorkers[0], byWorkers[1], "1 and 3 workers")
+    }
+
     /// ... and the geometries that exercise the tiling against the im2col path (itself
     /// checked against the direct loops in `ConvolutionReferenceTests`).
     func testMatchesIm2ColPath() {
         var rng = SeededGenerator(seed: 43)
         let cases: [(kernel: Int, channels: Int, outputs: Int, padding: Int, h: Int, w: Int, batch: Int)] = [
-            (3, 16, 16, 1, 8, 8, 2),      // 4 tiles a row: one partial group
+            (3, 16, 16, 1, 8, 8, 2),      // 4 tiles a row: two tile rows a group
             (3, 16, 24, 1, 20, 18, 2),    // 9 tiles a row: a full group and a partial one
             (3, 24, 16, 0, 11, 9, 1),     // odd output sizes: half tiles at the edges; 4 tiles a row, 5 tile rows
             (3, 16, 16, 2, 7, 10, 2),     // padding 2 (the input gradient has padding 0)
@@ -140,6 +176,11 @@ final class WinogradConvolutionTests: XCTestCase {
         XCTAssertFalse(runs(16, 16, Window2D(kernel: Pair(7), padding: Pair(3))))
         XCTAssertFalse(runs(16, 16, Window2D(kernel: Pair(3, 5), padding: Pair(1))))
         XCTAssertFalse(runs(16, 16, Window2D(kernel: Pair(5), stride: Pair(2), padding: Pair(2))))
+        // Padding of the kernel's size or more would give the input gradient a negative one.
+        XCTAssertTrue(runs(16, 16, Window2D(kernel: Pair(3), padding: Pair(2))))
+        XCTAssertFalse(runs(16, 16, Window2D(kernel: Pair(3), padding: Pair(3))))
+        XCTAssertFalse(runs(16, 16, Window2D(kernel: Pair(5), padding: Pair(5))))
+        XCTAssertFalse(runs(16, 16, Window2D(kernel: Pair(3), padding: Pair(1, 3))))
         XCTAssertFalse(runs(16, 16, Window2D(kernel: Pair(3), padding: Pair(2), dilation: Pair(2))))
     }
 

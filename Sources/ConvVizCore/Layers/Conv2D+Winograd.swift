@@ -27,13 +27,20 @@ extension Conv2D {
     // that the compiler specializes it and inlines the tile arithmetic.
 
     func forwardWinograd(_ input: Tensor, kernel: Int) -> Tensor {
-        kernel == 3 ? forwardWinograd(input, WinogradTiles3.self) : forwardWinograd(input, WinogradTiles5.self)
+        switch kernel {
+        case 3: forwardWinograd(input, WinogradTiles3.self)
+        case 5: forwardWinograd(input, WinogradTiles5.self)
+        default: preconditionFailure("\(name): no Winograd transform for \(kernel)x\(kernel)")
+        }
     }
 
     /// Adds the weight and bias gradients; returns the input gradient when asked.
     func backwardWinograd(_ gradOutput: Tensor, input: Tensor, kernel: Int, needsInputGradient: Bool) -> Tensor? {
-        kernel == 3 ? backwardWinograd(gradOutput, input: input, WinogradTiles3.self, needsInputGradient: needsInputGradient)
-            : backwardWinograd(gradOutput, input: input, WinogradTiles5.self, needsInputGradient: needsInputGradient)
+        switch kernel {
+        case 3: backwardWinograd(gradOutput, input: input, WinogradTiles3.self, needsInputGradient: needsInputGradient)
+        case 5: backwardWinograd(gradOutput, input: input, WinogradTiles5.self, needsInputGradient: needsInputGradient)
+        default: preconditionFailure("\(name): no Winograd transform for \(kernel)x\(kernel)")
+        }
     }
 
     private func backwardWinograd<K: WinogradTiles>(_ gradOutput: Tensor, input: Tensor, _ k: K.Type, needsInputGradient: Bool) -> Tensor? {
@@ -41,7 +48,7 @@ extension Conv2D {
         // Per slice of the batch: the transformed weight gradient dU and the bias
         // gradient; summed slice by slice, then dU is taken back to the kernels once.
         let transformedCount = t.alpha * t.alpha * outputChannels * inputChannels
-        let partition = BatchPartition(samples: input.shape[0], partialsOf: transformedCount)
+        let partition = BatchPartition(samples: input.shape[0], partialsOf: transformedCount, budget: partialSumBudget)
         var partialTransformed = [Float](unsafeUninitializedCapacity: partition.slices * transformedCount) { _, n in n = partition.slices * transformedCount }
         var partialBias = [Float](repeating: 0, count: partition.slices * outputChannels)
         transformedWeightGradient(gradOutput, input: input, k, partition, partialTransformed: &partialTransformed, partialBias: &partialBias)

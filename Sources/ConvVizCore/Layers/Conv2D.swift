@@ -37,6 +37,9 @@ public final class Conv2D: Layer {
     /// Samples are unrolled together until a GEMM is at least this many pixels wide, so
     /// that small late-layer maps still make OpenBLAS-sized products.
     public var minimumGEMMWidth = 128
+    /// Most floats the weight gradient's per-slice partial sums may take together
+    /// (`BatchPartition(samples:partialsOf:budget:)`): 16 MiB.
+    public var partialSumBudget = 1 << 22
 
     private var cachedInput: Tensor?
 
@@ -153,10 +156,10 @@ public final class Conv2D: Layer {
         let g = geometry(input.shape)
         precondition(gradOutput.shape == [n, outputChannels, g.outHeight, g.outWidth], "\(name): grad \(gradOutput.shape)")
         if groups > 1 { return backwardGrouped(gradOutput, input: input, g, needsInputGradient: needsInputGradient) }
+        if let kernel = winogradKernel(g) { return backwardWinograd(gradOutput, input: input, kernel: kernel, needsInputGradient: needsInputGradient) }
         // Each slice of the batch accumulates its own dW and db (its first GEMM
         // overwrites), summed afterwards slice by slice: the same bytes on any core count.
-        if let kernel = winogradKernel(g) { return backwardWinograd(gradOutput, input: input, kernel: kernel, needsInputGradient: needsInputGradient) }
-        let partition = BatchPartition(samples: n, partialsOf: weight.value.count)
+        let partition = BatchPartition(samples: n, partialsOf: weight.value.count, budget: partialSumBudget)
         var partialWeight = [Float](unsafeUninitializedCapacity: partition.slices * weight.value.count) { _, k in k = partition.slices * weight.value.count }
         var partialBias = [Float](repeating: 0, count: partition.slices * outputChannels)
         let gradInput = Im2Col.prefersChannelMajor(g)

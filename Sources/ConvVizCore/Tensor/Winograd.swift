@@ -12,10 +12,10 @@
 /// `dU[xi] [C_out, C_in] = dM[xi] [C_out, tiles] x V[xi]^T` with `dM = A dY A^T` per tile,
 /// then `dg = G^T dU G`.
 ///
-/// Layouts are planar, so the transforms (`WinogradTiles`) run eight tiles along a row at
-/// a time: column
-/// `q` of 8 neighbouring tiles is the even or odd half of one SIMD16 load, and the 2x2
-/// outputs of 8 tiles are 16 consecutive floats of two output rows.
+/// Layouts are planar, so the transforms (`WinogradTiles`) run eight tiles at a time, one
+/// per SIMD lane: eight along a tile row, whose column `q` is the even or odd half of one
+/// SIMD16 load and whose 2x2 outputs are 16 consecutive floats of two output rows; or, on
+/// a small map with 4, 2 or 1 tiles a row, several whole tile rows (`laneWidth`).
 enum Winograd {
     typealias Lanes = SIMD8<Float>
 
@@ -86,15 +86,15 @@ enum Winograd {
     }
 
     /// Copies sample `x` (`[C, H, W]`) into the interior of `padded` (`C` planes of the
-    /// geometry's padded size). Cells outside the interior are never written, so a
-    /// buffer zeroed once stays padded.
+    /// geometry's padded size, which covers the input and its padding: whole tiles cover
+    /// the output, `H + 2P - r + 1` rows, and each reads `r - 1` rows further). Cells
+    /// outside the interior are never written, so a buffer zeroed once stays padded.
     static func pad(_ x: UnsafePointer<Float>, _ g: Geometry, into padded: UnsafeMutablePointer<Float>) {
-        // Rows past the padded plane (padding larger than the tiles need) are cut off.
-        let rows = min(g.height, g.paddedHeight - g.padding.h), columns = min(g.width, g.paddedWidth - g.padding.w)
+        precondition(g.paddedHeight >= g.height + g.padding.h && g.paddedWidth >= g.width + g.padding.w)
         for c in 0..<g.channels {
-            for h in 0..<rows {
+            for h in 0..<g.height {
                 (padded + c * g.paddedPlane + (h + g.padding.h) * g.paddedWidth + g.padding.w)
-                    .update(from: x + (c * g.height + h) * g.width, count: columns)
+                    .update(from: x + (c * g.height + h) * g.width, count: g.width)
             }
         }
     }

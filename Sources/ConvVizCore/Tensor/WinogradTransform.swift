@@ -66,7 +66,11 @@ struct WinogradTransform: Sendable {
         var gScaled = g
         for i in 0..<alpha {
             let scale = bt[i].map(abs).filter { $0 > 1e-12 }.min() ?? 1
-            bt[i] = bt[i].map { ($0 / scale).rounded() == 0 ? 0 : $0 / scale }
+            bt[i] = bt[i].map { entry in
+                let integer = (entry / scale).rounded()
+                precondition(abs(entry / scale - integer) < 1e-9, "B^T row \(i) is not integer after scaling")
+                return integer
+            }
             gScaled[i] = gScaled[i].map { $0 * scale }
         }
         inputTransposed = bt.flatMap { $0.map(Float.init) }
