@@ -47,9 +47,7 @@ final class ConvolutionReferenceTests: XCTestCase {
         var rng = SeededGenerator(seed: 22)
         let window = Window2D(kernel: Pair(3), padding: Pair(1))
         let whole = Conv2D(name: "c", inputChannels: 3, outputChannels: 2, window: window, rng: &rng)
-        let chunked = Conv2D(name: "c", inputChannels: 3, outputChannels: 2, window: window, rng: &rng)
-        chunked.weight.value = whole.weight.value
-        chunked.bias!.value = whole.bias!.value
+        let chunked = whole.twin()
         // 27 rows x 36 positions = 972 column elements per sample: 2 samples per chunk.
         chunked.maxColumnElements = 2000
         whole.maxColumnElements = 1 << 20

@@ -70,7 +70,7 @@ final class WinogradConvolutionTests: XCTestCase {
             let dx = conv.backward(dy, needsInputGradient: true)!
             let ref = Conv2D.referenceBackward(x, weight: conv.weight.value, gradOutput: dy, window: window)
             assertClose(dx, ref.input, "grad input \(kernel)x\(kernel)")
-            assertClose(conv.weight.grad, ref.weight, "grad weight \(kernel)x\(kernel)")
+            assertClose(conv.weight.grad, ref.weight, "grad weight \(kernel)x\(kernel)", tolerance: Self.weightGradientTolerance)
         }
     }
 
@@ -82,9 +82,7 @@ final class WinogradConvolutionTests: XCTestCase {
         var rng = SeededGenerator(seed: 44)
         let window = Window2D(kernel: Pair(3), padding: Pair(1))
         let fast = Conv2D(name: "c", inputChannels: 24, outputChannels: 16, window: window, rng: &rng)
-        let plain = Conv2D(name: "c", inputChannels: 24, outputChannels: 16, window: window, rng: &rng)
-        plain.weight.value = fast.weight.value
-        plain.bias!.value = fast.bias!.value
+        let plain = fast.twin()
         plain.usesWinograd = false
         let x = Tensor.normal(shape: [37, 24, 9, 10], using: &rng)
         let dy = Tensor.normal(shape: [37, 16, 9, 10], using: &rng)
@@ -99,7 +97,7 @@ final class WinogradConvolutionTests: XCTestCase {
                 _ = conv.backward(dy, needsInputGradient: false)
             }
             let once = fast.weight.grad
-            assertClose(once, plain.weight.grad, "grad weight, slices of 32, \(workers) workers")
+            assertClose(once, plain.weight.grad, "grad weight, slices of 32, \(workers) workers", tolerance: Self.weightGradientTolerance)
             assertClose(fast.bias!.grad, plain.bias!.grad, "grad bias, slices of 32, \(workers) workers")
             _ = fast.backward(dy, needsInputGradient: false)
             var twice = once
@@ -141,9 +139,7 @@ final class WinogradConvolutionTests: XCTestCase {
             let label = "\(c.kernel)x\(c.kernel), \(c.channels)->\(c.outputs), padding \(c.padding), \(c.h)x\(c.w), batch \(c.batch)"
             let window = Window2D(kernel: Pair(c.kernel), padding: Pair(c.padding))
             let fast = Conv2D(name: "c", inputChannels: c.channels, outputChannels: c.outputs, window: window, rng: &rng)
-            let plain = Conv2D(name: "c", inputChannels: c.channels, outputChannels: c.outputs, window: window, rng: &rng)
-            plain.weight.value = fast.weight.value
-            plain.bias!.value = fast.bias!.value
+            let plain = fast.twin()
             plain.usesWinograd = false
             let x = Tensor.normal(shape: [c.batch, c.channels, c.h, c.w], using: &rng)
             XCTAssert(fast.runsWinograd(fast.geometry(x.shape)), label)
@@ -152,7 +148,7 @@ final class WinogradConvolutionTests: XCTestCase {
             assertClose(y, ref, "forward, \(label)")
             let dy = Tensor.normal(shape: y.shape, using: &rng)
             assertClose(fast.backward(dy, needsInputGradient: true)!, plain.backward(dy, needsInputGradient: true)!, "grad input, \(label)")
-            assertClose(fast.weight.grad, plain.weight.grad, "grad weight, \(label)")
+            assertClose(fast.weight.grad, plain.weight.grad, "grad weight, \(label)", tolerance: Self.weightGradientTolerance)
             assertClose(fast.bias!.grad, plain.bias!.grad, "grad bias, \(label)")
 
             fast.rectifiesOutput = true
@@ -184,10 +180,17 @@ final class WinogradConvolutionTests: XCTestCase {
         XCTAssertFalse(runs(16, 16, Window2D(kernel: Pair(3), padding: Pair(2), dilation: Pair(2))))
     }
 
-    func assertClose(_ got: Tensor, _ ref: Tensor, _ label: String, file: StaticString = #filePath, line: UInt = #line) {
+    /// Winograd's weight gradients sum hundreds of tiles' products of transformed values
+    /// several times larger than the result: their float32 error is about 1e-5 of the
+    /// largest entry (`Benchmarks/winograd_error.py`: mean 0.7e-5, largest 1.7e-5 for
+    /// F(2x2, 5x5) over a slice of 392 tiles), where im2col's is about 1e-6. Outputs and
+    /// input gradients, single sums over channels, keep 1e-5.
+    static let weightGradientTolerance: Float = 5e-5
+
+    func assertClose(_ got: Tensor, _ ref: Tensor, _ label: String, tolerance: Float = 1e-5, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(got.shape, ref.shape, label, file: file, line: line)
         let scale = ref.maxAbs
         let worst = zip(got.data, ref.data).map { abs($0 - $1) }.max() ?? 0
-        XCTAssertLessThanOrEqual(worst, 1e-5 * max(scale, 1), "\(label): max |Δ| \(worst), max|ref| \(scale)", file: file, line: line)
+        XCTAssertLessThanOrEqual(worst, tolerance * max(scale, 1), "\(label): max |Δ| \(worst), max|ref| \(scale)", file: file, line: line)
     }
 }

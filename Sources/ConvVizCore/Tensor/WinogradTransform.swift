@@ -30,8 +30,8 @@ struct WinogradTransform: Sendable {
 
 
     /// F(2, 3) on the points 0, 1, -1 (the textbook matrices up to signs) and F(2, 5) on
-    /// 0, 1, -1, 1/2, -1/2, whose small powers keep float32 errors near the direct
-    /// loops' (points ±2 give entries up to 16 and errors several times larger).
+    /// 0, 1, -1, 1/2, -1/2. With B^T's rows scaled to integers, 0, ±1, ±2 give the same
+    /// float32 errors (`Benchmarks/winograd_error.py`).
     static let threeByThree = WinogradTransform(points: [0, 1, -1])
     static let fiveByFive = WinogradTransform(points: [0, 1, -1, 0.5, -0.5])
 
