@@ -47,6 +47,17 @@ final class ReportTests: XCTestCase {
             XCTAssert(html.contains("<img src=\"\(f.id).png\" width=\"\(Int(f.scene.width))\""), f.id)
             XCTAssert(html.contains("<a href=\"\(f.id).svg\">SVG</a>"), f.id)
         }
+        // A title or caption the figure draws itself stays in the page as text, out of
+        // sight; one it does not draw is shown.
+        XCTAssert(report.figures[0].scene.hasGroup("title") && report.figures[0].scene.hasGroup("caption"))
+        XCTAssert(html.contains("<h2 class=\"drawn\">Max pooling</h2>"), html)
+        XCTAssert(html.contains("<figcaption class=\"drawn\">2x2, stride 2.</figcaption>"), html)
+        var plain = Scene(width: 100, height: 50)
+        plain.add(.rect(Rect(0, 0, 100, 50), fill: Color(0.5, 0.5, 0.5)))
+        var bare = Report(title: "Bare", introduction: "")
+        bare.figures.append(.init(id: "bare", title: "A bare scene", caption: "Nothing drawn around it.", scene: plain))
+        let bareHTML = bare.html(handout: "handout.pdf")
+        XCTAssert(bareHTML.contains("<h2>A bare scene</h2>") && bareHTML.contains("<figcaption>Nothing drawn around it.</figcaption>"), bareHTML)
         // The handout: one page per figure.
         let pdf = String(decoding: try Data(contentsOf: dir.appendingPathComponent("handout.pdf")), as: UTF8.self)
         XCTAssert(pdf.hasPrefix("%PDF-"))

@@ -89,6 +89,7 @@ public struct Report {
         figcaption { color: #444; font-size: .95rem; } details { font-size: .85rem; color: #55555c; margin-top: .4rem; }
         details table { border-collapse: collapse; } details td { padding: .1rem .8rem .1rem 0; font-family: monospace; }
         .links { font-size: .85rem; } a { color: #2961bd; }
+        .drawn { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
         </style></head><body>
         <h1>\(Self.escape(title))</h1>
         <p class="intro">\(Self.escape(introduction))</p>
@@ -99,10 +100,14 @@ public struct Report {
         let others = ([("manifest.json", "manifest.json")] + links).map { "<a href=\"\(Self.escape($0.1))\">\(Self.escape($0.0))</a>" }
         s += "</table>\n<p class=\"links\">\(l("All figures as one PDF", "全部插图（一个 PDF 文件）")): <a href=\"\(handout)\">\(handout)</a> · \(others.joined(separator: " · "))</p>\n"
         for f in figures {
+            // A figure that draws its own title and caption would show them twice: the
+            // page keeps them as text (for search, screen readers and the outline) but
+            // out of sight.
+            let drawn = { (group: String) in f.scene.hasGroup(group) ? " class=\"drawn\"" : "" }
             s += """
-            <figure id="\(f.id)"><h2>\(Self.escape(f.title))</h2>
+            <figure id="\(f.id)"><h2\(drawn("title"))>\(Self.escape(f.title))</h2>
             <img src="\(f.id).png" width="\(Int(f.scene.width))" height="\(Int(f.scene.height))" alt="\(Self.escape(f.title))">
-            <figcaption>\(Self.escape(f.caption))</figcaption>
+            <figcaption\(drawn("caption"))>\(Self.escape(f.caption))</figcaption>
             <p class="links">\(formats.map { "<a href=\"\(f.id).\($0.rawValue)\">\($0.rawValue.uppercased())</a>" }.joined(separator: " · "))</p>
             """
             if !f.settings.isEmpty {

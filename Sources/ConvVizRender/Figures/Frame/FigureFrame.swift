@@ -50,6 +50,12 @@ public struct FigureFrame {
 }
 
 extension Scene {
+    /// Whether the scene has a top-level group of that name (`FigureFrame` draws
+    /// "title" and "caption").
+    public func hasGroup(_ name: String) -> Bool {
+        items.contains { if case .group(name, _) = $0 { true } else { false } }
+    }
+
     /// The scene with its frame's title and caption replaced (figures drawn by
     /// `FigureFrame` keep them in the groups "title" and "caption"): the caption is
     /// rewrapped to the figure's width and the scene grows or shrinks to fit it.
