@@ -12,6 +12,8 @@ final class LectureCommandTests: XCTestCase {
         let dir = temp.appendingPathComponent("zh")
         let r = try ConvVizProcess.run(["lecture", "--out", dir.path, "--lang", "zh", "--smoke", "--seed", "3"])
         XCTAssertEqual(r.status, 0, r.stderr)
+        // Progress and the closing line speak the atlas's language too.
+        XCTAssert(r.stdout.contains("已写入 51 个文件"), r.stdout)
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("manifest.json"))) as! [String: Any]
         let figures = manifest["figures"] as! [[String: Any]]
         XCTAssertEqual(figures.map { $0["id"] as! String }, ids, "the course's order, every id")

@@ -74,6 +74,8 @@ struct LectureCommand: ComputeCommand {
         report.formats = [.png, .svg, .pdf]
         report.pngScale = scale
         let written = try report.write(to: outURL)
-        print("wrote \(written.count) files to \(outURL.path): \(report.figures.count) figures as PNG, SVG and PDF, index.html, handout.pdf, manifest.json (\(String(format: "%.0f", Date().timeIntervalSince(started))) s)")
+        let (files, figures, seconds) = (written.count, report.figures.count, String(format: "%.0f", Date().timeIntervalSince(started)))
+        print(lang("wrote \(files) files to \(outURL.path): \(figures) figures as PNG, SVG and PDF, index.html, handout.pdf, manifest.json (\(seconds) s)",
+                   "已写入 \(files) 个文件到 \(outURL.path)：\(figures) 幅插图（PNG、SVG 和 PDF）、index.html、handout.pdf、manifest.json（\(seconds) 秒）"))
     }
 }
