@@ -30,6 +30,17 @@ enum CLIFiles {
         XCTAssert(stdout.contains("wrote \(path) (\(w)x\(h))"), "\(stdout) vs \(w)x\(h)", file: file, line: line)
     }
 
+    /// Width and height in points from an SVG's root element (`width="554pt"`).
+    static func svgSize(at path: String) throws -> (width: Int, height: Int) {
+        let head = String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)).prefix(600), as: UTF8.self)
+        func value(_ name: String) throws -> Int {
+            guard let r = head.range(of: #" \#(name)="(\d+(\.\d+)?)pt""#, options: .regularExpression) else { throw CocoaError(.fileReadCorruptFile) }
+            let number = head[r].drop { $0 != "\"" }.dropFirst().prefix { $0 != "p" }
+            return Int((Double(number) ?? 0).rounded())
+        }
+        return (try value("width"), try value("height"))
+    }
+
     /// The PNG has the size a manifest gives, [width, height].
     static func assertPNG(at path: String, size: [Int], file: StaticString = #filePath, line: UInt = #line) throws {
         let (w, h) = try pngSize(at: path)

@@ -60,7 +60,7 @@ final class TrainedRunCommandTests: XCTestCase {
         let (arch, _) = try tinyRun("base")
         let out = temp.appendingPathComponent("compare").path
         let r = try ConvVizProcess.run(["compare-norms", "--data", "samples", "--arch", arch, "--norms", "none,group:2", "--epochs", "1",
-                                        "--max-steps", "4", "--batch", "16", "--out", out])
+                                        "--max-steps", "4", "--batch", "16", "--scale", "2", "--out", out])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssert(r.stdout.contains("none: test accuracy") && r.stdout.contains("group:2: test accuracy"), r.stdout)
         for f in ["none/metrics.jsonl", "group-2/checkpoint.safetensors", "curves.png", "curves.svg"] {
@@ -71,8 +71,23 @@ final class TrainedRunCommandTests: XCTestCase {
         // Accuracy is drawn against steps (the run's "epochs" are slices of its budget), and the caption gives the budget.
         XCTAssert(texts.contains { $0.hasPrefix("Budget per run: 4 steps of batch 16 = 64 images") }, "\(texts)")
 
+        // --scale 2 doubles the PNG against the SVG's size in points.
+        let svgSize = try CLIFiles.svgSize(at: "\(out)/curves.svg"), pngSize = try CLIFiles.pngSize(at: "\(out)/curves.png")
+        XCTAssertEqual(Double(pngSize.width), Double(2 * svgSize.width), accuracy: 2, "PNG \(pngSize), SVG \(svgSize) pt")
+        XCTAssertEqual(Double(pngSize.height), Double(2 * svgSize.height), accuracy: 2, "PNG \(pngSize), SVG \(svgSize) pt")
+
         let bad = try ConvVizProcess.run(["compare-norms", "--norms", "none,group:0", "--out", out])
         XCTAssertEqual(bad.status, 64)
         XCTAssert(bad.stderr.contains("group:0"), bad.stderr)
+        // Groups that do not divide the network's channels are refused before any data is
+        // read or any folder made.
+        let fresh = temp.appendingPathComponent("compare-refused").path
+        let indivisible = try ConvVizProcess.run(["compare-norms", "--arch", arch, "--norms", "group:3", "--out", fresh])
+        XCTAssertEqual(indivisible.status, 64, indivisible.stderr)
+        XCTAssert(indivisible.stderr.contains("--norms group:3") && indivisible.stderr.contains("do not split into 3 groups"), indivisible.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: fresh))
+        let scale = try ConvVizProcess.run(["compare-norms", "--scale", "9", "--out", fresh])
+        XCTAssertEqual(scale.status, 64)
+        XCTAssert(scale.stderr.contains("--scale must be between 0.25 and 8"), scale.stderr)
     }
 }

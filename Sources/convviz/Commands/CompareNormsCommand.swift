@@ -21,13 +21,27 @@ struct CompareNormsCommand: ComputeCommand {
     @Option(help: "Random seed (the same for every run).") var seed: UInt64 = 0
     @Option(help: "Output directory: one run per normalization and curves.png / curves.svg.") var out: String
     @OptionGroup var text: FigureTextOptions<TitleAndCaption>
+    @OptionGroup var png: PNGScaleOptions
 
     func validate() throws {
         guard epochs >= 1, maxSteps >= 1, batch >= 1 else { throw ValidationError("--epochs, --max-steps and --batch must be positive") }
+        // An unreadable --arch is reported by `run`, naming the file.
+        if let architecture = try? ModelSource(model: arch).architecture { try checkChoices(architecture) }
+    }
+
+    /// Every normalization fits the network (GroupNorm's groups divide each layer's
+    /// channels), checked before the data is read.
+    private func checkChoices(_ architecture: Architecture) throws {
+        for choice in norms.elements {
+            do { _ = try architecture.replacingBatchNorm(with: choice).shapes() } catch {
+                throw ValidationError("--norms \(choice): \(error)")
+            }
+        }
     }
 
     func run() throws {
-        var comparison = NormalizationComparison(architecture: try ModelSource(model: arch).architecture, choices: norms.elements)
+        let architecture = try ModelSource(model: arch).architecture
+        var comparison = NormalizationComparison(architecture: architecture, choices: norms.elements)
         comparison.epochs = epochs; comparison.maxSteps = maxSteps; comparison.batchSize = batch; comparison.learningRate = lr; comparison.seed = seed
         let progress = ProgressDisplay()
         progress.note("loading \(data.data)")
@@ -44,7 +58,11 @@ struct CompareNormsCommand: ComputeCommand {
         }
         let figure = try TrainingCurves.comparison(comparison, runs: runs, trainingImages: splits.train.count,
                                                    dataName: data.data.description, text: text.figureText)
-        for ext in ["png", "svg"] { try Canvas.write(figure.scene(), to: outURL.appendingPathComponent("curves.\(ext)").path) }
+        let scene = figure.scene()
+        let (pngScale, warning) = FigureOutputOptions.pngScale(png.scale, for: scene)
+        if let warning { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        try Canvas.write(scene, to: outURL.appendingPathComponent("curves.png").path, pngScale: pngScale)
+        try Canvas.write(scene, to: outURL.appendingPathComponent("curves.svg").path)
         print("wrote \(outURL.appendingPathComponent("curves.png").path)")
     }
 }

@@ -26,7 +26,8 @@ struct LectureCommand: ComputeCommand {
     @Option(help: ArgumentHelp("With --figure: caption replacing the figure's own.")) var caption: String?
     @Option(help: "Language of every title, label and caption: en or zh.") var lang: Language = .en
     @Option(help: "Random seed of the training runs: the same seed gives the same bytes.") var seed: UInt64 = 0
-    @Option(help: ArgumentHelp("PNG pixels per point (2 for slides and print).", valueName: "factor")) var scale: Double = 1
+    @OptionGroup var png: PNGScaleOptions
+    var scale: Double { png.scale }
     @Option(help: ArgumentHelp("Directory of the Fashion-MNIST IDX files.", valueName: "dir")) var fashionMnist: String = FashionMNIST.defaultDirectory.path
     @OptionGroup var threads: ThreadOptions
     @Flag(help: ArgumentHelp("A few training steps instead of the lecture's budget (same code paths; for tests).", visibility: .hidden)) var smoke = false
@@ -42,7 +43,6 @@ struct LectureCommand: ComputeCommand {
             guard let output else { throw ValidationError("--figure needs -o FILE") }
             do { _ = try OutputFormat(path: output) } catch { throw ValidationError("\(error)") }
         }
-        guard scale.isFinite, scale >= 0.25, scale <= 8 else { throw ValidationError("--scale must be between 0.25 and 8 (got \(scale))") }
     }
 
     func run() throws {

@@ -2,6 +2,17 @@ import ArgumentParser
 import ConvVizRender
 import Foundation
 
+/// `--scale`: how many PNG pixels a point of a figure gets, for every command that
+/// writes figures.
+struct PNGScaleOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("PNG pixels per point: 2 for slides and print (about 192 dpi), up to 8. SVG and PDF are vector and ignore it.", valueName: "factor"))
+    var scale: Double = 1
+
+    func validate() throws {
+        guard scale.isFinite, scale >= 0.25, scale <= 8 else { throw ValidationError("--scale must be between 0.25 and 8 (got \(scale))") }
+    }
+}
+
 /// Where a drawing command writes its figure (`-o/--output`), the format chosen by the
 /// extension, and how many PNG pixels a point of the figure gets (`--scale`). Checked
 /// while parsing, so a misspelt extension costs no work.
@@ -9,12 +20,11 @@ struct FigureOutputOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: ArgumentHelp("Output file: .png, .svg or .pdf (the extension chooses the format).", valueName: "file"))
     var output: String
 
-    @Option(help: ArgumentHelp("PNG pixels per point: 2 for slides and print (about 192 dpi), up to 8. SVG and PDF are vector and ignore it.", valueName: "factor"))
-    var scale: Double = 1
+    @OptionGroup var png: PNGScaleOptions
+    var scale: Double { png.scale }
 
     func validate() throws {
         do { _ = try OutputFormat(path: output) } catch { throw ValidationError("\(error)") }
-        guard scale.isFinite, scale >= 0.25, scale <= 8 else { throw ValidationError("--scale must be between 0.25 and 8 (got \(scale))") }
     }
 
     /// The PNG scale for `scene`, lowered (with a warning) where it would take a side
