@@ -57,6 +57,21 @@ final class RunDirectoryCLITests: XCTestCase {
         XCTAssertEqual(third.status, 0, third.stderr)
     }
 
+    func testLearnFiltersIntoAFolderATrainIsWritingIsRefused() throws {
+        let run = fresh("concurrent-learn")
+        let first = try ConvVizProcess.start(["train", "--data", "samples", "--arch", try tiny, "--epochs", "50", "--batch", "16", "--out", run.path])
+        defer { if first.isRunning { first.terminate(); first.waitUntilExit() } }
+        let lockFile = run.appendingPathComponent(".convviz.lock")
+        let deadline = Date().addingTimeInterval(20)
+        while !((try? String(contentsOf: lockFile, encoding: .utf8))?.contains("pid \(first.processIdentifier)") ?? false), Date() < deadline { usleep(50_000) }
+        let started = Date()
+        let second = try ConvVizProcess.run(["learn-filters", "--steps", "5", "--out", run.path])
+        XCTAssertEqual(second.status, 1, second.stderr)
+        XCTAssert(lastLine(second).contains("another convviz (pid \(first.processIdentifier))"), second.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10, "refused before training")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run.appendingPathComponent("conv1-steps.safetensors").path))
+    }
+
     func testAFaultBeforeTheCommitLeavesThePreviousRunWhole() throws {
         let run = fresh("fault")
         XCTAssertEqual(try train(run).status, 0)

@@ -65,7 +65,7 @@ final class FilterLearningTests: XCTestCase {
         XCTAssertGreaterThan(steps, 0)
         // The filter recipe's files, the same bytes as `learn-filters` writes.
         let learnedDir = dir.appendingPathComponent(FilterRecipe.learnedFiltersFolder)
-        for (name, data) in trained.learned.files() where name != "summary.json" {
+        for (name, data) in try trained.learned.files() where name != "summary.json" {
             XCTAssertEqual(try Data(contentsOf: learnedDir.appendingPathComponent(name)), data, name)
         }
         // The rotation network's conv1 trained: it differs from its initialization.

@@ -4,13 +4,14 @@ import Glibc
 #endif
 
 /// An exclusive lock on a run directory (`.convviz.lock` in it), held while a process
-/// writes the run: a second `train` into the same `--out` is refused with the first
-/// one's process id instead of both writing the same files.
+/// writes the run: a second `train` (or `learn-filters`, `demo`, `compare-norms`) into the
+/// same `--out` is refused with the first one's process id instead of both writing the
+/// same files. Held for as long as the value lives.
 ///
 /// The lock is `flock(2)`: the kernel releases it when the process ends however it ends
 /// (even SIGKILL), so a lock file left by a killed run is no obstacle; its recorded pid
 /// is only for the message.
-final class RunLock {
+public final class RunLock {
     static let fileName = ".convviz.lock"
     private let descriptor: Int32
 
@@ -23,7 +24,8 @@ final class RunLock {
         }
     }
 
-    init(folder: URL) throws {
+    /// Locks `folder` (which must exist), or throws `Busy` naming the holder.
+    public init(folder: URL) throws {
         let path = folder.appendingPathComponent(Self.fileName).path
         while true {
             let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)

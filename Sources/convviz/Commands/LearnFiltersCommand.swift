@@ -19,10 +19,17 @@ struct LearnFiltersCommand: ComputeCommand {
     }
 
     func run() throws {
+        // The folder is made and locked before the training: a bad --out costs nothing,
+        // and a second convviz writing the same folder is refused.
+        let folder = URL(fileURLWithPath: out)
+        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+            throw WriteError(file: out, message: "cannot create the run directory (--out)")
+        }
+        let lock = try RunLock(folder: folder)
         let result = try GradientFilterRecipe.run(seed: seed, steps: steps) { m in
             print("step \(m.step): loss \(String(format: "%.4f", m.loss)) (\(String(format: "%.1f", m.seconds)) s)")
         }
-        try result.write(to: URL(fileURLWithPath: out))
+        try withExtendedLifetime(lock) { try result.write(to: folder) }
         let t = result.trained
         print(String(format: "conv1: %.0f%% oriented edges, %.0f%% colour-opponent (without the localization rule: %.0f%%, %.0f%%); held-out variance explained %.3f; %.1f s; wrote %@",
                      100 * t.edges, 100 * t.colourOpponent, 100 * t.edgesWithoutLocalization, 100 * t.colourOpponentWithoutLocalization,
