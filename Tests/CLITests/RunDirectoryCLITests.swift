@@ -38,14 +38,20 @@ final class RunDirectoryCLITests: XCTestCase {
 
     func lastLine(_ r: ConvVizProcess.Run) -> String { r.stderr.split(separator: "\n").last.map(String.init) ?? "" }
 
-    func testASecondTrainIntoTheSameFolderIsRefusedWhileTheFirstRuns() throws {
-        let run = fresh("concurrent")
+    /// A long `train` into `run`, returned once it holds the folder's lock (the lock file
+    /// is written once the folder is opened, before the data is loaded).
+    func trainHoldingTheLock(_ run: URL) throws -> Process {
         let first = try ConvVizProcess.start(["train", "--data", "samples", "--arch", try tiny, "--epochs", "50", "--batch", "16", "--out", run.path])
-        defer { if first.isRunning { first.terminate(); first.waitUntilExit() } }
-        // The lock file is created once the folder is opened, before the data is loaded.
         let lockFile = run.appendingPathComponent(".convviz.lock")
         let deadline = Date().addingTimeInterval(20)
         while !((try? String(contentsOf: lockFile, encoding: .utf8))?.contains("pid \(first.processIdentifier)") ?? false), Date() < deadline { usleep(50_000) }
+        return first
+    }
+
+    func testASecondTrainIntoTheSameFolderIsRefusedWhileTheFirstRuns() throws {
+        let run = fresh("concurrent")
+        let first = try trainHoldingTheLock(run)
+        defer { if first.isRunning { first.terminate(); first.waitUntilExit() } }
         let second = try train(run, ["--overwrite"])
         XCTAssertEqual(second.status, 1, second.stderr)
         XCTAssert(lastLine(second).contains("another convviz (pid \(first.processIdentifier))"), second.stderr)
@@ -59,11 +65,8 @@ final class RunDirectoryCLITests: XCTestCase {
 
     func testLearnFiltersIntoAFolderATrainIsWritingIsRefused() throws {
         let run = fresh("concurrent-learn")
-        let first = try ConvVizProcess.start(["train", "--data", "samples", "--arch", try tiny, "--epochs", "50", "--batch", "16", "--out", run.path])
+        let first = try trainHoldingTheLock(run)
         defer { if first.isRunning { first.terminate(); first.waitUntilExit() } }
-        let lockFile = run.appendingPathComponent(".convviz.lock")
-        let deadline = Date().addingTimeInterval(20)
-        while !((try? String(contentsOf: lockFile, encoding: .utf8))?.contains("pid \(first.processIdentifier)") ?? false), Date() < deadline { usleep(50_000) }
         let started = Date()
         let second = try ConvVizProcess.run(["learn-filters", "--steps", "5", "--out", run.path])
         XCTAssertEqual(second.status, 1, second.stderr)
