@@ -54,6 +54,21 @@ final class ReaderTests: XCTestCase {
         XCTAssertEqual(Standardization.measured(test.images).mean[0], 0.2868, accuracy: 0.002)
     }
 
+    /// A folder given by hand that is missing, a file, or without the files gets its own
+    /// message, not Debian's "not installed".
+    func testFashionMNISTFolderGivenByHand() throws {
+        func message(_ dir: String) -> String {
+            do { _ = try FashionMNIST.load(split: "train", directory: URL(fileURLWithPath: dir)); return "loaded" } catch { return "\(error)" }
+        }
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("fmnist-empty-\(getpid())")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: empty) }
+        XCTAssert(message("/nonexistent-\(getpid())").contains("no such folder"), message("/nonexistent"))
+        XCTAssert(message("/etc/hostname").contains("is a file"), message("/etc/hostname"))
+        XCTAssert(message(empty.path).contains("the folder has no train-images-idx3-ubyte.gz"), message(empty.path))
+        for dir in ["/nonexistent", "/etc/hostname", empty.path] { XCTAssertFalse(message(dir).contains("not installed"), dir) }
+    }
+
     /// DIR/<class>/*.png, mixed sizes and channel counts, resized to the network's input.
     func testImageFolder() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("folder-\(getpid())")

@@ -12,6 +12,14 @@ public enum FashionMNIST {
         let imagesURL = directory.appendingPathComponent("\(split)-images-idx3-ubyte.gz")
         let labelsURL = directory.appendingPathComponent("\(split)-labels-idx1-ubyte.gz")
         for url in [imagesURL, labelsURL] where !FileManager.default.fileExists(atPath: url.path) {
+            // Debian's package missing, or a folder given by hand that lacks the files.
+            guard directory.standardizedFileURL == defaultDirectory.standardizedFileURL else {
+                var isFolder: ObjCBool = false
+                let exists = FileManager.default.fileExists(atPath: directory.path, isDirectory: &isFolder)
+                throw ReadError(url.path, .notFound, !exists ? "no such folder: \(OneLine.escaped(directory.path))"
+                                : !isFolder.boolValue ? "\(OneLine.escaped(directory.path)) is a file; give the folder that holds the Fashion-MNIST files"
+                                : "the folder has no \(url.lastPathComponent); it needs train- and t10k-images-idx3-ubyte.gz and -labels-idx1-ubyte.gz")
+            }
             throw ReadError(url.path, .notFound, "Fashion-MNIST is not installed; install it with `sudo apt-get install dataset-fashion-mnist` (or run `make setup`)")
         }
         return try IDXDataset.load(images: imagesURL, labels: labelsURL, classes: classes, limits: limits)
