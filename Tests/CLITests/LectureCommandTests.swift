@@ -71,6 +71,13 @@ final class LectureCommandTests: XCTestCase {
         let lang = try ConvVizProcess.run(["lecture", "--figure", "stride", "-o", "x.svg", "--lang", "fr"])
         XCTAssertEqual(lang.status, 64)
         XCTAssert(lang.stderr.contains("fr"), lang.stderr)
+        // A negative scale is a value out of range, not an unknown option, here and on the
+        // other figure commands.
+        for command in [["lecture", "--figure", "stride"], ["pooling"]] {
+            let negative = try ConvVizProcess.run(command + ["-o", temp.appendingPathComponent("x.png").path, "--scale", "-1"])
+            XCTAssertEqual(negative.status, 64)
+            XCTAssert(negative.stderr.contains("--scale must be between 0.25 and 8 (got -1.0)"), negative.stderr)
+        }
     }
 
     func testVolumesWithBatchDepthAndChineseLabels() throws {

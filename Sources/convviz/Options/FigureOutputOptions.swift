@@ -5,7 +5,9 @@ import Foundation
 /// `--scale`: how many PNG pixels a point of a figure gets, for every command that
 /// writes figures.
 struct PNGScaleOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("PNG pixels per point: 2 for slides and print (about 192 dpi), up to 8. SVG and PDF are vector and ignore it.", valueName: "factor"))
+    // Unconditional: `--scale -1` is a value to refuse by range, not an unknown option.
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("PNG pixels per point: 2 for slides and print (about 192 dpi), up to 8. SVG and PDF are vector and ignore it.", valueName: "factor"))
     var scale: Double = 1
 
     func validate() throws {
