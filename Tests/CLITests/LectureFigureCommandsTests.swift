@@ -65,6 +65,8 @@ final class LectureFigureCommandsTests: XCTestCase {
         XCTAssertEqual(unchanged + changed, 16, "every pooled cell of the 8x8 input is marked")
         // Chinese captions wrap anywhere, and a wrap at a space drops it: compare without spaces.
         XCTAssert(try CLIFiles.svgTexts(at: svg).joined().replacingOccurrences(of: " ", with: "").contains("16个池化输出中有\(unchanged)个不变"))
+        // The caption names the photograph the values come from, as the atlas's does.
+        XCTAssert(try CLIFiles.svgTexts(at: svg).joined().replacingOccurrences(of: " ", with: "").contains("camera.png（scikit-image示例图片，CC0）第"))
     }
 
     func testNormsAcceptsMatricesAndRefusesEmptyArrays() throws {

@@ -28,7 +28,9 @@ struct PoolingCommand: ParsableCommand {
     }
 
     func run() throws {
-        var values = shift ? try PoolingShift.photoStrip(seed: seed).values : PoolingDiagram.lectureValues
+        // Without --input, --shift cuts its values from a photograph, which the caption names.
+        let strip = shift && input == nil ? try PoolingShift.photoStrip(seed: seed) : nil
+        var values = strip?.values ?? PoolingDiagram.lectureValues
         if let input { values = try Self.readValues(input) }
         // With --shift the two inputs are one column narrower than the values given.
         let width = values.shape[1] - (shift ? 1 : 0)
@@ -38,6 +40,7 @@ struct PoolingCommand: ParsableCommand {
         if shift {
             var figure = PoolingShift(wide: values)
             figure.kind = kind; figure.kernel = kernel; figure.stride = stride; figure.text = text.figureText
+            figure.source = strip?.source(text.lang)
             try output.write(figure.scene())
         } else {
             var figure = PoolingDiagram(values: values)
