@@ -88,7 +88,7 @@ public struct NormalizationLecture {
 
     private func figure(_ id: String, _ work: Work) throws -> Report.Figure {
         switch id {
-        case "bn-matrix": return matrixFigure()
+        case "bn-matrix": return try matrixFigure()
         case "bn-train-test": return try statisticsFigure(work)
         case "bn-folding": return try foldingFigure(work)
         case "bn-convnets", "norm-groups": return try cubeFigure(id, work)
@@ -97,9 +97,9 @@ public struct NormalizationLecture {
         }
     }
 
-    private func matrixFigure() -> Report.Figure {
+    private func matrixFigure() throws -> Report.Figure {
         let l = text.language
-        var matrix = BatchNormMatrixFigure.lectureExample(seed: context.seed, language: l)
+        var matrix = try BatchNormMatrixFigure.lectureExample(seed: context.seed, language: l)
         matrix.text = text
         return Report.Figure(id: "bn-matrix", title: l("BatchNorm on an N x D matrix", "N x D 矩阵上的批归一化"),
                              caption: l("Each column is normalized with its own mean and variance over the batch, then scaled by γ and shifted by β.",
@@ -231,7 +231,7 @@ public struct LectureData {
 extension BatchNormMatrixFigure {
     /// The lecture's matrix: 6 samples of 4 features on different scales (seeded normal
     /// values, rounded to one decimal so a reader can check the means), γ and β seeded too.
-    public static func lectureExample(seed: UInt64, language: Language) -> BatchNormMatrixFigure {
+    public static func lectureExample(seed: UInt64, language: Language) throws -> BatchNormMatrixFigure {
         var rng = SeededGenerator(seed: seed &+ 0xB47C)
         let (n, d) = (6, 4)
         let centres: [Float] = [4, -2, 0.5, 10], spreads: [Float] = [2, 0.5, 1, 5]
@@ -239,8 +239,7 @@ extension BatchNormMatrixFigure {
         for i in 0..<n { for j in 0..<d { x[i, j] = ((centres[j] + spreads[j] * rng.normal()) * 10).rounded() / 10 } }
         let gamma = (0..<d).map { _ in (rng.uniform(0.5, 2) * 10).rounded() / 10 }
         let beta = (0..<d).map { _ in (rng.uniform(-1, 1) * 10).rounded() / 10 }
-        // A 6 x 4 matrix with four gammas and betas: MatrixBatchNorm cannot refuse it.
-        var figure = BatchNormMatrixFigure(try! MatrixBatchNorm(x, gamma: gamma, beta: beta))
+        var figure = BatchNormMatrixFigure(try MatrixBatchNorm(x, gamma: gamma, beta: beta))
         figure.text = FigureText(language: language)
         figure.source = language("Matrix, γ and β: seeded random values (seed \(seed)); columns on different scales on purpose.",
                                  "矩阵、γ 和 β：带随机种子的随机数（种子 \(seed)）；各列有意取不同的尺度。")

@@ -47,7 +47,7 @@ struct NormsCommand: ParsableCommand {
         case .matrix:
             guard let t else {
                 // No tensor: the lecture's seeded 6 x 4 example (its γ and β unless given).
-                var figure = BatchNormMatrixFigure.lectureExample(seed: 0, language: text.lang)
+                var figure = try BatchNormMatrixFigure.lectureExample(seed: 0, language: text.lang)
                 if gamma != nil || beta != nil {
                     figure.result = try MatrixBatchNorm(figure.result.input, gamma: gamma?.elements ?? figure.result.gamma, beta: beta?.elements ?? figure.result.beta)
                 }
