@@ -19,14 +19,15 @@ final class ThreadCountDeterminismTests: XCTestCase {
         // 1 channel takes the channel-major path; 24 channels the pixel-major one without
         // Winograd, and Winograd's 3x3 and 5x5 with it. A batch of 37 leaves a short last
         // slice and an uneven share for 3 and 8 workers.
-        for (channels, kernel, winograd) in [(1, 3, true), (24, 3, false), (24, 3, true), (24, 5, true)] {
+        // A batch of 3 cuts each sample's tile rows into parts (Winograd's small batches).
+        for (channels, kernel, winograd, n) in [(1, 3, true, 37), (24, 3, false, 37), (24, 3, true, 37), (24, 5, true, 37), (24, 3, true, 3)] {
             var rng = SeededGenerator(seed: 31)
             let conv = Conv2D(name: "c", inputChannels: channels, outputChannels: 16,
                               window: Window2D(kernel: Pair(kernel), padding: Pair(kernel / 2)), rng: &rng)
             conv.usesWinograd = winograd
-            XCTAssertEqual(conv.runsWinograd(conv.geometry([37, channels, 12, 12])), winograd && channels > 1)
-            let x = Tensor.normal(shape: [37, channels, 12, 12], using: &rng)
-            let dy = Tensor.normal(shape: [37, 16, 12, 12], using: &rng)
+            XCTAssertEqual(conv.runsWinograd(conv.geometry([n, channels, 12, 12])), winograd && channels > 1)
+            let x = Tensor.normal(shape: [n, channels, 12, 12], using: &rng)
+            let dy = Tensor.normal(shape: [n, 16, 12, 12], using: &rng)
             let results = forEachWorkerCount { () -> [[Float]] in
                 conv.weight.grad.zero(); conv.bias!.grad.zero()
                 let y = conv.forward(x, mode: .training)
@@ -36,7 +37,7 @@ final class ThreadCountDeterminismTests: XCTestCase {
             XCTAssertGreaterThan(results[0][2].map(abs).max()!, 0, "weight gradient computed")
             for (count, r) in zip(workerCounts, results).dropFirst() {
                 for (i, what) in ["output", "input gradient", "weight gradient", "bias gradient"].enumerated() {
-                    XCTAssertEqual(r[i], results[0][i], "\(channels) channels, \(kernel)x\(kernel), \(count) workers: \(what) differs from 1 worker")
+                    XCTAssertEqual(r[i], results[0][i], "\(channels) channels, \(kernel)x\(kernel), batch \(n), \(count) workers: \(what) differs from 1 worker")
                 }
             }
         }

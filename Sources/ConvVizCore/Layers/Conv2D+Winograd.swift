@@ -115,6 +115,32 @@ extension Conv2D {
         y.data.withUnsafeMutableBufferPointer { yb in
         withOptionalPointer(bias) { b in
             let x = xb.baseAddress!, u = ub.baseAddress!, y = yb.baseAddress!
+            if n < smallBatchItems && g.tilesHigh > g.rowsPerGroup {
+                // A small batch, an image at a time in the extreme: each sample's tile rows
+                // are cut into parts of whole lane groups, so that the cores share it. The
+                // parts depend on the batch and the layer only.
+                let groups = (g.tilesHigh + g.rowsPerGroup - 1) / g.rowsPerGroup
+                let wanted = min(groups, (smallBatchItems + n - 1) / n)
+                let rowsPerPart = (groups + wanted - 1) / wanted * g.rowsPerGroup
+                let parts = (g.tilesHigh + rowsPerPart - 1) / rowsPerPart
+                let stride = rowsPerPart * g.tilesWide + 8
+                Parallel.forEachRange(n * parts) { _, items in
+                    let space = Winograd.Workspace(t, g, outputs: outputs, stride: stride)
+                    defer { space.free() }
+                    var paddedSample = -1
+                    for item in items {
+                        let (s, part) = (item / parts, item % parts)
+                        let rows = part * rowsPerPart..<min(g.tilesHigh, (part + 1) * rowsPerPart)
+                        if s != paddedSample { Winograd.pad(x + s * inPlane, g, into: space.padded); paddedSample = s }
+                        Winograd.transformInput(k, space.padded, g, tileRows: rows, scratch: space.scratch, into: space.inputTiles, first: 0, stride: stride)
+                        multiply(u, space.inputTiles, into: space.products, positions: positions, outputs: outputs, channels: channels,
+                                 tiles: rows.count * g.tilesWide, stride: stride)
+                        Winograd.transformOutput(k, space.products, g, tileRows: rows, scratch: space.scratch, outputs: outputs, first: 0,
+                                                 stride: stride, bias: b, rectify: rectify, into: y + s * outSample)
+                    }
+                }
+                return
+            }
             Parallel.forEachRange(blocks) { _, blockRange in
                 let space = Winograd.Workspace(t, g, outputs: outputs, stride: stride)
                 defer { space.free() }
@@ -125,11 +151,7 @@ extension Conv2D {
                         Winograd.pad(x + (first + s) * inPlane, g, into: padded)
                         Winograd.transformInput(k, padded, g, scratch: scratch, into: v, first: s * g.tiles, stride: stride)
                     }
-                    // M[xi] [outputs, tiles] = U[xi] [outputs, C] x V[xi] [C, tiles]
-                    for xi in 0..<positions {
-                        BLAS.gemm(m: outputs, n: count * g.tiles, k: channels, a: u + xi * outputs * channels, lda: channels,
-                                  b: v + xi * channels * stride, ldb: stride, c: m + xi * outputs * stride, ldc: stride)
-                    }
+                    multiply(u, v, into: m, positions: positions, outputs: outputs, channels: channels, tiles: count * g.tiles, stride: stride)
                     for s in 0..<count {
                         Winograd.transformOutput(k, m, g, scratch: scratch, outputs: outputs, first: s * g.tiles, stride: stride,
                                                  bias: b, rectify: rectify, into: y + (first + s) * outSample)
@@ -138,6 +160,15 @@ extension Conv2D {
             }
         }}}}
         return y
+    }
+
+    /// `M[xi] [outputs, tiles] = U[xi] [outputs, C] x V[xi] [C, tiles]` for every position.
+    private static func multiply(_ u: UnsafePointer<Float>, _ v: UnsafePointer<Float>, into m: UnsafeMutablePointer<Float>,
+                                 positions: Int, outputs: Int, channels: Int, tiles: Int, stride: Int) {
+        for xi in 0..<positions {
+            BLAS.gemm(m: outputs, n: tiles, k: channels, a: u + xi * outputs * channels, lda: channels,
+                      b: v + xi * channels * stride, ldb: stride, c: m + xi * outputs * stride, ldc: stride)
+        }
     }
 
     /// Fills `partialTransformed` (per slice of the batch, `dU[xi][C_out][C_in]`) and

@@ -156,18 +156,20 @@ enum Winograd {
         }
     }
 
-    /// `V = B^T d B` of every tile of one padded sample, written to `v[xi][c][first + t]`
+    /// `V = B^T d B` of every tile of one padded sample (or of the tile rows `tileRows`,
+    /// which start at a group's first row), written to `v[xi][c][first + t]`
     /// (`stride` floats per `[c]` row, `channels` rows per `xi`). Eight tiles per step;
     /// a row's (or a small map's) last group writes up to seven lanes past its tiles,
     /// which later tiles overwrite or which fall in the slack (`stride` leaves eight
     /// floats).
-    static func transformInput<K: WinogradTiles>(_: K.Type, _ padded: UnsafePointer<Float>, _ g: Geometry, scratch: Scratch,
-                                                 into v: UnsafeMutablePointer<Float>, first: Int, stride: Int) {
+    static func transformInput<K: WinogradTiles>(_: K.Type, _ padded: UnsafePointer<Float>, _ g: Geometry, tileRows: Range<Int>? = nil,
+                                                 scratch: Scratch, into v: UnsafeMutablePointer<Float>, first: Int, stride: Int) {
+        let tileRange = tileRows ?? 0..<g.tilesHigh
         let alpha = K.alpha, matrix = g.channels * stride
         let d = scratch.lanes, e = d + alpha * alpha, out = e + alpha * alpha
         for c in 0..<g.channels {
             let plane = padded + c * g.paddedPlane
-            for ti in Swift.stride(from: 0, to: g.tilesHigh, by: g.rowsPerGroup) {
+            for ti in Swift.stride(from: tileRange.lowerBound, to: tileRange.upperBound, by: g.rowsPerGroup) {
                 let row = plane + 2 * ti * g.paddedWidth
                 var tj = 0
                 while tj < g.tilesWide {
@@ -183,7 +185,7 @@ enum Winograd {
                     // Along each row (d B), then down each column (B^T (d B)).
                     for r in 0..<alpha { K.input(d + r * alpha, 1, e + r * alpha, 1) }
                     for q in 0..<alpha { K.input(e + q, alpha, out + q, alpha) }
-                    let dst = v + c * stride + first + ti * g.tilesWide + tj
+                    let dst = v + c * stride + first + (ti - tileRange.lowerBound) * g.tilesWide + tj
                     for xi in 0..<alpha * alpha { Vector.store(out[xi], dst + xi * matrix) }
                     tj += g.laneWidth
                 }
@@ -191,11 +193,13 @@ enum Winograd {
         }
     }
 
-    /// `Y = A^T M A` for every tile of one sample from `m[xi][k][first + t]`, plus
+    /// `Y = A^T M A` for every tile of one sample (or of the tile rows `tileRows`) from
+    /// `m[xi][k][first + t]`, plus
     /// `bias[k]`, rectified when asked, into the sample's output planes `y` (`[K, H', W']`).
-    static func transformOutput<K: WinogradTiles>(_: K.Type, _ m: UnsafePointer<Float>, _ g: Geometry, scratch: Scratch, outputs: Int,
-                                                  first: Int, stride: Int, bias: UnsafePointer<Float>?, rectify: Bool,
-                                                  into y: UnsafeMutablePointer<Float>) {
+    static func transformOutput<K: WinogradTiles>(_: K.Type, _ m: UnsafePointer<Float>, _ g: Geometry, tileRows: Range<Int>? = nil,
+                                                  scratch: Scratch, outputs: Int, first: Int, stride: Int, bias: UnsafePointer<Float>?,
+                                                  rectify: Bool, into y: UnsafeMutablePointer<Float>) {
+        let tileRange = tileRows ?? 0..<g.tilesHigh
         let alpha = K.alpha, matrix = outputs * stride
         let (oh, ow) = (g.outHeight, g.outWidth)
         let tile = scratch.lanes, rows = tile + alpha * alpha, result = rows + 2 * alpha
@@ -203,10 +207,10 @@ enum Winograd {
         for k in 0..<outputs {
             let shift = Lanes(repeating: bias?[k] ?? 0)
             let plane = y + k * oh * ow
-            for ti in Swift.stride(from: 0, to: g.tilesHigh, by: g.rowsPerGroup) {
+            for ti in Swift.stride(from: tileRange.lowerBound, to: tileRange.upperBound, by: g.rowsPerGroup) {
                 var tj = 0
                 while tj < g.tilesWide {
-                    let src = m + k * stride + first + ti * g.tilesWide + tj
+                    let src = m + k * stride + first + (ti - tileRange.lowerBound) * g.tilesWide + tj
                     for xi in 0..<alpha * alpha { tile[xi] = Vector.load(src + xi * matrix) }
                     // Down each column (A^T M, 2 x alpha), then along each row.
                     for q in 0..<alpha { K.output(tile + q, alpha, rows + q, alpha) }
