@@ -35,14 +35,12 @@ struct WinogradTransform: Sendable {
     static let threeByThree = WinogradTransform(points: [0, 1, -1])
     static let fiveByFive = WinogradTransform(points: [0, 1, -1, 0.5, -0.5])
 
-    /// The transform for a square kernel of `taps`, if there is one.
-    static func forKernel(_ taps: Int) -> WinogradTransform? { tiles(forKernel: taps)?.transform }
-
-    /// Its tile arithmetic.
-    static func tiles(forKernel taps: Int) -> (any WinogradTiles.Type)? {
+    /// The transform for a square kernel of `taps`, if there is one (its tile arithmetic:
+    /// `WinogradTiles3`, `WinogradTiles5`, chosen by `Conv2D`'s passes).
+    static func forKernel(_ taps: Int) -> WinogradTransform? {
         switch taps {
-        case 3: WinogradTiles3.self
-        case 5: WinogradTiles5.self
+        case 3: threeByThree
+        case 5: fiveByFive
         default: nil
         }
     }

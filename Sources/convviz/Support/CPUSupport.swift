@@ -5,7 +5,9 @@ import Foundation
 /// On x86-64, ConvVizCore is compiled for x86-64-v3 (AVX2 and FMA; see Package.swift),
 /// and any of its code on a CPU without them stops with "Illegal instruction". Some
 /// recent low-end x86 CPUs and some virtual machines lack them; there `convviz` says so
-/// instead, and how to build for any x86-64 CPU.
+/// instead, and how to build for any x86-64 CPU. It parses the flags itself rather than
+/// share `BLAS.recommendedCoreType`'s parsing: that is ConvVizCore's code, built for the
+/// very extensions being checked.
 enum CPUSupport {
     /// The instruction-set extensions the build needs that `cpuinfo` (the text of
     /// `/proc/cpuinfo`) does not list; empty when nothing is missing or nothing is known.
