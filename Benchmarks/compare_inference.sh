@@ -35,16 +35,14 @@ for ROUND in $(seq "$ROUNDS"); do
 done
 "$VENV/bin/python" - "$RUN" "$VGG" <<'PY'
 import json, sys
+sys.path.insert(0, "Benchmarks")
+from peer_rounds import load_rows, network_names, print_rounds
 run, vgg = sys.argv[1], sys.argv[2]
-rows = [json.loads(l) for l in open(f"{run}/results.jsonl")]
+rows = load_rows(run)
 sgemm = json.load(open(f"{run}/sgemm.json"))
 print(f"SGEMM 1024^3 on {sgemm['threads']} threads (OpenBLAS {sgemm['blas']}): {sgemm['gflops']:.1f} GFLOP/s")
-for net, name in enumerate(["SmallConvNet (Fashion-MNIST)", f"VGG-style {vgg} (CIFAR format)"]):
-    rs = [r for r in rows if r["net"] == net]
-    for r in rs:
-        p, c = r["pytorch"]["images_per_second"], r["convviz"]["images_per_second"]
-        print(f"{name} round {r['round']}: PyTorch {p:.0f} images/s, convviz {c:.0f} images/s, ratio {c / p:.2f}")
-    bp = max(r["pytorch"]["images_per_second"] for r in rs); bc = max(r["convviz"]["images_per_second"] for r in rs)
+for net, name in enumerate(network_names(vgg)):
+    rs, bp, bc = print_rounds(rows, net, name)
     flops = 2 * rs[0]["macs"]
     print(f"  best: PyTorch {bp:.0f}, convviz {bc:.0f} images/s: ratio {bc / bp:.2f} "
           f"(convviz: {rs[0]['convviz']['batchnorm_folded']} BatchNorm folded, {rs[0]['convviz']['relu_fused']} ReLUs fused)")

@@ -52,18 +52,16 @@ RT=$("$VENV/bin/python" Benchmarks/pytorch_peer.py evaluate --arch small --data 
 
 "$VENV/bin/python" - "$RUN" "$RT" "$VGG" <<'PY'
 import json, sys
+sys.path.insert(0, "Benchmarks")
+from peer_rounds import load_rows, network_names, print_rounds
 run, rt, vgg = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
-rows = [json.loads(l) for l in open(f"{run}/results.jsonl")]
+rows = load_rows(run)
 sgemm = [json.load(open(f"{run}/sgemm-{w}.json"))["gflops"] for w in ("before", "after")]
 peak = max(sgemm)
 print(f"SGEMM 1024^3 on {json.load(open(f'{run}/sgemm-before.json'))['threads']} threads (OpenBLAS {json.load(open(f'{run}/sgemm-before.json'))['blas']}): "
       f"{sgemm[0]:.1f} GFLOP/s before, {sgemm[1]:.1f} after; peak = {peak:.1f}")
-for net, name in enumerate(["SmallConvNet (Fashion-MNIST)", f"VGG-style {vgg} (CIFAR format)"]):
-    rs = [r for r in rows if r["net"] == net]
-    for r in rs:
-        p, c = r["pytorch"]["images_per_second"], r["convviz"]["images_per_second"]
-        print(f"{name} round {r['round']}: PyTorch {p:.0f} images/s, convviz {c:.0f} images/s, ratio {c / p:.2f}")
-    bp = max(r["pytorch"]["images_per_second"] for r in rs); bc = max(r["convviz"]["images_per_second"] for r in rs)
+for net, name in enumerate(network_names(vgg)):
+    rs, bp, bc = print_rounds(rows, net, name)
     flops = 6 * rs[0]["macs"]
     rss_p = max(r["pytorch"]["peak_rss_mib"] for r in rs); rss_c = max(r["convviz_rss_kib"] for r in rs) / 1024
     print(f"  best: PyTorch {bp:.0f}, convviz {bc:.0f} images/s: ratio {bc / bp:.2f}")
