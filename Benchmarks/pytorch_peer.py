@@ -13,12 +13,14 @@ Recipe as in compare_training.sh: SGD lr 0.05 constant, momentum 0.9, weight dec
 0.2860 and std 0.3530 (ConvViz's constants); CIFAR-format data with the training set's
 per-channel mean and std, as `convviz train` measures them.
 """
-import argparse, gzip, json, os, resource, time
+import argparse, gzip, json, os, time
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from pytorch_smallconvnet import peak_rss_mib, train_epoch
 
 SMALL = {"name": "small", "input": [1, 28, 28], "layers": [
     {"type": "conv", "name": "conv1", "out": 32, "kernel": 5, "padding": 2}, {"type": "batchnorm", "name": "bn1"},
@@ -92,10 +94,6 @@ def architecture(name):
         return json.load(f)
 
 
-def peak_rss_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def accuracy(model, x, y, batch=500):
     correct, loss = 0, 0.0
     with torch.no_grad():
@@ -117,19 +115,9 @@ def train(args):
     g = torch.Generator().manual_seed(args.seed)
     step, seconds = 0, 0.0
     while step < total:
-        model.train()
         order = torch.randperm(len(xtr), generator=g)
-        start = time.perf_counter()
-        for b in range(steps_per_epoch):
-            if step >= total:
-                break
-            idx = order[b * 128:(b + 1) * 128]
-            loss = F.cross_entropy(model(xtr[idx]), ytr[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            step += 1
-        seconds += time.perf_counter() - start
+        step, epoch_seconds = train_epoch(model, opt, xtr, ytr, order, steps_per_epoch, total, step)
+        seconds += epoch_seconds
     model.eval()
     test_loss, test_acc = accuracy(model, xte, yte)
     print(json.dumps({"images_per_second": step * 128 / seconds, "steps": step, "test_accuracy": test_acc,

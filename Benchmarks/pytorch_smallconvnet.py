@@ -60,6 +60,26 @@ def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def train_epoch(model, opt, x, y, order, steps, total, step, on_step=None):
+    """One pass of SGD over `order` in batches of 128 (`steps` of them), stopping once
+    `step` reaches `total`; calls `on_step(step, loss)` after each. Returns the step count
+    and the seconds the pass took. Shared with pytorch_peer.py."""
+    model.train()
+    start = time.perf_counter()
+    for b in range(steps):
+        if step >= total:
+            break
+        idx = order[b * 128:(b + 1) * 128]
+        loss = F.cross_entropy(model(x[idx]), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        step += 1
+        if on_step:
+            on_step(step, loss)
+    return step, time.perf_counter() - start
+
+
 def train(args):
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -71,22 +91,13 @@ def train(args):
     total = min(args.max_steps or 10**9, args.epochs * steps_per_epoch)
     step, train_seconds, accuracies = 0, 0.0, []
     g = torch.Generator().manual_seed(args.seed)
+    def log(step, loss):
+        if step % 50 == 0 and not args.json:
+            print(f"step {step} loss {loss.item():.4f}", file=sys.stderr)
     for epoch in range(args.epochs):
-        model.train()
         order = torch.randperm(len(xtr), generator=g)
-        start = time.perf_counter()
-        for b in range(steps_per_epoch):
-            if step >= total:
-                break
-            idx = order[b * 128:(b + 1) * 128]
-            loss = F.cross_entropy(model(xtr[idx]), ytr[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            step += 1
-            if step % 50 == 0 and not args.json:
-                print(f"step {step} loss {loss.item():.4f}", file=sys.stderr)
-        train_seconds += time.perf_counter() - start
+        step, seconds = train_epoch(model, opt, xtr, ytr, order, steps_per_epoch, total, step, log)
+        train_seconds += seconds
         test_loss, test_acc = evaluate(model, xte, yte)
         accuracies.append(test_acc)
         if not args.json:
