@@ -23,6 +23,7 @@ let package = Package(
     products: [
         .library(name: "ConvVizCore", targets: ["ConvVizCore"]),
         .library(name: "ConvVizRender", targets: ["ConvVizRender"]),
+        .library(name: "ConvVizLecture", targets: ["ConvVizLecture"]),
         .executable(name: "convviz", targets: ["convviz"]),
     ],
     dependencies: [
@@ -53,16 +54,20 @@ let package = Package(
                 swiftSettings: vectorISA),
         // Drawing: Cairo/Pango canvas, PNG writing (zlib), colormaps, figures.
         .target(name: "ConvVizRender", dependencies: ["ConvVizCore", "CCairo", "CPango", "CZlib"], exclude: ["README.md"]),
+        // The lecture atlas: computes the course's numbers with ConvVizCore (training runs,
+        // real tensors, shape arithmetic) and draws them with ConvVizRender.
+        .target(name: "ConvVizLecture", dependencies: ["ConvVizCore", "ConvVizRender"], exclude: ["README.md"]),
         // The command-line tool: parses arguments and calls the libraries.
         .executableTarget(name: "convviz", dependencies: [
-            "ConvVizCore", "ConvVizRender",
+            "ConvVizCore", "ConvVizRender", "ConvVizLecture",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"], swiftSettings: cpuCheck),
 
         // MARK: - Tests
         .testTarget(name: "ConvVizCoreTests", dependencies: ["ConvVizCore", "CZlib"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "ConvVizRenderTests", dependencies: ["ConvVizRender", "ConvVizCore"]),
+        // Figures and the lecture atlas (whose figures are checked with the same SVG readers).
+        .testTarget(name: "ConvVizRenderTests", dependencies: ["ConvVizRender", "ConvVizLecture", "ConvVizCore"]),
         .testTarget(name: "CLITests", dependencies: ["convviz", "ConvVizCore"]),
     ],
     swiftLanguageModes: [.v6]
