@@ -42,11 +42,13 @@ let package = Package(
                        providers: [.apt(["libcairo2-dev"])]),
         .systemLibrary(name: "CPango", path: "Sources/CPango", pkgConfig: "pangocairo",
                        providers: [.apt(["libpango1.0-dev"])]),
+        .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3f",
+                       providers: [.apt(["libfftw3-dev"])]),
 
         // MARK: - Public API
         // Numbers only: tensors, layers, training, data readers, analysis. No drawing.
         .target(name: "ConvVizCore", dependencies: [
-                    "CBLAS", "CPNG", "CZlib",
+                    "CBLAS", "CPNG", "CZlib", "CFFTW",
                     .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 ],
                 exclude: ["README.md"],
