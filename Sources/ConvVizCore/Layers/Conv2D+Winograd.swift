@@ -43,6 +43,15 @@ extension Conv2D {
         }
     }
 
+    /// The input gradient alone (no weight gradient), through the flipped kernels.
+    func inputGradientWinograd(_ gradOutput: Tensor, kernel: Int) -> Tensor {
+        switch kernel {
+        case 3: inputGradientWinograd(gradOutput, WinogradTiles3.self)
+        case 5: inputGradientWinograd(gradOutput, WinogradTiles5.self)
+        default: preconditionFailure("\(name): no Winograd transform for \(kernel)x\(kernel)")
+        }
+    }
+
     private func backwardWinograd<K: WinogradTiles>(_ gradOutput: Tensor, input: Tensor, _ k: K.Type, needsInputGradient: Bool) -> Tensor? {
         let t = K.transform
         // Per slice of the batch: the transformed weight gradient dU and the bias
