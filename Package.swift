@@ -41,6 +41,8 @@ let package = Package(
                        providers: [.apt(["libcairo2-dev"])]),
         .systemLibrary(name: "CPango", path: "Sources/CPango", pkgConfig: "pangocairo",
                        providers: [.apt(["libpango1.0-dev"])]),
+        // Debian's libgif-dev has no pkg-config file: the module map links `gif`.
+        .systemLibrary(name: "CGif", path: "Sources/CGif", providers: [.apt(["libgif-dev"])]),
 
         // MARK: - Public API
         // Numbers only: tensors, layers, training, data readers, analysis. No drawing.
@@ -52,7 +54,7 @@ let package = Package(
                 resources: [.copy("Resources/samples")],
                 swiftSettings: vectorISA),
         // Drawing: Cairo/Pango canvas, PNG writing (zlib), colormaps, figures.
-        .target(name: "ConvVizRender", dependencies: ["ConvVizCore", "CCairo", "CPango", "CZlib"], exclude: ["README.md"]),
+        .target(name: "ConvVizRender", dependencies: ["ConvVizCore", "CCairo", "CPango", "CZlib", "CGif"], exclude: ["README.md"]),
         // The command-line tool: parses arguments and calls the libraries.
         .executableTarget(name: "convviz", dependencies: [
             "ConvVizCore", "ConvVizRender",
