@@ -44,6 +44,8 @@ let package = Package(
                        providers: [.apt(["libpango1.0-dev"])]),
         .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3f",
                        providers: [.apt(["libfftw3-dev"])]),
+        // Debian's libgif-dev has no pkg-config file: the module map links `gif`.
+        .systemLibrary(name: "CGif", path: "Sources/CGif", providers: [.apt(["libgif-dev"])]),
 
         // MARK: - Public API
         // Numbers only: tensors, layers, training, data readers, analysis. No drawing.
@@ -55,7 +57,7 @@ let package = Package(
                 resources: [.copy("Resources/samples")],
                 swiftSettings: vectorISA),
         // Drawing: Cairo/Pango canvas, PNG writing (zlib), colormaps, figures.
-        .target(name: "ConvVizRender", dependencies: ["ConvVizCore", "CCairo", "CPango", "CZlib"], exclude: ["README.md"]),
+        .target(name: "ConvVizRender", dependencies: ["ConvVizCore", "CCairo", "CPango", "CZlib", "CGif"], exclude: ["README.md"]),
         // The lecture atlas: computes the course's numbers with ConvVizCore (training runs,
         // real tensors, shape arithmetic) and draws them with ConvVizRender.
         .target(name: "ConvVizLecture", dependencies: ["ConvVizCore", "ConvVizRender"], exclude: ["README.md"]),
