@@ -54,6 +54,12 @@ public final class Conv2D: Layer {
     var winogradKernelCache: [Bool: (version: Int, kernels: [Float])] = [:]
     /// Whether the last forward pass was outside training, so that transforms may be kept.
     var keepsWinogradKernels = false
+    /// Whether inference on small batches of small maps takes `forwardSmallMaps`; tests
+    /// turn it off to compare, and so does `CONVVIZ_SMALL_MAPS=0` (benchmarks).
+    public var usesSmallMapPath = ProcessInfo.processInfo.environment["CONVVIZ_SMALL_MAPS"] != "0"
+    /// `CONVVIZ_WINOGRAD_CACHE=0` transforms on every call, as before the cache (for
+    /// side-by-side benchmarks).
+    static let cachesWinogradKernels = ProcessInfo.processInfo.environment["CONVVIZ_WINOGRAD_CACHE"] != "0"
 
     /// Creates a convolution initialised as PyTorch does: weight and bias uniform in
     /// ±1/sqrt(fan_in) (Kaiming-uniform with a = sqrt(5)).
@@ -152,9 +158,13 @@ public final class Conv2D: Layer {
         precondition(input.rank == 4 && input.shape[1] == inputChannels, "\(name): input \(input.shape)")
         let g = geometry(input.shape)
         precondition(!(rectifiesOutput && mode.recordsForBackward), "\(name): a fused ReLU has no backward pass")
-        let winograd = winogradKernel(g)
-        keepsWinogradKernels = mode != .training
+        keepsWinogradKernels = mode != .training && Self.cachesWinogradKernels
         if !keepsWinogradKernels { winogradKernelCache = [:] }
+        if usesSmallMapPath && mode != .training && runsSmallMaps(g, samples: input.shape[0]) {
+            if mode.recordsForBackward { cachedInput = input }
+            return forwardSmallMaps(input, g)
+        }
+        let winograd = winogradKernel(g)
         var output = groups > 1 ? forwardGrouped(input, g) : winograd.map { forwardWinograd(input, kernel: $0) }
             ?? (Im2Col.prefersChannelMajor(g) ? forwardChannelMajor(input, g) : forwardPixelMajor(input, g))
         if rectifiesOutput && winograd == nil && (groups > 1 || Im2Col.prefersChannelMajor(g)) {
