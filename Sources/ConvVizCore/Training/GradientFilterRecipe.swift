@@ -18,8 +18,10 @@ import Foundation
 ///
 /// The network's filter in pixel space is `W d` (`W` the symmetric whitening, `d` a row of
 /// conv1): what conv1 applies to the (mean-removed) pixels, and what figures and the
-/// taxonomy see. Deterministic for a seed whatever the core count (a fixed number of
-/// workers splits each batch).
+/// taxonomy see. The same bytes for a seed whatever the thread count (`Parallel.workers`,
+/// `--threads`): `Conv2D` sums each batch over the same slices on any number of workers.
+/// On another CPU or OpenBLAS kernel the sums round differently, and the filters agree
+/// within floating-point tolerance, not bit for bit (see `BLAS.machine`).
 public struct GradientFilterRecipe: Sendable {
     public var filters = 48
     public var kernel = 11
@@ -41,8 +43,6 @@ public struct GradientFilterRecipe: Sendable {
     public var winnerFraction = 0.05
     public var logEvery = 50
     public var seed: UInt64 = 0
-    /// Workers splitting each batch; fixed, so results do not depend on the machine.
-    public var workers = 2
 
     public init() {}
 
@@ -138,12 +138,9 @@ public struct GradientFilterRecipe: Sendable {
 
     public func run(progress: (Metric) -> Void = { _ in }) throws -> Result {
         precondition(steps >= 0 && batch > 0 && trainPatches > 0)
-        let savedWorkers = Parallel.workers
-        Parallel.workers = workers
         // LAPACK's eigen-decomposition otherwise uses as many threads as the machine has
         // cores, and its sums then depend on that number.
         BLAS.ensureSingleThreaded()
-        defer { Parallel.workers = savedWorkers }
         let started = DispatchTime.now().uptimeNanoseconds
         let dim = 3 * kernel * kernel
         let (train, whitening) = try whitenedPatches(trainingPhotos, count: trainPatches, seed: seed, whitening: nil)

@@ -4,7 +4,7 @@ import Foundation
 
 /// `convviz learn-filters --out RUN`: conv1 learned from random initialization by
 /// gradient descent (`GradientFilterRecipe`).
-struct LearnFiltersCommand: ComputeCommand {
+struct LearnFiltersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "learn-filters",
         abstract: "Learn conv1 from a random initialization by back-propagation on the sample photos.",
@@ -13,6 +13,7 @@ struct LearnFiltersCommand: ComputeCommand {
     @Option(help: "Run directory to write.") var out: String
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "SGD steps (default: the recipe's).") var steps: Int?
+    @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
