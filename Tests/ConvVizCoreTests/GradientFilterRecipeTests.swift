@@ -4,8 +4,10 @@ import XCTest
 
 final class GradientFilterRecipeTests: XCTestCase {
     /// A recipe reduced to seconds: fewer steps (and, where only bytes matter, patches).
-    func reduced(steps: Int, patches: Int = GradientFilterRecipe().trainPatches, heldOut: Int = 1_000, seed: UInt64 = 0) -> GradientFilterRecipe {
+    /// `shortSide`: the photographs' size; smaller where only bytes and files matter.
+    func reduced(steps: Int, patches: Int = GradientFilterRecipe().trainPatches, heldOut: Int = 1_000, shortSide: Int = 256, seed: UInt64 = 0) -> GradientFilterRecipe {
         var recipe = GradientFilterRecipe()
+        recipe.photoShortSide = shortSide
         recipe.steps = steps
         recipe.trainPatches = patches
         recipe.heldOutPatches = heldOut
@@ -39,7 +41,7 @@ final class GradientFilterRecipeTests: XCTestCase {
     func testSameSeedSameBytesWhateverTheWorkers() throws {
         let saved = Parallel.workers
         defer { Parallel.workers = saved }
-        let recipe = reduced(steps: 20, patches: 1_000, heldOut: 300, seed: 3)
+        let recipe = reduced(steps: 20, patches: 1_000, heldOut: 300, shortSide: 128, seed: 3)
         var runs: [[(name: String, data: Data)]] = []
         for workers in [1, 3] {
             Parallel.workers = workers
@@ -50,13 +52,13 @@ final class GradientFilterRecipeTests: XCTestCase {
         for (a, b) in zip(runs[0], runs[1]) where a.name != "summary.json" {  // the summary holds the time taken
             XCTAssertEqual(a.data, b.data, a.name)
         }
-        let other = try reduced(steps: 20, patches: 1_000, heldOut: 300, seed: 4).run().files()
+        let other = try reduced(steps: 20, patches: 1_000, heldOut: 300, shortSide: 128, seed: 4).run().files()
         XCTAssertNotEqual(runs[0][0].data, other[0].data)
     }
 
     /// The run directory's contract: conv1.weight, step_<n> from step_0, summary fields.
     func testRunFiles() throws {
-        let result = try reduced(steps: 60, patches: 1_000, heldOut: 300).run()
+        let result = try reduced(steps: 60, patches: 1_000, heldOut: 300, shortSide: 128).run()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("learn-filters-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         try result.write(to: dir)
