@@ -146,6 +146,9 @@ final class LectureCommandTests: XCTestCase {
         XCTAssert(try CLIFiles.svgTexts(at: svg).contains("How the receptive field grows"))
     }
 
+    /// `bn-batch-size` runs on the threads it is given; `first-layer-filters`' recipe on
+    /// its own fixed workers (on the caller's it gave other bytes for 1 and 3: see
+    /// `GradientFilterRecipeTests`), which this guards end to end.
     func testTrainedFiguresAreTheSameBytesOnAnyThreadCount() throws {
         for id in ["first-layer-filters", "bn-batch-size"] {
             var bytes: [Data] = []
