@@ -5,7 +5,7 @@ import Foundation
 
 /// `convviz bench conv`: convolution GFLOP/s next to this machine's SGEMM rate;
 /// `convviz bench model MODEL`: a network's inference images/s.
-struct BenchCommand: ComputeCommand {
+struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput (build with -c release for meaningful numbers).")
