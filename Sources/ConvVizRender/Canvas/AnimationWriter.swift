@@ -46,7 +46,7 @@ public enum AnimationWriter {
             }
             var warnings: [String] = []
             if !palette.isExact {
-                warnings.append("\(palette.quantizedFrames.count) of \(animation.frameCount) frames had more than 256 colours (antialiased text): each keeps the figure's own colours exact (fills, strokes, the insides of glyphs), and \(palette.mappedColours) blended edge colours took the nearest of giflib's median-cut palette (at most \(palette.maxError)/255 off in a channel). Use .svg or .pdf for exact colours everywhere.")
+                warnings.append("\(palette.quantizedFrames.count) of \(animation.frameCount) frames had more than 256 colours (antialiased text, photographs, filter pixels): each keeps the figure's own colours exact (fills, strokes, the insides of glyphs) and giflib's median cut gave the other \(palette.mappedColours) colours their nearest (at most \(palette.maxError)/255 off in a channel). Use .svg or .pdf for exact colours everywhere.")
             }
             return Output(data: data, width: Int((first.width * pngScale).rounded(.up)), height: Int((first.height * pngScale).rounded(.up)), warnings: warnings, palette: palette)
         case .svg:
