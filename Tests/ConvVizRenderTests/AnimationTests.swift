@@ -17,6 +17,9 @@ final class AnimationTests: XCTestCase {
         (3, 3, 4, 2, 3, 1, 0, 2, 2), (3, 3, 2, 1, 0, 3, 2, 8, 8), (1, 1, 5, 4, 0, 1, 0, 5, 5),
     ]
 
+    /// A one-word title and caption: smaller frames, the same grids and labels.
+    static let short = FigureText(title: "t", caption: "c")
+
     func testTransposedSizeAndFrameCountMatchPyTorch() throws {
         for (h, w, k, s, p, d, op, oh, ow) in Self.pytorchTransposed {
             let a = try ConvolutionArithmetic(input: Pair(h, w), kernel: k, stride: s, padding: p, dilation: d, transposed: true, outputPadding: op)
@@ -68,11 +71,14 @@ final class AnimationTests: XCTestCase {
                   try ConvolutionArithmetic(input: Pair(3), kernel: 4, stride: 2, padding: 3, transposed: true)]
         let inputHex = SVGPostProcessing.hex(ConvolutionAnimation.inputFill)
         for a in cases {
-            let svg = try StructuredSVG(AnimationWriter.render(ConvolutionAnimation(a), format: .svg, fps: 2).data)
+            var animation = ConvolutionAnimation(a)
+            animation.text = Self.short  // less to draw: the test is about the grids
+            let svg = try StructuredSVG(AnimationWriter.render(animation, format: .svg, fps: 2).data)
             // Each frame's rectangles of the groups asked, by frame.
             var grid: [String: [StructuredSVG.Element]] = [:], foot: [String: [StructuredSVG.Element]] = [:]
             for e in svg.elements where e.name == "rect" {
-                guard let frame = e.groups.first(where: { $0.hasPrefix("frame-") }) else { continue }
+                // The grid is alike in every frame: drawn once, under them ("static").
+                guard let frame = e.groups.first(where: { $0.hasPrefix("frame-") || $0 == "static" }) else { continue }
                 if e.groups.contains("grid") { grid[frame, default: []].append(e) }
                 if e.groups.contains("footprint") { foot[frame, default: []].append(e) }
             }
@@ -81,7 +87,7 @@ final class AnimationTests: XCTestCase {
             for (k, o) in a.positions.enumerated() {
                 let frame = "frame-\(k)"
                 // Input cells in reading order: row by row.
-                let inputs = (grid[frame] ?? []).filter { $0.attributes["data-fill"] == inputHex }.map { (y: Double($0.attributes["y"]!)!, x: Double($0.attributes["x"]!)!) }
+                let inputs = (grid[frame] ?? grid["static"] ?? []).filter { $0.attributes["data-fill"] == inputHex }.map { (y: Double($0.attributes["y"]!)!, x: Double($0.attributes["x"]!)!) }
                 XCTAssertEqual(inputs.count, a.input.h * a.input.w)
                 let rowsY = Array(Set(inputs.map(\.y))).sorted(), colsX = Array(Set(inputs.map(\.x))).sorted()
                 var covered = Set<Pair>()
@@ -181,7 +187,9 @@ final class AnimationTests: XCTestCase {
     }
 
     func testGIFFramesDecodeToThePNGRenderOfEachFrame() throws {
-        for (animation, scale) in [(Squares() as any Animation, 2.0), (ConvolutionAnimation(try ConvolutionArithmetic(input: Pair(5), kernel: 3, stride: 2, padding: 1)), 1.0)] {
+        var figure = ConvolutionAnimation(try ConvolutionArithmetic(input: Pair(5), kernel: 3, stride: 2, padding: 1))
+        figure.text = Self.short
+        for (animation, scale) in [(Squares() as any Animation, 2.0), (figure, 1.0)] {
             let gif = try AnimationWriter.render(animation, format: .gif, fps: 4, pngScale: scale)
             let frames = try GIFDecoder.decode(gif.data)
             XCTAssertEqual(frames.count, animation.frameCount)

@@ -1,12 +1,14 @@
 import Foundation
 
-/// One SVG that plays its frames with SMIL: each frame is Cairo's SVG of its scene (with
-/// its structure layer) inside `<g data-name="frame-k">`, shown in turn by a discrete
+/// One SVG that plays its frames with SMIL: what every frame draws alike first, once,
+/// inside `<g data-name="static">`; then each frame, Cairo's SVG of the rest of its scene
+/// (with its structure layer) inside `<g data-name="frame-k">`, shown in turn by a discrete
 /// `visibility` animation on one looping timeline. Frame 0 is visible without SMIL, so a
 /// viewer that does not animate shows the first frame. Ids are prefixed per frame
 /// (`f3-i0`), and glyph definitions that several frames share are written once.
 enum AnimatedSVG {
-    static func combine(_ frames: [Data], width: Double, height: Double, fps: Double) -> Data {
+    /// `base`: drawn under every frame, always visible (`<g data-name="static">`).
+    static func combine(_ frames: [Data], base: Data? = nil, width: Double, height: Double, fps: Double) -> Data {
         let n = frames.count
         let duration = Double(n) / fps
         var out = """
@@ -16,6 +18,9 @@ enum AnimatedSVG {
         """
         var shared: [[UInt8]: [UInt8]] = [:]  // a glyph's drawing -> the id it was first written under
         var sharedDefs: [UInt8] = []
+        if let base {
+            out += "<g data-name=\"static\">\n" + String(decoding: Self.frameBody([UInt8](base), prefix: Array("s-".utf8), shared: &shared, defs: &sharedDefs), as: UTF8.self) + "</g>\n"
+        }
         for (k, data) in frames.enumerated() {
             let body = Self.frameBody([UInt8](data), prefix: Array("f\(k)-".utf8), shared: &shared, defs: &sharedDefs)
             let visible = k == 0

@@ -115,7 +115,7 @@ struct AnimateCommand: ParsableCommand {
         @OptionGroup var text: FigureTextOptions<TitleAndCaption>
 
         func run() throws {
-            let architecture = try model.map { try ModelSource.architecture(of: $0) } ?? ReceptiveFieldGrid.stack(kernel: 3, strides: [1, 1, 1], name: "three 3x3 convolutions")
+            let architecture = try model.map { try ModelSource.architecture(of: $0) } ?? ReceptiveFieldGrid.stack(kernel: 3, strides: [1, 1, 1], name: text.lang("three 3×3 convolutions", "三个 3×3 卷积"))
             let table = try ShapeTable(architecture)
             var animation = try ReceptiveFieldAnimation(title: architecture.name, table: table, through: layer)
             animation.text = text.figureText
