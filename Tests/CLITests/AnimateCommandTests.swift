@@ -57,4 +57,15 @@ final class AnimateCommandTests: XCTestCase {
         let a = try ConvVizProcess.run(["animate", "learning", run.path, "-o", dir.appendingPathComponent("l.gif").path])
         XCTAssertTrue(a.stdout.contains("(4 frames"), a.stdout + a.stderr)
     }
+
+    /// `lecture --animations` beside the atlas (the smoke atlas: tens of seconds in a debug build).
+    func testLectureWritesTheAnimationsBesideTheAtlas() throws {
+        guard ProcessInfo.processInfo.environment["CONVVIZ_LONG_TESTS"] == "1" else { throw XCTSkip("set CONVVIZ_LONG_TESTS=1") }
+        let out = dir.appendingPathComponent("lecture")
+        let r = try ConvVizProcess.run(["lecture", "--out", out.path, "--smoke", "--animations"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for id in ["conv-layer", "stride", "receptive-field"] {
+            for ext in ["gif", "svg"] { XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("animations/\(id).\(ext)").path), "\(id).\(ext)") }
+        }
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import ConvVizCore
 @testable import ConvVizRender
+import ConvVizLecture
 
 /// Animations: frame counts from the arithmetic, footprints read back from the animated
 /// SVG's structure, transposed convolutions against PyTorch, GIF frames against PNG.
@@ -229,5 +230,18 @@ final class AnimationTests: XCTestCase {
             // it store what changed with exact colours.
             if animation is ConvolutionAnimation { XCTAssertTrue(palette.quantizedFrames.contains(0) && palette.quantizedFrames.count < frames.count, "\(palette)") }
         }
+    }
+
+    // MARK: - The lecture's animations
+
+    func testLectureAnimationsAreTheAtlasFiguresAndWriteGIFAndSVG() throws {
+        let list = try LectureAnimations.animations(language: .zh)
+        XCTAssertEqual(list.map(\.id), LectureAnimations.ids)
+        XCTAssertEqual(list.map { $0.animation.frameCount }, [9, 3, 3])  // 3x3 outputs; three layers each
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("convviz-lecture-animations-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let written = try LectureAnimations.write(to: dir, language: .en, fps: 4)
+        XCTAssertEqual(written.count, 6)
+        for name in written { XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path), name) }
     }
 }
