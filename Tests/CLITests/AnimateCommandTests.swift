@@ -31,6 +31,16 @@ final class AnimateCommandTests: XCTestCase {
         }
     }
 
+    func testPoolingTakesValuesFromANPYFile() throws {
+        let values = dir.appendingPathComponent("v.npy")
+        try NPY.encode(Tensor(shape: [1, 4, 6], data: (0..<24).map { Float($0 % 7) })).write(to: values)
+        let out = dir.appendingPathComponent("pool.svg").path
+        let r = try ConvVizProcess.run(["animate", "pooling", "--kind", "avg", "--input", values.path, "--lang", "zh", "--title", "平均池化", "-o", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("(6 frames"), r.stdout)  // 2 x 3 windows of 2x2, stride 2
+        XCTAssertTrue(try String(contentsOfFile: out, encoding: .utf8).contains("平均池化"))
+    }
+
     func testLearningHasAFramePerRecordedStep() throws {
         let run = dir.appendingPathComponent("run")
         try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
