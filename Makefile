@@ -4,7 +4,7 @@ SYSTEM_PACKAGES = libcairo2-dev libpango1.0-dev libpng-dev libopenblas-dev zlib1
 RELEASE = swift build -c release --product convviz
 CONVVIZ = .build/release/convviz
 
-.PHONY: setup test test-long test-kernels demo build bench gallery lecture
+.PHONY: setup test test-long test-kernels demo build bench gallery lecture animations
 
 # Installs whatever system packages are missing (Debian/Ubuntu, as root or with sudo).
 setup:
@@ -65,3 +65,11 @@ gallery: build
 	cp Outputs/lecture/conv-layer.png Outputs/gallery/lecture-conv-layer.png
 	cp Outputs/lecture-zh/stride.png Outputs/gallery/lecture-stride-zh.png
 	cp Outputs/lecture/stacking.png Outputs/gallery/lecture-stacking.png
+
+# The conv_arithmetic set and the other animations (GIF, SVG, PDF) into Outputs/animations;
+# a few are copied to Outputs/gallery for the README.
+animations: build
+	scripts/animations.sh $(CONVVIZ) Outputs/animations
+	mkdir -p Outputs/gallery
+	cp Outputs/animations/padding_strides.gif Outputs/animations/padding_strides_transposed.gif Outputs/animations/dilation.gif \
+	   Outputs/animations/padding_strides_values.gif Outputs/animations/receptive_field.gif Outputs/animations/learning.gif Outputs/gallery/
