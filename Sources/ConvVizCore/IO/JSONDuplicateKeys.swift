@@ -56,7 +56,10 @@ enum JSONDuplicateKeys {
                         j += 1
                     }
                     guard j < b.count else { return nil }
-                    if let top = stack.last, top.isObject, top.expectingKey {
+                    // Not `if let top = stack.last`: a copy of the frame alive across the
+                    // insert below makes every insert copy the whole key set (quadratic:
+                    // 70,000 keys took 80 s).
+                    if let last = stack.indices.last, stack[last].isObject, stack[last].expectingKey {
                         guard let key = decodeString(UnsafeBufferPointer(rebasing: b[i...j])) else { return nil }
                         if stack[stack.count - 1].keys.contains(key) {
                             return Duplicate(key: key, path: stack.dropFirst().compactMap(\.name))
