@@ -13,6 +13,15 @@ public struct MicroscopeUnit: Codable, Equatable, Sendable {
         public var box: [Int]
         /// The image's class (nil without labels).
         public var label: Int?
+
+        public init(image: Int, y: Int, x: Int, value: Float, box: [Int], label: Int?) {
+            self.image = image
+            self.y = y
+            self.x = x
+            self.value = value
+            self.box = box
+            self.label = label
+        }
     }
 
     public var layer: String

@@ -22,6 +22,7 @@ extension MicroscopeSite {
     .pictures .kernel { width: 48px; height: auto; }
     .stats { margin: 6px 0 2px; color: #555; font-size: .9em; }
     .classes { font-size: .75em; }
+    .classes .what { margin: 4px 0 2px; color: #777; }
     .bar { display: flex; align-items: center; gap: 4px; height: 1.25em; }
     .bar .name { width: 6.5em; overflow: hidden; white-space: nowrap; text-overflow: ellipsis; color: #555; }
     .bar .fill { background: #4a90d9; height: .8em; max-width: 9em; display: inline-block; }

@@ -139,7 +139,7 @@ public struct MicroscopeSite {
     func classChart(_ u: MicroscopeUnit) -> String {
         guard !classes.isEmpty, u.classCounts.count == classes.count else { return "" }
         let top = max(u.classCounts.max() ?? 1, 1), n = u.classCounts.reduce(0, +)
-        var out = "<div class=\"classes\" title=\"\(language("classes of the best \(n) images", "最佳 \(n) 张图像的类别"))\">"
+        var out = "<div class=\"classes\"><p class=\"what\">\(language("classes of its best \(n) images", "其最佳 \(n) 张图像的类别"))</p>"
         for (name, count) in zip(classes, u.classCounts) {
             out += "<div class=\"bar\"><span class=\"name\">\(Self.esc(name))</span><span class=\"fill\" style=\"width:\(100 * count / top)%\"></span><span class=\"count\">\(count)</span></div>"
         }
