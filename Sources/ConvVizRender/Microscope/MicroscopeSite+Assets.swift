@@ -29,6 +29,7 @@ extension MicroscopeSite {
     .bar .count { color: #777; }
     .unit { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 20px; }
     .unit .big { width: 280px; height: auto; }
+    .patch-list { font-size: .8em; color: #444; padding-left: 1.6em; }
     .maps figure { display: inline-block; margin: 0 8px 8px 0; }
     .maps img { width: 112px; height: 112px; }
     .keys { color: #999; font-size: .85em; margin-top: 2em; }
