@@ -4,7 +4,7 @@ SYSTEM_PACKAGES = libcairo2-dev libpango1.0-dev libpng-dev libopenblas-dev zlib1
 RELEASE = swift build -c release --product convviz
 CONVVIZ = .build/release/convviz
 
-.PHONY: setup test demo build bench gallery lecture
+.PHONY: setup test test-long test-kernels demo build bench gallery lecture animations
 
 # Installs whatever system packages are missing (Debian/Ubuntu, as root or with sudo).
 setup:
@@ -15,6 +15,22 @@ build: setup
 
 test: setup
 	swift test --disable-swift-testing
+
+# The suite plus the long checks it skips (reference loops at full size, full recipes).
+test-long: setup
+	CONVVIZ_LONG_TESTS=1 swift test --disable-swift-testing
+
+# The suite under OpenBLAS's own kernel choice and under the AVX2 kernel families other
+# x86-64 machines get (Haswell, Zen); `make test-kernels KERNELS="SkylakeX Sandybridge"`
+# for others. The tolerances must hold on each.
+KERNELS = default Haswell Zen
+test-kernels: setup
+	swift build --build-tests
+	@for k in $(KERNELS); do \
+	  echo "== OPENBLAS_CORETYPE=$$k"; \
+	  if [ $$k = default ]; then env -u OPENBLAS_CORETYPE swift test --skip-build --disable-swift-testing || exit 1; \
+	  else OPENBLAS_CORETYPE=$$k swift test --skip-build --disable-swift-testing || exit 1; fi; \
+	done
 
 demo: build
 	$(CONVVIZ) demo --out Outputs/demo
@@ -49,3 +65,11 @@ gallery: build
 	cp Outputs/lecture/conv-layer.png Outputs/gallery/lecture-conv-layer.png
 	cp Outputs/lecture-zh/stride.png Outputs/gallery/lecture-stride-zh.png
 	cp Outputs/lecture/stacking.png Outputs/gallery/lecture-stacking.png
+
+# The conv_arithmetic set and the other animations (GIF, SVG, PDF) into Outputs/animations;
+# a few are copied to Outputs/gallery for the README.
+animations: build
+	scripts/animations.sh $(CONVVIZ) Outputs/animations
+	mkdir -p Outputs/gallery
+	cp Outputs/animations/padding_strides.gif Outputs/animations/padding_strides_transposed.gif Outputs/animations/dilation.gif \
+	   Outputs/animations/padding_strides_values.gif Outputs/animations/receptive_field.gif Outputs/animations/learning.gif Outputs/gallery/

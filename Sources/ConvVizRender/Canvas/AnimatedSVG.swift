@@ -1,12 +1,14 @@
 import Foundation
 
-/// One SVG that plays its frames with SMIL: each frame is Cairo's SVG of its scene (with
-/// its structure layer) inside `<g data-name="frame-k">`, shown in turn by a discrete
+/// One SVG that plays its frames with SMIL: what every frame draws alike first, once,
+/// inside `<g data-name="static">`; then each frame, Cairo's SVG of the rest of its scene
+/// (with its structure layer) inside `<g data-name="frame-k">`, shown in turn by a discrete
 /// `visibility` animation on one looping timeline. Frame 0 is visible without SMIL, so a
 /// viewer that does not animate shows the first frame. Ids are prefixed per frame
 /// (`f3-i0`), and glyph definitions that several frames share are written once.
 enum AnimatedSVG {
-    static func combine(_ frames: [Data], width: Double, height: Double, fps: Double) -> Data {
+    /// `base`: drawn under every frame, always visible (`<g data-name="static">`).
+    static func combine(_ frames: [Data], base: Data? = nil, width: Double, height: Double, fps: Double) -> Data {
         let n = frames.count
         let duration = Double(n) / fps
         var out = """
@@ -14,12 +16,13 @@ enum AnimatedSVG {
         <svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="\(fmt(width))pt" height="\(fmt(height))pt" viewBox="0 0 \(fmt(width)) \(fmt(height))" version="1.1">
 
         """
-        var shared: [String: String] = [:]  // a definition's body -> the id it was first written under
-        var sharedDefs = ""
+        var shared: [[UInt8]: [UInt8]] = [:]  // a glyph's drawing -> the id it was first written under
+        var sharedDefs: [UInt8] = []
+        if let base {
+            out += "<g data-name=\"static\">\n" + String(decoding: Self.frameBody([UInt8](base), prefix: Array("s-".utf8), shared: &shared, defs: &sharedDefs), as: UTF8.self) + "</g>\n"
+        }
         for (k, data) in frames.enumerated() {
-            var body = Self.body(String(decoding: data, as: UTF8.self))
-            body = Self.prefixIds(body, prefix: "f\(k)-")
-            body = Self.shareGlyphs(body, shared: &shared, defs: &sharedDefs)
+            let body = Self.frameBody([UInt8](data), prefix: Array("f\(k)-".utf8), shared: &shared, defs: &sharedDefs)
             let visible = k == 0
             out += "<g data-name=\"frame-\(k)\" visibility=\"\(visible ? "visible" : "hidden")\">\n"
             if n > 1 {
@@ -28,76 +31,87 @@ enum AnimatedSVG {
                     : (k == n - 1 ? ("hidden;visible", "0;\(a)") : ("hidden;visible;hidden", "0;\(a);\(b)"))
                 out += "<animate attributeName=\"visibility\" values=\"\(values)\" keyTimes=\"\(times)\" dur=\"\(fmt(duration, 3))s\" calcMode=\"discrete\" repeatCount=\"indefinite\"/>\n"
             }
-            out += body + "</g>\n"
+            out += String(decoding: body, as: UTF8.self) + "</g>\n"
         }
-        if !sharedDefs.isEmpty {
+        let sharedDefs_ = String(decoding: sharedDefs, as: UTF8.self)
+        if !sharedDefs_.isEmpty {
             // Definitions may come after their use in SVG; put them first anyway, for readers.
             let header = out.range(of: "version=\"1.1\">\n")!.upperBound
-            out.insert(contentsOf: "<defs>\n\(sharedDefs)</defs>\n", at: header)
+            out.insert(contentsOf: "<defs>\n\(sharedDefs_)</defs>\n", at: header)
         }
         return Data((out + "</svg>\n").utf8)
     }
 
-    /// What is between the root `<svg ...>` tag and `</svg>`.
-    static func body(_ svg: String) -> String {
-        guard let open = svg.range(of: "<svg"), let openEnd = svg[open.upperBound...].range(of: ">"),
-              let close = svg.range(of: "</svg>", options: .backwards) else { return "" }
-        return String(svg[openEnd.upperBound..<close.lowerBound])
-    }
+    /// One frame's SVG between its root `<svg ...>` and `</svg>`, in one pass: ids
+    /// prefixed (`id="f3-i0"`, and every `href="#..."` and `url(#...)` to them), and each
+    /// glyph (`<symbol ...>...</symbol>`) moved to the shared `defs`, or dropped and its
+    /// uses pointed at the same drawing an earlier frame defined.
+    static func frameBody(_ b: [UInt8], prefix: [UInt8], shared: inout [[UInt8]: [UInt8]], defs: inout [UInt8]) -> [UInt8] {
+        let n = b.count
+        func matches(_ at: Int, _ p: [UInt8]) -> Bool {
+            guard at + p.count <= n else { return false }
+            for k in 0..<p.count where b[at + k] != p[k] { return false }
+            return true
+        }
+        func find(_ p: [UInt8], from: Int, to end: Int) -> Int? {
+            var i = from
+            while i + p.count <= end { if b[i] == p[0] && matches(i, p) { return i }; i += 1 }
+            return nil
+        }
+        let svgOpen = Array("<svg".utf8), svgClose = Array("</svg>".utf8), gt = UInt8(ascii: ">"), quote = UInt8(ascii: "\"")
+        guard let open = find(svgOpen, from: 0, to: n), let openEnd = find([gt], from: open, to: n) else { return [] }
+        var close = n - svgClose.count
+        while close > openEnd && !matches(close, svgClose) { close -= 1 }
+        let start = openEnd + 1, end = max(close, start)
 
-    /// `id="x"` -> `id="<prefix>x"`, and every reference `#x` (in `href` and `url(...)`).
-    static func prefixIds(_ s: String, prefix: String) -> String {
-        var s = s.replacingOccurrences(of: "id=\"", with: "id=\"\(prefix)")
-        s = s.replacingOccurrences(of: "href=\"#", with: "href=\"#\(prefix)")
-        s = s.replacingOccurrences(of: "url(#", with: "url(#\(prefix)")
-        return s
-    }
-
-    /// Moves each glyph definition (`<g id="...">...</g>` or `<symbol ...>` inside
-    /// `<defs>`) whose drawing an earlier frame already defined out of the frame, pointing
-    /// its uses at the earlier id; new ones go to the shared `<defs>`.
-    static func shareGlyphs(_ body: String, shared: inout [String: String], defs: inout String) -> String {
-        var body = body
-        var renames: [(String, String)] = []
-        for tag in ["symbol", "g"] {
-            let openTag = "<\(tag) ", closeTag = "</\(tag)>"
-            var search = body.startIndex
-            while let defsRange = body.range(of: "<defs>", range: search..<body.endIndex),
-                  let defsEnd = body.range(of: "</defs>", range: defsRange.upperBound..<body.endIndex) {
-                var cursor = defsRange.upperBound
-                var kept = ""
-                var inner = body[defsRange.upperBound..<defsEnd.lowerBound]
-                // Only glyphs: top-level elements whose id Cairo gave a glyph name or that hold a single path.
-                while let start = inner.range(of: openTag, range: inner.startIndex..<inner.endIndex),
-                      let end = inner.range(of: closeTag, range: start.upperBound..<inner.endIndex) {
-                    let element = String(inner[start.lowerBound..<end.upperBound])
-                    guard element.contains("<path"), !element.dropFirst().contains("<\(tag) "),
-                          let idStart = element.range(of: "id=\""), let idEnd = element[idStart.upperBound...].range(of: "\"") else {
-                        kept += inner[inner.startIndex..<end.upperBound]
-                        inner = inner[end.upperBound...]
-                        continue
-                    }
-                    let id = String(element[idStart.upperBound..<idEnd.lowerBound])
-                    let key = element.replacingOccurrences(of: "id=\"\(id)\"", with: "")
-                    kept += inner[inner.startIndex..<start.lowerBound]
-                    if let existing = shared[key] {
-                        renames.append((id, existing))
-                    } else {
-                        shared[key] = id
-                        defs += element + "\n"
-                    }
-                    inner = inner[end.upperBound...]
+        // Pass 1: glyphs, and what their ids become.
+        let symbolOpen = Array("<symbol ".utf8), symbolClose = Array("</symbol>".utf8), idAttr = Array("id=\"".utf8)
+        var renamed: [[UInt8]: [UInt8]] = [:]
+        var dropped: [Range<Int>] = []
+        var i = start
+        while let s = find(symbolOpen, from: i, to: end), let e = find(symbolClose, from: s, to: end) {
+            let stop = e + symbolClose.count
+            if let idStart = find(idAttr, from: s, to: stop), let idEnd = find([quote], from: idStart + idAttr.count, to: stop) {
+                let id = Array(b[(idStart + idAttr.count)..<idEnd])
+                let key = Array(b[s..<idStart]) + Array(b[idEnd..<stop])
+                if let existing = shared[key] {
+                    renamed[id] = existing
+                } else {
+                    let newID = prefix + id
+                    shared[key] = newID
+                    renamed[id] = newID
+                    defs += Array(b[s..<idStart]) + idAttr + newID + Array(b[idEnd..<stop]) + [UInt8(ascii: "\n")]
                 }
-                kept += inner
-                body.replaceSubrange(defsRange.upperBound..<defsEnd.lowerBound, with: kept)
-                cursor = body.index(defsRange.upperBound, offsetBy: kept.count)
-                search = body.range(of: "</defs>", range: cursor..<body.endIndex)?.upperBound ?? body.endIndex
+                dropped.append(s..<stop)
             }
+            i = stop
         }
-        for (old, new) in renames {
-            body = body.replacingOccurrences(of: "href=\"#\(old)\"", with: "href=\"#\(new)\"")
+        // Pass 2: copy, without the glyphs, rewriting ids and references.
+        let hrefAttr = Array("href=\"#".utf8), urlRef = Array("url(#".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(end - start)
+        var d = 0
+        i = start
+        while i < end {
+            if d < dropped.count && i == dropped[d].lowerBound { i = dropped[d].upperBound; d += 1; continue }
+            let c = b[i]
+            var prefixLength = 0
+            if c == UInt8(ascii: "i") && i > 0 && (b[i - 1] == UInt8(ascii: " ") || b[i - 1] == UInt8(ascii: "\n")) && matches(i, idAttr) { prefixLength = idAttr.count }
+            else if c == UInt8(ascii: "h") && matches(i, hrefAttr) { prefixLength = hrefAttr.count }
+            else if c == UInt8(ascii: "u") && matches(i, urlRef) { prefixLength = urlRef.count }
+            if prefixLength > 0 {
+                out += b[i..<(i + prefixLength)]
+                var j = i + prefixLength
+                while j < end && b[j] != quote && b[j] != UInt8(ascii: ")") { j += 1 }
+                let id = Array(b[(i + prefixLength)..<j])
+                out += renamed[id] ?? (prefix + id)
+                i = j
+                continue
+            }
+            out.append(c)
+            i += 1
         }
-        return body
+        return out
     }
 
     static func fmt(_ v: Double, _ digits: Int = 2) -> String {

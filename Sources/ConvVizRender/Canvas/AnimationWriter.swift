@@ -46,15 +46,38 @@ public enum AnimationWriter {
             }
             var warnings: [String] = []
             if !palette.isExact {
-                warnings.append("\(palette.quantizedFrames.count) of \(animation.frameCount) frames had more than 256 colours (antialiased text): each keeps the figure's own colours exact (fills, strokes, the insides of glyphs), and \(palette.mappedColours) blended edge colours took the nearest of giflib's median-cut palette (at most \(palette.maxError)/255 off in a channel). Use .svg or .pdf for exact colours everywhere.")
+                warnings.append("\(palette.quantizedFrames.count) of \(animation.frameCount) frames had more than 256 colours (antialiased text, photographs, filter pixels): each keeps the figure's own colours exact (fills, strokes, the insides of glyphs) and giflib's median cut gave the other \(palette.mappedColours) colours their nearest (at most \(palette.maxError)/255 off in a channel). Use .svg or .pdf for exact colours everywhere.")
             }
             return Output(data: data, width: Int((first.width * pngScale).rounded(.up)), height: Int((first.height * pngScale).rounded(.up)), warnings: warnings, palette: palette)
         case .svg:
-            let pages = try (0..<animation.frameCount).map { try Canvas.render($0 == 0 ? first : animation.frame($0), format: .svg) }
-            return Output(data: AnimatedSVG.combine(pages, width: first.width, height: first.height, fps: fps), width: Int(first.width), height: Int(first.height), warnings: [], palette: nil)
+            // What every frame draws first, alike (title, caption, the input grid), is drawn
+            // once, under the frames; each frame draws the rest on a clear background.
+            let scenes = (0..<animation.frameCount).map { $0 == 0 ? first : animation.frame($0) }
+            let shared = Self.sharedPrefix(scenes)
+            var base = Scene(width: first.width, height: first.height, background: first.background)
+            base.items = Array(first.items.prefix(shared))
+            let pages = try scenes.map { scene in
+                var rest = Scene(width: scene.width, height: scene.height, background: .clear)
+                rest.items = Array(scene.items.dropFirst(shared))
+                return try Canvas.render(rest, format: .svg)
+            }
+            let data = AnimatedSVG.combine(pages, base: try Canvas.render(base, format: .svg), width: first.width, height: first.height, fps: fps)
+            return Output(data: data, width: Int(first.width), height: Int(first.height), warnings: [], palette: nil)
         case .pdf:
             return Output(data: try Canvas.renderPDF(pages: animation.frames()), width: Int(first.width), height: Int(first.height), warnings: [], palette: nil)
         }
+    }
+
+    /// How many leading items every scene has alike (compared by their full description).
+    static func sharedPrefix(_ scenes: [Scene]) -> Int {
+        guard let first = scenes.first else { return 0 }
+        var n = 0
+        while n < first.items.count {
+            let item = String(reflecting: first.items[n])
+            guard scenes.dropFirst().allSatisfy({ n < $0.items.count && String(reflecting: $0.items[n]) == item }) else { break }
+            n += 1
+        }
+        return n
     }
 
     /// Renders and writes atomically (temporary file, then rename).

@@ -86,6 +86,9 @@ public enum GIFEncoder {
 
         var quantized: [Int] = []
         var mapped = 0, maxError = 0
+        // A frame's region is where it differs from the frame before (not from what a
+        // quantized frame showed: glyph edges that cannot all be exact would otherwise
+        // make every later frame a whole, quantized picture).
         var previous: [UInt32] = []
         for k in 0..<frameCount {
             let w = words(k == 0 ? first : try frame(k))
@@ -115,9 +118,11 @@ public enum GIFEncoder {
                     // (`GifQuantizeBuffer`) spends the remaining entries on the rest (the
                     // blended edges of glyphs), each of which takes the nearest entry.
                     quantized.append(k)
+                    // Counted over the whole frame: a fill a region only grazes is still one.
                     var counts: [UInt32: Int] = [:]
-                    for i in 0..<indices.count { counts[pixel(i), default: 0] += 1 }
-                    let flat = counts.filter { $0.value >= flatPixels }.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(192).map(\.key)
+                    for c in w { counts[c, default: 0] += 1 }
+                    let present = Set((0..<indices.count).map(pixel))
+                    let flat = counts.filter { $0.value >= flatPixels && present.contains($0.key) }.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(192).map(\.key)
                     let flatSet = Set(flat)
                     let rest = (0..<indices.count).map(pixel).filter { !flatSet.contains($0) }
                     var palette = flat

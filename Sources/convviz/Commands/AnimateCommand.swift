@@ -64,11 +64,9 @@ struct AnimateCommand: ParsableCommand {
         @OptionGroup var text: FigureTextOptions<TitleAndCaption>
 
         func run() throws {
-            let arithmetic: ConvolutionArithmetic
-            do {
-                arithmetic = try ConvolutionArithmetic(input: Pair(input, inputWidth ?? input), kernel: kernel, stride: stride, padding: padding,
+            // Refused with the arithmetic on one line (`ConvolutionArithmetic.Invalid`).
+            let arithmetic = try ConvolutionArithmetic(input: Pair(input, inputWidth ?? input), kernel: kernel, stride: stride, padding: padding,
                                                        dilation: dilation, transposed: transposed, outputPadding: outputPadding)
-            } catch let e as ConvolutionArithmetic.Invalid { throw ValidationError(e.description) }
             let grid = (arithmetic.gridRange(arithmetic.input.h).count, arithmetic.gridRange(arithmetic.input.w).count)
             guard max(grid.0, grid.1) <= 40 else {
                 throw ValidationError("the grid the window slides over is \(grid.0)x\(grid.1) cells (input, padding\(transposed ? " and inserted zeros" : "")); at most 40 per side are drawn")
@@ -115,7 +113,7 @@ struct AnimateCommand: ParsableCommand {
         @OptionGroup var text: FigureTextOptions<TitleAndCaption>
 
         func run() throws {
-            let architecture = try model.map { try ModelSource.architecture(of: $0) } ?? ReceptiveFieldGrid.stack(kernel: 3, strides: [1, 1, 1], name: "three 3x3 convolutions")
+            let architecture = try model.map { try ModelSource.architecture(of: $0) } ?? ReceptiveFieldGrid.stack(kernel: 3, strides: [1, 1, 1], name: text.lang("three 3×3 convolutions", "三个 3×3 卷积"))
             let table = try ShapeTable(architecture)
             var animation = try ReceptiveFieldAnimation(title: architecture.name, table: table, through: layer)
             animation.text = text.figureText

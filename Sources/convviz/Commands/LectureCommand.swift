@@ -7,7 +7,7 @@ import Foundation
 /// `convviz lecture --out DIR [--lang zh]`: every figure of the course, in order, as PNG,
 /// SVG and PDF, with index.html, handout.pdf and manifest.json; or one figure with
 /// `--figure ID -o FILE`.
-struct LectureCommand: ComputeCommand {
+struct LectureCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lecture",
         abstract: "Write the lecture atlas: every figure of the course on convolutional networks, in English or Chinese.",
@@ -31,6 +31,7 @@ struct LectureCommand: ComputeCommand {
     var scale: Double { png.scale }
     @Option(help: ArgumentHelp("Directory of the Fashion-MNIST IDX files.", valueName: "dir")) var fashionMnist: String = FashionMNIST.defaultDirectory.path
     @OptionGroup var threads: ThreadOptions
+    @Flag(help: "With --out: also write the animations of the conv-layer, stride and receptive-field figures (DIR/animations/ID.gif and .svg).") var animations = false
     @Flag(help: ArgumentHelp("A few training steps instead of the lecture's budget (same code paths; for tests).", visibility: .hidden)) var smoke = false
 
     func validate() throws {
@@ -73,7 +74,7 @@ struct LectureCommand: ComputeCommand {
         var report = try LectureAtlas(context: context).report()
         report.formats = [.png, .svg, .pdf]
         report.pngScale = scale
-        let written = try report.write(to: outURL)
+        let written = try report.write(to: outURL) + (animations ? try LectureAnimations.write(to: outURL, language: lang) : [])
         let (files, figures, seconds) = (written.count, report.figures.count, String(format: "%.0f", Date().timeIntervalSince(started)))
         print(lang("wrote \(files) files to \(outURL.path): \(figures) figures as PNG, SVG and PDF, index.html, handout.pdf, manifest.json (\(seconds) s)",
                    "已写入 \(files) 个文件到 \(outURL.path)：\(figures) 幅插图（PNG、SVG 和 PDF）、index.html、handout.pdf、manifest.json（\(seconds) 秒）"))
