@@ -5,7 +5,7 @@ import Foundation
 
 /// `convviz microscope --model MODEL --data DATA --out SITE`: a static site with every
 /// unit's feature visualization, top patches, kernel and activation maps.
-struct MicroscopeCommand: ComputeCommand {
+struct MicroscopeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "microscope",
         abstract: "Build a browsable offline site: per unit its feature visualization, top dataset patches, kernel and activations.",
