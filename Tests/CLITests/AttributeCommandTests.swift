@@ -42,6 +42,30 @@ final class AttributeCommandTests: XCTestCase {
         XCTAssertEqual(texts.filter { $0 == "chelsea.png" }.count, 3, "a row per class of the top 3")
     }
 
+    /// --metrics prints each map's deletion and insertion areas beside random rankings;
+    /// --sanity draws OUT.sanity.EXT and prints the correlations; --json has both.
+    func testMetricsAndSanity() throws {
+        let dir = CLIFiles.temporaryDirectory("attribute-trust")
+        let png = dir.appendingPathComponent("maps.png").path, json = dir.appendingPathComponent("trust.json").path
+        let r = try ConvVizProcess.run(["attribute", "--model", fixture("net.onnx"), "--input", fixture("input.npy"), "--method", "saliency",
+                                        "--target", "3", "--metrics", "--random-rankings", "1", "--sanity", "--sanity-steps", "2", "--json", json, "-o", png])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("deletion AUC (random)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("sanity saliency: Spearman"), r.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("maps.sanity.png").path))
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]
+        let metrics = report["metrics"] as! [[String: Any]]
+        XCTAssertEqual(metrics.count, 2, "one method x two images")
+        for m in metrics {
+            let deletion = m["deletion"] as! [Double]
+            XCTAssertEqual(deletion.count, 95, "1% of 1024 pixels rounds up to 11 a step: 94 steps and the start")
+            XCTAssertEqual(m["deletion_auc"] as! Double, (deletion.dropFirst().dropLast().reduce(0, +) + (deletion.first! + deletion.last!) / 2) / Double(deletion.count - 1), accuracy: 1e-9)
+        }
+        let sanity = report["sanity"] as! [String: Any]
+        XCTAssertEqual((sanity["steps"] as! [String]).count, 2)
+        XCTAssertEqual(((sanity["spearman"] as! [String: Any])["saliency"] as! [Any]).count, 2)
+    }
+
     func testBadRequestsSayWhy() throws {
         let cases: [([String], String)] = [
             (["--method", "gradcam", "--layer", "nope"], "no layer 'nope'"),

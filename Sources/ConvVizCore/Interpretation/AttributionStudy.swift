@@ -69,3 +69,32 @@ public enum ClassLabels {
         return lines
     }
 }
+
+extension AttributionStudy {
+    /// One map's deletion and insertion scores.
+    public struct Score: Sendable {
+        public let method: AttributionMethod
+        public let image: Int
+        public let classIndex: Int
+        public let curves: DeletionInsertion
+    }
+
+    /// Deletion and insertion of every map (display maps ranked, largest first), with the
+    /// same for random rankings. `inputs` is the batch the study ran on.
+    public func scores(graph: Graph, inputs: Tensor, settings: AttributionSettings, randomRankings: Int = 5,
+                       progress: ((Int, Int) -> Void)? = nil) -> [Score] {
+        let attributor = Attributor(graph: graph)
+        var out: [Score] = []
+        let total = methods.count * pairs.count
+        for (m, method) in methods.enumerated() {
+            for (i, pair) in pairs.enumerated() {
+                let x = Attributor.sample(inputs, pair.image)
+                out.append(Score(method: method, image: pair.image, classIndex: pair.classIndex,
+                                 curves: DeletionInsertion(attributor: attributor, image: x, map: maps[m][i].display, classIndex: pair.classIndex,
+                                                           seeds: randomRankings, batch: settings.batch, seed: settings.seed)))
+                progress?(out.count, total)
+            }
+        }
+        return out
+    }
+}

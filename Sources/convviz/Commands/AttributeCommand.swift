@@ -67,6 +67,21 @@ struct AttributeCommand: ComputeCommand {
     @Option(help: "Also write the raw maps (.npy); see above.")
     var saveMap: String?
 
+    @Flag(help: "Deletion and insertion AUC of each map (RISE protocol, 1% steps) beside random rankings (mean of 5 seeds).")
+    var metrics = false
+
+    @Option(help: "Random rankings --metrics averages (seeds).")
+    var randomRankings: Int = 5
+
+    @Flag(help: "Cascading parameter randomisation (Adebayo et al. 2018) on the first image: a second figure, OUT.sanity.EXT, and Spearman correlations.")
+    var sanity = false
+
+    @Option(help: "Steps of --sanity: the layers with weights in this many groups, from the output down.")
+    var sanitySteps: Int = 5
+
+    @Option(help: "Write --metrics and --sanity results as JSON to this file.")
+    var json: String?
+
     @Option(help: "Colormap of unsigned maps (signed maps use red-blue).")
     var colormap: Colormap = .magma
 
@@ -79,6 +94,12 @@ struct AttributeCommand: ComputeCommand {
     @OptionGroup var output: FigureOutputOptions
     @OptionGroup var text: FigureTextOptions<TitleAndCaption>
 
+    /// For Benchmarks/compare_attribution.py: the maps computed this many times more
+    /// after a first (warm-up) run, and one JSON line with each run's seconds and the
+    /// process's peak resident memory.
+    @Option(name: .customLong("repeat"), help: .hidden)
+    var repeatRuns: Int = 0
+
     func validate() throws {
         guard network.model != nil else { throw ValidationError("give --model (MODEL.onnx, a run directory, or ARCH.json)") }
         guard image.isEmpty != (input == nil) else { throw ValidationError("give --image PHOTO.png (one or more) or --input ARRAY.npy") }
@@ -88,6 +109,9 @@ struct AttributeCommand: ComputeCommand {
         guard window >= 1, stride >= 1, stride <= window else { throw ValidationError("--window and --stride must be at least 1, the stride at most the window") }
         guard batch >= 1 && batch <= 4096 else { throw ValidationError("--batch must be 1 to 4096") }
         guard alpha >= 0 && alpha <= 1 else { throw ValidationError("--alpha must be between 0 and 1") }
+        guard (1...100).contains(randomRankings) else { throw ValidationError("--random-rankings must be 1 to 100") }
+        guard (1...64).contains(sanitySteps) else { throw ValidationError("--sanity-steps must be 1 to 64") }
+        if json != nil && !metrics && !sanity { throw ValidationError("--json writes what --metrics and --sanity compute; give one of them") }
     }
 
     func run() throws {
@@ -124,6 +148,18 @@ struct AttributeCommand: ComputeCommand {
             throw ValidationError("\(source.path): \(e)")
         }
         progress.finish()
+        if repeatRuns > 0 {
+            var seconds: [Double] = []
+            for _ in 0..<repeatRuns {
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = try AttributionStudy(graph: graph, inputs: batch, targets: target.targets, methods: methods, settings: settings)
+                seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            let list = seconds.map { String(format: "%.5f", $0) }.joined(separator: ", ")
+            print("{\"seconds\": [\(list)], \"peak_rss_mb\": \(String(format: "%.1f", Double(usage.ru_maxrss) / 1024))}")
+        }
         if let saveMap {
             for m in methods {
                 let path = methods.count == 1 ? saveMap : Self.path(saveMap, inserting: m.rawValue)
@@ -140,6 +176,49 @@ struct AttributeCommand: ComputeCommand {
         figure.alpha = alpha
         figure.text = text.figureText
         try output.write(figure.scene())
+        var report: [String: Any] = [:]
+        if metrics {
+            let scores = study.scores(graph: graph, inputs: batch, settings: settings, randomRankings: randomRankings) { progress.show(label: "metrics", $0, $1) }
+            progress.finish()
+            print("method                 image  class  deletion AUC (random)  insertion AUC (random)")
+            for s in scores {
+                let c = s.curves
+                let name = s.method.rawValue.padding(toLength: 22, withPad: " ", startingAt: 0)
+                print(name + String(format: " %5d  %5d  %.4f (%.4f)        %.4f (%.4f)", s.image, s.classIndex,
+                                    c.deletionAUC, c.randomDeletionAUC, c.insertionAUC, c.randomInsertionAUC))
+            }
+            report["metrics"] = scores.map { s -> [String: Any] in
+                ["method": s.method.rawValue, "image": files[s.image], "class": s.classIndex,
+                 "deletion_auc": s.curves.deletionAUC, "insertion_auc": s.curves.insertionAUC,
+                 "random_deletion_auc": s.curves.randomDeletionAUC, "random_insertion_auc": s.curves.randomInsertionAUC,
+                 "deletion": s.curves.deletion, "insertion": s.curves.insertion]
+            }
+        }
+        if sanity {
+            let first = Tensor(shape: [1] + Array(batch.shape.dropFirst()), data: Array(batch.data.prefix(batch.count / batch.shape[0])))
+            let result = try CascadingRandomisation(graph: graph, image: first, classIndex: study.pairs[0].classIndex, methods: methods,
+                                                    settings: settings, groups: sanitySteps, seed: seed)
+            var sanityFigure = AttributionSanityFigure(result)
+            sanityFigure.colormap = colormap
+            sanityFigure.text = FigureText(language: text.lang)
+            let sanityPath = Self.path(output.output, inserting: "sanity")
+            let scene = sanityFigure.scene()
+            try Canvas.write(scene, to: sanityPath, pngScale: FigureOutputOptions.pngScale(output.scale, for: scene).scale)
+            print("wrote \(sanityPath)")
+            for (m, method) in methods.enumerated() {
+                let list = result.steps.dropFirst().map { $0.correlations[m].isNaN ? "n/a" : String(format: "%.2f", $0.correlations[m]) }
+                print("sanity \(method.rawValue): Spearman with the original, layers randomised from the output down: \(list.joined(separator: ", "))")
+            }
+            report["sanity"] = ["image": files[0], "class": study.pairs[0].classIndex,
+                                "steps": result.steps.dropFirst().map { $0.through ?? "" },
+                                "spearman": Dictionary(uniqueKeysWithValues: methods.enumerated().map { m, method in
+                                    (method.rawValue, result.steps.dropFirst().map { $0.correlations[m].isNaN ? NSNull() : $0.correlations[m] as Any })
+                                })]
+        }
+        if let json {
+            let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
+            try AtomicFile.write(data, to: URL(fileURLWithPath: json))
+        }
     }
 
     /// `map.npy` with `gradcam` inserted: `map.gradcam.npy`.
@@ -180,9 +259,10 @@ extension AttributionBaseline: ExpressibleByArgument {}
 final class AttributionProgress {
     private let live = isatty(STDERR_FILENO) != 0
     private var shown = false
-    func show(_ method: AttributionMethod, _ done: Int, _ total: Int) {
+    func show(_ method: AttributionMethod, _ done: Int, _ total: Int) { show(label: method.rawValue, done, total) }
+    func show(label: String, _ done: Int, _ total: Int) {
         guard live, total > 1 else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[2K\(method.rawValue): \(done)/\(total)".utf8))
+        FileHandle.standardError.write(Data("\r\u{1B}[2K\(label): \(done)/\(total)".utf8))
         shown = true
     }
     func finish() { if shown { FileHandle.standardError.write(Data("\n".utf8)); shown = false } }
