@@ -47,6 +47,14 @@ public final class Conv2D: Layer {
 
     private var cachedInput: Tensor?
 
+    /// Winograd's transformed kernels kept between calls while the weight does not change,
+    /// outside training (`Conv2D+Winograd`): keyed by direction (false: forward, true: the
+    /// flipped kernels of the input gradient). Each takes alpha^2/r^2 of the weight's
+    /// memory: 16/9 for 3x3, 36/25 for 5x5. Released with the layer.
+    var winogradKernelCache: [Bool: (version: Int, kernels: [Float])] = [:]
+    /// Whether the last forward pass was outside training, so that transforms may be kept.
+    var keepsWinogradKernels = false
+
     /// Creates a convolution initialised as PyTorch does: weight and bias uniform in
     /// ±1/sqrt(fan_in) (Kaiming-uniform with a = sqrt(5)).
     public init(name: String, inputChannels: Int, outputChannels: Int, window: Window2D, groups: Int = 1,
@@ -145,6 +153,8 @@ public final class Conv2D: Layer {
         let g = geometry(input.shape)
         precondition(!(rectifiesOutput && mode.recordsForBackward), "\(name): a fused ReLU has no backward pass")
         let winograd = winogradKernel(g)
+        keepsWinogradKernels = mode != .training
+        if !keepsWinogradKernels { winogradKernelCache = [:] }
         var output = groups > 1 ? forwardGrouped(input, g) : winograd.map { forwardWinograd(input, kernel: $0) }
             ?? (Im2Col.prefersChannelMajor(g) ? forwardChannelMajor(input, g) : forwardPixelMajor(input, g))
         if rectifiesOutput && winograd == nil && (groups > 1 || Im2Col.prefersChannelMajor(g)) {
