@@ -13,7 +13,7 @@ struct ConvViz: ParsableCommand {
         written as PNG, SVG or PDF (chosen by the output file's extension).
         """,
         version: ConvViz.version,
-        subcommands: [InspectCommand.self, TrainCommand.self, TaxonomyCommand.self, ShapesCommand.self, ReceptiveFieldCommand.self, ReceptiveFieldGrowthCommand.self, NormsCommand.self, VolumesCommand.self, PoolingCommand.self, CurvesCommand.self, FoldBatchNormCommand.self, CompareNormsCommand.self, BatchNormCommand.self, FiltersCommand.self, ActivationsCommand.self, ExportCommand.self, EvaluateCommand.self, TopPatchesCommand.self, BenchCommand.self, DemoCommand.self, LectureCommand.self, LearnFiltersCommand.self, VisualizeCommand.self, AnimateCommand.self, MicroscopeCommand.self])
+        subcommands: [InspectCommand.self, TrainCommand.self, TaxonomyCommand.self, ShapesCommand.self, ReceptiveFieldCommand.self, ReceptiveFieldGrowthCommand.self, NormsCommand.self, VolumesCommand.self, PoolingCommand.self, CurvesCommand.self, FoldBatchNormCommand.self, CompareNormsCommand.self, BatchNormCommand.self, FiltersCommand.self, ActivationsCommand.self, AttributeCommand.self, ExportCommand.self, EvaluateCommand.self, TopPatchesCommand.self, BenchCommand.self, DemoCommand.self, LectureCommand.self, LearnFiltersCommand.self, VisualizeCommand.self, AnimateCommand.self, MicroscopeCommand.self])
 
     /// `--version`: the machine's numeric platform too, since results are the same bytes
     /// only where it is the same (`BLAS.machine`).

@@ -110,11 +110,11 @@ public struct Attributor {
 
     func checkedLayer(_ layer: Int?) throws -> Int {
         guard let layer = layer ?? defaultLayer() else { throw GradientError("the network has no layer with a spatial output to explain") }
-        guard Wiring.ancestors(of: output, in: graph.wiring).contains(layer), layer != output else {
-            throw GradientError("layer '\(graph.operations[layer].name)' does not feed the output '\(graph.operations[output].name)'")
-        }
         guard graph.shapes[layer].count == 3 else {
             throw GradientError("layer '\(graph.operations[layer].name)' has output \(graph.shapes[layer]); a CAM needs a [C, H, W] layer")
+        }
+        guard Wiring.ancestors(of: output, in: graph.wiring).contains(layer), layer != output else {
+            throw GradientError("layer '\(graph.operations[layer].name)' does not feed the output '\(graph.operations[output].name)'")
         }
         return layer
     }

@@ -1,0 +1,137 @@
+"""Every attribution method of `convviz attribute` against pytorch-grad-cam and Captum on
+torchvision networks, by hand (not in CI):
+
+  swift build -c release --product convviz
+  Benchmarks/.venv/bin/python Benchmarks/verify_attribution.py [--models resnet18,...] [--size 64] [--skip scorecam,ablationcam]
+
+Networks: resnet18, resnet50, vgg11_bn (at 224: its adaptive pooling needs it),
+mobilenet_v2, densenet121, efficientnet_b0, with random weights (seed 0) and BatchNorm
+given non-trivial running statistics (uniform means in [-0.2, 0.2], variances in
+[0.5, 1.5], scales in [0.5, 1.0]), exported to ONNX (TorchScript exporter, opset 13, no
+constant folding) at --size; one random input; the target the predicted class.
+
+The CAM layer is the network's last spatial block (grad-cam's target module: resnet
+layer4[-1], vgg avgpool, mobilenet and efficientnet features[-1], densenet features,
+whose output is norm5 before a functional ReLU), given to convviz by its ONNX node name.
+Raw maps are compared: CAMs' `get_cam_image` output (before ReLU and min-max; Eigen-CAM
+up to sign), Captum's attributions as they are. Prints, per network and method, the worst
+|ConvViz - reference| relative to the largest reference value, and the time of each side.
+
+Known differences (docs/attribution.md): Captum's guided backprop and deconvnet hook
+nn.ReLU modules only, so a functional ReLU (densenet's last) keeps its true gradient
+there, while ConvViz applies the rule to every ReLU; ReLU6, SiLU and the other
+activations keep their gradients on both sides.
+"""
+import argparse, os, subprocess, sys, tempfile, time, warnings
+
+import numpy as np
+import torch
+
+from compare_attribution import make_model   # the same networks, the same BatchNorm statistics
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+warnings.filterwarnings("ignore")
+
+CAMS = ["gradcam", "gradcam++", "hirescam", "xgradcam", "layercam", "eigencam", "eigengradcam", "scorecam", "ablationcam"]
+CAPTUM = ["saliency", "input-x-gradient", "integrated-gradients", "guided-backprop", "deconvnet", "guided-gradcam", "occlusion"]
+
+
+def model_and_layer(name):
+    model = make_model(name)
+    for m in model.modules():
+        if isinstance(m, torch.nn.ReLU):
+            m.inplace = False   # Captum's ReLU hooks refuse in-place ReLUs
+    module, node = {
+        "resnet18": (lambda: model.layer4[-1], "/layer4/layer4.1/relu_1/Relu"),
+        "resnet50": (lambda: model.layer4[-1], "/layer4/layer4.2/relu_2/Relu"),
+        "vgg11_bn": (lambda: model.avgpool, None),
+        "mobilenet_v2": (lambda: model.features[-1], None),
+        "densenet121": (lambda: model.features, "/features/norm5/BatchNormalization"),
+        "efficientnet_b0": (lambda: model.features[-1], None),
+    }[name]
+    return model, module(), node
+
+
+def references(model, layer, x, target, methods, window):
+    from pytorch_grad_cam import (GradCAM, GradCAMPlusPlus, HiResCAM, XGradCAM, LayerCAM, EigenCAM, EigenGradCAM,
+                                  ScoreCAM, AblationCAM)
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+    from captum.attr import (Saliency, InputXGradient, IntegratedGradients, GuidedBackprop, Deconvolution,
+                             GuidedGradCam, Occlusion)
+    classes = dict(zip(CAMS, [GradCAM, GradCAMPlusPlus, HiResCAM, XGradCAM, LayerCAM, EigenCAM, EigenGradCAM, ScoreCAM, AblationCAM]))
+    out, seconds = {}, {}
+    for m in methods:
+        start = time.perf_counter()
+        if m in classes:
+            cam = classes[m](model=model, target_layers=[layer])
+            raws, original = [], cam.get_cam_image
+            cam.get_cam_image = lambda *a, **k: raws.append(np.array(original(*a, **k), dtype=np.float32)) or raws[-1]
+            cam(input_tensor=x.clone(), targets=[ClassifierOutputTarget(target)])
+            cam.activations_and_grads.release()
+            out[m] = raws[0]
+        else:
+            t = torch.tensor([target])
+            run = {
+                "saliency": lambda: Saliency(model).attribute(x.clone(), target=t),
+                "input-x-gradient": lambda: InputXGradient(model).attribute(x.clone(), target=t),
+                "integrated-gradients": lambda: IntegratedGradients(model).attribute(x.clone(), baselines=0 * x, target=t, n_steps=50),
+                "guided-backprop": lambda: GuidedBackprop(model).attribute(x.clone(), target=t),
+                "deconvnet": lambda: Deconvolution(model).attribute(x.clone(), target=t),
+                "guided-gradcam": lambda: GuidedGradCam(model, layer).attribute(x.clone(), target=t),
+                "occlusion": lambda: Occlusion(model).attribute(x.clone(), sliding_window_shapes=(3, window, window),
+                                                                strides=(3, window // 2, window // 2), baselines=0, target=t),
+            }[m]
+            out[m] = run().detach().numpy().astype(np.float32)
+        seconds[m] = time.perf_counter() - start
+    return out, seconds
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--models", default="resnet18,resnet50,vgg11_bn,mobilenet_v2,densenet121,efficientnet_b0")
+    parser.add_argument("--size", type=int, default=64)
+    parser.add_argument("--skip", default="")
+    a = parser.parse_args()
+    torch.set_num_threads(2)
+    convviz = os.path.join(ROOT, ".build", "release", "convviz")
+    skip = set(filter(None, a.skip.split(",")))
+    methods = [m for m in CAMS + CAPTUM if m not in skip]
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared: times are indicative)")
+    with tempfile.TemporaryDirectory() as d:
+        for name in a.models.split(","):
+            size = 224 if name == "vgg11_bn" else a.size
+            model, layer, node = model_and_layer(name)
+            torch.manual_seed(1)
+            x = torch.randn(1, 3, size, size)
+            path, xin = os.path.join(d, f"{name}.onnx"), os.path.join(d, "x.npy")
+            torch.onnx.export(model, (x,), path, dynamo=False, opset_version=13, do_constant_folding=False,
+                              training=torch.onnx.TrainingMode.EVAL, input_names=["input"], output_names=["output"])
+            np.save(xin, x.numpy())
+            with torch.no_grad():
+                target = int(model(x).argmax())
+            window = max(4, size // 8)
+            refs, torch_seconds = references(model, layer, x, target, methods, window)
+            for m in methods:
+                saved = os.path.join(d, "map.npy")
+                args = [convviz, "attribute", "--model", path, "--input", xin, "--method", m, "--target", str(target),
+                        "--window", str(window), "--stride", str(window // 2), "--batch", "32", "--save-map", saved, "-o", os.path.join(d, "fig.png")]
+                if node:
+                    args += ["--layer", node]
+                start = time.perf_counter()
+                r = subprocess.run(args, capture_output=True, text=True)
+                elapsed = time.perf_counter() - start
+                if r.returncode != 0:
+                    print(f"{name:16s} {m:22s} convviz failed: {r.stderr.strip()[:200]}")
+                    continue
+                got, want = np.load(saved).reshape(-1), refs[m].reshape(-1)
+                scale = max(np.abs(want).max(), 1e-30)
+                error = np.abs(got - want).max()
+                if m in ("eigencam", "eigengradcam"):
+                    error = min(error, np.abs(-got - want).max())
+                print(f"{name:16s} {m:22s} worst error {error / scale:.2e} of the largest value; "
+                      f"reference {torch_seconds[m]:.2f} s, convviz {elapsed:.2f} s (process, model load included)")
+                sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
