@@ -24,17 +24,23 @@ final class ProgressDisplay {
         }
     }
 
-    /// A bar with `stats` beside it on a terminal; otherwise the stats as a line.
-    func showBar(step: Int, total: Int, stats: String) {
+    /// Any long loop: `done` of `total` and `stats` on a live bar; without a terminal,
+    /// a plain line at every tenth of the way.
+    func bar(done: Int, total: Int, stats: String) {
         if live {
-            let width = 24, filled = total > 0 ? width * step / total : 0
+            let width = 24, filled = total > 0 ? width * done / total : 0
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
             FileHandle.standardError.write(Data("\r\u{1B}[2K\(bar) \(stats)".utf8))
             barShown = true
-        } else {
+        } else if total > 0, done == total || 10 * done / total > 10 * lastDone / total {
             FileHandle.standardError.write(Data("\(stats)\n".utf8))
         }
+        lastDone = done
     }
+    private var lastDone = 0
+
+    /// `bar(done:total:stats:)` for a loop counted in steps.
+    func showBar(step: Int, total: Int, stats: String) { bar(done: step, total: total, stats: stats) }
 
     func finish() { clearBar() }
 
