@@ -43,6 +43,21 @@ final class FeatureVisualizationTests: XCTestCase {
         XCTAssertEqual(FourierImage(shape: [1, 1, 4, 5], decay: 1).scale[0], 5)
     }
 
+    /// The images Lucent's `fft_image` (even width) and Lucid's formula (odd width, decay
+    /// 1.5) make of the same parameters (scripts/make_feature_visualization_fixtures.py).
+    func testFourierImageMatchesLucentAndLucid() throws {
+        let dir = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/feature-visualization")
+        for (name, decay) in [("even", Float(1)), ("odd", Float(1.5))] {
+            let params = try NPY.read(contentsOf: dir.appendingPathComponent("fft-\(name)-params.npy"))
+            let expected = try NPY.read(contentsOf: dir.appendingPathComponent("fft-\(name)-image.npy"))
+            let image = FourierImage(shape: expected.shape, decay: decay)
+            XCTAssertEqual(image.parameterCount, params.count, name)
+            let made = image.image(params.data)
+            let worst = zip(made.data, expected.data).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(worst, 1e-5 * max(expected.maxAbs, 1), "\(name): largest difference \(worst) (values up to \(expected.maxAbs))")
+        }
+    }
+
     func testFourierImageAdjoint() {
         for shape in [[2, 3, 8, 8], [1, 2, 7, 9], [1, 1, 6, 5]] {
             let image = FourierImage(shape: shape, decay: 1)
