@@ -85,7 +85,7 @@ struct VisualizeCommand: ComputeCommand {
     @Option(help: "Images per unit, made different from each other by --diversity.")
     var batch: Int = 1
 
-    @Option(help: "Weight of Lucent's diversity term (with --batch N > 1; Lucent's examples use 100).")
+    @Option(help: "Weight of Lucent's diversity term (with --batch N > 1). Lucent's examples use 100 for InceptionV1's large activations; for units whose values are near 1, about 1.")
     var diversity: Float = 0
 
     @Option(help: "ReLU gradients: plain, or redirect (Lucid's redirected ReLU for the first 16 steps, for units dead on noise).")
