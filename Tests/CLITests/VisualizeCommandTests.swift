@@ -26,6 +26,20 @@ final class VisualizeCommandTests: XCTestCase {
         XCTAssertEqual(outputs[1], outputs[3], "same seed, same images")
     }
 
+    /// A layer on a branch: the layers it does not depend on are left out, and the
+    /// objective still reads that layer (3 channels, not the other branch's 5).
+    func testBranchLayer() throws {
+        let json = dir.appendingPathComponent("branch.json")
+        try Data(#"{"name": "branch", "input": [1, 10, 10], "layers": [{"type": "conv", "name": "a", "out": 5, "kernel": 3},{"type": "conv", "name": "b", "inputs": ["input"], "out": 3, "kernel": 3}]}"#.utf8).write(to: json)
+        let npy = dir.appendingPathComponent("branch.npy").path
+        let r = try ConvVizProcess.run(["visualize", "--model", json.path, "--layer", "b", "--channels", "0:3", "--steps", "2",
+                                        "-o", dir.appendingPathComponent("branch.png").path, "--save-images", npy])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try NPY.read(contentsOf: URL(fileURLWithPath: npy)).shape, [3, 1, 10, 10])
+        let bad = try ConvVizProcess.run(["visualize", "--model", json.path, "--layer", "b", "--channel", "4", "-o", dir.appendingPathComponent("x.png").path])
+        XCTAssert(bad.stderr.contains("channel 4 is out of range: the layer has 3"), bad.stderr)
+    }
+
     func testFilmstripLogitsAndErrors() throws {
         let svg = dir.appendingPathComponent("strip.svg").path
         let r = try ConvVizProcess.run(["visualize", "--model", "small", "--logit", "2,5", "--steps", "32", "--size", "12",

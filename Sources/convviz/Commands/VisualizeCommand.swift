@@ -144,9 +144,10 @@ struct VisualizeCommand: ComputeCommand {
             throw ValidationError("no layer '\(layerName)' in \(source.path); layers: \(source.architecture.layerListing)")
         }
         let name = source.architecture.layers[index].name!
-        let prefix = source.prefix(through: index)
-        let graph = try prefix.makeGraph(seed: seed)
-        let outShape = graph.shapes[index]
+        // Only the layers `index` depends on: in the prefix it is the last one.
+        let graph = try source.prefix(through: index).makeGraph(seed: seed)
+        let last = graph.operations.count - 1
+        let outShape = graph.shapes[last]
         let (units, labels) = try objectives(outputChannels: outShape.first ?? 0, name: name)
         for unit in units { for t in unit.terms {
             if let problem = t.term.problem(forOutput: outShape) { throw ValidationError("layer '\(name)' (output \(outShape)): \(problem)") }
@@ -181,7 +182,7 @@ struct VisualizeCommand: ComputeCommand {
 
         let expanded = units.flatMap { Array(repeating: $0, count: batch) }
         let objective = BatchObjective(units: expanded, groupSize: batch, diversity: diversity)
-        let vis = FeatureVisualization(graph: graph, layer: index, objective: objective, settings: settings)
+        let vis = FeatureVisualization(graph: graph, layer: last, objective: objective, settings: settings)
         let bar = ProgressDisplay()
         let start = Date()
         // A live bar redraws every step; a log gets about 20 lines.
