@@ -180,6 +180,10 @@ struct VisualizeCommand: ComputeCommand {
             settings.decorrelation = .estimated(from: Tensor(shape: [n] + Array(images.shape.dropFirst()), data: Array(images.data.prefix(n * per))))
         }
 
+        // Every image is in one batch; its activations for backward grow with it.
+        guard units.count * batch <= 256 else {
+            throw ValidationError("\(units.count) units x --batch \(batch) = \(units.count * batch) images in one batch; at most 256 (ask for fewer channels per run)")
+        }
         let expanded = units.flatMap { Array(repeating: $0, count: batch) }
         let objective = BatchObjective(units: expanded, groupSize: batch, diversity: diversity)
         let vis = FeatureVisualization(graph: graph, layer: last, objective: objective, settings: settings)
