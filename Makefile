@@ -4,7 +4,7 @@ SYSTEM_PACKAGES = libcairo2-dev libpango1.0-dev libpng-dev libopenblas-dev zlib1
 RELEASE = swift build -c release --product convviz
 CONVVIZ = .build/release/convviz
 
-.PHONY: setup test demo build bench gallery lecture
+.PHONY: setup test test-long test-kernels demo build bench gallery lecture
 
 # Installs whatever system packages are missing (Debian/Ubuntu, as root or with sudo).
 setup:
@@ -15,6 +15,22 @@ build: setup
 
 test: setup
 	swift test --disable-swift-testing
+
+# The suite plus the long checks it skips (reference loops at full size, full recipes).
+test-long: setup
+	CONVVIZ_LONG_TESTS=1 swift test --disable-swift-testing
+
+# The suite under OpenBLAS's own kernel choice and under the AVX2 kernel families other
+# x86-64 machines get (Haswell, Zen); `make test-kernels KERNELS="SkylakeX Sandybridge"`
+# for others. The tolerances must hold on each.
+KERNELS = default Haswell Zen
+test-kernels: setup
+	swift build --build-tests
+	@for k in $(KERNELS); do \
+	  echo "== OPENBLAS_CORETYPE=$$k"; \
+	  if [ $$k = default ]; then env -u OPENBLAS_CORETYPE swift test --skip-build --disable-swift-testing || exit 1; \
+	  else OPENBLAS_CORETYPE=$$k swift test --skip-build --disable-swift-testing || exit 1; fi; \
+	done
 
 demo: build
 	$(CONVVIZ) demo --out Outputs/demo

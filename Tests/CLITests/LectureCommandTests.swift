@@ -32,6 +32,7 @@ final class LectureCommandTests: XCTestCase {
             XCTAssert(after.unicodeScalars.contains { $0.value >= 0x4E00 && $0.value <= 0x9FFF }, "\(id): \(after)")
             try CLIFiles.assertPNG(at: dir.appendingPathComponent("\(id).png").path, size: f["size"] as! [Int])
         }
+        try checkAtlasContent(dir, figures)
         let html = try String(contentsOf: dir.appendingPathComponent("index.html"), encoding: .utf8)
         XCTAssert(html.contains("<html lang=\"zh-Hans\">"))
         XCTAssertEqual(html.components(separatedBy: "<figure id=").count - 1, 16)
@@ -39,6 +40,42 @@ final class LectureCommandTests: XCTestCase {
         let pdf = String(decoding: handout, as: UTF8.self)
         let pages = try NSRegularExpression(pattern: "/Type\\s*/Page[^s]").numberOfMatches(in: pdf, range: NSRange(pdf.startIndex..., in: pdf))
         XCTAssertEqual(pages, 16, "one page per figure")
+    }
+
+    /// What the atlas's figures say: the lecture's arithmetic as drawn in each SVG, the
+    /// manifest's settings, and captions that agree with the figures.
+    func checkAtlasContent(_ dir: URL, _ figures: [[String: Any]], file: StaticString = #filePath, line: UInt = #line) throws {
+        var texts: [String: [String]] = [:], settings: [String: [String: String]] = [:], captions: [String: String] = [:]
+        for f in figures {
+            let id = f["id"] as! String
+            texts[id] = try CLIFiles.svgTexts(at: dir.appendingPathComponent("\(id).svg").path)
+            settings[id] = f["settings"] as? [String: String] ?? [:]
+            captions[id] = f["caption"] as? String ?? ""
+        }
+        func has(_ id: String, _ text: String) { XCTAssert(texts[id]!.contains(text), "\(id): no \"\(text)\" in \(texts[id]!)", file: file, line: line) }
+        func mentions(_ id: String, _ text: String) { XCTAssert(texts[id]!.joined().contains(text), "\(id): no \"\(text)\" in \(texts[id]!)", file: file, line: line) }
+        // The classic volume: 3x32x32, one 3x5x5 filter over 28x28 positions, six of them.
+        has("conv-layer", "输入图像 3×32×32"); has("conv-layer", "滤波器 3×5×5")
+        XCTAssert(captions["conv-layer"]!.contains("6×28×28"), captions["conv-layer"]!, file: file, line: line)
+        mentions("stacking", "W3+b3 = 12·10·3·3 + 12 = 1092")
+        // 1x1: 32·64 + 32 parameters, 32·64·56·56 multiply-adds.
+        mentions("one-by-one", "2080 个参数，6,422,528 次乘加")
+        has("receptive-field", "输入 9×9：顶层单元的感受野 7×7")
+        mentions("stride", "感受野为 9×9 而不是 7×7")
+        has("pooling", "输出 4x4"); mentions("pooling", "= 4。")
+        // The shifted patch: unchanged and changed pooled values make up the 16 outputs.
+        let shift = texts["pooling-shift"]!.joined()
+        let counts = try XCTUnwrap(shift.range(of: #"有 \d+ 个不变（绿色），\d+ 个改变"#, options: .regularExpression).map { shift[$0] }, shift, file: file, line: line)
+        let numbers = counts.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        XCTAssertEqual(numbers.reduce(0, +), 16, String(counts), file: file, line: line)
+        mentions("bn-matrix", "N x D = 6 x 4"); XCTAssertEqual(settings["bn-matrix"]!["N"], "6", file: file, line: line)
+        // The trained figures: the smoke budget's steps and the seed, in settings and captions.
+        XCTAssertEqual(settings["first-layer-filters"]!, ["steps": "20", "seed": "3"], file: file, line: line)
+        has("first-layer-filters", "梯度下降学到的第一层滤波器（48×3×11×11）")
+        let squeezed = { (s: String) in s.filter { !$0.isWhitespace } }
+        XCTAssert(squeezed(texts["first-layer-filters"]!.joined()).contains(squeezed(captions["first-layer-filters"]!)), "the figure draws the manifest's caption", file: file, line: line)
+        XCTAssert(captions["first-layer-filters"]!.contains("20 步 SGD，随机种子 3"), captions["first-layer-filters"]!, file: file, line: line)
+        XCTAssertEqual(settings["bn-batch-size"]!["batch sizes"], "2,4", file: file, line: line)
     }
 
     func testOneFigureWithItsOwnWords() throws {
@@ -109,6 +146,9 @@ final class LectureCommandTests: XCTestCase {
         XCTAssert(try CLIFiles.svgTexts(at: svg).contains("How the receptive field grows"))
     }
 
+    /// `bn-batch-size` runs on the threads it is given; `first-layer-filters`' recipe on
+    /// its own fixed workers (on the caller's it gave other bytes for 1 and 3: see
+    /// `GradientFilterRecipeTests`), which this guards end to end.
     func testTrainedFiguresAreTheSameBytesOnAnyThreadCount() throws {
         for id in ["first-layer-filters", "bn-batch-size"] {
             var bytes: [Data] = []

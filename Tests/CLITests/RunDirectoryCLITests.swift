@@ -23,7 +23,7 @@ final class RunDirectoryCLITests: XCTestCase {
         return url
     }
 
-    func train(_ out: URL, _ extra: [String] = [], environment: [String: String] = [:]) throws -> ConvVizProcess.Run {
+    func train(_ out: URL, _ extra: [String] = [], environment: [String: String?] = [:]) throws -> ConvVizProcess.Run {
         try ConvVizProcess.run(["train", "--data", "samples", "--arch", try tiny, "--max-steps", "3", "--batch", "16", "--out", out.path] + extra, environment: environment)
     }
 

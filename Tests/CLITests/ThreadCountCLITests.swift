@@ -24,13 +24,15 @@ final class ThreadCountCLITests: XCTestCase {
         let dir = temp
         let arch = dir.appendingPathComponent("tiny.json")
         try architecture.write(to: arch, atomically: true, encoding: .utf8)
+        // 1 and 3 (an uneven share of the batch's slices) end to end; 2 and 8 as well in
+        // `ThreadCountDeterminismTests`, in process.
         var checkpoints: [Int: Data] = [:]
-        for threads in [1, 2, 3, 8] {
+        for threads in [1, 3] {
             let out = dir.appendingPathComponent("run\(threads)").path
             try train(arch, threads: threads, out: out)
             checkpoints[threads] = try Data(contentsOf: URL(fileURLWithPath: "\(out)/checkpoint.safetensors"))
         }
-        for threads in [2, 3, 8] {
+        for threads in [3] {
             XCTAssertEqual(checkpoints[threads], checkpoints[1], "--threads \(threads) wrote other checkpoint bytes than --threads 1")
         }
 

@@ -27,8 +27,11 @@ final class DeepLayerFigureTests: XCTestCase {
 
     /// layer4.1.conv2 of ResNet-18 as strips: 512 filters of 512 channels. Cairo refused
     /// the PNG and SVG came out 117,813 px wide; now all three formats stay under the cap,
-    /// with a caption note, and SVG embeds one image per filter.
+    /// with a caption note, and SVG embeds one image per filter. About 20 s in a debug
+    /// build: in the long suite (`testTooManyFiltersDrawsAPrefixAndSaysWhich` and
+    /// `testKernelGridOfALargeLayerIsOneImageUnderTheCap` keep the cap in every run).
     func testStripsOf512x512x3x3FitUnderTheCapInEveryFormat() throws {
+        try skipUnlessLongTests("512 x 512 strips drawn as PNG, SVG and PDF")
         var mosaic = FilterMosaic(weights: random([512, 512, 3, 3]))
         mosaic.channelMode = .strips
         let scene = mosaic.scene()

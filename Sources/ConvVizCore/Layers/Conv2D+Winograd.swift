@@ -6,7 +6,10 @@
 /// Samples are taken in blocks of whole samples whose transformed tiles fit in cache;
 /// the blocks are the same for any number of workers, every output element is one dot
 /// product per position over the same channels, and the weight gradient is summed per
-/// `BatchPartition` slice: results do not depend on the core count.
+/// `BatchPartition` slice: results do not depend on the core count. They do depend, in
+/// the last bits, on the batch: its size sets the blocks (and a small batch's split of
+/// tile rows), so the GEMMs' shapes, and OpenBLAS's packed kernels may round products of
+/// other shapes otherwise. Batches of different sizes agree within float32 rounding.
 extension Conv2D {
     /// The transform this geometry runs through, if any: a square 3x3 or 5x5 kernel,
     /// stride 1, no dilation, no groups, padding below the kernel size, and at least 16

@@ -54,6 +54,12 @@ public final class Conv2D: Layer {
     var winogradKernelCache: [Bool: (version: Int, kernels: [Float])] = [:]
     /// Whether the last forward pass was outside training, so that transforms may be kept.
     var keepsWinogradKernels = false
+    /// Whether inference on small batches of small maps takes `forwardSmallMaps`; tests
+    /// turn it off to compare, and so does `CONVVIZ_SMALL_MAPS=0` (benchmarks).
+    public var usesSmallMapPath = ProcessInfo.processInfo.environment["CONVVIZ_SMALL_MAPS"] != "0"
+    /// `CONVVIZ_WINOGRAD_CACHE=0` transforms on every call, as before the cache (for
+    /// side-by-side benchmarks).
+    static let cachesWinogradKernels = ProcessInfo.processInfo.environment["CONVVIZ_WINOGRAD_CACHE"] != "0"
 
     /// Creates a convolution initialised as PyTorch does: weight and bias uniform in
     /// ±1/sqrt(fan_in) (Kaiming-uniform with a = sqrt(5)).
@@ -90,9 +96,12 @@ public final class Conv2D: Layer {
 
     /// Samples unrolled per GEMM: enough for `minimumGEMMWidth` pixels, within the budget
     /// times `budgetScale`. The forward pass takes 4: a late layer's 7x7 maps with 4,608
-    /// rows then still make 147-pixel GEMMs (measured: ResNet-18's last stage 15% faster,
-    /// and a forward output does not depend on the chunking). The backward pass keeps 1:
-    /// its weight gradient sums over the chunk, so the chunking fixes its rounding.
+    /// rows then still make 147-pixel GEMMs (measured: ResNet-18's last stage 15% faster).
+    /// The chunking depends on the batch, not on the worker count; a forward output is the
+    /// same dot product whatever the chunk, but GEMMs of other shapes may round it
+    /// otherwise (OpenBLAS promises nothing there), so a sample's output can differ in the
+    /// last bits with the batch it is in. The backward pass keeps 1: its weight gradient
+    /// sums over the chunk, so the chunking fixes its rounding.
     private func samplesPerChunk(_ g: Im2Col.Geometry, budgetScale: Int = 1) -> Int {
         let wanted = (minimumGEMMWidth + g.outPlane - 1) / max(1, g.outPlane)
         let fits = budgetScale * maxColumnElements / max(1, g.rows * g.outPlane)
@@ -152,9 +161,13 @@ public final class Conv2D: Layer {
         precondition(input.rank == 4 && input.shape[1] == inputChannels, "\(name): input \(input.shape)")
         let g = geometry(input.shape)
         precondition(!(rectifiesOutput && mode.recordsForBackward), "\(name): a fused ReLU has no backward pass")
-        let winograd = winogradKernel(g)
-        keepsWinogradKernels = mode != .training
+        keepsWinogradKernels = mode != .training && Self.cachesWinogradKernels
         if !keepsWinogradKernels { winogradKernelCache = [:] }
+        if usesSmallMapPath && mode != .training && runsSmallMaps(g, samples: input.shape[0]) {
+            if mode.recordsForBackward { cachedInput = input }
+            return forwardSmallMaps(input, g)
+        }
+        let winograd = winogradKernel(g)
         var output = groups > 1 ? forwardGrouped(input, g) : winograd.map { forwardWinograd(input, kernel: $0) }
             ?? (Im2Col.prefersChannelMajor(g) ? forwardChannelMajor(input, g) : forwardPixelMajor(input, g))
         if rectifiesOutput && winograd == nil && (groups > 1 || Im2Col.prefersChannelMajor(g)) {
@@ -182,7 +195,8 @@ public final class Conv2D: Layer {
             return backwardWinograd(gradOutput, input: input, kernel: kernel, needsInputGradient: needsInputGradient)
         }
         // Each slice of the batch accumulates its own dW and db (its first GEMM
-        // overwrites), summed afterwards slice by slice: the same bytes on any core count.
+        // overwrites), summed afterwards slice by slice: the same bytes on any core count
+        // (on one CPU and OpenBLAS kernel).
         let partition = BatchPartition(samples: n, partialsOf: weight.value.count, budget: partialSumBudget)
         let partials = weights ? partition.slices * weight.value.count : 1
         var partialWeight = [Float](unsafeUninitializedCapacity: partials) { _, k in k = partials }
@@ -203,20 +217,23 @@ public final class Conv2D: Layer {
     /// Output rows unrolled at once when one sample's patch matrix is larger than the
     /// budget (a 56x56 map with 64 channels unrolls to 7 MB): blocks of rows keep the
     /// matrix in cache, and they share out the work of a small batch among the cores.
-    private func rowsPerBlock(_ g: Im2Col.Geometry) -> Int {
+    func rowsPerBlock(_ g: Im2Col.Geometry) -> Int {
         max(1, min(g.outHeight, maxColumnElements / max(1, g.rows * g.outWidth)))
     }
 
     /// Pixel-major forward pass over blocks of output rows, each block one GEMM; work
     /// items are (sample, block) pairs. Every output element is the same dot product as
-    /// in the whole-sample GEMM, so the result does not depend on the blocking.
+    /// in the whole-sample GEMM, but the GEMM has another shape: AVX-512's small-matrix
+    /// kernel rounds it alike, packed AVX2 kernels (Haswell, Zen) need not, so blocked and
+    /// whole-sample results agree within float32 rounding (`InferencePathTests`). The
+    /// blocking depends on the batch and the layer only: the same bytes on any core count.
     private func forwardPixelMajorInRowBlocks(_ input: Tensor, _ g: Im2Col.Geometry) -> Tensor {
         let n = input.shape[0]
         let (cout, rows, plane, outW) = (outputChannels, g.rows, g.outPlane, g.outWidth)
         var blockRows = rowsPerBlock(g)
         // A small batch: split each sample so that every core has rows. The split is
         // the same for any number of cores, so that every GEMM, and so every output,
-        // is too.
+        // is too (it does depend on the batch size).
         let items = Self.smallBatchItems
         if n < items { blockRows = min(blockRows, max(1, (g.outHeight * n + items - 1) / items)) }
         let blocks = (g.outHeight + blockRows - 1) / blockRows

@@ -27,3 +27,32 @@ extension BLAS {
         return nil
     }
 }
+
+extension BLAS {
+    /// OpenBLAS's version (`0.3.21`), the first number of its configuration string.
+    public static var version: String {
+        configuration.split(separator: " ").dropFirst().first.map(String.init) ?? "unknown"
+    }
+
+    /// The CPU's model name as `/proc/cpuinfo` gives it (`AMD EPYC 7B13`), or "unknown".
+    public static func cpuModel(cpuinfo: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) -> String {
+        guard let line = cpuinfo?.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+              let colon = line.firstIndex(of: ":") else { return "unknown" }
+        return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+
+    /// What fixes how this process rounds: the CPU, OpenBLAS's version and the kernels it
+    /// runs. Checkpoints and `summary.json` record it. Same seed, same bytes holds between
+    /// runs whose `machine` is equal, whatever their thread counts; between different
+    /// ones, results agree within floating-point tolerances (each kernel family sums a
+    /// product's terms in its own order), not bit for bit.
+    public static var machine: [String: String] {
+        ["cpu": cpuModel(), "openblas_version": version, "openblas_kernel": coreName]
+    }
+
+    /// `machine` as one line of JSON (sorted keys), for safetensors metadata.
+    public static var machineJSON: String {
+        let data = (try? JSONSerialization.data(withJSONObject: machine, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}

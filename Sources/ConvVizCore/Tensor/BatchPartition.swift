@@ -1,10 +1,12 @@
 /// A batch cut into slices of a fixed number of samples, for sums over the batch.
 ///
 /// A weight gradient is a sum over samples. Summed per worker, its rounding would
-/// depend on how many workers there are, and a checkpoint made on an 8-core laptop would
-/// differ from one made on 2 cores. Summed per slice instead (each slice's samples in
-/// order, one worker per slice, then the slices in order), the result depends only on
-/// the batch: any number of workers gives the same bytes.
+/// depend on how many workers there are, and a checkpoint made with 8 threads would
+/// differ from one made with 2 on the same machine. Summed per slice instead (each
+/// slice's samples in order, one worker per slice, then the slices in order), the result
+/// depends only on the batch: any number of workers gives the same bytes. Another CPU
+/// or OpenBLAS kernel rounds each slice's products in its own way, so across machines
+/// the sums agree within float32 rounding, not bit for bit.
 struct BatchPartition {
     /// Samples per slice by default. Eight gives 16 slices at batch 128: whole slices for
     /// 1, 2, 4 or 8 workers, and partial sums of a few weight-sized buffers.

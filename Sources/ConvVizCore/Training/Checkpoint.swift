@@ -15,8 +15,12 @@ public struct Checkpoint {
     /// Whether the file records how its training images were standardized (a folded
     /// ONNX model does not; then `standardization` is the identity).
     public private(set) var recordsStandardization = false
-    /// Extra metadata kept verbatim (e.g. `convviz.folded`).
+    /// Extra metadata kept verbatim (e.g. `convviz.folded`, `convviz.machine`).
     public var notes: [String: String] = [:]
+
+    /// The note recording where a trained checkpoint was computed (`BLAS.machineJSON`:
+    /// CPU model, OpenBLAS version and kernel): its bytes are reproducible there.
+    public static let machineKey = "convviz.machine"
 
     enum Key {
         static let architecture = "convviz.architecture"

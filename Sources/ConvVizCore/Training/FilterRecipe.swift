@@ -33,6 +33,14 @@ public struct FilterRecipe: Sendable {
         competitive.photos = gradient.trainingPhotos
     }
 
+    /// Every stage on a budget of seconds, for tests: the same code paths and the demo's
+    /// shapes (48 filters of 3x11x11, the same photographs, smaller), few patches and steps.
+    public mutating func reduceToSmokeBudget() {
+        gradient.trainPatches = 1_000; gradient.heldOutPatches = 300; gradient.steps = 20; gradient.photoShortSide = 128
+        competitive.patches = 1_000; competitive.iterations = 2; competitive.photoShortSide = 128
+        trainPatches = 256; testPatches = 64; steps = 10; batch = 16
+    }
+
     public var filters: Int { gradient.filters }
     public var kernel: Int { gradient.kernel }
 

@@ -5,10 +5,11 @@ extension GradientFilterRecipe.Result {
     /// as `conv1.weight`, the weight the network trained on whitened patches, and the
     /// whitening), `conv1-steps.safetensors` (`step_<n>` in pixel space, `step_0` the random
     /// initialization), `summary.json` and `metrics.jsonl`. Only `summary.json` holds a
-    /// time; the other files are the same bytes for the same seed.
+    /// time; the other files are the same bytes for the same seed on the same machine
+    /// (CPU and OpenBLAS kernel, recorded as `machine`), whatever the thread count.
     public func files() throws -> [(name: String, data: Data)] {
         let metadata = ["convviz.recipe": "gradient-filter-recipe", "convviz.seed": "\(seed)", "convviz.steps": "\(steps)",
-                        "convviz.conv1": "pixel space: whitening applied to the trained weight (W d)"]
+                        "convviz.conv1": "pixel space: whitening applied to the trained weight (W d)", Checkpoint.machineKey: BLAS.machineJSON]
         let checkpoint = SafeTensorsFile.encode([("conv1.weight", conv1), ("conv1.weight_whitened", conv1Whitened), ("whitening", whitening)], metadata: metadata)
         let filmstrip = SafeTensorsFile.encode(snapshots.map { ("step_\($0.step)", $0.weights) }, metadata: metadata)
         let metricLines = try metrics.map { m in
@@ -21,7 +22,7 @@ extension GradientFilterRecipe.Result {
             "pretext": "reconstruction from each filter's strongest 5% of responses per batch",
             "pretext_held_out_variance_explained": heldOutVarianceExplained,
             "pretext_train_variance_explained": trainVarianceExplained,
-            "filmstrip_steps": snapshots.map(\.step),
+            "filmstrip_steps": snapshots.map(\.step), "machine": BLAS.machine,
         ]
         return [("checkpoint.safetensors", checkpoint), ("conv1-steps.safetensors", filmstrip),
                 ("summary.json", Data((try Self.json(summary, pretty: true) + "\n").utf8)), ("metrics.jsonl", Data(metricLines.utf8))]

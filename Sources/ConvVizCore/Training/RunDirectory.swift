@@ -117,8 +117,9 @@ public final class RunDirectory {
 
     /// Writes the metrics so far, the checkpoint and the optimizer state, together.
     public func save(trainer: Trainer, epoch: Int) throws {
-        let checkpoint = Checkpoint(model: trainer.model, architecture: trainer.architecture, standardization: trainer.standardization,
+        var checkpoint = Checkpoint(model: trainer.model, architecture: trainer.architecture, standardization: trainer.standardization,
                                     settings: trainer.settings.json, step: trainer.step, epoch: epoch)
+        checkpoint.notes[Checkpoint.machineKey] = BLAS.machineJSON  // what its bytes depend on besides the seed
         try staging.stage(Self.metricsFileName, Data((metricLines.joined(separator: "\n") + "\n").utf8))
         try staging.stage(Self.checkpointFileName, checkpoint.encoded(model: trainer.model))
         try staging.stage(Self.optimizerFileName, SafeTensorsFile.encode(trainer.optimizerState, metadata: ["convviz.step": String(trainer.step)]))
@@ -132,7 +133,7 @@ public final class RunDirectory {
             "steps": summary.steps, "epochs": summary.epochs, "final_loss": Double(summary.finalLoss),
             "data": data, "architecture": architecture.name,
             "settings": (try? JSONSerialization.jsonObject(with: Data(settings.json.utf8))) ?? [:],
-            "openblas": BLAS.configuration,
+            "openblas": BLAS.configuration, "machine": BLAS.machine,
         ]
         if let a = summary.testAccuracy { object["test_accuracy"] = Double(a) }
         if let l = summary.testLoss { object["test_loss"] = Double(l) }

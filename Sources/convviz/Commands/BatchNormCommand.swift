@@ -6,7 +6,7 @@ import Foundation
 
 /// `convviz batchnorm --figure bn-batch-size -o batch.svg`: one of the lecture's
 /// normalization figures on its own, with its training on Fashion-MNIST done here.
-struct BatchNormCommand: ComputeCommand {
+struct BatchNormCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "batchnorm",
         abstract: "Draw one of the lecture's BatchNorm figures, training on Fashion-MNIST where the figure needs it.",
         discussion: """

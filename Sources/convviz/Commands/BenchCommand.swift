@@ -5,7 +5,7 @@ import Foundation
 
 /// `convviz bench conv`: convolution GFLOP/s next to this machine's SGEMM rate;
 /// `convviz bench model MODEL`: a network's inference images/s.
-struct BenchCommand: ComputeCommand {
+struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput (build with -c release for meaningful numbers).")
@@ -41,6 +41,10 @@ struct BenchCommand: ComputeCommand {
     @Option(help: "For 'render': maps [32, 64, 64] as .npy (default: random).")
     var maps: String?
 
+    @Option(help: "For 'model': what a timed pass does: forward (inference) or input-gradient (a recording forward pass and the backward pass to the input, no weight gradients).")
+    var pass: ModelBenchmark.Pass = .forward
+    @Flag(help: "For 'model': also print each layer's milliseconds (inference, best of --rounds).")
+    var profile = false
     @Option(help: "For 'render': where the figures are written.")
     var out: String = NSTemporaryDirectory()
 
@@ -85,13 +89,22 @@ struct BenchCommand: ComputeCommand {
         let (source, folded) = try ModelSource(model: model!, weights: weights).foldingBatchNorm()
         let graph = try source.makeGraph()
         let rectified = graph.fusingReLUIntoConvolutions()
-        let r = ModelBenchmark.run(graph, batch: batch, rounds: rounds)
+        let r = try ModelBenchmark.run(graph, batch: batch, rounds: rounds, pass: pass)
+        let layers = profile ? ModelBenchmark.profile(graph, batch: batch, rounds: rounds) : []
         if json {
-            let object: [String: Any] = ["model": model!, "batch": batch, "rounds": rounds, "threads": Parallel.workers, "blas": BLAS.coreName,
+            var object: [String: Any] = ["model": model!, "batch": batch, "rounds": rounds, "pass": pass.rawValue, "threads": Parallel.workers, "blas": BLAS.coreName,
                                          "batchnorm_folded": folded, "relu_fused": rectified, "seconds_per_batch": r.secondsPerBatch, "images_per_second": r.imagesPerSecond, "all_seconds": r.allSeconds]
+            if profile {
+                object["layers"] = layers.map { ["name": $0.name, "kind": $0.kind, "output": $0.output, "milliseconds": $0.milliseconds] as [String: Any] }
+            }
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
-            print("\(model!): batch \(batch), best of \(rounds): \(String(format: "%.1f", r.secondsPerBatch * 1000)) ms per batch, \(String(format: "%.1f", r.imagesPerSecond)) images/s (OpenBLAS \(BLAS.coreName), \(Parallel.workers) cores, \(folded) BatchNorm layers folded, \(rectified) ReLUs fused)")
+            for l in layers {
+                let shape = l.output.map(String.init).joined(separator: "x")
+                print("\(l.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(l.kind.padding(toLength: 10, withPad: " ", startingAt: 0)) \(shape.padding(toLength: 14, withPad: " ", startingAt: 0)) \(String(format: "%8.2f", l.milliseconds)) ms")
+            }
+            if !layers.isEmpty { print(String(format: "sum of layers: %.1f ms", layers.reduce(0) { $0 + $1.milliseconds })) }
+            print("\(model!) (\(pass.rawValue)): batch \(batch), best of \(rounds): \(String(format: "%.1f", r.secondsPerBatch * 1000)) ms per batch, \(String(format: "%.1f", r.imagesPerSecond)) images/s (OpenBLAS \(BLAS.coreName), \(Parallel.workers) cores, \(folded) BatchNorm layers folded, \(rectified) ReLUs fused)")
         }
     }
 

@@ -5,7 +5,7 @@ import Foundation
 
 /// `convviz compare-norms --out DIR`: the same network trained with each normalization
 /// under the same budget and seed, and their curves on one figure.
-struct CompareNormsCommand: ComputeCommand {
+struct CompareNormsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "compare-norms",
         abstract: "Train one network with no, batch, layer, instance and group normalization; draw the curves together.")
 

@@ -4,7 +4,7 @@ import ConvVizRender
 import Foundation
 
 /// `convviz demo`: trains on the embedded photographs and writes the full report.
-struct DemoCommand: ComputeCommand {
+struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Train on the embedded photographs and write every figure, an HTML report and a PDF handout.",
@@ -16,6 +16,7 @@ struct DemoCommand: ComputeCommand {
     @Option(help: "Training steps of the rotation-prediction network (at least 10).") var steps: Int = FilterRecipe().steps
     @Option(help: ArgumentHelp("Learning rate of the rotation stage.", visibility: .hidden)) var lr: Float = FilterRecipe().learningRate
     @Option(help: ArgumentHelp("SGD steps of the conv1 recipe (default: the recipe's).", visibility: .hidden)) var filterSteps: Int = GradientFilterRecipe().steps
+    @Flag(help: ArgumentHelp("Every stage on a budget of seconds (same code paths; for tests): overrides --steps and --filter-steps.", visibility: .hidden)) var smoke = false
 
     func validate() throws {
         guard steps >= 10 else { throw ValidationError("--steps must be at least 10") }
@@ -28,6 +29,7 @@ struct DemoCommand: ComputeCommand {
         recipe.steps = steps
         recipe.learningRate = lr
         recipe.gradient.steps = filterSteps
+        if smoke { recipe.reduceToSmokeBudget() }
         let outURL = URL(fileURLWithPath: out)
         let progress = ProgressDisplay()
         let trained = try recipe.train(in: outURL) { event in

@@ -3,7 +3,7 @@ import ConvVizCore
 import Foundation
 
 /// `convviz evaluate RUN`: test accuracy, loss and inference images/s of a network.
-struct EvaluateCommand: ComputeCommand {
+struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
         abstract: "Test accuracy, loss and inference images/s of a trained network (build with -c release for meaningful speed).",

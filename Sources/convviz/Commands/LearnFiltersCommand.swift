@@ -4,7 +4,7 @@ import Foundation
 
 /// `convviz learn-filters --out RUN`: conv1 learned from random initialization by
 /// gradient descent (`GradientFilterRecipe`).
-struct LearnFiltersCommand: ComputeCommand {
+struct LearnFiltersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "learn-filters",
         abstract: "Learn conv1 from a random initialization by back-propagation on the sample photos.",
@@ -15,6 +15,7 @@ struct LearnFiltersCommand: ComputeCommand {
     @Option(help: "SGD steps (default: the recipe's).") var steps: Int?
     @Option(help: "Also record conv1 every N steps in conv1-steps.safetensors (for `convviz animate learning`); default: steps 0, 50, 200, 600 and the last.")
     var recordEvery: Int?
+    @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }

@@ -7,7 +7,7 @@ import Foundation
 /// `convviz lecture --out DIR [--lang zh]`: every figure of the course, in order, as PNG,
 /// SVG and PDF, with index.html, handout.pdf and manifest.json; or one figure with
 /// `--figure ID -o FILE`.
-struct LectureCommand: ComputeCommand {
+struct LectureCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lecture",
         abstract: "Write the lecture atlas: every figure of the course on convolutional networks, in English or Chinese.",

@@ -103,7 +103,7 @@ struct TopPatchesOutputs: ParsableArguments {
     }
 }
 
-struct TopPatchesScanCommand: ComputeCommand {
+struct TopPatchesScanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan",
         abstract: "Scan a data set for the patches that excite each channel most (the default subcommand).",

@@ -3,7 +3,7 @@ import ConvVizCore
 import Foundation
 
 /// `convviz train`: trains a network and writes a run directory.
-struct TrainCommand: ComputeCommand {
+struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a network; writes RUN_DIR/checkpoint.safetensors, metrics.jsonl, summary.json and timing.json.",

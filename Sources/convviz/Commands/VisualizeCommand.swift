@@ -5,7 +5,7 @@ import Foundation
 
 /// `convviz visualize --model MODEL --layer L --channels 0:16 -o units.png`: feature
 /// visualization by optimization (Lucid's `render_vis`).
-struct VisualizeCommand: ComputeCommand {
+struct VisualizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "visualize",
         abstract: "Find the image each unit of a layer responds to most (feature visualization by optimization).",

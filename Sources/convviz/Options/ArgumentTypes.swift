@@ -8,6 +8,7 @@ import ConvVizRender
 extension TrainingSettings.Schedule: ExpressibleByArgument {}
 extension FilterMosaic.Normalization: ExpressibleByArgument {}
 extension NormalizationKind: ExpressibleByArgument {}
+extension ModelBenchmark.Pass: ExpressibleByArgument {}
 extension PoolingDiagram.Kind: ExpressibleByArgument {}
 extension ShapeTable.Format: ExpressibleByArgument {}
 extension Colormap: ExpressibleByArgument {}

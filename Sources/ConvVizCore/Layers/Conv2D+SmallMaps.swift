@@ -1,0 +1,63 @@
+/// Inference on small batches of small maps (a photo at batch 1 through a ResNet's last
+/// stages: 14x14 and 7x7 maps with 256 to 512 channels): one channel-major patch matrix
+/// per sample, `[C_in*K*K, H'*W']`, and the weight as stored times that matrix, split
+/// into a fixed number of blocks of output channels that the cores share.
+///
+/// Why: with so few pixels every other path makes products a few pixels wide and
+/// OpenBLAS packs the whole weight for each (the pixel-major path cut a 7x7 map into
+/// seven one-row GEMMs; Winograd a 4x4-tile map into sixteen 16-tile products): ResNet-18's
+/// 7x7 layers took 20 to 70 ms each at batch 1. Here each block packs its rows of the
+/// weight once. The blocks are the same for any number of cores, so the bytes are too;
+/// they differ from a large batch's (other GEMM shapes) within rounding.
+extension Conv2D {
+    /// Whether a batch of `n` takes this path: no groups, stride 1 along the width (the
+    /// channel-major matrix copies runs of adjacent pixels), and at most `smallMapPixels`
+    /// output pixels in the whole batch.
+    func runsSmallMaps(_ g: Im2Col.Geometry, samples n: Int) -> Bool {
+        groups == 1 && window.stride.w == 1 && n * g.outPlane <= Self.smallMapPixels
+    }
+
+    /// Output pixels of a batch below which `forwardSmallMaps` is taken: ResNet's 14x14
+    /// and 7x7 stages at batch 1, the 7x7 stage up to batch 5.
+    static let smallMapPixels = 256
+    /// Blocks of output channels the product is cut into: enough for 8 cores.
+    static let smallMapChannelBlocks = 8
+
+    func forwardSmallMaps(_ input: Tensor, _ g: Im2Col.Geometry) -> Tensor {
+        let n = input.shape[0]
+        let (cout, rows, plane) = (outputChannels, g.rows, g.outPlane)
+        var output = Tensor(uninitializedShape: [n, cout, g.outHeight, g.outWidth])
+        let blockSize = (cout + Self.smallMapChannelBlocks - 1) / Self.smallMapChannelBlocks
+        let blocks = (cout + blockSize - 1) / blockSize
+        let biasValues = bias?.value.data
+        let patches = UnsafeMutablePointer<Float>.allocate(capacity: n * rows * plane + Im2Col.slack)
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: g.paddedCount + Im2Col.slack)
+        defer { patches.deallocate(); padded.deallocate() }
+        padded.initialize(repeating: 0, count: g.paddedCount + Im2Col.slack)
+        input.data.withUnsafeBufferPointer { xb in
+        weight.value.data.withUnsafeBufferPointer { wb in
+        output.data.withUnsafeMutableBufferPointer { yb in
+            let x = xb.baseAddress!, w = wb.baseAddress!, y = yb.baseAddress!
+            // Unrolled once per sample (small: at most 256 pixels), then shared.
+            for s in 0..<n {
+                Im2Col.padPlanar(x + s * g.inPlane, g, into: padded)
+                Im2Col.unrollChannelMajor(padded, g, into: patches + s * rows * plane)
+            }
+            Parallel.forEachRange(n * blocks) { _, items in
+                for item in items {
+                    let s = item / blocks, first = item % blocks * blockSize, count = min(blockSize, cout - first)
+                    // W[first..<first+count, rows] x cols[rows, plane] -> Y[first..<first+count, plane]
+                    let out = y + (s * cout + first) * plane
+                    BLAS.gemm(m: count, n: plane, k: rows, a: w + first * rows, lda: rows, b: patches + s * rows * plane, ldb: plane,
+                              c: out, ldc: plane)
+                    for c in 0..<count {
+                        let row = out + c * plane
+                        if let biasValues { Vector.affine(row, count: plane, scale: 1, shift: biasValues[first + c], into: row) }
+                        if rectifiesOutput { Vector.rectify(row, count: plane) }
+                    }
+                }
+            }
+        }}}
+        return output
+    }
+}

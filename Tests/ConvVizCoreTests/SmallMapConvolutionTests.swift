@@ -1,0 +1,80 @@
+import XCTest
+@testable import ConvVizCore
+
+/// Inference on small batches of small maps (issue 27, `Conv2D+SmallMaps`): equal to the
+/// direct loops within float rounding, the same bytes on 1, 2, 3 and 8 workers, with
+/// bias, padding, stride and a fused ReLU; training never takes it.
+final class SmallMapConvolutionTests: XCTestCase {
+    override func tearDown() { Parallel.workers = ProcessInfo.processInfo.activeProcessorCount }
+
+    func random(_ shape: [Int], seed: UInt64) -> Tensor {
+        var rng = SeededGenerator(seed: seed)
+        return Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -1...1, using: &rng) })
+    }
+
+    func layer(_ cin: Int, _ cout: Int, kernel: Int, stride: Int = 1, padding: Int) -> Conv2D {
+        var rng = SeededGenerator(seed: 9)
+        return Conv2D(name: "c", inputChannels: cin, outputChannels: cout,
+                      window: Window2D(kernel: Pair(kernel), stride: Pair(stride), padding: Pair(padding)), rng: &rng)
+    }
+
+    /// Largest |a - b| over the largest |b|.
+    func relativeError(_ a: Tensor, _ b: Tensor) -> Float {
+        let scale = b.data.map(abs).max() ?? 1
+        return zip(a.data, b.data).map { abs($0 - $1) }.max()! / max(scale, 1e-12)
+    }
+
+    func testEqualsTheDirectLoops() throws {
+        let cases: [(cin: Int, cout: Int, k: Int, s: Int, p: Int, n: Int, hw: Int)] = [
+            (16, 20, 3, 1, 1, 1, 7), (12, 10, 1, 1, 0, 3, 7), (8, 12, 3, 1, 1, 1, 14), (6, 8, 5, 1, 2, 2, 9), (5, 9, 3, 1, 0, 1, 16),
+        ]
+        for c in cases {
+            let conv = layer(c.cin, c.cout, kernel: c.k, stride: c.s, padding: c.p)
+            let x = random([c.n, c.cin, c.hw, c.hw], seed: 1)
+            XCTAssertTrue(conv.runsSmallMaps(conv.geometry(x.shape), samples: c.n), "\(c)")
+            let y = conv.forward(x, mode: .evaluation)
+            let reference = Conv2D.referenceForward(x, weight: conv.weight.value, bias: conv.bias?.value, window: conv.window)
+            XCTAssertEqual(y.shape, reference.shape)
+            // Float sums of up to 150 products against the direct loop: rounding only.
+            XCTAssertLessThan(relativeError(y, reference), 1e-5, "\(c)")
+        }
+    }
+
+    func testTheSameBytesOnAnyNumberOfWorkers() throws {
+        let conv = layer(64, 100, kernel: 3, padding: 1)
+        conv.rectifiesOutput = true
+        let x = random([2, 64, 7, 7], seed: 2)
+        let outputs = [1, 2, 3, 8].map { workers -> [Float] in Parallel.workers = workers; return conv.forward(x, mode: .evaluation).data }
+        for o in outputs.dropFirst() { XCTAssertTrue(o == outputs[0]) }
+        XCTAssertEqual(outputs[0].min(), 0, "the fused ReLU ran")
+    }
+
+    func testOnlyInferenceOnSmallBatchesOfSmallMapsTakesIt() throws {
+        let conv = layer(64, 64, kernel: 3, padding: 1)
+        XCTAssertFalse(conv.runsSmallMaps(conv.geometry([8, 64, 7, 7]), samples: 8), "392 pixels")
+        XCTAssertFalse(conv.runsSmallMaps(conv.geometry([1, 64, 28, 28]), samples: 1))
+        let strided = layer(64, 64, kernel: 3, stride: 2, padding: 1)
+        XCTAssertFalse(strided.runsSmallMaps(strided.geometry([1, 64, 14, 14]), samples: 1), "stride 2 along the width")
+        let x = random([1, 64, 7, 7], seed: 3)
+        let fast = conv.forward(x, mode: .evaluation)
+        conv.usesSmallMapPath = false
+        let usual = conv.forward(x, mode: .evaluation)
+        XCTAssertLessThan(relativeError(fast, usual), 1e-5)
+        // Training keeps its own path: its bytes do not change with this one.
+        conv.usesSmallMapPath = true
+        let trained = conv.forward(x, mode: .training)
+        XCTAssertTrue(trained.data == usual.data)
+    }
+
+    func testInputGradientAfterARecordingPass() throws {
+        let conv = layer(32, 48, kernel: 3, padding: 1)
+        conv.accumulatesParameterGradients = false
+        let x = random([1, 32, 7, 7], seed: 4), dy = random([1, 48, 7, 7], seed: 5)
+        _ = conv.forward(x, mode: .evaluationWithGradients)
+        let dx = try XCTUnwrap(conv.backward(dy, needsInputGradient: true))
+        conv.usesSmallMapPath = false
+        _ = conv.forward(x, mode: .training)
+        let expected = try XCTUnwrap(conv.backward(dy, needsInputGradient: true))
+        XCTAssertTrue(dx.data == expected.data)
+    }
+}
