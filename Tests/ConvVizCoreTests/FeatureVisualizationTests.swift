@@ -43,6 +43,21 @@ final class FeatureVisualizationTests: XCTestCase {
         XCTAssertEqual(FourierImage(shape: [1, 1, 4, 5], decay: 1).scale[0], 5)
     }
 
+    /// The images Lucent's `fft_image` (even width) and Lucid's formula (odd width, decay
+    /// 1.5) make of the same parameters (scripts/make_feature_visualization_fixtures.py).
+    func testFourierImageMatchesLucentAndLucid() throws {
+        let dir = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/feature-visualization")
+        for (name, decay) in [("even", Float(1)), ("odd", Float(1.5))] {
+            let params = try NPY.read(contentsOf: dir.appendingPathComponent("fft-\(name)-params.npy"))
+            let expected = try NPY.read(contentsOf: dir.appendingPathComponent("fft-\(name)-image.npy"))
+            let image = FourierImage(shape: expected.shape, decay: decay)
+            XCTAssertEqual(image.parameterCount, params.count, name)
+            let made = image.image(params.data)
+            let worst = zip(made.data, expected.data).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(worst, 1e-5 * max(expected.maxAbs, 1), "\(name): largest difference \(worst) (values up to \(expected.maxAbs))")
+        }
+    }
+
     func testFourierImageAdjoint() {
         for shape in [[2, 3, 8, 8], [1, 2, 7, 9], [1, 1, 6, 5]] {
             let image = FourierImage(shape: shape, decay: 1)
@@ -249,6 +264,34 @@ final class FeatureVisualizationTests: XCTestCase {
         }
         let plain = similarity(0), diverse = similarity(20)
         XCTAssertLessThan(diverse, plain - 0.05, "Gram similarity without diversity \(plain), with \(diverse)")
+    }
+
+    /// Lucid's redirected ReLU: a unit dead on every input passes no gradient, so the
+    /// plain optimization cannot start; redirected, the gradient reaches the image and
+    /// pushes the dead unit's input up.
+    func testRedirectedReLUReachesADeadUnit() throws {
+        let graph = try Architecture(name: "dead", input: [1, 8, 8], layers: [
+            LayerSpec(.conv, out: 1, kernel: Pair(3), padding: Pair(1)), LayerSpec(.relu),
+        ]).makeGraph(seed: 0)
+        for (name, p) in graph.namedParameters {
+            p.value = Tensor(shape: p.value.shape, repeating: name.hasSuffix("bias") ? -50 : 0.1)
+        }
+        var settings = FeatureVisualization.Settings(normalization: Standardization(mean: [0.5], std: [0.25]))
+        settings.size = 8
+        settings.transforms = []
+        let vis = FeatureVisualization(graph: graph, layer: 1, objective: BatchObjective(units: [UnitObjective(.channel(0))]), settings: settings)
+        let parameterization = vis.makeParameterization()
+        var rng = SeededGenerator(seed: 1)
+        let parameters = parameterization.initialParameters(using: &rng)
+        let plain = vis.lossAndGradient(parameters, parameterization, maps: []).1
+        XCTAssertEqual(plain.map(abs).max(), 0, "a dead ReLU passes no gradient")
+        let (_, redirected) = vis.lossAndGradient(parameters, parameterization, maps: [], redirectingReLU: true)
+        XCTAssertGreaterThan(redirected.map(abs).max()!, 0)
+        // The redirected gradient is the gradient of the pre-ReLU mean: a descent step raises it.
+        let stepped = zip(parameters, redirected).map { $0 - 0.1 * $1 }
+        let before = graph.output(vis.feed(from: (8, 8)).apply(vis.pixels(parameters, parameterization)), through: 0).sum
+        let after = graph.output(vis.feed(from: (8, 8)).apply(vis.pixels(stepped, parameterization)), through: 0).sum
+        XCTAssertGreaterThan(after, before)
     }
 
     func testSameSeedSameImages() throws {

@@ -85,7 +85,7 @@ struct VisualizeCommand: ParsableCommand {
     @Option(help: "Images per unit, made different from each other by --diversity.")
     var batch: Int = 1
 
-    @Option(help: "Weight of Lucent's diversity term (with --batch N > 1; Lucent's examples use 100).")
+    @Option(help: "Weight of Lucent's diversity term (with --batch N > 1). Lucent's examples use 100 for InceptionV1's large activations; for units whose values are near 1, about 1.")
     var diversity: Float = 0
 
     @Option(help: "ReLU gradients: plain, or redirect (Lucid's redirected ReLU for the first 16 steps, for units dead on noise).")
@@ -144,9 +144,10 @@ struct VisualizeCommand: ParsableCommand {
             throw ValidationError("no layer '\(layerName)' in \(source.path); layers: \(source.architecture.layerListing)")
         }
         let name = source.architecture.layers[index].name!
-        let prefix = source.prefix(through: index)
-        let graph = try prefix.makeGraph(seed: seed)
-        let outShape = graph.shapes[index]
+        // Only the layers `index` depends on: in the prefix it is the last one.
+        let graph = try source.prefix(through: index).makeGraph(seed: seed)
+        let last = graph.operations.count - 1
+        let outShape = graph.shapes[last]
         let (units, labels) = try objectives(outputChannels: outShape.first ?? 0, name: name)
         for unit in units { for t in unit.terms {
             if let problem = t.term.problem(forOutput: outShape) { throw ValidationError("layer '\(name)' (output \(outShape)): \(problem)") }
@@ -179,9 +180,13 @@ struct VisualizeCommand: ParsableCommand {
             settings.decorrelation = .estimated(from: Tensor(shape: [n] + Array(images.shape.dropFirst()), data: Array(images.data.prefix(n * per))))
         }
 
+        // Every image is in one batch; its activations for backward grow with it.
+        guard units.count * batch <= 256 else {
+            throw ValidationError("\(units.count) units x --batch \(batch) = \(units.count * batch) images in one batch; at most 256 (ask for fewer channels per run)")
+        }
         let expanded = units.flatMap { Array(repeating: $0, count: batch) }
         let objective = BatchObjective(units: expanded, groupSize: batch, diversity: diversity)
-        let vis = FeatureVisualization(graph: graph, layer: index, objective: objective, settings: settings)
+        let vis = FeatureVisualization(graph: graph, layer: last, objective: objective, settings: settings)
         let bar = ProgressDisplay()
         let start = Date()
         // A live bar redraws every step; a log gets about 20 lines.

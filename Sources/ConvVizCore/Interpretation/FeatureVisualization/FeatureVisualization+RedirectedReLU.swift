@@ -9,6 +9,11 @@ extension FeatureVisualization {
     ///
     /// The walk mirrors `Graph.inputGradient`, which has no hook for one layer's rule.
     func inputGradientRedirectingReLU(_ gradOutput: Tensor, outputs: [Int: Tensor]) -> Tensor {
+        // No weight gradients, as in `Graph.gradients(parameterGradients: false)`.
+        let convolutions = graph.operations.compactMap { op -> Conv2D? in if case let .layer(l) = op { return l as? Conv2D }; return nil }
+        let saved = convolutions.map(\.accumulatesParameterGradients)
+        for c in convolutions { c.accumulatesParameterGradients = false }
+        defer { for (c, s) in zip(convolutions, saved) { c.accumulatesParameterGradients = s } }
         var grads: [Int: Tensor] = [layer: gradOutput]
         func accumulate(_ g: Tensor, into j: Int) {
             if var existing = grads[j] {
@@ -20,7 +25,7 @@ extension FeatureVisualization {
         }
         for i in stride(from: layer, through: 0, by: -1) {
             guard let g = grads.removeValue(forKey: i) else { continue }
-            switch graph.operations[i] {
+            switch graph.operation(i, recording: true) {
             case let .layer(op):
                 guard var dx = op.backward(g, needsInputGradient: true) else { continue }
                 if op is ReLU, let y = outputs[i] { Self.redirect(&dx, gradient: g, output: y) }

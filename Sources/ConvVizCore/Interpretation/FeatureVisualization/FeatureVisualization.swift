@@ -151,14 +151,21 @@ public struct FeatureVisualization {
         }) : []
         let outputs = graph.forward(feed.apply(x), mode: .evaluationWithGradients, through: layer, keep: reluLayers)
         let evaluation = objective.evaluate(outputs[layer]!)
-        var g = redirect ? inputGradientRedirectingReLU(evaluation.gradient, outputs: outputs)
-                         : graph.inputGradient(evaluation.gradient, from: layer)
+        var g = redirect ? inputGradientRedirectingReLU(evaluation.gradient, outputs: outputs) : inputGradient(evaluation.gradient)
         // Back through the feed, the transforms, the sigmoid, the colours, the spectrum.
         g = feed.adjoint(g)
         for map in maps.reversed() { g = map.adjoint(g) }
         g = PixelSigmoid.gradient(g, output: image)
         if let decorrelation { g = decorrelation.adjoint(g) }
         return (evaluation, parameterization.parameterGradient(g))
+    }
+
+    /// dLoss/d(input) without weight gradients (convolutions skip their weight products),
+    /// after the recording forward pass `lossAndGradient` just ran.
+    func inputGradient(_ seed: Tensor) -> Tensor {
+        do { return try graph.gradients(seed, from: layer, at: [-1], parameterGradients: false)[-1]! } catch {
+            preconditionFailure("\(error)")  // the forward pass through `layer` was just recorded
+        }
     }
 
     /// Runs the optimization; `progress(step, loss)` after each step.

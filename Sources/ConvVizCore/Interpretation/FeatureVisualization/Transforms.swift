@@ -13,8 +13,27 @@ public struct Resampling: Sendable {
     /// Per output pixel, the constant added (padding's fill).
     let constants: [Float]
 
-    /// Builds the map from a function giving, per output pixel (y, x), its taps and constant.
-    init(from input: (Int, Int), to output: (Int, Int), _ pixel: (Int, Int) -> (taps: [(Int, Float)], constant: Float)) {
+    /// The taps of one output pixel, filled by a transform's pixel function.
+    struct Taps {
+        var indices: (Int32, Int32, Int32, Int32) = (-1, -1, -1, -1)
+        var weights: (Float, Float, Float, Float) = (0, 0, 0, 0)
+        var count = 0
+        var constant: Float = 0
+
+        mutating func add(_ index: Int, _ weight: Float) {
+            switch count {
+            case 0: indices.0 = Int32(index); weights.0 = weight
+            case 1: indices.1 = Int32(index); weights.1 = weight
+            case 2: indices.2 = Int32(index); weights.2 = weight
+            case 3: indices.3 = Int32(index); weights.3 = weight
+            default: preconditionFailure("at most four taps per pixel")
+            }
+            count += 1
+        }
+    }
+
+    /// Builds the map from a function filling, per output pixel (y, x), its taps and constant.
+    init(from input: (Int, Int), to output: (Int, Int), _ pixel: (Int, Int, inout Taps) -> Void) {
         inputSize = input
         outputSize = output
         let count = output.0 * output.1
@@ -22,10 +41,11 @@ public struct Resampling: Sendable {
         var constants = [Float](repeating: 0, count: count)
         for y in 0..<output.0 { for x in 0..<output.1 {
             let o = y * output.1 + x
-            let (t, c) = pixel(y, x)
-            precondition(t.count <= 4)
-            for (k, (index, weight)) in t.enumerated() { taps[4 * o + k] = Int32(index); weights[4 * o + k] = weight }
-            constants[o] = c
+            var t = Taps()
+            pixel(y, x, &t)
+            (taps[4 * o], taps[4 * o + 1], taps[4 * o + 2], taps[4 * o + 3]) = t.indices
+            (weights[4 * o], weights[4 * o + 1], weights[4 * o + 2], weights[4 * o + 3]) = t.weights
+            constants[o] = t.constant
         }}
         self.taps = taps
         self.weights = weights
@@ -79,38 +99,36 @@ public struct Resampling: Sendable {
 
     /// Bilinear taps at input position (sy, sx) in pixel units (pixel centres at integers);
     /// positions outside the plane read zero (the `zeros` padding of `grid_sample`).
-    static func bilinear(_ sy: Double, _ sx: Double, height h: Int, width w: Int) -> [(Int, Float)] {
+    static func bilinear(_ sy: Double, _ sx: Double, height h: Int, width w: Int, into taps: inout Taps) {
         let y0 = Int(floor(sy)), x0 = Int(floor(sx))
         let fy = Float(sy - Double(y0)), fx = Float(sx - Double(x0))
-        var taps: [(Int, Float)] = []
         for (yy, wy) in [(y0, 1 - fy), (y0 + 1, fy)] { for (xx, wx) in [(x0, 1 - fx), (x0 + 1, fx)] {
-            if yy >= 0 && yy < h && xx >= 0 && xx < w && wy * wx != 0 { taps.append((yy * w + xx, wy * wx)) }
+            if yy >= 0 && yy < h && xx >= 0 && xx < w && wy * wx != 0 { taps.add(yy * w + xx, wy * wx) }
         }}
-        return taps
     }
 
     /// Constant padding by `p` on every side with `value`.
     public static func pad(height h: Int, width w: Int, by p: Int, value: Float) -> Resampling {
-        Resampling(from: (h, w), to: (h + 2 * p, w + 2 * p)) { y, x in
+        Resampling(from: (h, w), to: (h + 2 * p, w + 2 * p)) { y, x, taps in
             let (sy, sx) = (y - p, x - p)
-            return sy >= 0 && sy < h && sx >= 0 && sx < w ? ([(sy * w + sx, 1)], 0) : ([], value)
+            if sy >= 0 && sy < h && sx >= 0 && sx < w { taps.add(sy * w + sx, 1) } else { taps.constant = value }
         }
     }
 
     /// The window of `size` at offset (top, left).
     public static func crop(height h: Int, width w: Int, top: Int, left: Int, to size: (Int, Int)) -> Resampling {
         precondition(top >= 0 && left >= 0 && top + size.0 <= h && left + size.1 <= w)
-        return Resampling(from: (h, w), to: size) { y, x in ([((y + top) * w + x + left, 1)], 0) }
+        return Resampling(from: (h, w), to: size) { y, x, taps in taps.add((y + top) * w + x + left, 1) }
     }
 
     /// Bilinear resize with half-pixel centres (PyTorch's `align_corners=False`, without
     /// antialiasing), edges clamped.
     public static func resize(height h: Int, width w: Int, to size: (Int, Int)) -> Resampling {
         let ry = Double(h) / Double(size.0), rx = Double(w) / Double(size.1)
-        return Resampling(from: (h, w), to: size) { y, x in
+        return Resampling(from: (h, w), to: size) { y, x, taps in
             let sy = min(max((Double(y) + 0.5) * ry - 0.5, 0), Double(h - 1))
             let sx = min(max((Double(x) + 0.5) * rx - 0.5, 0), Double(w - 1))
-            return (bilinear(sy, sx, height: h, width: w), 0)
+            bilinear(sy, sx, height: h, width: w, into: &taps)
         }
     }
 
@@ -119,11 +137,11 @@ public struct Resampling: Sendable {
     public static func rotate(height h: Int, width w: Int, degrees: Double) -> Resampling {
         let a = degrees * Double.pi / 180, (c, s) = (cos(a), sin(a))
         let cy = Double(h - 1) / 2, cx = Double(w - 1) / 2
-        return Resampling(from: (h, w), to: (h, w)) { y, x in
+        return Resampling(from: (h, w), to: (h, w)) { y, x, taps in
             // The output pixel at angle a about the centre reads the input pixel at -a.
             let dy = Double(y) - cy, dx = Double(x) - cx
             let sx = c * dx - s * dy + cx, sy = s * dx + c * dy + cy
-            return (bilinear(sy, sx, height: h, width: w), 0)
+            bilinear(sy, sx, height: h, width: w, into: &taps)
         }
     }
 }

@@ -79,7 +79,7 @@ public struct FeatureVisualizationGrid {
                 let x = o.x + rowHeader + Double(col) * (cellW + gap)
                 let y = o.y + headerH + Double(row) * (cellH + labelH + gap)
                 items.append(.image(Self.raster(snap.images, index: i), at: Point(x, y), scale: zoom))
-                let value = Colorbar.format(snap.values[i])
+                let value = String(format: "%.3g", snap.values[i])
                 if isFilmstrip {
                     items.append(.text(value, at: Point(x + cellW / 2, y + cellH + Theme.labelSize / 2 + 3), size: Theme.labelSize, color: Theme.muted, anchor: .middle))
                     if c == 0 {
