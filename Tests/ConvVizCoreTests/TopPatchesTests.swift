@@ -189,7 +189,7 @@ final class TopPatchesTests: XCTestCase {
         // The receptive field of relu2 (after conv 5, pool 2, conv 5): 14 px, box around the unit.
         XCTAssertEqual(scan.theoreticalField.box(y: 0, x: 0), [-6, -6, 14, 14])
         XCTAssertEqual(scan.theoreticalField.box(y: 13, x: 13), [20, 20, 14, 14])
-        XCTAssertEqual(scan.filters()?.shape, [64, 32, 5, 5])
+        XCTAssertEqual(scan.filters(), weights["conv2.weight"])  // as trained, not folded
         // A linear layer has no positions: one entry per image, the whole image.
         let fc = try TopPatchesScan(model: source, layer: "fc")
         XCTAssertEqual(fc.outputShape, [10])

@@ -30,7 +30,7 @@ public struct TopPatchesScan {
         /// Channels to rank (nil: all).
         public var channels: [Int]?
         public var top = 9
-        public var batch = 64
+        public var batch = 128
         public var shard = Shard.whole
         /// Scan the first `limit` images only.
         public var limit: Int?
@@ -110,14 +110,18 @@ public struct TopPatchesScan {
 
     /// The filters `[C_out, C_in, kh, kw]` of the convolution whose channels the layer
     /// shows (the layer itself, or the convolution before its BatchNorm and activation),
-    /// as trained (not folded); nil for any other layer or a network without weights.
+    /// as trained (not folded; the seeded initial ones for a network without weights);
+    /// nil for any other layer.
     public func filters() -> Tensor? {
         let a = source.architecture
         var i = layer
         let passThrough: Set<LayerSpec.Kind> = [.batchnorm, .relu, .relu6, .clip, .leakyrelu, .sigmoid, .hardsigmoid, .hardswish, .silu, .identity, .dropout]
         while passThrough.contains(a.layers[i].kind), let name = a.inputs(of: i).first, a.inputs(of: i).count == 1, let j = a.index(ofLayer: name) { i = j }
         guard a.layers[i].kind == .conv, (a.layers[i].groups ?? 1) == 1 else { return nil }
-        return source.weights?["\(a.layers[i].name!).weight"]
+        let name = "\(a.layers[i].name!).weight"
+        // Without weights nothing was folded: the prefix holds the seeded initial filters.
+        guard let weights = source.weights else { return graph.namedParameters.first { $0.name == name }?.parameter.value }
+        return weights[name]
     }
 
     /// Scans `images` (standardized with `standardization` before the network sees them).

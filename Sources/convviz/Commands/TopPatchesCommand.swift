@@ -77,7 +77,7 @@ struct TopPatchesOutputs: ParsableArguments {
         let crops = try result.crops(from: source)
         let kernels = withFilters ? try filters() : nil
         if withFilters && kernels == nil {
-            FileHandle.standardError.write(Data("warning: --with-filters: '\(result.layer)' is not a convolution's output (or the model has no weights); rows drawn without filters\n".utf8))
+            FileHandle.standardError.write(Data("warning: --with-filters: '\(result.layer)' is not a convolution's output (nor its BatchNorm's or activation's); rows drawn without filters\n".utf8))
         }
         let rows = zip(result.channels, crops).map { channel, cells in
             TopPatchesGrid.Row(channel: channel.channel,
@@ -136,8 +136,8 @@ struct TopPatchesScanCommand: ComputeCommand {
     @Option(help: "Patches per channel.")
     var top: Int = 9
 
-    @Option(help: "Images per batch (shards of one scan must use the same).")
-    var batch: Int = 64
+    @Option(help: "Images per batch, as `convviz evaluate` (shards of one scan must use the same).")
+    var batch: Int = 128
 
     @Option(help: "Scan the first N images of the split only.")
     var limit: Int?
