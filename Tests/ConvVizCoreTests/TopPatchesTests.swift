@@ -124,6 +124,14 @@ final class TopPatchesTests: XCTestCase {
         }
     }
 
+    func testNonFiniteActivationsAreRefusedNamingTheImage() throws {
+        let (scan, images) = try windowScan()
+        // A standard deviation of 1e-40 makes the blocks' pixels infinite.
+        XCTAssertThrowsError(try run(scan, images, standardization: Standardization(mean: [0], std: [1e-40]))) { e in
+            XCTAssertTrue("\(e)".contains("image 0 gives no finite value in channel 0 of 'window'"), "\(e)")
+        }
+    }
+
     func testMergeRefusesPartsThatDoNotBelongTogether() throws {
         let (scan, images) = try windowScan()
         let a = try run(scan, images, shard: TopPatchesScan.Shard(index: 0, count: 2))

@@ -148,26 +148,30 @@ public struct TopPatchesScan {
             standardization.apply(to: &x)
             let out = graph.output(x)
             let n = end - first, perImage = out.count / n
-            var bad: (image: Int, channel: Int)?
+            // Per channel, the first image without a finite value (-1: none); each part
+            // writes only its own channels' entries.
+            var bad = [Int](repeating: -1, count: channels.count)
             out.data.withUnsafeBufferPointer { values in
                 heaps.withUnsafeMutableBufferPointer { heaps in
-                    // Channels are independent: each part owns its heaps.
-                    Parallel.forEachRange(channels.count, minimumPerPart: 4) { _, range in
-                        for k in range {
-                            let c = channels[k]
-                            for s in 0..<n {
-                                let base = s * perImage + c * plane
-                                var best = -Float.infinity, at = 0
-                                for i in 0..<plane where values[base + i] > best { best = values[base + i]; at = i }
-                                guard best.isFinite else { bad = bad ?? (first + s, c); continue }
-                                heaps[k].offer(TopPatches.Patch(image: first + s, y: at / width, x: at % width, value: best))
+                    bad.withUnsafeMutableBufferPointer { bad in
+                        // Channels are independent: each part owns its heaps.
+                        Parallel.forEachRange(channels.count, minimumPerPart: 4) { _, range in
+                            for k in range {
+                                let c = channels[k]
+                                for s in 0..<n {
+                                    let base = s * perImage + c * plane
+                                    var best = -Float.infinity, at = 0
+                                    for i in 0..<plane where values[base + i] > best { best = values[base + i]; at = i }
+                                    guard best.isFinite else { if bad[k] < 0 { bad[k] = first + s }; continue }
+                                    heaps[k].offer(TopPatches.Patch(image: first + s, y: at / width, x: at % width, value: best))
+                                }
                             }
                         }
                     }
                 }
             }
-            if let bad {
-                throw NonFinite(description: "\(names.data): image \(bad.image) gives no finite value in channel \(bad.channel) of '\(layerName)' (NaN or infinity); the network's weights or the input's standardization are broken")
+            if let k = bad.firstIndex(where: { $0 >= 0 }) {
+                throw NonFinite(description: "\(names.data): image \(bad[k]) gives no finite value in channel \(channels[k]) of '\(layerName)' (NaN or infinity); the network's weights or the input's standardization are broken")
             }
             done += n
             progress(Progress(done: done, total: shardImages, seconds: elapsed()))
