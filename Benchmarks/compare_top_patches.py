@@ -24,7 +24,8 @@ ranking); also top-patches at an inner layer (a shorter prefix, for information)
 best round of each is kept; prints the ratio top-patches / evaluate.
 
 memory: peak RSS of `convviz top-patches` over 6,000 and over 60,000 images of
-Fashion-MNIST's training split (SmallConvNet conv1), from getrusage of the child.
+Fashion-MNIST's training split (SmallConvNet conv1), from getrusage of the children,
+beside `convviz evaluate`'s (which holds the data set) for scale.
 
 CONVVIZ=path/to/convviz measures another binary. The machine may be shared: rounds are
 interleaved so both commands see the same load.
@@ -32,11 +33,9 @@ interleaved so both commands see the same load.
 import argparse, json, os, re, resource, subprocess, sys, tempfile, time
 
 import numpy as np
-import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "Benchmarks"))
-from pytorch_smallconvnet import SmallConvNet, load  # noqa: E402
 
 CV = os.environ.get("CONVVIZ", os.path.join(ROOT, ".build/release/convviz"))
 
@@ -60,7 +59,9 @@ def scan_rate(stderr):
 
 
 def reference(args):
+    import torch
     from safetensors.torch import load_file
+    from pytorch_smallconvnet import SmallConvNet, load
     work = tempfile.mkdtemp()
     run_dir = args.run
     if not run_dir:
@@ -144,6 +145,8 @@ def speed(args):
 
 
 def memory(args):
+    # ru_maxrss of a child counts what it held before exec too: this process must stay
+    # small (no torch imported), or every child would report the parent's size.
     for limit in (6000, 60000):
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         r = subprocess.run([CV, "top-patches", "--model", "small", "--layer", "conv1", "--split", "train", "--limit", str(limit),
@@ -152,7 +155,9 @@ def memory(args):
             sys.exit(r.stderr)
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         # ru_maxrss of children is the largest child so far: run the small scan first.
-        print(f"{limit} images of the training split: peak RSS {peak / 1024:.1f} MiB" + (" (no larger than before)" if peak == before else ""))
+        print(f"top-patches over {limit} images of the training split: peak RSS {peak / 1024:.1f} MiB" + (" (no larger than before)" if peak == before else ""))
+    r = subprocess.run([CV, "evaluate", "--model", "small", "--batch", "128", "--limit", "128"], capture_output=True, text=True)
+    print(f"for scale, convviz evaluate (loads both splits whole): peak RSS {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.1f} MiB")
 
 
 if __name__ == "__main__":
