@@ -205,6 +205,19 @@ final class TopPatchesTests: XCTestCase {
         XCTAssertNil(fc.filters())
     }
 
+    func testMisalignedBranchesCropToTheUnionOfTheirFields() throws {
+        // Two stride-2 branches added: a 5x5 field centred on 2y and a 4x4 one centred on
+        // 2y + 0.5. The union of unit 1's fields is rows 0-4; the shape table's maxima
+        // (size 5 around 2.5) would say 0.5-4.5, a 6-pixel box once rounded out.
+        let arch = FileManager.default.temporaryDirectory.appendingPathComponent("top-patches-branches-\(getpid()).json")
+        try Data(#"{"input": [1, 8, 8], "layers": [{"type": "conv", "name": "a", "out": 2, "kernel": 5, "stride": 2, "padding": 2, "inputs": ["input"]}, {"type": "conv", "name": "b", "out": 2, "kernel": 4, "stride": 2, "padding": 1, "inputs": ["input"]}, {"type": "add", "name": "sum", "inputs": ["a", "b"]}]}"#.utf8).write(to: arch)
+        let scan = try TopPatchesScan(model: ModelSource(model: arch.path), layer: "sum")
+        let field = scan.theoreticalField
+        XCTAssertTrue(field.misaligned)
+        XCTAssertEqual(field.box(y: 1, x: 1), [0, 0, 5, 5])
+        XCTAssertEqual(field.box(y: 0, x: 2), [-2, 2, 5, 5])
+    }
+
     func testEffectiveCropIsCentredAndInsideTheTheoreticalField() throws {
         let (scan, images) = try windowScan()
         var (probe, _) = try images.read(0..<8)

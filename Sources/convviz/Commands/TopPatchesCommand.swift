@@ -208,7 +208,7 @@ struct TopPatchesScanCommand: ComputeCommand {
         settings.shard = shard?.shard ?? .whole
         let display = ProgressDisplay()
         let result = try scan.run(images, standardization: standardization, field: field, settings: settings,
-                                  names: (network.model!, data.data.description, splitName)) { p in
+                                  names: (network.model ?? source.path, data.data.description, splitName)) { p in
             let eta = p.remaining.isFinite ? String(format: "ETA %.0f s", p.remaining) : "ETA -"
             display.bar(done: p.done, total: p.total, stats: String(format: "%d/%d images  %.0f img/s  %@", p.done, p.total, p.imagesPerSecond, eta))
         }
