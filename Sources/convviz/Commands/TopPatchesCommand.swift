@@ -10,7 +10,7 @@ struct TopPatchesCommand: ParsableCommand {
         commandName: "top-patches",
         abstract: "The K dataset patches that excite each channel of a layer most, cropped to the receptive field.",
         discussion: """
-        Scans a data set (default: scan) and, per channel, keeps the --top images whose \
+        `scan` (the default subcommand) reads a data set and, per channel, keeps the --top images whose \
         largest activation is largest, one patch per image (ties: lower image index, then \
         position). A scan can be cut into shards run anywhere (--shard I/N \
         --save-partial part-I.json); `convviz top-patches merge part-*.json` gives exactly \
