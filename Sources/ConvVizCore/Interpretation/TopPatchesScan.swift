@@ -73,9 +73,8 @@ public struct TopPatchesScan {
     /// `layer`: a layer name or alias of `source`; `seed` initialises a network without
     /// weights.
     public init(model source: ModelSource, layer name: String, seed: UInt64 = 0) throws {
-        guard let index = source.architecture.index(ofLayer: name) else {
-            throw ReadError(source.path, .corrupt, "no layer '\(name)'; layers: \(source.architecture.layerListing)")
-        }
+        let probe = try ActivationProbe(source: source, layer: name)
+        let index = probe.layer
         self.source = source
         layer = index
         layerName = source.architecture.layers[index].name!
@@ -102,7 +101,7 @@ public struct TopPatchesScan {
     public func effectiveField(probe: Tensor, fraction: Float = 0.1, seed: UInt64 = 0) throws -> TopPatchesField? {
         guard outputShape.count == 3 else { return nil }
         // Gradients need the ReLUs as layers: the prefix again, unfused.
-        let graph = try source.prefix(through: layer).makeGraph(seed: seed)
+        let graph = try ActivationProbe(source: source, index: layer).graph(input: probe.shape, seed: seed)
         let unit = (y: outputShape[1] / 2, x: outputShape[2] / 2)
         let erf = EffectiveReceptiveField(graph: graph, layer: graph.operations.count - 1, unit: unit, inputs: probe)
         return TopPatchesField(table: table, row: layer, effective: erf, unit: unit, fraction: fraction)
@@ -129,6 +128,8 @@ public struct TopPatchesScan {
     public func run(_ images: TopPatchesImageSource, standardization: Standardization, field: TopPatchesField, settings: Settings,
                     names: (model: String, data: String, split: String), progress: (Progress) -> Void = { _ in }) throws -> Result {
         precondition(settings.top >= 1 && settings.batch >= 1)
+        // A batch whose activations would not fit is refused before anything runs.
+        try ActivationProbe(source: source, index: layer).checkBudget(input: [settings.batch] + source.architecture.input)
         let channels = settings.channels ?? Array(0..<channelCount)
         precondition(channels.allSatisfy { $0 >= 0 && $0 < channelCount })
         let total = min(images.count, settings.limit ?? images.count)
