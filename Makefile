@@ -54,6 +54,8 @@ gallery: build
 	cp Outputs/compare-norms/curves.png Outputs/gallery/compare-norms.png
 	$(CONVVIZ) filters Outputs/demo/learn-filters:conv1 --labels --columns 12 -o Outputs/gallery/mosaic.png
 	$(CONVVIZ) activations --checkpoint Outputs/demo --image Sources/ConvVizCore/Resources/samples/astronaut.png --layer relu1 --columns 8 -o Outputs/gallery/activations-astronaut.png
+	$(CONVVIZ) train --data fashion-mnist --arch small --epochs 1 --overwrite --out Outputs/fmnist
+	$(CONVVIZ) top-patches --model Outputs/fmnist --layer conv2 --channels 0:8 --with-filters -o Outputs/gallery/top-patches-conv2.png
 	scripts/check-report.sh Outputs/demo
 	cp Outputs/demo/report-screenshot.png Outputs/gallery/
 	$(CONVVIZ) lecture --out Outputs/lecture

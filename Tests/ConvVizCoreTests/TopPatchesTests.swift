@@ -124,6 +124,14 @@ final class TopPatchesTests: XCTestCase {
         }
     }
 
+    func testNonFiniteActivationsAreRefusedNamingTheImage() throws {
+        let (scan, images) = try windowScan()
+        // A standard deviation of 1e-40 makes the blocks' pixels infinite.
+        XCTAssertThrowsError(try run(scan, images, standardization: Standardization(mean: [0], std: [1e-40]))) { e in
+            XCTAssertTrue("\(e)".contains("image 0 gives no finite value in channel 0 of 'window'"), "\(e)")
+        }
+    }
+
     func testMergeRefusesPartsThatDoNotBelongTogether() throws {
         let (scan, images) = try windowScan()
         let a = try run(scan, images, shard: TopPatchesScan.Shard(index: 0, count: 2))
@@ -189,12 +197,25 @@ final class TopPatchesTests: XCTestCase {
         // The receptive field of relu2 (after conv 5, pool 2, conv 5): 14 px, box around the unit.
         XCTAssertEqual(scan.theoreticalField.box(y: 0, x: 0), [-6, -6, 14, 14])
         XCTAssertEqual(scan.theoreticalField.box(y: 13, x: 13), [20, 20, 14, 14])
-        XCTAssertEqual(scan.filters()?.shape, [64, 32, 5, 5])
+        XCTAssertEqual(scan.filters(), weights["conv2.weight"])  // as trained, not folded
         // A linear layer has no positions: one entry per image, the whole image.
         let fc = try TopPatchesScan(model: source, layer: "fc")
         XCTAssertEqual(fc.outputShape, [10])
         XCTAssertEqual(fc.theoreticalField.box(y: 0, x: 0), [0, 0, 28, 28])
         XCTAssertNil(fc.filters())
+    }
+
+    func testMisalignedBranchesCropToTheUnionOfTheirFields() throws {
+        // Two stride-2 branches added: a 5x5 field centred on 2y and a 4x4 one centred on
+        // 2y + 0.5. The union of unit 1's fields is rows 0-4; the shape table's maxima
+        // (size 5 around 2.5) would say 0.5-4.5, a 6-pixel box once rounded out.
+        let arch = FileManager.default.temporaryDirectory.appendingPathComponent("top-patches-branches-\(getpid()).json")
+        try Data(#"{"input": [1, 8, 8], "layers": [{"type": "conv", "name": "a", "out": 2, "kernel": 5, "stride": 2, "padding": 2, "inputs": ["input"]}, {"type": "conv", "name": "b", "out": 2, "kernel": 4, "stride": 2, "padding": 1, "inputs": ["input"]}, {"type": "add", "name": "sum", "inputs": ["a", "b"]}]}"#.utf8).write(to: arch)
+        let scan = try TopPatchesScan(model: ModelSource(model: arch.path), layer: "sum")
+        let field = scan.theoreticalField
+        XCTAssertTrue(field.misaligned)
+        XCTAssertEqual(field.box(y: 1, x: 1), [0, 0, 5, 5])
+        XCTAssertEqual(field.box(y: 0, x: 2), [-2, 2, 5, 5])
     }
 
     func testEffectiveCropIsCentredAndInsideTheTheoreticalField() throws {
@@ -215,7 +236,10 @@ final class TopPatchesTests: XCTestCase {
         guard ProcessInfo.processInfo.environment["CONVVIZ_LONG_TESTS"] == "1" else { throw XCTSkip("set CONVVIZ_LONG_TESTS=1") }
         let (images, _) = try TopPatchesImages.open(.fashionMNIST, split: .train, input: [1, 28, 28])
         XCTAssertEqual(images.count, 60_000)
-        let scan = try TopPatchesScan(model: ModelSource(model: "small"), layer: "conv1")
+        // A cheap prefix (debug builds run the tests): what is measured is the scan's state.
+        let arch = FileManager.default.temporaryDirectory.appendingPathComponent("top-patches-memory-\(getpid()).json")
+        try Data(#"{"input": [1, 28, 28], "layers": [{"type": "conv", "name": "c", "out": 4, "kernel": 4, "stride": 4}]}"#.utf8).write(to: arch)
+        let scan = try TopPatchesScan(model: ModelSource(model: arch.path), layer: "c")
         var settings = TopPatchesScan.Settings()
         settings.batch = 256
         func peakMB() -> Double {

@@ -30,7 +30,7 @@ public struct TopPatchesScan {
         /// Channels to rank (nil: all).
         public var channels: [Int]?
         public var top = 9
-        public var batch = 64
+        public var batch = 128
         public var shard = Shard.whole
         /// Scan the first `limit` images only.
         public var limit: Int?
@@ -73,9 +73,8 @@ public struct TopPatchesScan {
     /// `layer`: a layer name or alias of `source`; `seed` initialises a network without
     /// weights.
     public init(model source: ModelSource, layer name: String, seed: UInt64 = 0) throws {
-        guard let index = source.architecture.index(ofLayer: name) else {
-            throw ReadError(source.path, .corrupt, "no layer '\(name)'; layers: \(source.architecture.layerListing)")
-        }
+        let probe = try ActivationProbe(source: source, layer: name)
+        let index = probe.layer
         self.source = source
         layer = index
         layerName = source.architecture.layers[index].name!
@@ -102,7 +101,7 @@ public struct TopPatchesScan {
     public func effectiveField(probe: Tensor, fraction: Float = 0.1, seed: UInt64 = 0) throws -> TopPatchesField? {
         guard outputShape.count == 3 else { return nil }
         // Gradients need the ReLUs as layers: the prefix again, unfused.
-        let graph = try source.prefix(through: layer).makeGraph(seed: seed)
+        let graph = try ActivationProbe(source: source, index: layer).graph(input: probe.shape, seed: seed)
         let unit = (y: outputShape[1] / 2, x: outputShape[2] / 2)
         let erf = EffectiveReceptiveField(graph: graph, layer: graph.operations.count - 1, unit: unit, inputs: probe)
         return TopPatchesField(table: table, row: layer, effective: erf, unit: unit, fraction: fraction)
@@ -110,14 +109,18 @@ public struct TopPatchesScan {
 
     /// The filters `[C_out, C_in, kh, kw]` of the convolution whose channels the layer
     /// shows (the layer itself, or the convolution before its BatchNorm and activation),
-    /// as trained (not folded); nil for any other layer or a network without weights.
+    /// as trained (not folded; the seeded initial ones for a network without weights);
+    /// nil for any other layer.
     public func filters() -> Tensor? {
         let a = source.architecture
         var i = layer
         let passThrough: Set<LayerSpec.Kind> = [.batchnorm, .relu, .relu6, .clip, .leakyrelu, .sigmoid, .hardsigmoid, .hardswish, .silu, .identity, .dropout]
         while passThrough.contains(a.layers[i].kind), let name = a.inputs(of: i).first, a.inputs(of: i).count == 1, let j = a.index(ofLayer: name) { i = j }
         guard a.layers[i].kind == .conv, (a.layers[i].groups ?? 1) == 1 else { return nil }
-        return source.weights?["\(a.layers[i].name!).weight"]
+        let name = "\(a.layers[i].name!).weight"
+        // Without weights nothing was folded: the prefix holds the seeded initial filters.
+        guard let weights = source.weights else { return graph.namedParameters.first { $0.name == name }?.parameter.value }
+        return weights[name]
     }
 
     /// Scans `images` (standardized with `standardization` before the network sees them).
@@ -125,6 +128,8 @@ public struct TopPatchesScan {
     public func run(_ images: TopPatchesImageSource, standardization: Standardization, field: TopPatchesField, settings: Settings,
                     names: (model: String, data: String, split: String), progress: (Progress) -> Void = { _ in }) throws -> Result {
         precondition(settings.top >= 1 && settings.batch >= 1)
+        // A batch whose activations would not fit is refused before anything runs.
+        try ActivationProbe(source: source, index: layer).checkBudget(input: [settings.batch] + source.architecture.input)
         let channels = settings.channels ?? Array(0..<channelCount)
         precondition(channels.allSatisfy { $0 >= 0 && $0 < channelCount })
         let total = min(images.count, settings.limit ?? images.count)
@@ -144,26 +149,30 @@ public struct TopPatchesScan {
             standardization.apply(to: &x)
             let out = graph.output(x)
             let n = end - first, perImage = out.count / n
-            var bad: (image: Int, channel: Int)?
+            // Per channel, the first image without a finite value (-1: none); each part
+            // writes only its own channels' entries.
+            var bad = [Int](repeating: -1, count: channels.count)
             out.data.withUnsafeBufferPointer { values in
                 heaps.withUnsafeMutableBufferPointer { heaps in
-                    // Channels are independent: each part owns its heaps.
-                    Parallel.forEachRange(channels.count, minimumPerPart: 4) { _, range in
-                        for k in range {
-                            let c = channels[k]
-                            for s in 0..<n {
-                                let base = s * perImage + c * plane
-                                var best = -Float.infinity, at = 0
-                                for i in 0..<plane where values[base + i] > best { best = values[base + i]; at = i }
-                                guard best.isFinite else { bad = bad ?? (first + s, c); continue }
-                                heaps[k].offer(TopPatches.Patch(image: first + s, y: at / width, x: at % width, value: best))
+                    bad.withUnsafeMutableBufferPointer { bad in
+                        // Channels are independent: each part owns its heaps.
+                        Parallel.forEachRange(channels.count, minimumPerPart: 4) { _, range in
+                            for k in range {
+                                let c = channels[k]
+                                for s in 0..<n {
+                                    let base = s * perImage + c * plane
+                                    var best = -Float.infinity, at = 0
+                                    for i in 0..<plane where values[base + i] > best { best = values[base + i]; at = i }
+                                    guard best.isFinite else { if bad[k] < 0 { bad[k] = first + s }; continue }
+                                    heaps[k].offer(TopPatches.Patch(image: first + s, y: at / width, x: at % width, value: best))
+                                }
                             }
                         }
                     }
                 }
             }
-            if let bad {
-                throw NonFinite(description: "\(names.data): image \(bad.image) gives no finite value in channel \(bad.channel) of '\(layerName)' (NaN or infinity); the network's weights or the input's standardization are broken")
+            if let k = bad.firstIndex(where: { $0 >= 0 }) {
+                throw NonFinite(description: "\(names.data): image \(bad[k]) gives no finite value in channel \(channels[k]) of '\(layerName)' (NaN or infinity); the network's weights or the input's standardization are broken")
             }
             done += n
             progress(Progress(done: done, total: shardImages, seconds: elapsed()))

@@ -10,7 +10,7 @@ struct TopPatchesCommand: ParsableCommand {
         commandName: "top-patches",
         abstract: "The K dataset patches that excite each channel of a layer most, cropped to the receptive field.",
         discussion: """
-        Scans a data set (default: scan) and, per channel, keeps the --top images whose \
+        `scan` (the default subcommand) reads a data set and, per channel, keeps the --top images whose \
         largest activation is largest, one patch per image (ties: lower image index, then \
         position). A scan can be cut into shards run anywhere (--shard I/N \
         --save-partial part-I.json); `convviz top-patches merge part-*.json` gives exactly \
@@ -77,7 +77,7 @@ struct TopPatchesOutputs: ParsableArguments {
         let crops = try result.crops(from: source)
         let kernels = withFilters ? try filters() : nil
         if withFilters && kernels == nil {
-            FileHandle.standardError.write(Data("warning: --with-filters: '\(result.layer)' is not a convolution's output (or the model has no weights); rows drawn without filters\n".utf8))
+            FileHandle.standardError.write(Data("warning: --with-filters: '\(result.layer)' is not a convolution's output (nor its BatchNorm's or activation's); rows drawn without filters\n".utf8))
         }
         let rows = zip(result.channels, crops).map { channel, cells in
             TopPatchesGrid.Row(channel: channel.channel,
@@ -136,8 +136,8 @@ struct TopPatchesScanCommand: ParsableCommand {
     @Option(help: "Patches per channel.")
     var top: Int = 9
 
-    @Option(help: "Images per batch (shards of one scan must use the same).")
-    var batch: Int = 64
+    @Option(help: "Images per batch, as `convviz evaluate` (shards of one scan must use the same).")
+    var batch: Int = 128
 
     @Option(help: "Scan the first N images of the split only.")
     var limit: Int?
@@ -208,7 +208,7 @@ struct TopPatchesScanCommand: ParsableCommand {
         settings.shard = shard?.shard ?? .whole
         let display = ProgressDisplay()
         let result = try scan.run(images, standardization: standardization, field: field, settings: settings,
-                                  names: (network.model!, data.data.description, splitName)) { p in
+                                  names: (network.model ?? source.path, data.data.description, splitName)) { p in
             let eta = p.remaining.isFinite ? String(format: "ETA %.0f s", p.remaining) : "ETA -"
             display.bar(done: p.done, total: p.total, stats: String(format: "%d/%d images  %.0f img/s  %@", p.done, p.total, p.imagesPerSecond, eta))
         }
