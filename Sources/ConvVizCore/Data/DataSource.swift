@@ -41,6 +41,7 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
     public func load(input: [Int], seed: UInt64, samplePatches: Int = 20_000, limits: ReadLimits = .default) throws -> Splits {
         var train: LabeledImages, test: LabeledImages
         var standardization: Standardization?
+        try checkFits(input: input, samplePatches: samplePatches, limits: limits)
         switch self {
         case .fashionMNIST:
             train = try FashionMNIST.load(split: "train", limits: limits)
@@ -78,6 +79,41 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         s.apply(to: &train.images)
         s.apply(to: &test.images)
         return Splits(train: train, test: test, standardization: s)
+    }
+}
+
+extension DataSource {
+    /// Checks, before any image is read or any array allocated, that images for a network
+    /// taking `input` ([C, H, W], read from a file) can be made and held: photographs
+    /// give gray or RGB, sample patches are square and cut from photographs at least 300
+    /// pixels a side, and the training set's size (count x C x H x W, overflow-checked)
+    /// is within `limits.maxElements`.
+    func checkFits(input: [Int], samplePatches: Int, limits: ReadLimits) throws {
+        guard input.count == 3, input.allSatisfy({ $0 >= 1 }) else {
+            throw TrainingSession.Mismatch(description: "\(self): the architecture's input \(input) is not [C, H, W] with positive sizes")
+        }
+        let (c, h, w) = (input[0], input[1], input[2])
+        switch self {
+        case .fashionMNIST, .cifar10:
+            return  // the files give their own shape, checked against the input once read
+        case .samples, .folder:
+            guard ImageResize.convertible(to: c) else {
+                throw TrainingSession.Mismatch(description: "\(self): the architecture takes \(c)-channel images, but photographs give 1 (gray) or 3 (RGB) channels; give the architecture an input of [1, \(h), \(w)] or [3, \(h), \(w)]")
+            }
+        }
+        let count = self == .samples ? samplePatches : 1
+        guard let elements = boundedElementCount([count, c, h, w], limit: limits.maxElements), elements > 0 else {
+            let what = self == .samples ? "\(count) sample patches of \(input)" : "one image of \(input)"
+            throw ReadError(description, .tooLarge, "\(what) exceed the limit of \(limits.maxElements) values (--max-elements); give the architecture a smaller input")
+        }
+        if self == .samples {
+            guard h == w else {
+                throw TrainingSession.Mismatch(description: "samples: sample patches are square; the architecture takes \(h)x\(w) images")
+            }
+            guard h <= SamplePhotos.smallestSide else {
+                throw TrainingSession.Mismatch(description: "samples: the sample photographs are at least \(SamplePhotos.smallestSide) pixels a side; the architecture takes \(h)x\(w) patches (use folder:DIR for larger images)")
+            }
+        }
     }
 }
 

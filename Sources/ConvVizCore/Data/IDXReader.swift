@@ -47,8 +47,8 @@ public enum IDXReader {
         let dims = try next(4 * rank)
         guard dims.count == 4 * rank else { throw ReadError(file, .truncated, "IDX header needs \(4 + 4 * rank) bytes, file has \(4 + dims.count)") }
         let shape = (0..<rank).map { i in (0..<4).reduce(0) { $0 << 8 | Int(dims[4 * i + $1]) } }
-        guard let count = checkedProduct(shape), count <= limits.maxElements else {
-            throw ReadError(file, .tooLarge, "IDX shape \(shape) exceeds the limit of \(limits.maxElements) elements")
+        guard let count = boundedElementCount(shape, limit: limits.maxElements) else {
+            throw ReadError(file, .tooLarge, "IDX \(elementLimitReason(shape, limit: limits.maxElements))")
         }
         guard count <= limits.maxDataBytes else {
             throw ReadError(file, .tooLarge, "IDX shape \(shape) declares \(count) bytes of data, more than the limit of \(limits.maxDataBytes) (ReadLimits.maxDataBytes, --max-data-bytes)")

@@ -15,17 +15,24 @@ public enum ImageFolder {
         }.sorted()
         guard !classes.isEmpty else { throw ReadError(directory.path, .badShape, "no class subfolders (expected DIR/<class>/*.png)") }
         var samples: [Tensor] = [], labels: [Int] = []
+        // Every image becomes channels x height x width floats: the set is bounded as it grows.
+        guard let size = boundedElementCount([channels, height, width], limit: limits.maxElements), size > 0 else {
+            throw ReadError(directory.path, .tooLarge, "images of \(channels)x\(height)x\(width) exceed the limit of \(limits.maxElements) values (--max-elements)")
+        }
         for (label, name) in classes.enumerated() {
             let sub = directory.appendingPathComponent(name)
             let files = try fm.contentsOfDirectory(atPath: sub.path).filter { $0.lowercased().hasSuffix(".png") }.sorted()
             for f in files {
+                guard (samples.count + 1) <= limits.maxElements / size else {
+                    throw ReadError(directory.path, .tooLarge, "more than \(samples.count) images of \(channels)x\(height)x\(width) exceed the limit of \(limits.maxElements) values (--max-elements)")
+                }
                 let image = try PNGDecoder.decode(contentsOf: sub.appendingPathComponent(f), limits: limits)
-                samples.append(ImageResize.bilinear(ImageResize.channels(image, channels), height: height, width: width))
+                let file = sub.appendingPathComponent(f).path
+                samples.append(ImageResize.bilinear(try ImageResize.channels(image, channels, file: file), height: height, width: width))
                 labels.append(label)
             }
         }
         guard !samples.isEmpty else { throw ReadError(directory.path, .badShape, "no PNG files in the class subfolders") }
-        let size = channels * height * width
         var data = [Float](); data.reserveCapacity(samples.count * size)
         for s in samples { data += s.data }
         return LabeledImages(images: Tensor(shape: [samples.count, channels, height, width], data: data), labels: labels, classes: classes)
@@ -69,5 +76,18 @@ public enum ImageResize {
             return out
         }
         preconditionFailure("cannot convert \(c) channels to \(target)")
+    }
+
+    /// Whether a photograph (gray or RGB) can become an image of `channels` channels.
+    public static func convertible(to channels: Int) -> Bool { channels == 1 || channels == 3 }
+
+    /// `channels(_:_:)` for an image read from `file`: a network taking another number of
+    /// channels than gray (1) or RGB (3) is refused in one line naming the file, never a trap.
+    public static func channels(_ image: Tensor, _ target: Int, file: String) throws -> Tensor {
+        let c = image.shape.first ?? 0
+        guard c == target || ((c == 1 || c == 3) && convertible(to: target)) else {
+            throw ReadError(file, .badShape, "the image has \(c) channel(s) and the network takes \(target); ConvViz converts between gray (1) and RGB (3) only")
+        }
+        return channels(image, target)
     }
 }

@@ -12,6 +12,10 @@ public enum SamplePhotos {
         return Bundle.module.resourceURL!.appendingPathComponent("samples")
     }
 
+    /// The shorter side of the smallest colour photograph (chelsea, 451 x 300): the
+    /// largest square patch every photograph gives without resizing.
+    public static let smallestSide = 300
+
     public static func url(_ name: String) -> URL { directory.appendingPathComponent("\(name).png") }
 
     /// One photograph as `[C, H, W]` in [0, 1].
@@ -26,11 +30,14 @@ public enum SamplePhotos {
     public static func patches(from names: [String] = colorNames, size: Int, count: Int, channels: Int = 3,
                                flips: Bool = true, shortSide: Int? = nil, seed: UInt64) throws -> LabeledImages {
         let photos = try names.map { name -> Tensor in
-            let photo = ImageResize.channels(try load(name), channels)
+            let photo = try ImageResize.channels(try load(name), channels, file: url(name).path)
             guard let shortSide else { return photo }
             let (h, w) = (photo.shape[1], photo.shape[2])
             let f = Double(max(shortSide, size)) / Double(min(h, w))
             return ImageResize.bilinear(photo, height: max(size, Int((Double(h) * f).rounded())), width: max(size, Int((Double(w) * f).rounded())))
+        }
+        for (name, photo) in zip(names, photos) where photo.shape[1] < size || photo.shape[2] < size {
+            throw ReadError(url(name).path, .badShape, "a \(photo.shape[2])x\(photo.shape[1]) photograph gives no \(size)x\(size) patch")
         }
         var rng = SeededGenerator(seed: seed)
         var images = Tensor(shape: [count, channels, size, size])

@@ -43,8 +43,8 @@ public enum NPY {
         }
         let dtypes: [String: DType] = ["<f4": .f32, "<f8": .f64, "<f2": .f16, "<i8": .i64, "<i4": .i32, "<i2": .i16, "|i1": .i8, "|u1": .u8, "|b1": .bool]
         guard let dtype = dtypes[descr] else { throw ReadError(file, .unsupported, ".npy dtype '\(descr)' is not supported (little-endian float or int only)") }
-        guard let count = checkedProduct(shape), count <= limits.maxElements else {
-            throw ReadError(file, .tooLarge, ".npy shape \(shape) exceeds the limit of \(limits.maxElements) elements")
+        guard let count = boundedElementCount(shape, limit: limits.maxElements) else {
+            throw ReadError(file, .tooLarge, ".npy \(elementLimitReason(shape, limit: limits.maxElements))")
         }
         // Checked: a raised element limit must not let count x size overflow.
         guard let bytes = checkedProduct([count, dtype.size]), data.count - start - length == bytes else {

@@ -75,3 +75,20 @@ func checkedProduct(_ dims: [Int]) -> Int? {
     }
     return hasZero ? 0 : p
 }
+
+/// The number of elements of `shape` when it is within `limit`, else nil. A zero
+/// dimension holds no value but does not make the others free: the product of the
+/// nonzero dimensions must be within `limit` too, since code that lays out or iterates
+/// the other axes (a mosaic of `shape[0]` filters, a grid of maps, a batch count)
+/// allocates from them. So `[0, 2^40]` is refused as `[1, 2^40]` is.
+func boundedElementCount(_ shape: [Int], limit: Int) -> Int? {
+    guard let nonzero = checkedProduct(shape.filter { $0 != 0 }), nonzero <= limit else { return nil }
+    return shape.contains(0) ? 0 : nonzero
+}
+
+/// Why `shape` was refused by `boundedElementCount`, for an error message.
+func elementLimitReason(_ shape: [Int], limit: Int) -> String {
+    shape.contains(0) && shape.count > 1
+        ? "shape \(shape) exceeds the limit of \(limit) elements in its nonzero dimensions (a zero dimension does not make the others free)"
+        : "shape \(shape) exceeds the limit of \(limit) elements"
+}

@@ -37,6 +37,14 @@ public struct SafeTensorsFile: Sendable {
         guard declared <= limits.maxTensorCount else {
             throw ReadError(file, .tooLarge, "safetensors header declares \(declared) tensors, more than the limit of \(limits.maxTensorCount) (ReadLimits.maxTensorCount)")
         }
+        // JSONSerialization keeps one of two equal keys silently: which tensor would win is an accident.
+        if let duplicate = JSONDuplicateKeys.first(in: headerData) {
+            switch duplicate.path.count {
+            case 0: throw ReadError(file, .corrupt, "safetensors header names tensor '\(duplicate.key)' twice")
+            case 1 where duplicate.path[0] == "__metadata__": throw ReadError(file, .corrupt, "safetensors __metadata__ gives key '\(duplicate.key)' twice")
+            default: throw ReadError(file, .corrupt, "safetensors header gives '\(duplicate.key)' twice in \(duplicate.location)")
+            }
+        }
         guard let root = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any] else {
             throw ReadError(file, .corrupt, "safetensors header is not a JSON object")
         }
@@ -61,8 +69,8 @@ public struct SafeTensorsFile: Sendable {
             guard shape.count == shapeValues.count, shape.allSatisfy({ $0 >= 0 }) else {
                 throw ReadError(file, .badShape, "tensor '\(name)': shape must be non-negative integers")
             }
-            guard let count = checkedProduct(shape), count <= limits.maxElements else {
-                throw ReadError(file, .tooLarge, "tensor '\(name)': shape \(shape) exceeds the limit of \(limits.maxElements) elements")
+            guard let count = boundedElementCount(shape, limit: limits.maxElements) else {
+                throw ReadError(file, .tooLarge, "tensor '\(name)': \(elementLimitReason(shape, limit: limits.maxElements))")
             }
             guard let begin = (offsets[0] as? NSNumber)?.int64Value, let end = (offsets[1] as? NSNumber)?.int64Value,
                   begin >= 0, end >= begin, end <= Int64(payload.count) else {

@@ -8,6 +8,10 @@ extension Architecture {
             throw ArchitectureError.notJSON("invalid JSON (\(FileReading.reason(error)))")
         }
         guard let root = object as? [String: Any] else { throw ArchitectureError.notJSON("the top level must be an object") }
+        // JSONSerialization keeps one of two equal keys silently (two "out"s, two "layers").
+        if let duplicate = JSONDuplicateKeys.first(in: data) {
+            throw ArchitectureError.notJSON("key '\(duplicate.key)' is given twice in \(duplicate.location)")
+        }
         for key in root.keys where !["name", "input", "layers", "aliases"].contains(key) {
             throw ArchitectureError.unknownKey(layer: "(top level)", key: key)
         }

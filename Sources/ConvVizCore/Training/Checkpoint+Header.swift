@@ -29,7 +29,13 @@ extension Checkpoint {
         }
         let step = Int(file.metadata[Key.step] ?? "0"), epoch = Int(file.metadata[Key.epoch] ?? "0")
         guard let step, let epoch, step >= 0, epoch >= 0 else {
-            throw ReadError(path, .corrupt, "metadata gives step '\(file.metadata[Key.step] ?? "")' and epoch '\(file.metadata[Key.epoch] ?? "")'; both must be non-negative integers")
+            throw ReadError(path, .corrupt, "metadata gives step '\(OneLine.escaped(file.metadata[Key.step] ?? ""))' and epoch '\(OneLine.escaped(file.metadata[Key.epoch] ?? ""))'; both must be non-negative integers")
+        }
+        // Counters at their limits: a run resumed at step Int.max would go on from there.
+        guard step <= TrainingSettings.stepLimit, epoch <= step || epoch <= 1 else {
+            throw ReadError(path, .corrupt, step > TrainingSettings.stepLimit
+                ? "metadata gives step \(step), more than the limit of \(TrainingSettings.stepLimit) (2^53) a run can count to"
+                : "metadata gives epoch \(epoch) at step \(step); an epoch has at least one step")
         }
         // Checked from the description before any weight is allocated (a tiny file can ask for 10^8 filters).
         let needed: Int

@@ -16,7 +16,7 @@ extension GradientFilterRecipe.Result {
         }.joined()
         let summary: [String: Any] = [
             "recipe": "winner-take-all sparse autoencoder, encoder conv1, decoder conv1 transposed, on whitened 11x11 colour patches",
-            "seed": Int(seed), "steps": steps, "seconds": trainingSeconds,
+            "seed": NSNumber(value: seed), "steps": steps, "seconds": trainingSeconds,
             "taxonomy": trained.json, "taxonomy_initialization": initialization.json, "taxonomy_control_random_directions": control.json,
             "pretext": "reconstruction from each filter's strongest 5% of responses per batch",
             "pretext_held_out_variance_explained": heldOutVarianceExplained,

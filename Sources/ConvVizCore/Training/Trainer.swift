@@ -72,10 +72,9 @@ public final class Trainer {
         let n = train.count
         guard n > 0 else { throw TrainingSession.Mismatch(description: "no training images") }
         let batch = min(settings.batchSize, n)
-        let stepsPerEpoch = max(1, n / batch)  // drop the last partial batch, as drop_last=True
-        // Saturating: --epochs 2^62 means "until --max-steps", not an overflow.
-        let (epochSteps, overflow) = settings.epochs.multipliedReportingOverflow(by: stepsPerEpoch)
-        let totalSteps = min(settings.maxSteps ?? Int.max, overflow ? Int.max : epochSteps)
+        // --epochs 2^62 with --max-steps means "until --max-steps"; without, it is refused.
+        let (stepsPerEpoch, totalSteps) = try settings.stepPlan(trainingImages: n)
+        guard step <= totalSteps else { throw TrainingResume.pastTheEnd(step: step, total: totalSteps, settings: settings, perEpoch: stepsPerEpoch) }
         var windowLoss = 0.0, windowCorrect = 0, windowSeen = 0
         var trainSeconds = 0.0, trainImages = 0
         var windowStart = DispatchTime.now().uptimeNanoseconds

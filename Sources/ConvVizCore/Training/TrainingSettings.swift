@@ -26,6 +26,37 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// The most steps a run may count to: 2^53, the largest integer every JSON reader
+    /// holds exactly (metrics.jsonl and summary.json record steps as JSON numbers, and a
+    /// checkpoint's step is read back from them). A checkpoint's step and epoch are
+    /// checked against it too.
+    public static let stepLimit = 1 << 53
+
+    /// A counter out of range (epochs times steps per epoch, a checkpoint's step), in one line.
+    public struct CounterError: Error, CustomStringConvertible {
+        public let description: String
+        public init(_ description: String) { self.description = description }
+    }
+
+    /// Steps per epoch over `n` training images (the last partial batch dropped, as
+    /// PyTorch's `drop_last=True`) and the run's end: `epochs` x steps per epoch, or
+    /// `maxSteps` if sooner. Computed with overflow checks: an end past `stepLimit` (an
+    /// `--epochs` of 2^62 without `--max-steps` would run for ever) is refused.
+    public func stepPlan(trainingImages n: Int) throws -> (perEpoch: Int, total: Int) {
+        let batch = Swift.max(1, Swift.min(batchSize, n))
+        let perEpoch = Swift.max(1, n / batch)
+        let (epochSteps, overflow) = epochs.multipliedReportingOverflow(by: perEpoch)
+        let byEpochs = overflow || epochs < 0 ? Int.max : epochSteps
+        let total = Swift.min(maxSteps ?? Int.max, byEpochs)
+        guard total <= Self.stepLimit else {
+            if let maxSteps, maxSteps == total {
+                throw CounterError("--max-steps \(maxSteps) is more than the limit of \(Self.stepLimit) (2^53) steps a run can count to")
+            }
+            throw CounterError("--epochs \(epochs) of \(perEpoch) steps each is \(overflow ? "more than \(Int.max)" : "\(epochSteps)") steps, more than the limit of \(Self.stepLimit) (2^53); give fewer --epochs or a --max-steps")
+        }
+        return (perEpoch, total)
+    }
+
     /// The learning rate at `step` of `totalSteps`.
     public func learningRate(step: Int, totalSteps: Int) -> Float {
         let t = Float(step) / Float(max(totalSteps, 1))

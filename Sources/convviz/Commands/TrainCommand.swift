@@ -95,18 +95,13 @@ struct TrainCommand: ComputeCommand {
         let progress = ProgressDisplay()
         var architecture: Architecture
         var model: Sequential
-        var resumed: (step: Int, optimizer: [String: Tensor])?
+        var resumed: TrainingResume?
         if let resume {
-            let url = WeightsSource(parsing: resume).fileURL
-            // Continuing another folder's run into this one would mix two runs' files.
-            guard AtomicFile.sameFile(url.deletingLastPathComponent(), run.url) || !run.contents.contains(where: RunDirectory.isRunFile) else {
-                throw RunDirectory.Occupied(folder: out, files: run.contents)
-            }
-            let checkpoint = try Checkpoint(contentsOf: url)
-            architecture = checkpoint.architecture
-            model = try checkpoint.makeModel(file: url.path)
-            resumed = (checkpoint.step, RunDirectory.optimizerState(besideCheckpoint: url))
-            progress.note("resuming \(url.path) at step \(checkpoint.step)")
+            let point = try TrainingResume(resume, into: run, runName: out, limits: budget.limits)
+            architecture = point.architecture
+            model = point.model
+            resumed = point
+            progress.note("resuming \(point.checkpointURL.path) at step \(point.step)")
         } else {
             architecture = try ModelSource.architecture(of: arch)
             if let norm { architecture = architecture.replacingBatchNorm(with: norm) }
@@ -116,10 +111,11 @@ struct TrainCommand: ComputeCommand {
         progress.note("loading \(source)")
         let splits = try source.load(input: architecture.input, seed: seed, limits: budget.limits)
         try TrainingSession.validate(architecture: architecture, splits: splits, architectureSource: resume ?? arch, dataName: source.description)
+        try resumed?.check(settings: settings, trainingImages: splits.train.count)
         progress.note("\(splits.train.count) training and \(splits.test.count) test images of \(splits.train.sampleShape); model \(architecture.name) with \(model.namedParameters.filter { $0.parameter.trainable }.reduce(0) { $0 + $1.parameter.value.count }) parameters")
 
         let summary = try TrainingSession.run(architecture: architecture, model: model, splits: splits, settings: settings,
-                                              dataName: source.description, run: run, resumeFrom: resumed,
+                                              dataName: source.description, run: run, resumeFrom: resumed?.point,
                                               onEvent: progress.show)
         progress.finish()
         let accuracy = summary.testAccuracy.map { String(format: "%.4f", $0) } ?? "-"

@@ -61,7 +61,34 @@ struct ONNXDecoder {
         out.inputs = graph.input.filter { !initializerNames.contains($0.name) }.map(valueInfo)
         out.outputs = graph.output.map(valueInfo)
         out.nodes = try graph.node.map(node)
+        try checkSingleAssignment(out)
         return out
+    }
+
+    /// ONNX graphs are in single-assignment form: every value is defined once, as a graph
+    /// input, an initializer or one node's output. A second definition would make which
+    /// one a reader uses an accident of its order, so it is refused, naming the value.
+    /// (Graph inputs may list initializers too: ONNX IR versions before 4 required it.)
+    private func checkSingleAssignment(_ decoded: Decoded) throws {
+        var definedBy: [String: String] = [:]
+        for t in decoded.initializers where !t.name.isEmpty {
+            if definedBy.updateValue("an initializer", forKey: t.name) != nil {
+                throw ReadError(file, .corrupt, "initializer '\(t.name)' is given twice")
+            }
+        }
+        for input in decoded.inputs where !input.name.isEmpty {
+            if definedBy.updateValue("a graph input", forKey: input.name) != nil {
+                throw ReadError(file, .corrupt, "graph input '\(input.name)' is given twice")
+            }
+        }
+        for (i, n) in decoded.nodes.enumerated() {
+            let label = n.name.isEmpty ? "node \(i) (\(n.opType))" : "node '\(n.name)'"
+            for output in n.outputs where !output.isEmpty {
+                if let other = definedBy.updateValue(label, forKey: output) {
+                    throw ReadError(file, .corrupt, "value '\(output)' is defined twice: by \(other) and by \(label)")
+                }
+            }
+        }
     }
 
     private func parse(_ data: Data) throws -> Onnx_ModelProto {
@@ -220,8 +247,8 @@ struct ONNXDecoder {
             throw ReadError(file, .badShape, "tensor '\(name)': shape \(t.dims) has a negative dimension")
         }
         let shape = t.dims.map { Int($0) }
-        guard let count = checkedProduct(shape), count <= limits.maxElements else {
-            throw ReadError(file, .tooLarge, "tensor '\(name)': shape \(shape) exceeds the limit of \(limits.maxElements) elements")
+        guard let count = boundedElementCount(shape, limit: limits.maxElements) else {
+            throw ReadError(file, .tooLarge, "tensor '\(name)': \(elementLimitReason(shape, limit: limits.maxElements))")
         }
         let typeName = Self.typeName(t.dataType)
 
