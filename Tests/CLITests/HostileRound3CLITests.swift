@@ -99,6 +99,24 @@ final class HostileRound3CLITests: XCTestCase {
         try refused(["shapes", arch], mentioning: [arch, "'out' is given twice"])
     }
 
+    /// Within the element limit, a zero dimension beside large ones reads, but no figure
+    /// is laid out from it: `filters` hung (2^29 mosaic cells of no channel) or trapped
+    /// (--view grid of [1, 0, 16384, 16384]).
+    func testWeightsWithAZeroDimensionAreRefusedBeforeLayout() throws {
+        let out = temp.appendingPathComponent("zw.svg").path
+        for (name, shape) in [("a", "(536870912, 0, 1, 1)"), ("c", "(1, 0, 16384, 16384)")] {
+            let text = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }\n"
+            var npy = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(text.utf8.count), 0])
+            npy.append(Data(text.utf8))
+            let url = temp.appendingPathComponent("zero-\(name).npy")
+            try npy.write(to: url)
+            for view in ["mosaic", "grid", "pca"] {
+                try refused(["filters", url.path, "--view", view, "-o", out], mentioning: [url.path, "zero dimension"], within: 10)
+            }
+            try refused(["taxonomy", url.path], mentioning: [url.path, "zero dimension"], within: 10)
+        }
+    }
+
     /// A .npy with a zero dimension beside 2^40: refused by the reader for every command that reads arrays.
     func testZeroDimensionBesideHugeOnesIsRefusedByEveryCommand() throws {
         let text = "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 1099511627776, 2), }\n"
