@@ -1,5 +1,5 @@
 # ConvViz: the two commands a new user needs are `make demo` and `make test`.
-SYSTEM_PACKAGES = libcairo2-dev libpango1.0-dev libpng-dev libopenblas-dev zlib1g-dev pkg-config \
+SYSTEM_PACKAGES = libcairo2-dev libpango1.0-dev libpng-dev libopenblas-dev zlib1g-dev pkg-config libfftw3-dev libgif-dev \
                   fonts-dejavu-core fonts-noto-cjk dataset-fashion-mnist
 RELEASE = swift build -c release --product convviz
 CONVVIZ = .build/release/convviz

@@ -23,6 +23,7 @@ let package = Package(
     products: [
         .library(name: "ConvVizCore", targets: ["ConvVizCore"]),
         .library(name: "ConvVizRender", targets: ["ConvVizRender"]),
+        .library(name: "ConvVizLecture", targets: ["ConvVizLecture"]),
         .executable(name: "convviz", targets: ["convviz"]),
     ],
     dependencies: [
@@ -41,28 +42,36 @@ let package = Package(
                        providers: [.apt(["libcairo2-dev"])]),
         .systemLibrary(name: "CPango", path: "Sources/CPango", pkgConfig: "pangocairo",
                        providers: [.apt(["libpango1.0-dev"])]),
+        .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3f",
+                       providers: [.apt(["libfftw3-dev"])]),
+        // Debian's libgif-dev has no pkg-config file: the module map links `gif`.
+        .systemLibrary(name: "CGif", path: "Sources/CGif", providers: [.apt(["libgif-dev"])]),
 
         // MARK: - Public API
         // Numbers only: tensors, layers, training, data readers, analysis. No drawing.
         .target(name: "ConvVizCore", dependencies: [
-                    "CBLAS", "CPNG", "CZlib",
+                    "CBLAS", "CPNG", "CZlib", "CFFTW",
                     .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 ],
                 exclude: ["README.md"],
                 resources: [.copy("Resources/samples")],
                 swiftSettings: vectorISA),
         // Drawing: Cairo/Pango canvas, PNG writing (zlib), colormaps, figures.
-        .target(name: "ConvVizRender", dependencies: ["ConvVizCore", "CCairo", "CPango", "CZlib"], exclude: ["README.md"]),
+        .target(name: "ConvVizRender", dependencies: ["ConvVizCore", "CCairo", "CPango", "CZlib", "CGif"], exclude: ["README.md"]),
+        // The lecture atlas: computes the course's numbers with ConvVizCore (training runs,
+        // real tensors, shape arithmetic) and draws them with ConvVizRender.
+        .target(name: "ConvVizLecture", dependencies: ["ConvVizCore", "ConvVizRender"], exclude: ["README.md"]),
         // The command-line tool: parses arguments and calls the libraries.
         .executableTarget(name: "convviz", dependencies: [
-            "ConvVizCore", "ConvVizRender",
+            "ConvVizCore", "ConvVizRender", "ConvVizLecture",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"], swiftSettings: cpuCheck),
 
         // MARK: - Tests
         .testTarget(name: "ConvVizCoreTests", dependencies: ["ConvVizCore", "CZlib"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "ConvVizRenderTests", dependencies: ["ConvVizRender", "ConvVizCore"]),
+        // Figures and the lecture atlas (whose figures are checked with the same SVG readers).
+        .testTarget(name: "ConvVizRenderTests", dependencies: ["ConvVizRender", "ConvVizLecture", "ConvVizCore"]),
         .testTarget(name: "CLITests", dependencies: ["convviz", "ConvVizCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -11,7 +11,7 @@ struct ConvViz: ParsableCommand {
         Weights are read from .npy, .safetensors and ConvViz checkpoints; figures are \
         written as PNG, SVG or PDF (chosen by the output file's extension).
         """,
-        subcommands: [InspectCommand.self, TrainCommand.self, TaxonomyCommand.self, ShapesCommand.self, ReceptiveFieldCommand.self, ReceptiveFieldGrowthCommand.self, NormsCommand.self, VolumesCommand.self, PoolingCommand.self, CurvesCommand.self, FoldBatchNormCommand.self, CompareNormsCommand.self, BatchNormCommand.self, FiltersCommand.self, ActivationsCommand.self, ExportCommand.self, EvaluateCommand.self, BenchCommand.self, DemoCommand.self, LectureCommand.self, LearnFiltersCommand.self])
+        subcommands: [InspectCommand.self, TrainCommand.self, TaxonomyCommand.self, ShapesCommand.self, ReceptiveFieldCommand.self, ReceptiveFieldGrowthCommand.self, NormsCommand.self, VolumesCommand.self, PoolingCommand.self, CurvesCommand.self, FoldBatchNormCommand.self, CompareNormsCommand.self, BatchNormCommand.self, FiltersCommand.self, ActivationsCommand.self, ExportCommand.self, EvaluateCommand.self, TopPatchesCommand.self, BenchCommand.self, DemoCommand.self, LectureCommand.self, LearnFiltersCommand.self, VisualizeCommand.self, AnimateCommand.self])
 
     static func main() {
         CPUSupport.requireBuildExtensions()  // before any of ConvVizCore's code runs

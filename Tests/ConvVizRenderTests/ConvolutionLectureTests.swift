@@ -1,5 +1,6 @@
 @testable import ConvVizCore
 @testable import ConvVizRender
+@testable import ConvVizLecture
 import XCTest
 
 /// The convolution part of the lecture atlas: every number a figure shows checked

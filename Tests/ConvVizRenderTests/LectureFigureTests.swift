@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import ConvVizCore
 @testable import ConvVizRender
+@testable import ConvVizLecture
 
 final class LectureFigureTests: XCTestCase {
     /// The shaded (n, c) columns of each cube, read back from the SVG.

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import ConvVizCore
 @testable import ConvVizRender
+@testable import ConvVizLecture
 
 /// The normalization figures: every number read back from the SVG structure layer and
 /// checked against arithmetic done here in Double (column means and variances, folded

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import ConvVizCore
 @testable import ConvVizRender
+@testable import ConvVizLecture
 
 /// The pooling figures: pooled values read back from the SVG against windows' maxima
 /// and means computed here, the shift figure's counts, and Chinese titles.

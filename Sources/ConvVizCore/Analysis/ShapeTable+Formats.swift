@@ -7,7 +7,8 @@ extension ShapeTable {
         v == v.rounded() ? String(Int(v)) : String(format: "%g", v)
     }
 
-    static func pair(_ v: [Double]) -> String { v.map(number).joined(separator: "x") }
+    /// "3x3" for a per-axis receptive field, jump or centre.
+    public static func pair(_ v: [Double]) -> String { v.map(number).joined(separator: "x") }
 
     /// `{"layers": [{"name", "type", "inputs", "output", "params", "macs", "receptive_field",
     /// "jump", "center", "aligned"[, "branches"]}], "total_params", "total_macs"}`;

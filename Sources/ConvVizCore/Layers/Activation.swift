@@ -24,15 +24,25 @@ public final class ReLU: Layer {
     }
 
     public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor? {
-        guard needsInputGradient else { return nil }
+        needsInputGradient ? backward(gradOutput, rule: .plain) : nil
+    }
+
+    /// dL/d(input) by one of the attribution rules: the gradient (`plain`), guided
+    /// backpropagation or the deconvnet (`ReLURule`).
+    public func backward(_ gradOutput: Tensor, rule: ReLURule) -> Tensor {
         guard let y = cachedOutput else { preconditionFailure("\(name): backward without a training forward") }
+        precondition(y.shape == gradOutput.shape, "\(name): grad \(gradOutput.shape) for output \(y.shape)")
         var dx = Tensor(uninitializedShape: gradOutput.shape)
         gradOutput.data.withUnsafeBufferPointer { gb in
         y.data.withUnsafeBufferPointer { yb in
         dx.data.withUnsafeMutableBufferPointer { db in
             let g = gb.baseAddress!, y = yb.baseAddress!, d = db.baseAddress!
             Parallel.forEachRange(gb.count, minimumPerPart: 1 << 14) { _, r in
-                for i in r { d[i] = y[i] > 0 ? g[i] : 0 }
+                switch rule {
+                case .plain: for i in r { d[i] = y[i] > 0 ? g[i] : 0 }
+                case .guided: for i in r { d[i] = y[i] > 0 && g[i] > 0 ? g[i] : 0 }
+                case .deconvnet: for i in r { d[i] = g[i] > 0 ? g[i] : 0 }
+                }
             }
         }}}
         return dx

@@ -35,6 +35,7 @@ extension Conv2D {
     func backwardChannelMajor(_ gradOutput: Tensor, input: Tensor, _ g: Im2Col.Geometry, _ partition: BatchPartition, needsInputGradient: Bool,
                               partialWeight: inout [Float], partialBias: inout [Float]) -> Tensor? {
         let (cout, rows, plane) = (outputChannels, g.rows, g.outPlane)
+        let weightGradient = accumulatesParameterGradients
         var gradInput = needsInputGradient ? Tensor(uninitializedShape: input.shape) : nil
         let weightCount = weight.value.count
         input.data.withUnsafeBufferPointer { xb in
@@ -53,13 +54,15 @@ extension Conv2D {
                 let dw = pwb.baseAddress! + slice * weightCount, db = pbb.baseAddress! + slice * cout
                 let samples = partition.range(ofSlice: slice)
                 for s in samples {
-                    Im2Col.padPlanar(x + s * g.inPlane, g, into: space.padded)
-                    Im2Col.unrollChannelMajor(space.padded, g, into: space.patches)
                     let gy = dy + s * cout * plane
-                    for c in 0..<cout { db[c] += Vector.sum(gy + c * plane, count: plane) }
-                    // dW [C_out, rows] += dY [C_out, plane] x cols^T [plane, rows]
-                    BLAS.gemm(transB: true, m: cout, n: rows, k: plane, a: gy, lda: plane, b: space.patches, ldb: plane,
-                              beta: s == samples.lowerBound ? 0 : 1, c: dw, ldc: rows)
+                    if weightGradient {
+                        Im2Col.padPlanar(x + s * g.inPlane, g, into: space.padded)
+                        Im2Col.unrollChannelMajor(space.padded, g, into: space.patches)
+                        for c in 0..<cout { db[c] += Vector.sum(gy + c * plane, count: plane) }
+                        // dW [C_out, rows] += dY [C_out, plane] x cols^T [plane, rows]
+                        BLAS.gemm(transB: true, m: cout, n: rows, k: plane, a: gy, lda: plane, b: space.patches, ldb: plane,
+                                  beta: s == samples.lowerBound ? 0 : 1, c: dw, ldc: rows)
+                    }
                     if let dx, let dcols, let dpadded {
                         // dCols [rows, plane] = W^T [rows, C_out] x dY [C_out, plane], folded back.
                         BLAS.gemm(transA: true, m: rows, n: plane, k: cout, a: w, lda: rows, b: gy, ldb: plane, c: dcols, ldc: plane)
@@ -71,7 +74,7 @@ extension Conv2D {
                 }
             }
         }}}}}}
-        partition.addSlices(partialWeight, onto: &weight.grad.data)
+        if weightGradient { partition.addSlices(partialWeight, onto: &weight.grad.data) }
         return gradInput
     }
 }

@@ -43,6 +43,15 @@ extension Conv2D {
         }
     }
 
+    /// The input gradient alone (no weight gradient), through the flipped kernels.
+    func inputGradientWinograd(_ gradOutput: Tensor, kernel: Int) -> Tensor {
+        switch kernel {
+        case 3: inputGradientWinograd(gradOutput, WinogradTiles3.self)
+        case 5: inputGradientWinograd(gradOutput, WinogradTiles5.self)
+        default: preconditionFailure("\(name): no Winograd transform for \(kernel)x\(kernel)")
+        }
+    }
+
     private func backwardWinograd<K: WinogradTiles>(_ gradOutput: Tensor, input: Tensor, _ k: K.Type, needsInputGradient: Bool) -> Tensor? {
         let t = K.transform
         // Per slice of the batch: the transformed weight gradient dU and the bias
@@ -77,8 +86,18 @@ extension Conv2D {
     }
 
     /// The weight's transformed kernels: `[xi][C_out][C_in]`, or flipped for the input
-    /// gradient, `[xi][C_in][C_out]`.
+    /// gradient, `[xi][C_in][C_out]`; outside training, kept until the weight changes
+    /// (evaluation at batch 1 and feature visualization's hundreds of passes transformed
+    /// them on every call). The same bytes either way: the same function of the same weight.
     private func transformedKernels(_ t: WinogradTransform, flipped: Bool) -> [Float] {
+        guard keepsWinogradKernels else { return transformKernels(t, flipped: flipped) }
+        if let kept = winogradKernelCache[flipped], kept.version == weight.version { return kept.kernels }
+        let kernels = transformKernels(t, flipped: flipped)
+        winogradKernelCache[flipped] = (weight.version, kernels)
+        return kernels
+    }
+
+    private func transformKernels(_ t: WinogradTransform, flipped: Bool) -> [Float] {
         let count = t.alpha * t.alpha * outputChannels * inputChannels
         return [Float](unsafeUninitializedCapacity: count) { u, initialized in
             weight.value.data.withUnsafeBufferPointer { w in

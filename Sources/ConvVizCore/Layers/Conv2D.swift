@@ -30,6 +30,10 @@ public final class Conv2D: Layer {
     /// `CONVVIZ_WINOGRAD=0` in the environment (for side-by-side benchmarks).
     public var usesWinograd = Conv2D.winogradByDefault
 
+    /// Whether `backward` adds the weight and bias gradients (training). Off, it computes
+    /// the input gradient alone, about half the work (`Graph.gradients` for attribution).
+    public var accumulatesParameterGradients = true
+
     static let winogradByDefault = ProcessInfo.processInfo.environment["CONVVIZ_WINOGRAD"] != "0"
 
     /// Most patch-matrix elements a worker unrolls at once (about 2 MB, an L2 cache).
@@ -42,6 +46,14 @@ public final class Conv2D: Layer {
     public var partialSumBudget = 1 << 22
 
     private var cachedInput: Tensor?
+
+    /// Winograd's transformed kernels kept between calls while the weight does not change,
+    /// outside training (`Conv2D+Winograd`): keyed by direction (false: forward, true: the
+    /// flipped kernels of the input gradient). Each takes alpha^2/r^2 of the weight's
+    /// memory: 16/9 for 3x3, 36/25 for 5x5. Released with the layer.
+    var winogradKernelCache: [Bool: (version: Int, kernels: [Float])] = [:]
+    /// Whether the last forward pass was outside training, so that transforms may be kept.
+    var keepsWinogradKernels = false
 
     /// Creates a convolution initialised as PyTorch does: weight and bias uniform in
     /// ±1/sqrt(fan_in) (Kaiming-uniform with a = sqrt(5)).
@@ -141,6 +153,8 @@ public final class Conv2D: Layer {
         let g = geometry(input.shape)
         precondition(!(rectifiesOutput && mode.recordsForBackward), "\(name): a fused ReLU has no backward pass")
         let winograd = winogradKernel(g)
+        keepsWinogradKernels = mode != .training
+        if !keepsWinogradKernels { winogradKernelCache = [:] }
         var output = groups > 1 ? forwardGrouped(input, g) : winograd.map { forwardWinograd(input, kernel: $0) }
             ?? (Im2Col.prefersChannelMajor(g) ? forwardChannelMajor(input, g) : forwardPixelMajor(input, g))
         if rectifiesOutput && winograd == nil && (groups > 1 || Im2Col.prefersChannelMajor(g)) {
@@ -155,19 +169,30 @@ public final class Conv2D: Layer {
         let n = input.shape[0]
         let g = geometry(input.shape)
         precondition(gradOutput.shape == [n, outputChannels, g.outHeight, g.outWidth], "\(name): grad \(gradOutput.shape)")
-        if groups > 1 { return backwardGrouped(gradOutput, input: input, g, needsInputGradient: needsInputGradient) }
-        if let kernel = winogradKernel(g) { return backwardWinograd(gradOutput, input: input, kernel: kernel, needsInputGradient: needsInputGradient) }
+        let weights = accumulatesParameterGradients
+        if !weights && !needsInputGradient { return nil }
+        if groups > 1 {
+            // The direct loops interleave both gradients; the parameters' are put back.
+            let kept = (weight.grad, bias?.grad)
+            defer { if !weights { weight.grad = kept.0; if let b = kept.1 { bias?.grad = b } } }
+            return backwardGrouped(gradOutput, input: input, g, needsInputGradient: needsInputGradient)
+        }
+        if let kernel = winogradKernel(g) {
+            if !weights { return inputGradientWinograd(gradOutput, kernel: kernel) }
+            return backwardWinograd(gradOutput, input: input, kernel: kernel, needsInputGradient: needsInputGradient)
+        }
         // Each slice of the batch accumulates its own dW and db (its first GEMM
         // overwrites), summed afterwards slice by slice: the same bytes on any core count.
         let partition = BatchPartition(samples: n, partialsOf: weight.value.count, budget: partialSumBudget)
-        var partialWeight = [Float](unsafeUninitializedCapacity: partition.slices * weight.value.count) { _, k in k = partition.slices * weight.value.count }
-        var partialBias = [Float](repeating: 0, count: partition.slices * outputChannels)
+        let partials = weights ? partition.slices * weight.value.count : 1
+        var partialWeight = [Float](unsafeUninitializedCapacity: partials) { _, k in k = partials }
+        var partialBias = [Float](repeating: 0, count: weights ? partition.slices * outputChannels : 1)
         let gradInput = Im2Col.prefersChannelMajor(g)
             ? backwardChannelMajor(gradOutput, input: input, g, partition, needsInputGradient: needsInputGradient,
                                    partialWeight: &partialWeight, partialBias: &partialBias)
             : backwardPixelMajor(gradOutput, input: input, g, partition, needsInputGradient: needsInputGradient,
                                  partialWeight: &partialWeight, partialBias: &partialBias)
-        if let bias { partition.addSlices(partialBias, onto: &bias.grad.data) }
+        if weights, let bias { partition.addSlices(partialBias, onto: &bias.grad.data) }
         return gradInput
     }
 
@@ -272,6 +297,7 @@ public final class Conv2D: Layer {
     /// `partialBias`; adds the weight gradient; returns the input gradient when asked.
     private func backwardPixelMajor(_ gradOutput: Tensor, input: Tensor, _ g: Im2Col.Geometry, _ partition: BatchPartition, needsInputGradient: Bool,
                                     partialWeight: inout [Float], partialBias: inout [Float]) -> Tensor? {
+        let weightGradient = accumulatesParameterGradients
         let n = input.shape[0]
         var gradInput = needsInputGradient ? Tensor(uninitializedShape: input.shape) : nil
         let chunk = min(n, samplesPerChunk(g))
@@ -299,16 +325,18 @@ public final class Conv2D: Layer {
                 let dw = pw + slice * weightCount, db = pb + slice * cout
                 var first = true
                 forEachChunk(partition.range(ofSlice: slice), g) { start, m in
-                    space.unroll(x, start: start, count: m, g)
                     // dY of the chunk channels-last, [m*plane, C_out]; db is its column sum.
                     for s in 0..<m {
                         let src = dy + (start + s) * cout * plane, dst = gradPixels + s * plane * cout
                         Transpose.transpose(src, rows: cout, columns: plane, srcStride: plane, into: dst, dstStride: cout)
-                        for c in 0..<cout { db[c] += Vector.sum(src + c * plane, count: plane) }
+                        if weightGradient { for c in 0..<cout { db[c] += Vector.sum(src + c * plane, count: plane) } }
                     }
-                    // dW^T [rows, C_out] += patches^T [rows, m*plane] x dY [m*plane, C_out]
-                    BLAS.gemm(transA: true, m: rows, n: cout, k: m * plane, a: space.patches, lda: rows,
-                              b: gradPixels, ldb: cout, beta: first ? 0 : 1, c: dw, ldc: cout)
+                    if weightGradient {
+                        // dW^T [rows, C_out] += patches^T [rows, m*plane] x dY [m*plane, C_out]
+                        space.unroll(x, start: start, count: m, g)
+                        BLAS.gemm(transA: true, m: rows, n: cout, k: m * plane, a: space.patches, lda: rows,
+                                  b: gradPixels, ldb: cout, beta: first ? 0 : 1, c: dw, ldc: cout)
+                    }
                     first = false
                     if let dx, let dpatches, let dpadded {
                         // dPatches [m*plane, rows] = dY [m*plane, C_out] x W [C_out, rows], folded back.
@@ -324,6 +352,7 @@ public final class Conv2D: Layer {
                 }
             }
         }}}}}}
+        guard weightGradient else { return gradInput }
         // Sum the slices' [rows, C_out] partials, then add them in weight order.
         var total = [Float](repeating: 0, count: weightCount), patchOrdered = total
         partition.addSlices(partialWeight, onto: &total)

@@ -23,7 +23,14 @@ public enum Mode: Sendable {
 public final class Parameter {
     /// The local name (`weight`, `bias`, `running_mean`, `running_var`).
     public let name: String
-    public var value: Tensor
+    public var value: Tensor {
+        // Counts every change, in place or whole (a `didSet` that does not read
+        // `oldValue` keeps in-place mutation in place): caches derived from the value
+        // (Conv2D's transformed Winograd kernels) compare versions instead of contents.
+        didSet { version &+= 1 }
+    }
+    /// Changes of `value` so far.
+    public private(set) var version = 0
     public var grad: Tensor
     public let trainable: Bool
 

@@ -24,31 +24,46 @@ public final class Elementwise: MergeLayer {
         self.operation = operation
     }
 
-    /// For each output element, the index it reads in an input of `shape` (broadcast
-    /// axes read index 0). Nil when the input has the output's shape.
-    private static func broadcastIndices(_ shape: [Int], to output: [Int]) -> [Int]? {
-        guard shape != output else { return nil }
-        var strides = [Int](repeating: 0, count: shape.count), step = 1
-        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
-            strides[axis] = shape[axis] == 1 ? 0 : step
-            step *= shape[axis]
+    /// The output as runs along its merged last axes: for each run, where it starts in
+    /// the output and in each input, and each input's step along it (0 where the input
+    /// is broadcast). Adjacent axes that step alike in both inputs are merged first, so
+    /// a squeeze-excitation scale `[N, C, 1, 1]` times `[N, C, H, W]` makes N*C runs of
+    /// H*W: no index is stored per element.
+    private static func forEachRun(_ a: [Int], _ b: [Int], output: [Int],
+                                   _ body: (_ out: Int, _ ia: Int, _ ib: Int, _ count: Int, _ stepA: Int, _ stepB: Int) -> Void) {
+        func strides(_ shape: [Int]) -> [Int] {
+            var result = [Int](repeating: 0, count: shape.count), step = 1
+            for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+                result[axis] = shape[axis] == 1 ? 0 : step
+                step *= shape[axis]
+            }
+            return result
         }
-        let count = output.reduce(1, *)
-        var indices = [Int](repeating: 0, count: count)
-        var coordinate = [Int](repeating: 0, count: output.count)
-        for i in 0..<count {
-            var flat = 0
-            for axis in 0..<output.count { flat += coordinate[axis] * strides[axis] }
-            indices[i] = flat
-            var axis = output.count - 1
+        // Merge axis k into k+1 when both inputs step over k as over one longer k+1.
+        var dims: [(size: Int, sa: Int, sb: Int)] = []
+        for (size, (sa, sb)) in zip(output, zip(strides(a), strides(b))) where size != 1 {
+            if let last = dims.last, last.sa == sa * size || (last.sa == 0 && sa == 0), last.sb == sb * size || (last.sb == 0 && sb == 0) {
+                dims[dims.count - 1] = (last.size * size, sa, sb)
+            } else {
+                dims.append((size, sa, sb))
+            }
+        }
+        guard let inner = dims.popLast() else { body(0, 0, 0, 1, 0, 0); return }
+        let outer = dims.reduce(1) { $0 * $1.size }
+        var coordinate = [Int](repeating: 0, count: dims.count)
+        var (ia, ib) = (0, 0)
+        for run in 0..<outer {
+            body(run * inner.size, ia, ib, inner.size, inner.sa, inner.sb)
+            var axis = dims.count - 1
             while axis >= 0 {
                 coordinate[axis] += 1
-                if coordinate[axis] < output[axis] { break }
+                ia += dims[axis].sa; ib += dims[axis].sb
+                if coordinate[axis] < dims[axis].size { break }
+                ia -= dims[axis].sa * dims[axis].size; ib -= dims[axis].sb * dims[axis].size
                 coordinate[axis] = 0
                 axis -= 1
             }
         }
-        return indices
     }
 
     private static func outputShape(_ a: [Int], _ b: [Int]) -> [Int] {
@@ -72,12 +87,16 @@ public final class Elementwise: MergeLayer {
             }}}
             return y
         }
-        let ia = Self.broadcastIndices(a.shape, to: shape), ib = Self.broadcastIndices(b.shape, to: shape)
         var y = Tensor(uninitializedShape: shape)
-        for i in 0..<y.count {
-            let u = a.data[ia?[i] ?? i], v = b.data[ib?[i] ?? i]
-            y.data[i] = operation == .add ? u + v : u * v
-        }
+        let op = operation
+        a.data.withUnsafeBufferPointer { ab in b.data.withUnsafeBufferPointer { bb in y.data.withUnsafeMutableBufferPointer { yb in
+            let (x, z, out) = (ab.baseAddress!, bb.baseAddress!, yb.baseAddress!)
+            Self.forEachRun(a.shape, b.shape, output: shape) { o, ia, ib, count, sa, sb in
+                if op == .add { for k in 0..<count { out[o + k] = x[ia + k * sa] + z[ib + k * sb] } } else {
+                    for k in 0..<count { out[o + k] = x[ia + k * sa] * z[ib + k * sb] }
+                }
+            }
+        }}}
         return y
     }
 
@@ -85,15 +104,23 @@ public final class Elementwise: MergeLayer {
         precondition(cachedInputs.count == 2, "\(name): backward without a recording forward")
         let (a, b) = (cachedInputs[0], cachedInputs[1])
         let shape = gradOutput.shape
-        let ia = Self.broadcastIndices(a.shape, to: shape), ib = Self.broadcastIndices(b.shape, to: shape)
         var da = Tensor(shape: a.shape), db = Tensor(shape: b.shape)
-        for i in 0..<gradOutput.count {
-            let g = gradOutput.data[i], (ja, jb) = (ia?[i] ?? i, ib?[i] ?? i)
-            switch operation {
-            case .add: da.data[ja] += g; db.data[jb] += g
-            case .multiply: da.data[ja] += g * b.data[jb]; db.data[jb] += g * a.data[ja]
+        let op = operation
+        gradOutput.data.withUnsafeBufferPointer { gb in a.data.withUnsafeBufferPointer { ab in b.data.withUnsafeBufferPointer { bb in
+        da.data.withUnsafeMutableBufferPointer { dab in db.data.withUnsafeMutableBufferPointer { dbb in
+            let (g, x, z, dx, dz) = (gb.baseAddress!, ab.baseAddress!, bb.baseAddress!, dab.baseAddress!, dbb.baseAddress!)
+            Self.forEachRun(a.shape, b.shape, output: shape) { o, ia, ib, count, sa, sb in
+                switch op {
+                case .add:
+                    for k in 0..<count { dx[ia + k * sa] += g[o + k]; dz[ib + k * sb] += g[o + k] }
+                case .multiply:
+                    for k in 0..<count {
+                        let v = g[o + k]
+                        dx[ia + k * sa] += v * z[ib + k * sb]; dz[ib + k * sb] += v * x[ia + k * sa]
+                    }
+                }
             }
-        }
+        }}}}}
         return [da, db]
     }
 }

@@ -63,40 +63,64 @@ public final class Graph {
         }
     }
 
-    /// For inference only: every ReLU whose input is a convolution read by nothing else
-    /// runs inside that convolution, on each output block while it is in cache, and the
-    /// ReLU layer passes values through. The outputs are the same; the graph can no
-    /// longer record for backward or show the convolution's own output. Returns how many.
+    /// Every ReLU whose input is a convolution read by nothing else runs inside that
+    /// convolution, on each output block while it is in cache, and the ReLU layer passes
+    /// values through. The outputs are the same. A recording forward pass
+    /// (`.evaluationWithGradients`, `.training`) runs the pair unfused again, so that
+    /// gradients still flow through the ReLU (and the convolution's own output is
+    /// recorded). Returns how many.
     @discardableResult
     public func fusingReLUIntoConvolutions() -> Int {
         let readers = Wiring.readerCounts(wiring)
         var fused = 0
         for (i, op) in operations.enumerated() {
-            guard case let .layer(relu) = op, relu is ReLU, let c = wiring[i].first, c >= 0, readers[c] == 1,
-                  case let .layer(layer) = operations[c], let conv = layer as? Conv2D else { continue }
+            guard case let .layer(layer) = op, let relu = layer as? ReLU, let c = wiring[i].first, c >= 0, readers[c] == 1,
+                  case let .layer(producer) = operations[c], let conv = producer as? Conv2D else { continue }
             conv.rectifiesOutput = true
             operations[i] = .layer(Pointwise(name: relu.name, .identity))
+            fusedReLUs[i] = (relu, conv)
             fused += 1
         }
         return fused
     }
 
-    /// The layers `last` depends on, itself included.
-    private func ancestors(of last: Int) -> Set<Int> { Wiring.ancestors(of: last, in: wiring) }
+    /// The ReLUs fused into their convolutions, by the ReLU's position.
+    private var fusedReLUs: [Int: (relu: ReLU, convolution: Conv2D)] = [:]
+
+    /// The operation that computes layer `i` in a pass that records (unfused) or not.
+    func operation(_ i: Int, recording: Bool) -> Operation {
+        if recording, let pair = fusedReLUs[i] { return .layer(pair.relu) }
+        return operations[i]
+    }
+
+    /// The layers of the last recording forward pass and the batch it ran on: what a
+    /// backward pass may start from.
+    var recorded: (layers: Set<Int>, batch: Int, replaced: Set<Int>) = ([], 0, [])
 
     /// Runs the network on a batch `[N, C, H, W]` up to layer `last` (default: the
     /// output), computing only what it depends on. Returns the outputs of `last` and of
     /// the layers in `keep`; other values are freed as soon as no later layer needs them.
-    public func forward(_ x: Tensor, mode: Mode, through last: Int? = nil, keep: Set<Int> = []) -> [Int: Tensor] {
+    /// Layers in `replacing` are not computed: their given values (batch N) go on, and
+    /// what only they needed is not computed either (an ablated or edited activation).
+    public func forward(_ x: Tensor, mode: Mode, through last: Int? = nil, keep: Set<Int> = [],
+                        replacing: [Int: Tensor] = [:]) -> [Int: Tensor] {
         let last = last ?? operations.count - 1
-        let needed = ancestors(of: last).union(keep.filter { $0 <= last }.flatMap { ancestors(of: $0) })
+        let needed = Wiring.ancestors(of: [last] + keep.filter { $0 <= last }, in: wiring, stoppingAt: Set(replacing.keys))
         // The last layer that reads each value, so it can be dropped after.
         var lastReader = [Int: Int]()
         for i in needed.sorted() { for j in wiring[i] { lastReader[j] = i } }
         var values: [Int: Tensor] = [-1: x]
+        let recording = mode.recordsForBackward
+        for pair in fusedReLUs.values { pair.convolution.rectifiesOutput = !recording }
+        if recording { recorded = (needed, x.shape[0], Set(replacing.keys)) }
         for i in 0...last where needed.contains(i) {
+            if let given = replacing[i] {
+                precondition(given.shape == [x.shape[0]] + shapes[i], "\(operations[i].name): replaced by \(given.shape)")
+                values[i] = given
+                continue
+            }
             let inputs = wiring[i].map { values[$0]! }
-            switch operations[i] {
+            switch operation(i, recording: recording) {
             case let .layer(layer): values[i] = layer.forward(inputs[0], mode: mode)
             case let .merge(merge): values[i] = merge.forward(inputs, mode: mode)
             }
@@ -114,30 +138,15 @@ public final class Graph {
 
     /// dL/d(input) for dL/d(output of `last`), after a recording forward pass through
     /// `last` (`.evaluationWithGradients` or `.training`). Gradients of a value read by
-    /// several layers add up.
+    /// several layers add up; parameters' gradients accumulate as in training. A caller
+    /// that cannot guarantee the recording forward pass uses `gradients(_:from:at:)`,
+    /// which throws instead.
     public func inputGradient(_ gradOutput: Tensor, from last: Int) -> Tensor {
-        let needed = ancestors(of: last)
-        var grads: [Int: Tensor] = [last: gradOutput]
-        func accumulate(_ g: Tensor, into j: Int) {
-            if var existing = grads[j] {
-                existing.data.withUnsafeMutableBufferPointer { e in g.data.withUnsafeBufferPointer { a in
-                    for k in 0..<e.count { e[k] += a[k] }
-                }}
-                grads[j] = existing
-            } else {
-                grads[j] = g
-            }
+        do {
+            return try gradients(gradOutput, from: last, at: [-1], parameterGradients: true)[-1]!
+        } catch {
+            preconditionFailure("\(error)")
         }
-        for i in stride(from: last, through: 0, by: -1) where needed.contains(i) {
-            guard let g = grads.removeValue(forKey: i) else { continue }
-            switch operations[i] {
-            case let .layer(layer):
-                if let dx = layer.backward(g, needsInputGradient: true) { accumulate(dx, into: wiring[i][0]) }
-            case let .merge(merge):
-                for (dx, j) in zip(merge.backward(g), wiring[i]) { accumulate(dx, into: j) }
-            }
-        }
-        return grads[-1] ?? Tensor(shape: [gradOutput.shape[0]] + inputShape)
     }
 }
 

@@ -46,8 +46,16 @@ public struct GradientFilterRecipe: Sendable {
 
     public init() {}
 
-    /// The filmstrip's steps: 0 (the random initialization), 50, 200, 600 and the last.
-    public var filmstripSteps: [Int] { Array(Set([0, 50, 200, 600, steps].filter { $0 <= steps })).sorted() }
+    /// Also record conv1 every this many steps (`learn-filters --record-every`), for the
+    /// learning animation; nil: the filmstrip's steps only.
+    public var recordEvery: Int?
+
+    /// The recorded steps: 0 (the random initialization), 50, 200, 600 and the last, and
+    /// every `recordEvery`-th step.
+    public var filmstripSteps: [Int] {
+        let every = recordEvery.map { Array(stride(from: 0, through: steps, by: max($0, 1))) } ?? []
+        return Array(Set(([0, 50, 200, 600, steps] + every).filter { $0 <= steps })).sorted()
+    }
 
     public var trainingPhotos: [String] { SamplePhotos.colorNames.filter { !heldOutPhotos.contains($0) } }
 
@@ -119,9 +127,10 @@ public struct GradientFilterRecipe: Sendable {
     }
 
     /// Runs the recipe with `seed` and `steps`, the other settings as defaults.
-    public static func run(seed: UInt64 = 0, steps: Int? = nil, progress: (Metric) -> Void = { _ in }) throws -> Result {
+    public static func run(seed: UInt64 = 0, steps: Int? = nil, recordEvery: Int? = nil, progress: (Metric) -> Void = { _ in }) throws -> Result {
         var recipe = GradientFilterRecipe()
         recipe.seed = seed
+        recipe.recordEvery = recordEvery
         if let steps { recipe.steps = steps }
         return try recipe.run(progress: progress)
     }

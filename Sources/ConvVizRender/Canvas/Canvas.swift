@@ -26,6 +26,23 @@ public enum Canvas {
         return data
     }
 
+    /// The pixels the PNG of `scene` holds (opaque RGBA), for writers of other raster
+    /// formats (GIF frames): the same drawing, so a frame equals its PNG pixel for pixel.
+    public static func renderRaster(_ scene: Scene, pngScale: Double = 1) throws -> RasterImage {
+        let surface = try Surface(format: .png, width: scene.width * pngScale, height: scene.height * pngScale)
+        guard let cr = cairo_create(surface.handle) else { throw CairoError(operation: "cairo_create", status: CAIRO_STATUS_NO_MEMORY) }
+        defer { cairo_destroy(cr) }
+        try CairoError.check(cairo_status(cr), "cairo_create")
+        if pngScale != 1 { cairo_scale(cr, pngScale, pngScale) }
+        try drawPage(scene, cr, .png)
+        let (rgb, width, height) = try surface.rgbPixels()
+        var image = RasterImage(width: width, height: height)
+        for i in 0..<(width * height) {
+            image.pixels[4 * i] = rgb[3 * i]; image.pixels[4 * i + 1] = rgb[3 * i + 1]; image.pixels[4 * i + 2] = rgb[3 * i + 2]; image.pixels[4 * i + 3] = 255
+        }
+        return image
+    }
+
     /// A multi-page PDF, one scene per page, each page the size of its scene.
     public static func renderPDF(pages: [Scene]) throws -> Data {
         guard let first = pages.first else { throw CairoError(operation: "a PDF with no pages", status: CAIRO_STATUS_INVALID_SIZE) }

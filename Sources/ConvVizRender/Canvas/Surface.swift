@@ -47,26 +47,33 @@ final class Surface {
 
     deinit { cairo_surface_destroy(handle) }
 
+    /// The image surface's pixels as 8-bit RGB, row-major (PNG surfaces only).
+    func rgbPixels() throws -> (rgb: [UInt8], width: Int, height: Int) {
+        precondition(format == .png, "only an image surface has pixels")
+        cairo_surface_flush(handle)
+        try CairoError.check(cairo_surface_status(handle), "drawing")
+        let width = Int(cairo_image_surface_get_width(handle)), height = Int(cairo_image_surface_get_height(handle))
+        let stride = Int(cairo_image_surface_get_stride(handle))
+        let src = cairo_image_surface_get_data(handle)!
+        // Cairo's RGB24 pixels are native-endian 0x00RRGGBB words.
+        var rgb = [UInt8](repeating: 0, count: width * height * 3)
+        rgb.withUnsafeMutableBufferPointer { out in
+            for y in 0..<height {
+                let row = UnsafeRawPointer(src + y * stride).assumingMemoryBound(to: UInt32.self)
+                for x in 0..<width {
+                    let p = row[x], o = 3 * (y * width + x)
+                    out[o] = UInt8(truncatingIfNeeded: p >> 16); out[o + 1] = UInt8(truncatingIfNeeded: p >> 8); out[o + 2] = UInt8(truncatingIfNeeded: p)
+                }
+            }
+        }
+        return (rgb, width, height)
+    }
+
     /// Finishes the document and returns its bytes.
     func finish() throws -> Data {
         switch format {
         case .png:
-            cairo_surface_flush(handle)
-            try CairoError.check(cairo_surface_status(handle), "drawing")
-            let width = Int(cairo_image_surface_get_width(handle)), height = Int(cairo_image_surface_get_height(handle))
-            let stride = Int(cairo_image_surface_get_stride(handle))
-            let src = cairo_image_surface_get_data(handle)!
-            // Cairo's RGB24 pixels are native-endian 0x00RRGGBB words.
-            var rgb = [UInt8](repeating: 0, count: width * height * 3)
-            rgb.withUnsafeMutableBufferPointer { out in
-                for y in 0..<height {
-                    let row = UnsafeRawPointer(src + y * stride).assumingMemoryBound(to: UInt32.self)
-                    for x in 0..<width {
-                        let p = row[x], o = 3 * (y * width + x)
-                        out[o] = UInt8(truncatingIfNeeded: p >> 16); out[o + 1] = UInt8(truncatingIfNeeded: p >> 8); out[o + 2] = UInt8(truncatingIfNeeded: p)
-                    }
-                }
-            }
+            let (rgb, width, height) = try rgbPixels()
             return try PNGEncoder.encodeRGB(rgb, width: width, height: height)
         case .svg, .pdf:
             cairo_surface_finish(handle)

@@ -103,27 +103,21 @@ struct ActivationsCommand: ParsableCommand {
             let title = l("Activations of \(layer)", "\(layer) 的激活图")
             return try draw(ActivationMaps(maps: try ModelInput.maps(at: maps), layer: layer), title: title)
         }
-        let source = try network.load()
-        guard let index = source.architecture.index(ofLayer: layer) else {
-            throw ValidationError("no layer '\(layer)' in \(source.path); layers: \(source.architecture.layerListing)")
+        let probe: ActivationProbe, prepared: ModelInput.Prepared, out: Tensor
+        do {
+            probe = try ActivationProbe(source: try network.load(), layer: layer)
+            let photoSize = try size.map { try $0.resolved(photo: image!) }
+            prepared = try input.map { try probe.array(at: $0) }
+                ?? probe.photo(at: image!, size: photoSize, mean: mean?.values, std: std?.values)
+            out = try probe.activations(prepared.batch, seed: seed)
+        } catch let failure as ActivationProbe.Failure {
+            // A wrong layer or size is a usage error (exit 64); too large an input is the input's.
+            if case .tooManyActivations = failure { throw failure }
+            throw ValidationError(failure.description)
         }
-        let photoSize = try size.map { try $0.resolved(photo: image!) }
-        let trained = Array(source.architecture.input.dropFirst())
-        if let photoSize, photoSize != trained {
-            try Self.checkFullyConvolutional(source, through: index, fed: "--size \(photoSize.map(String.init).joined(separator: "x"))")
-        }
-        let prepared = try input.map { try ModelInput.array(at: $0, channels: source.architecture.input[0]) }
-            ?? ModelInput.photo(at: image!, for: source, size: photoSize, mean: mean?.values, std: std?.values)
-        let fed = Array(prepared.batch.shape.suffix(2))
-        if input != nil && fed != trained {
-            try Self.checkFullyConvolutional(source, through: index, fed: "the input's \(fed.map(String.init).joined(separator: "x"))")
-        }
-        let network = source.prefix(through: index, input: Array(prepared.batch.shape.dropFirst()))
-        let graph = try network.makeGraph(seed: seed)
-        let out = graph.output(prepared.batch, through: graph.operations.count - 1)
         // The values as computed, every sample and channel: the figure draws sample 0's.
         if let saveMaps { try AtomicFile.write(NPY.encode(out), to: URL(fileURLWithPath: saveMaps)) }
-        let name = source.architecture.layers[index].name!
+        let name = probe.layerName
         guard out.rank == 4 else {
             guard let saveMaps else {
                 throw ValidationError("layer '\(name)' outputs \(out.shape), not feature maps [N, C, H, W]; --save-maps writes its values")
@@ -137,37 +131,9 @@ struct ActivationsCommand: ParsableCommand {
         if showInput, let display = prepared.display {
             figure.input = RasterImage(image: display, scale: max(1, mapScale * out.shape[2] / display.shape[1]))
         }
-        figure.caption = l == .en ? prepared.caption : chineseCaption(prepared, source: source)
+        figure.caption = prepared.preparation.caption(l)
         let file = URL(fileURLWithPath: image ?? input!).lastPathComponent
         try draw(figure, title: l("Activations of \(name) for \(file)", "\(name) 对 \(file) 的激活图"))
-    }
-
-    /// A prefix holding a layer that fixes its input's size (flatten, linear) cannot run
-    /// at another size: said before the photo is read, naming the layer.
-    static func checkFullyConvolutional(_ source: ModelSource, through index: Int, fed: String) throws {
-        let prefix = source.architecture.prefix(through: index)
-        guard let fixed = prefix.layers.first(where: { $0.kind == .linear || $0.kind == .flatten }) else { return }
-        let trained = source.architecture.input.dropFirst().map(String.init).joined(separator: "x")
-        throw ValidationError("\(fed): layer '\(fixed.name ?? "?")' (\(fixed.kind.rawValue)) before '\(source.architecture.layers[index].name ?? "?")' fixes the input at \(trained); only a fully convolutional prefix runs at another size (choose an earlier --layer, or \(fed.hasPrefix("--size") ? "leave out --size" : "feed \(trained) arrays"))")
-    }
-
-    /// The prepared input's caption in Chinese (ModelInput words it in English).
-    private func chineseCaption(_ prepared: ModelInput.Prepared, source: ModelSource) -> String {
-        guard prepared.display != nil else {
-            let file = URL(fileURLWithPath: input!).lastPathComponent
-            return "输入 \(file) \(prepared.batch.shape.map(String.init).joined(separator: "x"))，原样送入网络。"
-        }
-        let (h, w) = (prepared.batch.shape[2], prepared.batch.shape[3])
-        let how: String
-        if mean != nil || std != nil {
-            let m = mean?.values ?? source.defaultStandardization.standardization.mean, s = std?.values ?? source.defaultStandardization.standardization.std
-            how = "均值 \(m.map { String($0) }.joined(separator: ", "))、标准差 \(s.map { String($0) }.joined(separator: ", "))"
-        } else if source.standardization != nil {
-            how = "本次训练数据的统计量"
-        } else {
-            how = source.architecture.input[0] == 3 ? "ImageNet 的均值和标准差" : "均值 0.5、标准差 0.25"
-        }
-        return "照片缩放到 \(h)x\(w)，并用\(how)标准化。"
     }
 
     private func note(_ text: String) { FileHandle.standardError.write(Data("note: \(text)\n".utf8)) }

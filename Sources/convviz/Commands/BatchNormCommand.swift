@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConvVizCore
 import ConvVizRender
+import ConvVizLecture
 import Foundation
 
 /// `convviz batchnorm --figure bn-batch-size -o batch.svg`: one of the lecture's

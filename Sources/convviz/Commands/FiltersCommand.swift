@@ -99,7 +99,6 @@ struct FiltersCommand: ParsableCommand {
         let filterList = try filters.map { try selection($0, count: tensor.shape[0], what: "filter") }
         let channelList = try channels.map { try selection($0, count: tensor.shape[1], what: "input channel") }
         let shape = tensor.shape.map(String.init).joined(separator: "×")
-        let oneByOne = tensor.shape[2] == 1 && tensor.shape[3] == 1
         let budget = paging.svgBudget(for: output)
         if view == .pca {
             var pca = KernelPCA(weights: filterList == nil && channelList == nil ? tensor : tensor.kernels(filters: filterList, channels: channelList))
@@ -115,7 +114,7 @@ struct FiltersCommand: ParsableCommand {
             order = (channelList.map { tensor.kernels(channels: $0) } ?? tensor).filtersByNorm(order)
             notes.append(l("Filters sorted by L2 norm, largest first (labels keep each filter's index).", "滤波器按 L2 范数从大到小排序（标签保留各滤波器的原编号）。"))
         }
-        if view == .grid || (view == .auto && oneByOne && !strips && !byClass && (normalize == nil || normalize == .globalSymmetric)) {
+        if view.resolved(shape: tensor.shape, strips: strips, byClass: byClass, normalization: normalize) == .grid {
             return try paging.write(order, to: output, what: ("filters", "滤波器"), language: l) { page, note in
                 var grid = KernelGrid(weights: tensor)
                 grid.title = l("\(name) \(shape)", "\(name) \(shape) 的卷积核")
@@ -161,7 +160,7 @@ struct FiltersCommand: ParsableCommand {
     }
 }
 
-enum KernelView: String, CaseIterable, ExpressibleByArgument { case auto, mosaic, grid, pca }
+extension KernelView: ExpressibleByArgument {}
 
 enum FilterOrder: String, CaseIterable, ExpressibleByArgument { case index, norm }
 

@@ -13,9 +13,12 @@ struct LearnFiltersCommand: ComputeCommand {
     @Option(help: "Run directory to write.") var out: String
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "SGD steps (default: the recipe's).") var steps: Int?
+    @Option(help: "Also record conv1 every N steps in conv1-steps.safetensors (for `convviz animate learning`); default: steps 0, 50, 200, 600 and the last.")
+    var recordEvery: Int?
 
     func validate() throws {
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
+        if let recordEvery, recordEvery < 1 { throw ValidationError("--record-every must be at least 1") }
     }
 
     func run() throws {
@@ -26,7 +29,7 @@ struct LearnFiltersCommand: ComputeCommand {
             throw WriteError(file: out, message: "cannot create the run directory (--out)")
         }
         let lock = try RunLock(folder: folder)
-        let result = try GradientFilterRecipe.run(seed: seed, steps: steps) { m in
+        let result = try GradientFilterRecipe.run(seed: seed, steps: steps, recordEvery: recordEvery) { m in
             print("step \(m.step): loss \(String(format: "%.4f", m.loss)) (\(String(format: "%.1f", m.seconds)) s)")
         }
         try withExtendedLifetime(lock) { try result.write(to: folder) }

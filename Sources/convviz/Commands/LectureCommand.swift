@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConvVizCore
 import ConvVizRender
+import ConvVizLecture
 import Foundation
 
 /// `convviz lecture --out DIR [--lang zh]`: every figure of the course, in order, as PNG,
@@ -56,8 +57,7 @@ struct LectureCommand: ComputeCommand {
         if let figure {
             context.only = [figure]
             guard let drawn = try LectureAtlas(context: context).figures().first else { return }
-            let options = try FigureOutputOptions.parse(["-o", output!, "--scale", String(scale)])
-            try options.write(drawn.scene.replacingFrameText(title: title, caption: caption))
+            try FigureOutputOptions.write(drawn.scene.replacingFrameText(title: title, caption: caption), to: output!, scale: scale)
             return
         }
         // The output folder is made before the training, so a bad --out costs nothing.

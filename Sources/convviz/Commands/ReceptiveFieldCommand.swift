@@ -60,19 +60,8 @@ struct ReceptiveFieldCommand: ParsableCommand {
         figure.text = text.figureText
         figure.effective = EffectiveReceptiveField(graph: graph, layer: graph.operations.count - 1, unit: position, inputs: batch)
         figure.contourFraction = fraction
-        figure.notes = table.misalignmentNotes(upTo: index).map { l == .en ? $0 : Self.chinese(misalignment: $0) }
-        if table.rows[index].hasGlobalContext {
-            figure.notes.append(l("Squeeze-excitation gates also feed this unit a summary of the whole image; the boxes are its local field.",
-                                  "挤压-激励门控还为这个单元提供整幅图像的概要；方框是它的局部感受野。"))
-        }
+        figure.notes = ReceptiveFieldOverlay.notes(table: table, layer: index, language: l)
         try output.write(figure.scene())
-    }
-
-    /// A misalignment note of `ShapeTable` ("* add: branches disagree; a: RF 3x3, jump
-    /// 1x1, centre 1x1 vs ...") in Chinese: its few fixed words replaced, numbers kept.
-    static func chinese(misalignment note: String) -> String {
-        [("branches disagree; ", "分支不一致；"), (": RF ", "：感受野 "), (", jump ", "，跳距 "), (", centre ", "，中心 "), (" vs ", " 对 ")]
-            .reduce(note) { $0.replacingOccurrences(of: $1.0, with: $1.1) }
     }
 
     /// `--layer`, or the last layer with spatial output.

@@ -40,8 +40,13 @@ struct FigureOutputOptions: ParsableArguments {
 
     /// Warnings on stderr, the figure written atomically, one line on stdout.
     func write(_ scene: Scene, warnings: [String] = []) throws {
+        try Self.write(scene, to: output, scale: scale, warnings: warnings)
+    }
+
+    /// The same for a command whose output file and scale are options of its own.
+    static func write(_ scene: Scene, to output: String, scale: Double, warnings: [String] = []) throws {
         let format = try OutputFormat(path: output)
-        let (pngScale, scaleWarning) = format == .png ? Self.pngScale(scale, for: scene) : (1, nil)
+        let (pngScale, scaleWarning) = format == .png ? pngScale(scale, for: scene) : (1, nil)
         for w in warnings + [scaleWarning].compactMap({ $0 }) { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
         try Canvas.write(scene, to: output, pngScale: pngScale)
         let size = format == .png ? "\(Int((scene.width * pngScale).rounded(.up)))x\(Int((scene.height * pngScale).rounded(.up)))" : "\(Int(scene.width))x\(Int(scene.height))"

@@ -84,13 +84,5 @@ public struct HyperparameterSummary {
     }
 
     /// 1234567 → "1,234,567".
-    static func grouped(_ n: Int) -> String {
-        let digits = Array(String(n))
-        var out = ""
-        for (i, d) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(d)
-        }
-        return out
-    }
+    static func grouped(_ n: Int) -> String { FigureNumber.grouped(n) }
 }

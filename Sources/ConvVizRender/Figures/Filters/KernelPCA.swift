@@ -46,7 +46,7 @@ public struct KernelPCA {
             for a in 0..<d { let xa = row[a] - mean[a]; for b in a..<d { cov[a * d + b] += xa * (row[b] - mean[b]) } }
         }
         for a in 0..<d { for b in a..<d { cov[a * d + b] /= Double(used - 1); cov[b * d + a] = cov[a * d + b] } }
-        let (values, vectors) = Self.symmetricEigen(cov, d)
+        let (values, vectors) = SymmetricEigen.jacobi(cov, d)
         let total = values.reduce(0) { $0 + max($1, 0) }
         return (0..<d).sorted { values[$0] > values[$1] }.map { j in
             var v = (0..<d).map { vectors[$0 * d + j] }
@@ -54,37 +54,6 @@ public struct KernelPCA {
             if let lead = v.first(where: { abs($0) >= top * 0.99 }), lead < 0 { v = v.map { -$0 } }
             return Component(vector: v.map(Float.init), variance: max(values[j], 0), explained: total > 0 ? max(values[j], 0) / total : 0)
         }
-    }
-
-    /// Cyclic Jacobi: eigenvalues and column eigenvectors of a symmetric d x d matrix.
-    static func symmetricEigen(_ m: [Double], _ d: Int) -> ([Double], [Double]) {
-        var a = m, v = [Double](repeating: 0, count: d * d)
-        for i in 0..<d { v[i * d + i] = 1 }
-        for _ in 0..<100 {
-            var off = 0.0
-            for p in 0..<d { for q in (p + 1)..<d where q < d { off += a[p * d + q] * a[p * d + q] } }
-            if off < 1e-30 { break }
-            for p in 0..<d { for q in (p + 1)..<d where q < d {
-                let apq = a[p * d + q]
-                guard abs(apq) > 1e-300 else { continue }
-                let theta = (a[q * d + q] - a[p * d + p]) / (2 * apq)
-                let t = (theta >= 0 ? 1 : -1) / (abs(theta) + (theta * theta + 1).squareRoot())
-                let c = 1 / (t * t + 1).squareRoot(), s = t * c
-                for k in 0..<d {
-                    let akp = a[k * d + p], akq = a[k * d + q]
-                    a[k * d + p] = c * akp - s * akq; a[k * d + q] = s * akp + c * akq
-                }
-                for k in 0..<d {
-                    let apk = a[p * d + k], aqk = a[q * d + k]
-                    a[p * d + k] = c * apk - s * aqk; a[q * d + k] = s * apk + c * aqk
-                }
-                for k in 0..<d {
-                    let vkp = v[k * d + p], vkq = v[k * d + q]
-                    v[k * d + p] = c * vkp - s * vkq; v[k * d + q] = s * vkp + c * vkq
-                }
-            }}
-        }
-        return ((0..<d).map { a[$0 * d + $0] }, v)
     }
 
     public func scene() -> Scene {

@@ -25,21 +25,21 @@ extension Language {
 }
 
 /// Numbers as figures print them.
-enum FigureNumber {
+public enum FigureNumber {
     /// Whole numbers without decimals, others with `digits` decimals ("-0.00" as "0.00").
-    static func format(_ v: Float, digits: Int = 2) -> String {
+    public static func format(_ v: Float, digits: Int = 2) -> String {
         if v == v.rounded() && abs(v) < 1e6 { return String(Int(v)) }
         return fixed(v, digits: digits)
     }
 
     /// Always `digits` decimals, so a column of numbers lines up ("-0.00" as "0.00").
-    static func fixed(_ v: Float, digits: Int) -> String {
+    public static func fixed(_ v: Float, digits: Int) -> String {
         let s = String(format: "%.\(digits)f", v)
         return s.hasPrefix("-") && Float(s) == 0 ? String(s.dropFirst()) : s
     }
 
     /// Thousands separated by commas: 4704 -> "4,704".
-    static func grouped(_ v: Int) -> String {
+    public static func grouped(_ v: Int) -> String {
         let digits = String(v.magnitude)
         var out = ""
         for (i, ch) in digits.enumerated() {
@@ -50,5 +50,5 @@ enum FigureNumber {
     }
 
     /// A percentage with one decimal: 0.8412 -> "84.1%".
-    static func percent(_ v: Float) -> String { String(format: "%.1f%%", v * 100) }
+    public static func percent(_ v: Float) -> String { String(format: "%.1f%%", v * 100) }
 }

@@ -1,4 +1,5 @@
 import ConvVizCore
+import ConvVizRender
 import Foundation
 
 /// The course's normalization figures: BatchNorm on an N x D matrix, batch statistics

@@ -1,4 +1,5 @@
 import ConvVizCore
+import ConvVizRender
 import Foundation
 
 /// The course's figures in the course's order (`convviz lecture`): convolution layers,

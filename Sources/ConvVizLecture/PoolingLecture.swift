@@ -1,4 +1,5 @@
 import ConvVizCore
+import ConvVizRender
 import Foundation
 
 /// The course's pooling figures: max pooling on a patch of a real photograph (its 8-bit

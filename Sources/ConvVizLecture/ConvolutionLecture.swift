@@ -1,4 +1,5 @@
 import ConvVizCore
+import ConvVizRender
 import Foundation
 
 /// The course's convolution figures: a convolution layer on one image and on a batch,
@@ -131,8 +132,8 @@ struct ConvolutionLecture {
         v.text = FigureText(language: l)
         let row = try ShapeTable(Self.reduction).rows[0]
         v.text.title = l("1×1 convolution: 64 channels to 32", "1×1 卷积：64 个通道变为 32 个")
-        v.text.caption = l("Each of the 32 filters is 64×1×1: at every one of the 56×56 positions it takes a 64-dimensional dot product of the input's channels (plus a bias), a small fully connected layer applied at every pixel. The spatial size stays 56×56; depth goes from 64 to 32 (\(row.params) parameters, \(HyperparameterSummary.grouped(row.macs)) multiply-adds). Box depth is proportional to channels.",
-                           "32 个滤波器各为 64×1×1：在 56×56 的每个位置上，对输入的 64 个通道做一次 64 维点积（再加偏置），相当于在每个像素上做一个小的全连接层。空间大小仍为 56×56，深度从 64 变为 32（\(row.params) 个参数，\(HyperparameterSummary.grouped(row.macs)) 次乘加）。方块深度与通道数成正比。")
+        v.text.caption = l("Each of the 32 filters is 64×1×1: at every one of the 56×56 positions it takes a 64-dimensional dot product of the input's channels (plus a bias), a small fully connected layer applied at every pixel. The spatial size stays 56×56; depth goes from 64 to 32 (\(row.params) parameters, \(FigureNumber.grouped(row.macs)) multiply-adds). Box depth is proportional to channels.",
+                           "32 个滤波器各为 64×1×1：在 56×56 的每个位置上，对输入的 64 个通道做一次 64 维点积（再加偏置），相当于在每个像素上做一个小的全连接层。空间大小仍为 56×56，深度从 64 变为 32（\(row.params) 个参数，\(FigureNumber.grouped(row.macs)) 次乘加）。方块深度与通道数成正比。")
         return figure("one-by-one", l(.oneByOne), v.text.caption!, v.scene())
     }
 }
