@@ -15,9 +15,9 @@ BUILD=.build-fuzz; mkdir -p "$BUILD" Fuzz/artifacts
 # (Files that import ConvVizRender as a module of its own are left out: nothing fuzzed needs them.)
 SRC="$BUILD/src"; rm -rf "$SRC"; mkdir -p "$SRC"; cp -r Sources Fuzz "$SRC/"
 SOURCES=$(find "$SRC/Sources/ConvVizCore" "$SRC/Sources/ConvVizRender" -name '*.swift' | sort | grep -v -x -F "$(grep -rl '^import ConvVizRender' "$SRC/Sources/ConvVizRender")")
-INCLUDES=(-I Sources/CBLAS -I Sources/CPNG -I Sources/CZlib -I Sources/CCairo -I Sources/CPango
-          $(pkg-config --cflags-only-I openblas libpng zlib cairo pangocairo | sed 's/-I/-Xcc -I/g'))
-LIBS=$(pkg-config --libs openblas libpng zlib cairo pangocairo)
+INCLUDES=(-I Sources/CBLAS -I Sources/CPNG -I Sources/CZlib -I Sources/CCairo -I Sources/CPango -I Sources/CFFTW -I Sources/CGif
+          $(pkg-config --cflags-only-I openblas libpng zlib cairo pangocairo fftw3f | sed 's/-I/-Xcc -I/g'))
+LIBS="$(pkg-config --libs openblas libpng zlib cairo pangocairo fftw3f) -lgif"
 # The SwiftProtobuf runtime (ONNX reading), at the version Package.resolved pins, as a
 # static library beside the fuzz binaries (not instrumented: the fuzzer steers by
 # ConvViz's own code).
