@@ -3,7 +3,8 @@
 // one module); the target is chosen at run time by CONVVIZ_FUZZ_TARGET: png, idx, cifar,
 // npy, safetensors, architecture, onnx, checkpoint (metadata and tensors of a ConvViz
 // checkpoint), metrics (a metrics.jsonl, then its curves figure) or npyfigure (a .npy
-// drawn as filters, kernel grid, principal kernels or a pooling diagram).
+// drawn as filters, kernel grid, principal kernels or a pooling diagram); and the
+// generators of FuzzGenerators.swift (issue 30): shapes, duplicates, counters.
 // Every input must either be used or throw one of ConvViz's errors: a crash, a hang or an
 // unbounded allocation is a bug.
 import Foundation
@@ -42,6 +43,9 @@ public func fuzzOneInput(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
         case "checkpoint": try FuzzCheckpoint.run(data)
         case "metrics": try FuzzFigures.metrics(data)
         case "npyfigure": try FuzzFigures.npy(data)
+        case "shapes": try FuzzShapes.run(data)
+        case "duplicates": try FuzzDuplicates.run(data)
+        case "counters": try FuzzCounters.run(data)
         default: fatalError("unknown CONVVIZ_FUZZ_TARGET \(fuzzTarget)")
         }
     } catch {}

@@ -5,18 +5,19 @@
 # life). Usage:
 #   Fuzz/run.sh [SECONDS] [TARGET...]
 # targets: png idx cifar npy safetensors architecture onnx checkpoint metrics npyfigure
+#          shapes duplicates counters (generators: Fuzz/FuzzGenerators.swift)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-600}; shift || true
-TARGETS=("$@"); [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(png idx cifar npy safetensors architecture onnx checkpoint metrics npyfigure)
+TARGETS=("$@"); [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(png idx cifar npy safetensors architecture onnx checkpoint metrics npyfigure shapes duplicates counters)
 BUILD=.build-fuzz; mkdir -p "$BUILD" Fuzz/artifacts
 # A copy of the sources is compiled, so edits made meanwhile cannot break the build.
 # (Files that import ConvVizRender as a module of its own are left out: nothing fuzzed needs them.)
 SRC="$BUILD/src"; rm -rf "$SRC"; mkdir -p "$SRC"; cp -r Sources Fuzz "$SRC/"
 SOURCES=$(find "$SRC/Sources/ConvVizCore" "$SRC/Sources/ConvVizRender" -name '*.swift' | sort | grep -v -x -F "$(grep -rl '^import ConvVizRender' "$SRC/Sources/ConvVizRender")")
-INCLUDES=(-I Sources/CBLAS -I Sources/CPNG -I Sources/CZlib -I Sources/CCairo -I Sources/CPango
-          $(pkg-config --cflags-only-I openblas libpng zlib cairo pangocairo | sed 's/-I/-Xcc -I/g'))
-LIBS=$(pkg-config --libs openblas libpng zlib cairo pangocairo)
+INCLUDES=(-I Sources/CBLAS -I Sources/CPNG -I Sources/CZlib -I Sources/CCairo -I Sources/CPango -I Sources/CFFTW -I Sources/CGif
+          $(pkg-config --cflags-only-I openblas libpng zlib cairo pangocairo fftw3f | sed 's/-I/-Xcc -I/g'))
+LIBS="$(pkg-config --libs openblas libpng zlib cairo pangocairo fftw3f) -lgif"
 # The SwiftProtobuf runtime (ONNX reading), at the version Package.resolved pins, as a
 # static library beside the fuzz binaries (not instrumented: the fuzzer steers by
 # ConvViz's own code).
@@ -35,7 +36,7 @@ if [ ! -x "$BUILD/fuzz" ] || { [ -z "${FUZZ_REUSE:-}" ] && [ -n "$(find Sources/
   echo "building fuzz" >&2
   # ConvVizRender's `import ConvVizCore` only warns: both are compiled as one module.
   swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name ConvVizCore \
-    "${INCLUDES[@]}" $SOURCES "$SRC/Fuzz/FuzzTargets.swift" "$SRC/Fuzz/BundleModule.swift" \
+    "${INCLUDES[@]}" $SOURCES "$SRC/Fuzz/FuzzTargets.swift" "$SRC/Fuzz/FuzzGenerators.swift" "$SRC/Fuzz/BundleModule.swift" \
     -L "$PROTOBUF" -lSwiftProtobuf $LIBS -o "$BUILD/fuzz" 2>&1 | grep -E "error" >&2 || true
   [ -x "$BUILD/fuzz" ] || { echo "fuzz build failed" >&2; exit 1; }
 fi

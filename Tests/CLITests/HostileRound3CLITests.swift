@@ -30,16 +30,27 @@ final class HostileRound3CLITests: XCTestCase {
         return url.path
     }
 
+    /// `folder:DIR` data of three photographs in two classes (quicker to load than the
+    /// 20,000 sample patches).
+    var photos: String {
+        get throws {
+            let root = temp.appendingPathComponent("photos")
+            for (label, name) in [("cat", "astronaut"), ("cat", "coffee"), ("dog", "chelsea")] {
+                let folder = root.appendingPathComponent(label), file = folder.appendingPathComponent("\(name).png")
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                if !FileManager.default.fileExists(atPath: file.path) {
+                    try FileManager.default.copyItem(at: CLIFiles.repository.appendingPathComponent("Sources/ConvVizCore/Resources/samples/\(name).png"), to: file)
+                }
+            }
+            return "folder:\(root.path)"
+        }
+    }
+
     /// 2 or 4 input channels on photographs: a preconditionFailure at ImageFolder.swift:71 before.
     func testInputChannelsPhotographsCannotGiveAreOneLine() throws {
-        let folder = temp.appendingPathComponent("photos/cat")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        for name in ["astronaut", "coffee"] where !FileManager.default.fileExists(atPath: folder.appendingPathComponent("\(name).png").path) {
-            try FileManager.default.copyItem(at: CLIFiles.repository.appendingPathComponent("Sources/ConvVizCore/Resources/samples/\(name).png"), to: folder.appendingPathComponent("\(name).png"))
-        }
         for channels in [2, 4] {
             let arch = try architecture("c\(channels)", input: "[\(channels), 16, 16]")
-            for data in ["samples", "folder:\(temp.appendingPathComponent("photos").path)"] {
+            for data in ["samples", try photos] {
                 try refused(["train", "--data", data, "--arch", arch, "--max-steps", "1", "--out", fresh("c\(channels)")], mentioning: ["\(channels)-channel", "[3, 16, 16]"])
             }
         }
@@ -57,9 +68,10 @@ final class HostileRound3CLITests: XCTestCase {
     /// --epochs whose step count overflows, without --max-steps: refused, not a run that never ends.
     func testEpochsOverflowingTheStepCountAreRefused() throws {
         let arch = try architecture("tiny", input: "[3, 16, 16]")
-        for epochs in ["4611686018427387904", "9223372036854775807", "1000000000000000"] {
+        // Two training images, one step an epoch: 10^16 epochs are past 2^53 steps without overflowing.
+        for epochs in ["4611686018427387904", "9223372036854775807", "10000000000000000"] {
             let out = fresh("epochs")
-            try refused(["train", "--data", "samples", "--arch", arch, "--batch", "16", "--epochs", epochs, "--out", out], mentioning: ["--epochs \(epochs)", "--max-steps"], within: 60)
+            try refused(["train", "--data", try photos, "--arch", arch, "--batch", "16", "--epochs", epochs, "--out", out], mentioning: ["--epochs \(epochs)", "--max-steps"], within: 60)
             XCTAssertFalse(FileManager.default.fileExists(atPath: out), "no run folder left")
         }
     }
@@ -68,7 +80,7 @@ final class HostileRound3CLITests: XCTestCase {
     func testResumingAtACounterLimitIsRefused() throws {
         let arch = try architecture("tiny", input: "[3, 16, 16]")
         let run = fresh("limits")
-        let first = try ConvVizProcess.run(["train", "--data", "samples", "--arch", arch, "--max-steps", "3", "--batch", "16", "--out", run])
+        let first = try ConvVizProcess.run(["train", "--data", try photos, "--arch", arch, "--max-steps", "3", "--batch", "1", "--out", run])
         XCTAssertEqual(first.status, 0, first.stderr)
         let ckpt = URL(fileURLWithPath: run).appendingPathComponent("checkpoint.safetensors")
         var checkpoint = try Checkpoint(contentsOf: ckpt)
@@ -76,12 +88,12 @@ final class HostileRound3CLITests: XCTestCase {
         for step in [Int.max, (1 << 53) + 1] {
             checkpoint.step = step
             try checkpoint.write(to: ckpt, model: model)
-            try refused(["train", "--resume", run, "--data", "samples", "--batch", "16", "--out", run], mentioning: [ckpt.path, "step \(step)", "limit"])
+            try refused(["train", "--resume", run, "--data", try photos, "--batch", "1", "--out", run], mentioning: [ckpt.path, "step \(step)", "limit"])
             try refused(["inspect", ckpt.path], mentioning: [ckpt.path, "step \(step)"])
         }
         checkpoint.step = 50
         try checkpoint.write(to: ckpt, model: model)
-        try refused(["train", "--resume", run, "--data", "samples", "--batch", "16", "--max-steps", "10", "--out", run], mentioning: [ckpt.path, "step 50", "--max-steps 10"])
+        try refused(["train", "--resume", run, "--data", try photos, "--batch", "1", "--epochs", "100", "--max-steps", "10", "--out", run], mentioning: [ckpt.path, "step 50", "--max-steps 10"])
     }
 
     /// Duplicates named: a safetensors header naming a tensor twice, an architecture
@@ -97,6 +109,24 @@ final class HostileRound3CLITests: XCTestCase {
         try refused(["inspect", url.path], mentioning: [url.path, "'w' twice"])
         let arch = try architecture("keys", input: "[3, 16, 16]", layers: #"[{"type": "conv", "out": 4, "out": 8, "kernel": 3}]"#)
         try refused(["shapes", arch], mentioning: [arch, "'out' is given twice"])
+    }
+
+    /// Within the element limit, a zero dimension beside large ones reads, but no figure
+    /// is laid out from it: `filters` hung (2^29 mosaic cells of no channel) or trapped
+    /// (--view grid of [1, 0, 16384, 16384]).
+    func testWeightsWithAZeroDimensionAreRefusedBeforeLayout() throws {
+        let out = temp.appendingPathComponent("zw.svg").path
+        for (name, shape) in [("a", "(536870912, 0, 1, 1)"), ("c", "(1, 0, 16384, 16384)")] {
+            let text = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }\n"
+            var npy = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(text.utf8.count), 0])
+            npy.append(Data(text.utf8))
+            let url = temp.appendingPathComponent("zero-\(name).npy")
+            try npy.write(to: url)
+            for view in ["mosaic", "grid", "pca"] {
+                try refused(["filters", url.path, "--view", view, "-o", out], mentioning: [url.path, "zero dimension"], within: 10)
+            }
+            try refused(["taxonomy", url.path], mentioning: [url.path, "zero dimension"], within: 10)
+        }
     }
 
     /// A .npy with a zero dimension beside 2^40: refused by the reader for every command that reads arrays.

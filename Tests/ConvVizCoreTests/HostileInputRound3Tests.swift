@@ -156,6 +156,24 @@ final class HostileInputRound3Tests: XCTestCase {
         }
     }
 
+    /// Channel counts that add up through the graph (concatenations of concatenations
+    /// double each time) are overflow-checked: a shape error naming the layer, not a trap.
+    func testConcatenatedChannelsAreOverflowChecked() {
+        PropertyHarness.check("concat chains", count: 60) { rng, _ in
+            let depth = rng.below(70) + 1, channels = [1, 3, 1 << 20][rng.below(3)]
+            var layers = [#"{"type": "relu", "name": "c0"}"#]
+            for k in 1...depth { layers.append(#"{"type": "concat", "name": "c\#(k)", "inputs": ["c\#(k - 1)", "c\#(k - 1)"]}"#) }
+            let arch = try Architecture(json: Data(#"{"name": "cat", "input": [\#(channels), 2, 2], "layers": [\#(layers.joined(separator: ", "))]}"#.utf8))
+            let fits = Double(channels) * pow(2, Double(depth)) < Double(Int.max)
+            do {
+                let shapes = try arch.shapes()
+                guard fits, shapes.last?[0] == channels << depth else { throw Failure("\(channels) x 2^\(depth): \(shapes.last ?? [])") }
+            } catch let e as ShapeError {
+                guard !fits, "\(e)".contains("overflows") else { throw Failure("\(e)") }
+            }
+        }
+    }
+
     // MARK: duplicate names
 
     /// Names as a hostile header spells them: plain, with escapes that decode to the same

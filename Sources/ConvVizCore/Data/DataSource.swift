@@ -88,7 +88,7 @@ extension DataSource {
     /// give gray or RGB, sample patches are square and cut from photographs at least 300
     /// pixels a side, and the training set's size (count x C x H x W, overflow-checked)
     /// is within `limits.maxElements`.
-    func checkFits(input: [Int], samplePatches: Int, limits: ReadLimits) throws {
+    public func checkFits(input: [Int], samplePatches: Int = 20_000, limits: ReadLimits = .default) throws {
         guard input.count == 3, input.allSatisfy({ $0 >= 1 }) else {
             throw TrainingSession.Mismatch(description: "\(self): the architecture's input \(input) is not [C, H, W] with positive sizes")
         }

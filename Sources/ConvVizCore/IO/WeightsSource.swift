@@ -34,7 +34,18 @@ public struct WeightsSource: Sendable {
     /// `NAME.weight` for a layer name, or else the first 4-D tensor. The format is
     /// recognised from the file's first bytes, so a PyTorch checkpoint or a file of another
     /// kind is named as such rather than reported as a corrupt safetensors file.
+    ///
+    /// A tensor with a zero dimension is refused: it holds no filter, and a figure laid
+    /// out by its other dimensions (2^29 mosaic cells of no channel) never ends.
     public func load(limits: ReadLimits = .default) throws -> (name: String, tensor: Tensor) {
+        let loaded = try loadAnyShape(limits: limits)
+        guard loaded.tensor.shape.allSatisfy({ $0 >= 1 }) else {
+            throw ReadError(fileURL.path, .badShape, "tensor '\(loaded.name)' has shape \(loaded.tensor.shape), with a zero dimension: it holds no weights")
+        }
+        return loaded
+    }
+
+    private func loadAnyShape(limits: ReadLimits) throws -> (name: String, tensor: Tensor) {
         let url = fileURL
         var format = try ModelFileFormat.detect(url)
         // A .npy without NumPy's magic is reported by the NPY reader ("bad magic"); any

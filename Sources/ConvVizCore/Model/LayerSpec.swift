@@ -176,7 +176,10 @@ public struct LayerSpec: Equatable, Sendable {
                 guard other.count == 3, other[1] == s[1], other[2] == s[2] else {
                     throw ShapeError(layer: label, "concatenates channels of [C, H, W] inputs with one H x W, got \(inputs)")
                 }
-                channels += other[0]
+                // Overflow-checked: concatenations of concatenations double their channels each time.
+                let (sum, overflow) = channels.addingReportingOverflow(other[0])
+                guard !overflow else { throw ShapeError(layer: label, "concatenating \(inputs.map { $0[0] }) channels overflows") }
+                channels = sum
             }
             return [channels, s[1], s[2]]
         }

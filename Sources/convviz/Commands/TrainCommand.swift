@@ -105,6 +105,8 @@ struct TrainCommand: ParsableCommand {
         } else {
             architecture = try ModelSource.architecture(of: arch)
             if let norm { architecture = architecture.replacingBatchNorm(with: norm) }
+            // Data the network cannot take is refused before its weights are built.
+            try data.data.checkFits(input: architecture.input, limits: budget.limits)
             model = try architecture.makeModel(seed: seed)
         }
         let source = data.data
