@@ -4,7 +4,7 @@ import ConvVizRender
 import Foundation
 
 /// `convviz attribute --model MODEL --image IMG.png --method gradcam -o map.png`.
-struct AttributeCommand: ComputeCommand {
+struct AttributeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attribute",
         abstract: "Draw which pixels made a network choose a class: Grad-CAM and its family, gradients, integrated gradients, occlusion.",
