@@ -77,5 +77,11 @@ final class AnimateCommandTests: XCTestCase {
         for id in ["conv-layer", "stride", "receptive-field"] {
             for ext in ["gif", "svg"] { XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("animations/\(id).\(ext)").path), "\(id).\(ext)") }
         }
+        // The page shows each under its figure, and the manifest lists them.
+        let page = try String(contentsOf: out.appendingPathComponent("index.html"), encoding: .utf8)
+        for id in ["conv-layer", "stride", "receptive-field"] { XCTAssert(page.contains("<img src=\"animations/\(id).gif\""), id) }
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("manifest.json"))) as! [String: Any]
+        let animated = (manifest["figures"] as! [[String: Any]]).filter { !(($0["animations"] as? [String]) ?? []).isEmpty }.map { $0["id"] as! String }
+        XCTAssertEqual(Set(animated), ["conv-layer", "stride", "receptive-field"])
     }
 }

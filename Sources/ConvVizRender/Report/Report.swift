@@ -11,6 +11,9 @@ public struct Report {
         public var caption: String
         public var settings: [String: String]
         public var scene: Scene
+        /// The figure's animation, written beside the report by its maker: relative paths,
+        /// a GIF first (shown on the page) and any other formats (linked).
+        public var animations: [String] = []
         public init(id: String, title: String, caption: String, settings: [String: String] = [:], scene: Scene) {
             self.id = id; self.title = title; self.caption = caption; self.settings = settings; self.scene = scene
         }
@@ -64,7 +67,7 @@ public struct Report {
     func manifest(handout: String) throws -> Data {
         let figs: [[String: Any]] = figures.map { f in
             ["id": f.id, "title": f.title, "caption": f.caption, "settings": f.settings,
-             "files": formats.map { "\(f.id).\($0.rawValue)" }, "size": [Int(f.scene.width), Int(f.scene.height)]]
+             "files": formats.map { "\(f.id).\($0.rawValue)" }, "size": [Int(f.scene.width), Int(f.scene.height)], "animations": f.animations]
         }
         let root: [String: Any] = ["title": title, "figures": figs, "handout": handout, "versions": Self.versions,
                                    "facts": Dictionary(facts, uniquingKeysWith: { a, _ in a })]
@@ -110,6 +113,11 @@ public struct Report {
             <figcaption\(drawn("caption"))>\(Self.escape(f.caption))</figcaption>
             <p class="links">\(formats.map { "<a href=\"\(f.id).\($0.rawValue)\">\($0.rawValue.uppercased())</a>" }.joined(separator: " · "))</p>
             """
+            if let shown = f.animations.first {
+                let label = l("animated", "动画")
+                s += "<img src=\"\(Self.escape(shown))\" loading=\"lazy\" alt=\"\(Self.escape(f.title)) (\(label))\">\n"
+                s += "<p class=\"links\">\(label): " + f.animations.map { "<a href=\"\(Self.escape($0))\">\(Self.escape(($0 as NSString).pathExtension.uppercased()))</a>" }.joined(separator: " · ") + "</p>\n"
+            }
             if !f.settings.isEmpty {
                 s += "<details><summary>\(l("Settings", "设置"))</summary><table>"
                 for (k, v) in f.settings.sorted(by: { $0.key < $1.key }) { s += "<tr><td>\(Self.escape(k))</td><td>\(Self.escape(v))</td></tr>" }

@@ -74,7 +74,13 @@ struct LectureCommand: ParsableCommand {
         var report = try LectureAtlas(context: context).report()
         report.formats = [.png, .svg, .pdf]
         report.pngScale = scale
-        let written = try report.write(to: outURL) + (animations ? try LectureAnimations.write(to: outURL, language: lang) : [])
+        // The animations first, so that the page and the manifest show the files written.
+        let animated = animations ? try LectureAnimations.write(to: outURL, language: lang) : []
+        for i in report.figures.indices {
+            report.figures[i].animations = animated.filter { ($0 as NSString).lastPathComponent.hasPrefix(report.figures[i].id + ".") }
+                .sorted { $0.hasSuffix(".gif") && !$1.hasSuffix(".gif") }
+        }
+        let written = animated + (try report.write(to: outURL))
         let (files, figures, seconds) = (written.count, report.figures.count, String(format: "%.0f", Date().timeIntervalSince(started)))
         print(lang("wrote \(files) files to \(outURL.path): \(figures) figures as PNG, SVG and PDF, index.html, handout.pdf, manifest.json (\(seconds) s)",
                    "已写入 \(files) 个文件到 \(outURL.path)：\(figures) 幅插图（PNG、SVG 和 PDF）、index.html、handout.pdf、manifest.json（\(seconds) 秒）"))
