@@ -49,7 +49,7 @@ struct BenchCommand: ParsableCommand {
     var out: String = NSTemporaryDirectory()
 
     func validate() throws {
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        guard (1...4_096).contains(batch) else { throw ValidationError("--batch must be 1 to 4096 (got \(batch))") }
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
         if target == .model && model == nil { throw ValidationError("bench model needs the network: convviz bench model MODEL.onnx") }
     }

@@ -161,8 +161,10 @@ struct TopPatchesScanCommand: ParsableCommand {
     @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
-        guard top >= 1 else { throw ValidationError("--top must be at least 1") }
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        // Counters are bounded before anything is sized from them (a heap of --top entries
+        // per channel; a batch of --batch images).
+        guard (1...Self.maxTop).contains(top) else { throw ValidationError("--top must be 1 to \(Self.maxTop) (got \(top))") }
+        guard (1...Self.maxBatch).contains(batch) else { throw ValidationError("--batch must be 1 to \(Self.maxBatch) (got \(batch))") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if let std, !std.values.allSatisfy({ $0 > 0 }) { throw ValidationError("--std must be positive") }
         if (mean == nil) != (std == nil) { throw ValidationError("give --mean and --std together") }
@@ -173,6 +175,9 @@ struct TopPatchesScanCommand: ParsableCommand {
             }
         }
     }
+
+    static let maxTop = 10_000
+    static let maxBatch = 4_096
 
     func run() throws {
         let source = try network.load()
