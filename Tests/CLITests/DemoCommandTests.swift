@@ -47,6 +47,12 @@ final class DemoCommandTests: XCTestCase {
         XCTAssertEqual((figures[1]["settings"] as? [String: String])?["steps"], "0,20")
         XCTAssertEqual(Array(texts["filmstrip"]!.suffix(2)), ["step 0", "step 20"])
         XCTAssertEqual(Set(try SafeTensorsFile(contentsOf: URL(fileURLWithPath: "\(out)/learn-filters/conv1-steps.safetensors")).names), ["step_0", "step_20"])
+        // The filmstrip's animation: one frame per recorded step, shown on the page, listed in the manifest.
+        XCTAssertEqual(figures[1]["animations"] as? [String], ["animations/filmstrip.gif", "animations/filmstrip.svg"])
+        let gif = try Data(contentsOf: URL(fileURLWithPath: "\(out)/animations/filmstrip.gif"))
+        XCTAssertEqual(String(decoding: gif.prefix(6), as: UTF8.self), "GIF89a")
+        let page = try String(contentsOfFile: "\(out)/index.html", encoding: .utf8)
+        XCTAssert(page.contains("<img src=\"animations/filmstrip.gif\""), "the page shows it")
         XCTAssertEqual((figures[0]["settings"] as? [String: String])?["steps"], "20")
         XCTAssert(texts["filters"]!.contains("48 filters of 3x11x11, RGB, x6 nearest-neighbour."), "\(texts["filters"]!)")
 

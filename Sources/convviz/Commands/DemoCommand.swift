@@ -47,7 +47,17 @@ struct DemoCommand: ParsableCommand {
                      100 * demo.kmeansTaxonomy.fraction(.edge), 100 * demo.kmeansTaxonomy.fraction(.colorOpponent),
                      s.heldOutVarianceExplained, trained.summary.testAccuracy ?? 0, trained.seconds))
         progress.note("drawing the figures")
-        let report = try demo.build()
+        var report = try demo.build()
+        // conv1 through training, as the filmstrip shows it, animated beside it (one frame per recorded step).
+        if let i = report.figures.firstIndex(where: { $0.id == "filmstrip" }) {
+            let steps = try AnimateCommand.Learning.readSteps(run: outURL.appendingPathComponent("learn-filters").path)
+            let folder = outURL.appendingPathComponent("animations")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for ext in ["gif", "svg"] {
+                _ = try AnimationWriter.write(LearningAnimation(steps: steps), to: folder.appendingPathComponent("filmstrip.\(ext)").path, fps: 2)
+                report.figures[i].animations.append("animations/filmstrip.\(ext)")
+            }
+        }
         try report.write(to: outURL)
         try AtomicFile.write(t.csv(), to: outURL.appendingPathComponent("taxonomy.csv"))
         print("wrote \(outURL.appendingPathComponent("index.html").path) with \(report.figures.count) figures")
