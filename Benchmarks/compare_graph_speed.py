@@ -85,22 +85,14 @@ def export(name, path):
 
 
 def timed(command):
-    """(seconds_per_batch from the child's JSON, the child's peak RSS in MiB)."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        os.dup2(w, 1)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        try:
-            os.execvp(command[0], command)
-        finally:
-            os._exit(127)
-    os.close(w)
-    with os.fdopen(r) as f:
-        out = f.read()
-    _, status, usage = os.wait4(pid, 0)
+    """(seconds_per_batch from the child's JSON, the child's peak RSS in MiB).
+
+    Started with subprocess (vfork/posix_spawn), not os.fork: a forked child's ru_maxrss
+    would start at this parent's resident size (torch and onnxruntime imported)."""
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = status
     if status != 0:
         sys.exit(f"failed ({status}): {' '.join(command)}")
     return json.loads(out.strip().splitlines()[-1])["seconds_per_batch"], usage.ru_maxrss / 1024
@@ -115,14 +107,19 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best kept)")
     parser.add_argument("--runs", type=int, default=5, help="passes timed in one round (best kept)")
     args = parser.parse_args()
-    import onnxruntime, torch
-    print(f"torch {torch.__version__}, onnxruntime {onnxruntime.__version__}, 224x224, 2 threads; "
+    # This process imports neither torch nor onnxruntime: a child's peak RSS (ru_maxrss)
+    # starts at its parent's resident size when it is forked, so the parent stays small.
+    here = os.path.dirname(os.path.abspath(__file__))
+    versions = subprocess.run([sys.executable, "-c", "import torch, onnxruntime; print(f'torch {torch.__version__}, onnxruntime {onnxruntime.__version__}')"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    print(f"{versions}, 224x224, 2 threads; "
           f"{args.rounds} interleaved rounds of {args.runs} passes, best kept; peak RSS of each side's own process")
     env_python = sys.executable
     with tempfile.TemporaryDirectory() as folder:
         for name in args.models.split(","):
             path = os.path.join(folder, f"{name}.onnx")
-            export(name, path)
+            subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {here!r}); from compare_graph_speed import export; export({name!r}, {path!r})"],
+                           check=True, stderr=subprocess.DEVNULL)
             for p in args.passes.split(","):
                 for batch in (int(b) for b in args.batches.split(",")):
                     if p == "forward":
