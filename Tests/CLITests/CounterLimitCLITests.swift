@@ -3,7 +3,8 @@ import XCTest
 
 /// Counters given as arguments are range-checked before anything is sized from them
 /// (issue 30's class, in the commands that came after its round): `top-patches --top` and
-/// `--batch`, `bench --batch` at Int.max were an 18-exabyte allocation or a trap.
+/// `--batch`, `bench --batch` at Int.max were an 18-exabyte allocation or a trap;
+/// `learn-filters --steps` and `demo --steps` at Int.max ran for ever.
 final class CounterLimitCLITests: XCTestCase {
     func testCountersAtTheIntegerLimitAreRefusedInOneLine() throws {
         let max = String(Int.max)
@@ -13,6 +14,8 @@ final class CounterLimitCLITests: XCTestCase {
             (["top-patches", "--model", "small", "--layer", "conv1", "--data", "samples", "--batch", max, "-o", out], "--batch must be 1 to 4096"),
             (["top-patches", "--model", "small", "--layer", "conv1", "--data", "samples", "--top", "0", "-o", out], "--top must be 1 to 10000"),
             (["bench", "conv", "--batch", max], "--batch must be 1 to 4096"),
+            (["learn-filters", "--steps", max, "--out", out + ".run"], "--steps must be 1 to 1000000"),
+            (["demo", "--steps", max, "--out", out + ".demo"], "--steps must be 10 to 1000000"),
         ]
         for (args, message) in cases {
             let r = try ConvVizProcess.run(args)

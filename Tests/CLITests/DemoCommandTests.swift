@@ -84,6 +84,6 @@ final class DemoCommandTests: XCTestCase {
         }
         let few = try ConvVizProcess.run(["demo", "--steps", "3", "--out", out])
         XCTAssertEqual(few.status, 64)
-        XCTAssert(few.stderr.contains("--steps must be at least 10"), few.stderr)
+        XCTAssert(few.stderr.contains("--steps must be 10 to 1000000 (got 3)"), few.stderr)
     }
 }

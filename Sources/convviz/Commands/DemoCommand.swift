@@ -19,8 +19,8 @@ struct DemoCommand: ParsableCommand {
     @Flag(help: ArgumentHelp("Every stage on a budget of seconds (same code paths; for tests): overrides --steps and --filter-steps.", visibility: .hidden)) var smoke = false
 
     func validate() throws {
-        guard steps >= 10 else { throw ValidationError("--steps must be at least 10") }
-        guard filterSteps >= 1 else { throw ValidationError("--filter-steps must be at least 1") }
+        guard (10...1_000_000).contains(steps) else { throw ValidationError("--steps must be 10 to 1000000 (got \(steps))") }
+        guard (1...1_000_000).contains(filterSteps) else { throw ValidationError("--filter-steps must be 1 to 1000000 (got \(filterSteps))") }
     }
 
     func run() throws {

@@ -18,7 +18,8 @@ struct LearnFiltersCommand: ParsableCommand {
     @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
-        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
+        // A million SGD steps is hours on this recipe; Int.max would run for ever.
+        if let steps, !(1...1_000_000).contains(steps) { throw ValidationError("--steps must be 1 to 1000000 (got \(steps))") }
         if let recordEvery, recordEvery < 1 { throw ValidationError("--record-every must be at least 1") }
     }
 
