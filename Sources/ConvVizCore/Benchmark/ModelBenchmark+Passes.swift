@@ -15,22 +15,13 @@ extension ModelBenchmark {
     /// `rounds` timed passes of `pass` on one random batch after a warm-up; the best is kept.
     public static func run(_ graph: Graph, batch: Int, rounds: Int, pass: Pass, seed: UInt64 = 0) throws -> Result {
         guard pass == .inputGradient else { return run(graph, batch: batch, rounds: rounds, seed: seed) }
-        var rng = SeededGenerator(seed: seed)
-        let x = Tensor.normal(shape: [batch] + graph.inputShape, using: &rng)
+        let x = input(graph, batch: batch, seed: seed)
         let last = graph.operations.count - 1
         let ones = Tensor(shape: [batch] + graph.shapes[last], data: [Float](repeating: 1, count: batch * graph.shapes[last].reduce(1, *)))
-        func once() throws {
+        return try timed(batch: batch, rounds: rounds) {
             _ = graph.forward(x, mode: .evaluationWithGradients)
             _ = try graph.gradients(ones, from: last, at: [-1])
         }
-        try once()
-        var times: [Double] = []
-        for _ in 0..<rounds {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try once()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        return Result(batch: batch, secondsPerBatch: times.min()!, allSeconds: times)
     }
 
     /// One layer's share of an inference pass.
@@ -48,8 +39,7 @@ extension ModelBenchmark {
     /// one whole pass, `rounds` times, keeping its best; layers run one at a time, so the
     /// sum is close to, not equal to, a whole pass.
     public static func profile(_ graph: Graph, batch: Int, rounds: Int, seed: UInt64 = 0) -> [LayerTime] {
-        var rng = SeededGenerator(seed: seed)
-        let x = Tensor.normal(shape: [batch] + graph.inputShape, using: &rng)
+        let x = input(graph, batch: batch, seed: seed)
         let all = Set(graph.operations.indices)
         var values = graph.forward(x, mode: .evaluation, keep: all)
         values[-1] = x

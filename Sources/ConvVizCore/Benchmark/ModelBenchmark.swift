@@ -12,13 +12,23 @@ public enum ModelBenchmark {
     }
 
     public static func run(_ graph: Graph, batch: Int, rounds: Int, seed: UInt64 = 0) -> Result {
+        let x = input(graph, batch: batch, seed: seed)
+        return timed(batch: batch, rounds: rounds) { _ = graph.output(x) }
+    }
+
+    /// A seeded random batch `[batch] + graph.inputShape`.
+    static func input(_ graph: Graph, batch: Int, seed: UInt64) -> Tensor {
         var rng = SeededGenerator(seed: seed)
-        let x = Tensor.normal(shape: [batch] + graph.inputShape, using: &rng)
-        _ = graph.output(x)
+        return Tensor.normal(shape: [batch] + graph.inputShape, using: &rng)
+    }
+
+    /// One warm-up call of `pass`, then `rounds` timed ones; the best is kept.
+    static func timed(batch: Int, rounds: Int, _ pass: () throws -> Void) rethrows -> Result {
+        try pass()
         var times: [Double] = []
         for _ in 0..<rounds {
             let start = DispatchTime.now().uptimeNanoseconds
-            _ = graph.output(x)
+            try pass()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         return Result(batch: batch, secondsPerBatch: times.min()!, allSeconds: times)
