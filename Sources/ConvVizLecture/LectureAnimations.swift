@@ -24,16 +24,8 @@ public enum LectureAnimations {
 
     /// Writes `DIR/animations/ID.gif` and `.svg` for each; returns the files written.
     public static func write(to directory: URL, language: Language, fps: Double = 2) throws -> [String] {
-        let folder = directory.appendingPathComponent("animations")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        var written: [String] = []
-        for (id, animation) in try animations(language: language) {
-            for ext in ["gif", "svg"] {
-                let path = folder.appendingPathComponent("\(id).\(ext)").path
-                _ = try AnimationWriter.write(animation, to: path, fps: fps)
-                written.append("animations/\(id).\(ext)")
-            }
+        try animations(language: language).flatMap { id, animation in
+            try AnimationWriter.writeBesideReport(animation, id: id, in: directory, fps: fps)
         }
-        return written
     }
 }

@@ -86,4 +86,15 @@ public enum AnimationWriter {
         try AtomicFile.write(output.data, to: URL(fileURLWithPath: path))
         return output
     }
+
+    /// A report figure's animation: `DIR/animations/ID.gif` and `.svg`, the GIF first;
+    /// returns those paths relative to `directory` (`Report.Figure.animations`).
+    public static func writeBesideReport(_ animation: some Animation, id: String, in directory: URL, fps: Double = 2) throws -> [String] {
+        let folder = directory.appendingPathComponent("animations")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return try ["gif", "svg"].map { ext in
+            _ = try write(animation, to: folder.appendingPathComponent("\(id).\(ext)").path, fps: fps)
+            return "animations/\(id).\(ext)"
+        }
+    }
 }

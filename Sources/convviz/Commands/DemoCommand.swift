@@ -51,12 +51,7 @@ struct DemoCommand: ParsableCommand {
         // conv1 through training, as the filmstrip shows it, animated beside it (one frame per recorded step).
         if let i = report.figures.firstIndex(where: { $0.id == "filmstrip" }) {
             let steps = try AnimateCommand.Learning.readSteps(run: outURL.appendingPathComponent("learn-filters").path)
-            let folder = outURL.appendingPathComponent("animations")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            for ext in ["gif", "svg"] {
-                _ = try AnimationWriter.write(LearningAnimation(steps: steps), to: folder.appendingPathComponent("filmstrip.\(ext)").path, fps: 2)
-                report.figures[i].animations.append("animations/filmstrip.\(ext)")
-            }
+            report.figures[i].animations = try AnimationWriter.writeBesideReport(LearningAnimation(steps: steps), id: "filmstrip", in: outURL)
         }
         try report.write(to: outURL)
         try AtomicFile.write(t.csv(), to: outURL.appendingPathComponent("taxonomy.csv"))

@@ -77,8 +77,8 @@ struct LectureCommand: ParsableCommand {
         // The animations first, so that the page and the manifest show the files written.
         let animated = animations ? try LectureAnimations.write(to: outURL, language: lang) : []
         for i in report.figures.indices {
+            // Each figure's own files, the GIF first as written.
             report.figures[i].animations = animated.filter { ($0 as NSString).lastPathComponent.hasPrefix(report.figures[i].id + ".") }
-                .sorted { $0.hasSuffix(".gif") && !$1.hasSuffix(".gif") }
         }
         let written = animated + (try report.write(to: outURL))
         let (files, figures, seconds) = (written.count, report.figures.count, String(format: "%.0f", Date().timeIntervalSince(started)))
