@@ -102,6 +102,38 @@ final class AttributionReferenceTests: XCTestCase {
         XCTAssertNotEqual(a, plain)
     }
 
+    /// Captum's NoiseTunnel (nt_type "smoothgrad") over Saliency and over
+    /// IntegratedGradients (20 steps, zero baseline), replaying the fixture's noise; and
+    /// `smoothgrad-ig` through `attribute` is the same tunnel with the seeded noise.
+    func testNoiseTunnelMatchesCaptum() throws {
+        let (attributor, x, _) = try attributor()
+        let noise = try load("smoothgrad.noise.npy")
+        XCTAssertEqual(noise.shape, [2, 4, 3, 32, 32])
+        var settings = AttributionSettings()
+        settings.steps = 20
+        settings.batch = 7   // slices that cross from one noisy sample to the next
+        let tunnel = InputAttribution(attributor: attributor)
+        for (base, name) in [(AttributionMethod.saliency, "smoothgrad"), (.integratedGradients, "smoothgrad-ig")] {
+            var got: [Float] = []
+            for i in 0..<2 {
+                got += try tunnel.noiseTunnel(Attributor.sample(x, i), over: base, noise: Attributor.sample(noise, i),
+                                              classIndex: Self.targets[i], settings: settings, progress: nil).raw.data
+            }
+            assertMatches(got, try load("\(name).npy"), name)
+        }
+        settings.samples = 3
+        let image = Attributor.sample(x, 1)
+        let viaAttribute = try attributor.attribute(.smoothgradIG, inputs: x, pairs: [(1, 7)], settings: settings)[0]
+        let direct = try tunnel.noiseTunnel(image, over: .integratedGradients, noise: tunnel.noise(for: image, settings: settings),
+                                            classIndex: 7, settings: settings, progress: nil)
+        XCTAssertEqual(viaAttribute.raw, direct.raw)
+        XCTAssertEqual(viaAttribute.display.shape, [32, 32])
+        settings.noise = 0
+        let quiet = try attributor.attribute(.smoothgradIG, inputs: x, pairs: [(1, 7)], settings: settings)[0].raw
+        let ig = try attributor.attribute(.integratedGradients, inputs: x, pairs: [(1, 7)], settings: settings)[0].raw
+        assertMatches(quiet.data, ig, "smoothgrad-ig at noise 0")
+    }
+
     func testTargets() throws {
         let logits = Tensor(shape: [2, 4], data: [0.1, 3, 2, -1, 5, 1, 1, 7])
         XCTAssertEqual(try AttributionTarget.resolve([.top], logits: logits).map(\.classIndex), [1, 3])

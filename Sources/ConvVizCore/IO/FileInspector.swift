@@ -120,7 +120,8 @@ public enum FileInspector {
         do {
             let imported = try ONNXImport(model)
             let arch = imported.architecture
-            lines.append("  ConvViz architecture: input \(arch.input), \(arch.layers.count) layers")
+            lines.append("  ConvViz architecture: input \(arch.input), \(arch.layers.count) layers"
+                         + (imported.droppedOutputOperation.map { "; the final \($0) is left out (ConvViz works on the logits before it)" } ?? ""))
             do {
                 lines.append(contentsOf: try ShapeTable(arch).render(.table).split(separator: "\n").map { "  " + $0 })
             } catch {

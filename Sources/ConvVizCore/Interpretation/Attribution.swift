@@ -5,12 +5,14 @@ public enum AttributionMethod: String, CaseIterable, Sendable {
     case gradcam, gradcamPlusPlus = "gradcam++", hirescam, xgradcam, layercam, eigencam, eigengradcam, scorecam, ablationcam
     // Maps in the input space: Captum.
     case saliency, inputXGradient = "input-x-gradient", integratedGradients = "integrated-gradients", smoothgrad
+    /// SmoothGrad over integrated gradients: Captum's `NoiseTunnel(IntegratedGradients)`.
+    case smoothgradIG = "smoothgrad-ig"
     case guidedBackprop = "guided-backprop", deconvnet, guidedGradcam = "guided-gradcam", occlusion
 
     /// Whether the method explains a layer's activations (a coarse map upsampled).
     public var isCAM: Bool { CAMMethod(rawValue: rawValue) != nil }
     /// Whether the map has both signs worth showing (a diverging scale).
-    public var isSigned: Bool { [.inputXGradient, .integratedGradients, .guidedBackprop, .deconvnet, .guidedGradcam, .occlusion].contains(self) }
+    public var isSigned: Bool { [.inputXGradient, .integratedGradients, .smoothgradIG, .guidedBackprop, .deconvnet, .guidedGradcam, .occlusion].contains(self) }
     /// Whether the method needs a layer (CAMs and Guided Grad-CAM).
     public var usesLayer: Bool { isCAM || self == .guidedGradcam }
 }

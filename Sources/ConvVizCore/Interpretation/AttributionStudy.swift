@@ -77,12 +77,15 @@ extension AttributionStudy {
         public let image: Int
         public let classIndex: Int
         public let curves: DeletionInsertion
+        /// ROAD's MoRF and LeRF at `roadPercentiles`.
+        public let road: ROAD
     }
 
     /// Deletion and insertion of every map (display maps ranked, largest first), with the
-    /// same for random rankings. `inputs` is the batch the study ran on.
+    /// same for random rankings, and ROAD at `roadPercentiles`. `inputs` is the batch the
+    /// study ran on.
     public func scores(graph: Graph, inputs: Tensor, settings: AttributionSettings, randomRankings: Int = 5,
-                       progress: ((Int, Int) -> Void)? = nil) -> [Score] {
+                       roadPercentiles: [Int] = ROAD.defaultPercentiles, progress: ((Int, Int) -> Void)? = nil) -> [Score] {
         let attributor = Attributor(graph: graph)
         var out: [Score] = []
         let total = methods.count * pairs.count
@@ -91,7 +94,9 @@ extension AttributionStudy {
                 let x = Attributor.sample(inputs, pair.image)
                 out.append(Score(method: method, image: pair.image, classIndex: pair.classIndex,
                                  curves: DeletionInsertion(attributor: attributor, image: x, map: maps[m][i].display, classIndex: pair.classIndex,
-                                                           seeds: randomRankings, batch: settings.batch, seed: settings.seed)))
+                                                           seeds: randomRankings, batch: settings.batch, seed: settings.seed),
+                                 road: ROAD(attributor: attributor, image: x, map: maps[m][i].display, classIndex: pair.classIndex,
+                                            percentiles: roadPercentiles, batch: settings.batch, seed: settings.seed)))
                 progress?(out.count, total)
             }
         }

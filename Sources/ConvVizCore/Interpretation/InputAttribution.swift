@@ -7,7 +7,9 @@ import Foundation
 /// - integrated gradients: (x - b) * sum_i w_i dF/dx(b + a_i (x - b)), a_i and w_i the
 ///   Gauss-Legendre points and weights on [0, 1] (Captum's default `gausslegendre`);
 /// - smoothgrad: the mean of |dF/dx| over noisy copies x + N(0, sigma^2) (`NoiseTunnel`
-///   over `Saliency`);
+///   over `Saliency`); smoothgrad-ig: the mean of integrated gradients over the same
+///   noisy copies, from the clean image's baseline (`NoiseTunnel` over
+///   `IntegratedGradients`, nt_type "smoothgrad");
 /// - guided-backprop and deconvnet: dF/dx with every ReLU's backward rule replaced
 ///   (`ReLURule`);
 /// - guided-gradcam: guided backprop times Grad-CAM's ReLU'd map at the layer (no
@@ -35,9 +37,14 @@ struct InputAttribution {
         case .integratedGradients:
             return try (0..<n).map { i in try integratedGradients(Attributor.sample(x, i), classIndex: classes[i], settings: settings,
                                                                   progress: progress.map { p in { p(i * settings.steps + $0, n * settings.steps) } }) }
-        case .smoothgrad:
-            return try (0..<n).map { i in try smoothGrad(Attributor.sample(x, i), classIndex: classes[i], settings: settings,
-                                                         progress: progress.map { p in { p(i * settings.samples + $0, n * settings.samples) } }) }
+        case .smoothgrad, .smoothgradIG:
+            let base: AttributionMethod = method == .smoothgrad ? .saliency : .integratedGradients
+            let per = base == .saliency ? settings.samples : settings.samples * settings.steps
+            return try (0..<n).map { i in
+                let image = Attributor.sample(x, i)
+                return try noiseTunnel(image, over: base, noise: noise(for: image, settings: settings), classIndex: classes[i], settings: settings,
+                                       progress: progress.map { p in { p(i * per + $0, n * per) } })
+            }
         case .guidedGradcam:
             return try guidedGradCAM(x, classes: classes, settings: settings)
         case .occlusion:
@@ -55,52 +62,103 @@ struct InputAttribution {
         return (0..<x.shape[0]).map { Attributor.sample(g, $0) }
     }
 
-    /// Gradients of copies of one image, in slices of `settings.batch`, summed with weights.
-    private func weightedGradientSum(_ copies: Tensor, weights: [Float], classIndex: Int, settings: AttributionSettings,
-                                     transform: (Tensor) -> Tensor = { $0 }, progress: ((Int) -> Void)?) throws -> Tensor {
-        let per = copies.count / copies.shape[0]
-        var total = Tensor(shape: Array(copies.shape.dropFirst()))
+    /// The gradients at `count` points (copies of one image made by `fill`, which writes
+    /// point i into the buffer), computed in slices of `settings.batch`; `body` gets each
+    /// point's index and gradient, in order.
+    private func gradients(at count: Int, shape: [Int], classIndex: Int, settings: AttributionSettings,
+                           fill: (Int, inout ArraySlice<Float>) -> Void, progress: ((Int) -> Void)?,
+                           _ body: (Int, Tensor) -> Void) throws {
+        let per = shape.reduce(1, *)
         let size = Swift.max(1, settings.batch)
-        for start in stride(from: 0, to: copies.shape[0], by: size) {
-            let range = start..<Swift.min(copies.shape[0], start + size)
-            let slice = Attributor.gather(copies, Array(range))
+        for start in stride(from: 0, to: count, by: size) {
+            let range = start..<Swift.min(count, start + size)
+            var slice = Tensor(uninitializedShape: [range.count] + shape)
+            for (j, i) in range.enumerated() { fill(i, &slice.data[j * per..<(j + 1) * per]) }
             let grads = try gradient(slice, classes: Array(repeating: classIndex, count: range.count), rule: .plain)
-            for (j, g) in grads.enumerated() {
-                let t = transform(g), w = weights[range.lowerBound + j]
-                for e in 0..<per { total.data[e] += w * t.data[e] }
-            }
+            for (j, g) in grads.enumerated() { body(range.lowerBound + j, g) }
             progress?(range.upperBound)
         }
-        return total
     }
 
     private func integratedGradients(_ x: Tensor, classIndex: Int, settings: AttributionSettings, progress: ((Int) -> Void)?) throws -> Result {
-        guard settings.steps >= 1 else { throw GradientError("integrated gradients need at least 1 step, got \(settings.steps)") }
         let b = AttributionBaselines.make(settings.baseline, for: x, seed: settings.seed)
-        let (alphas, weights) = GaussLegendre.unitInterval(settings.steps)
-        let per = x.count
-        var copies = Tensor(uninitializedShape: [settings.steps] + x.shape)
-        for (i, a) in alphas.enumerated() {
-            for e in 0..<per { copies.data[i * per + e] = b.data[e] + Float(a) * (x.data[e] - b.data[e]) }
-        }
-        let total = try weightedGradientSum(copies, weights: weights.map { Float($0) }, classIndex: classIndex, settings: settings, progress: progress)
-        var attribution = Tensor(uninitializedShape: x.shape)
-        for e in 0..<per { attribution.data[e] = (x.data[e] - b.data[e]) * total.data[e] }
+        let attribution = try integratedGradients(x, baseline: b, classIndex: classIndex, settings: settings, progress: progress)
         let ends = attributor.logits(Attributor.gather(Tensor(shape: [2] + x.shape, data: x.data + b.data), [0, 1]))
         let scores = attributor.scores(ends, classes: [classIndex, classIndex])
         let gap = Double(scores[0]) - Double(scores[1]) - attribution.data.reduce(0.0) { $0 + Double($1) }
         return Result(raw: attribution, gap: gap)
     }
 
-    private func smoothGrad(_ x: Tensor, classIndex: Int, settings: AttributionSettings, progress: ((Int) -> Void)?) throws -> Result {
-        guard settings.samples >= 1 else { throw GradientError("smoothgrad needs at least 1 sample, got \(settings.samples)") }
+    /// (x - b) * sum_i w_i dF/dx(b + a_i (x - b)), Gauss-Legendre a_i and w_i on [0, 1].
+    private func integratedGradients(_ x: Tensor, baseline b: Tensor, classIndex: Int, settings: AttributionSettings,
+                                     progress: ((Int) -> Void)?) throws -> Tensor {
+        guard settings.steps >= 1 else { throw GradientError("integrated gradients need at least 1 step, got \(settings.steps)") }
+        let (alphas, weights) = GaussLegendre.unitInterval(settings.steps)
+        let per = x.count
+        var total = Tensor(shape: x.shape)
+        try gradients(at: settings.steps, shape: x.shape, classIndex: classIndex, settings: settings, fill: { i, point in
+            let a = Float(alphas[i]), start = point.startIndex
+            for e in 0..<per { point[start + e] = b.data[e] + a * (x.data[e] - b.data[e]) }
+        }, progress: progress) { i, g in
+            let w = Float(weights[i])
+            for e in 0..<per { total.data[e] += w * g.data[e] }
+        }
+        var attribution = Tensor(uninitializedShape: x.shape)
+        for e in 0..<per { attribution.data[e] = (x.data[e] - b.data[e]) * total.data[e] }
+        return attribution
+    }
+
+    /// SmoothGrad's noise `[samples, C, H, W]`: N(0, sigma^2), sigma = `settings.noise` x
+    /// (max x - min x), from the seeded generator.
+    func noise(for x: Tensor, settings: AttributionSettings) -> Tensor {
         let sigma = settings.noise * ((x.data.max() ?? 0) - (x.data.min() ?? 0))
         var rng = SeededGenerator(seed: settings.seed &+ 17)
-        var copies = Tensor(uninitializedShape: [settings.samples] + x.shape)
-        for i in 0..<settings.samples { for e in 0..<x.count { copies.data[i * x.count + e] = x.data[e] + sigma * rng.normal() } }
-        let weights = [Float](repeating: 1 / Float(settings.samples), count: settings.samples)
-        let total = try weightedGradientSum(copies, weights: weights, classIndex: classIndex, settings: settings,
-                                           transform: { Self.map($0) { abs($0) } }, progress: progress)
+        var noise = Tensor(uninitializedShape: [settings.samples] + x.shape)
+        for e in 0..<noise.count { noise.data[e] = sigma * rng.normal() }
+        return noise
+    }
+
+    /// Captum's `NoiseTunnel` (nt_type "smoothgrad"): the mean of `base`'s attributions of
+    /// x + noise[s] over the samples s. Saliency's gradients run in slices of
+    /// `settings.batch` over the samples; integrated gradients' over each sample's steps.
+    func noiseTunnel(_ x: Tensor, over base: AttributionMethod, noise: Tensor, classIndex: Int, settings: AttributionSettings,
+                     progress: ((Int) -> Void)?) throws -> Result {
+        let samples = noise.shape[0], per = x.count
+        guard samples >= 1 else { throw GradientError("smoothgrad needs at least 1 sample, got \(samples)") }
+        func noisy(_ s: Int, _ out: inout ArraySlice<Float>) {
+            let start = out.startIndex
+            for e in 0..<per { out[start + e] = x.data[e] + noise.data[s * per + e] }
+        }
+        var total = Tensor(shape: x.shape)
+        switch base {
+        case .saliency:
+            try gradients(at: samples, shape: x.shape, classIndex: classIndex, settings: settings, fill: noisy, progress: progress) { _, g in
+                for e in 0..<per { total.data[e] += abs(g.data[e]) }
+            }
+        case .integratedGradients:
+            // One stream of samples x steps points, so that a batch spans samples.
+            guard settings.steps >= 1 else { throw GradientError("integrated gradients need at least 1 step, got \(settings.steps)") }
+            let b = AttributionBaselines.make(settings.baseline, for: x, seed: settings.seed)
+            let (alphas, weights) = GaussLegendre.unitInterval(settings.steps)
+            let steps = settings.steps
+            var sum = Tensor(shape: x.shape)
+            try gradients(at: samples * steps, shape: x.shape, classIndex: classIndex, settings: settings, fill: { k, point in
+                let (s, a, start) = (k / steps, Float(alphas[k % steps]), point.startIndex)
+                for e in 0..<per { point[start + e] = b.data[e] + a * (x.data[e] + noise.data[s * per + e] - b.data[e]) }
+            }, progress: progress) { k, g in
+                let w = Float(weights[k % steps])
+                for e in 0..<per { sum.data[e] += w * g.data[e] }
+                guard k % steps == steps - 1 else { return }
+                let s = k / steps
+                for e in 0..<per {
+                    total.data[e] += (x.data[e] + noise.data[s * per + e] - b.data[e]) * sum.data[e]
+                    sum.data[e] = 0
+                }
+            }
+        default:
+            preconditionFailure("no noise tunnel over \(base)")
+        }
+        for e in 0..<per { total.data[e] /= Float(samples) }
         return Result(raw: total, gap: nil)
     }
 

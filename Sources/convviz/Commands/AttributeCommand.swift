@@ -67,8 +67,11 @@ struct AttributeCommand: ParsableCommand {
     @Option(help: "Also write the raw maps (.npy); see above.")
     var saveMap: String?
 
-    @Flag(help: "Deletion and insertion AUC of each map (RISE protocol, 1% steps) beside random rankings (mean of 5 seeds).")
+    @Flag(help: "Deletion and insertion AUC of each map (RISE protocol, 1% steps) beside random rankings (mean of 5 seeds), and ROAD's MoRF and LeRF (pytorch-grad-cam's definition).")
     var metrics = false
+
+    @Option(help: ArgumentHelp("ROAD of --metrics: percentiles of the map, averaged (MoRF removes the pixels above each, LeRF those below 100 minus it).", valueName: "p,p,..."))
+    var roadPercentiles: PercentileList = PercentileList(ROAD.defaultPercentiles)
 
     @Option(help: "Random rankings --metrics averages (seeds).")
     var randomRankings: Int = 5
@@ -178,7 +181,8 @@ struct AttributeCommand: ParsableCommand {
         try output.write(figure.scene())
         var report: [String: Any] = [:]
         if metrics {
-            let scores = study.scores(graph: graph, inputs: batch, settings: settings, randomRankings: randomRankings) { progress.show(label: "metrics", $0, $1) }
+            let scores = study.scores(graph: graph, inputs: batch, settings: settings, randomRankings: randomRankings,
+                                      roadPercentiles: roadPercentiles.values) { progress.show(label: "metrics", $0, $1) }
             progress.finish()
             print("method                 image  class  deletion AUC (random)  insertion AUC (random)")
             for s in scores {
@@ -191,7 +195,16 @@ struct AttributeCommand: ParsableCommand {
                 ["method": s.method.rawValue, "image": files[s.image], "class": s.classIndex,
                  "deletion_auc": s.curves.deletionAUC, "insertion_auc": s.curves.insertionAUC,
                  "random_deletion_auc": s.curves.randomDeletionAUC, "random_insertion_auc": s.curves.randomInsertionAUC,
-                 "deletion": s.curves.deletion, "insertion": s.curves.insertion]
+                 "deletion": s.curves.deletion, "insertion": s.curves.insertion,
+                 "road": Self.json(s.road)]
+            }
+            let percentiles = roadPercentiles.values.map(String.init).joined(separator: ",")
+            print("\nROAD (noisy linear imputation; change of the target's probability, mean over percentiles \(percentiles)):")
+            print("method                 image  class  MoRF      LeRF      combined (LeRF - MoRF) / 2")
+            func value(_ v: Double) -> String { String(format: "%+.4f", v) }
+            for s in scores {
+                let name = s.method.rawValue.padding(toLength: 22, withPad: " ", startingAt: 0)
+                print(name + String(format: " %5d  %5d  ", s.image, s.classIndex) + "\(value(s.road.morfProbability))   \(value(s.road.lerfProbability))   \(value(s.road.combinedProbability))")
             }
         }
         if sanity {
@@ -219,6 +232,16 @@ struct AttributeCommand: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
             try AtomicFile.write(data, to: URL(fileURLWithPath: json))
         }
+    }
+
+    /// ROAD's numbers for the JSON.
+    static func json(_ road: ROAD) -> [String: Any] {
+        return ["percentiles": road.points.map(\.percentile),
+                "morf_probability": road.points.map { $0.morfProbability }, "lerf_probability": road.points.map { $0.lerfProbability },
+                "morf_logit": road.points.map { $0.morfLogit }, "lerf_logit": road.points.map { $0.lerfLogit },
+                "mean_morf_probability": road.morfProbability, "mean_lerf_probability": road.lerfProbability,
+                "combined_probability": road.combinedProbability,
+                "mean_morf_logit": road.morfLogit, "mean_lerf_logit": road.lerfLogit, "combined_logit": road.combinedLogit]
     }
 
     /// `map.npy` with `gradcam` inserted: `map.gradcam.npy`.
@@ -251,6 +274,18 @@ struct TargetList: ExpressibleByArgument {
         targets = parts.map { $0! }
     }
     var defaultValueDescription: String { targets.map(\.description).joined(separator: ",") }
+}
+
+/// `--road-percentiles 10,20,30`: whole percentiles 0 to 100.
+struct PercentileList: ExpressibleByArgument {
+    var values: [Int]
+    init(_ values: [Int]) { self.values = values }
+    init?(argument: String) {
+        let parts = argument.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, parts.allSatisfy({ $0.map { (0...100).contains($0) } ?? false }) else { return nil }
+        values = parts.map { $0! }
+    }
+    var defaultValueDescription: String { values.map(String.init).joined(separator: ",") }
 }
 
 extension AttributionBaseline: ExpressibleByArgument {}

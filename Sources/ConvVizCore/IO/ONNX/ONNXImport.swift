@@ -25,9 +25,16 @@ public struct ONNXImportError: Error, CustomStringConvertible, Equatable {
 /// `P.weight` is called `P`; any other takes the ONNX node's name (or its first output's).
 /// Every node name and output name is an alias of its layer, and the graph input's name
 /// is an alias of `input`.
+///
+/// A Softmax or LogSoftmax over the classes at the very end is left out (and named in
+/// `droppedOutputOperation`): the imported network outputs the logits before it, which
+/// attribution explains and which every consumer (predictions, cross-entropy) turns into
+/// the same probabilities itself.
 public struct ONNXImport: Sendable {
     public let architecture: Architecture
     public let weights: [String: Tensor]
+    /// `Softmax` or `LogSoftmax` when the file's graph ended in one (left out).
+    public let droppedOutputOperation: String?
 
     public init(_ model: ONNXFile) throws {
         var builder = try ONNXGraphBuilder(model)
@@ -39,6 +46,7 @@ public struct ONNXImport: Sendable {
         }
         self.architecture = architecture
         weights = builder.weights
+        droppedOutputOperation = builder.droppedOutputOperation
     }
 
     public init(contentsOf url: URL, limits: ReadLimits = .default) throws {
@@ -57,6 +65,8 @@ struct ONNXGraphBuilder {
     private(set) var batch: Int?
     private(set) var layers: [LayerSpec] = []
     private(set) var weights: [String: Tensor] = [:]
+    /// `Softmax` or `LogSoftmax` when the graph ended in one, which the import leaves out.
+    private(set) var droppedOutputOperation: String?
     private var aliases: [String: String] = [:]
     private var moduleAliases: [String: String] = [:]
     private var opAliases: [String: [String]] = [:]
@@ -147,7 +157,8 @@ struct ONNXGraphBuilder {
             }
             let context = ONNXNodeContext(node: node, file: file, opset: model.opsetVersion, batch: batch,
                                           constants: constants, values: values, shapes: shapes,
-                                          consumers: consumers, matMulLinears: matMulLinears, layers: layers, layerIndex: layerIndex)
+                                          consumers: consumers, matMulLinears: matMulLinears, layers: layers, layerIndex: layerIndex,
+                                          graphOutput: model.outputs[0].name)
             guard let convert = ONNXOps.converter(for: node.opType) else { throw context.unsupported() }
             try apply(try convert(context), node: node, context: context)
         }
@@ -171,6 +182,9 @@ struct ONNXGraphBuilder {
             layers[i].bias = true
             weights["\(layer).bias"] = bias
             matMulLinears.remove(layer)
+            bind(node, to: layer)
+        case let .finalNormalization(layer):
+            droppedOutputOperation = node.opType
             bind(node, to: layer)
         case let .layers(newLayers):
             var previous: String?

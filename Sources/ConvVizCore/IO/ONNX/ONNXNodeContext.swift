@@ -9,6 +9,9 @@ enum ONNXEmission {
     /// A bias for an existing bias-free linear layer (MatMul then Add); the node's output
     /// is that layer's.
     case bias(layer: String, Tensor)
+    /// A final Softmax or LogSoftmax, left out: the graph's output is the layer before it
+    /// (the logits), which every ConvViz consumer turns into probabilities itself.
+    case finalNormalization(layer: String)
 }
 
 /// A layer for the builder to name, shape and add.
@@ -47,6 +50,8 @@ struct ONNXNodeContext {
     let matMulLinears: Set<String>
     let layers: [LayerSpec]
     let layerIndex: [String: Int]
+    /// The graph's (first) output.
+    var graphOutput = ""
 
     /// `node 'NAME' (OpType)`.
     var label: String { "node '\(node.displayName)' (\(node.opType))" }

@@ -68,6 +68,24 @@ extension ONNXOps {
         return try one(c, spec)
     }
 
+    /// Softmax or LogSoftmax over the classes as the graph's last node (read by nothing
+    /// else): left out, so that the network's output is the logits (see `ONNXImport`).
+    /// Anywhere else ConvViz has no softmax layer.
+    static func finalSoftmax(_ c: ONNXNodeContext) throws -> ONNXEmission {
+        let x = try c.computed(0)
+        guard let out = c.node.outputs.first, out == c.graphOutput, c.consumers[out] == 1 else {
+            throw c.unsupported("only as the graph's last operation, over the classes: ConvViz then works on the logits before it")
+        }
+        // Per-sample [K]: over the batch's [N, K], axis 1 or -1 (opset 13's default -1;
+        // before 13 the default 1 flattens [N, K] to itself).
+        guard x.shape.count == 1 else {
+            throw c.unsupported("over an input of shape \(x.shape); ConvViz leaves out a final \(c.node.opType) over flat class scores [K] only")
+        }
+        let axis = try c.int("axis", default: c.opset >= 13 ? -1 : 1)
+        guard axis == 1 || axis == -1 else { throw c.unsupported("axis \(axis) of a [N, \(x.shape[0])] input; ConvViz takes the classes' axis (1 or -1)") }
+        return .finalNormalization(layer: x.layer)
+    }
+
     static func identity(_ c: ONNXNodeContext) throws -> ONNXEmission {
         if let value = c.constant(0) { return .constant(value) }
         return try one(c, LayerSpec(.identity))

@@ -35,6 +35,7 @@ enum ONNXOps {
         case "Mul": { c in try merge(c, .mul) }
         case "Concat": concat
         case "Constant": constant
+        case "Softmax", "LogSoftmax": finalSoftmax
         default: nil
         }
     }
