@@ -17,6 +17,16 @@ Raw maps are compared: CAMs' `get_cam_image` output (before ReLU and min-max; Ei
 up to sign), Captum's attributions as they are. Prints, per network and method, the worst
 |ConvViz - reference| relative to the largest reference value, and the time of each side.
 
+Float32 cannot resolve every map of a random network: where a map is far smaller than
+the logit it is a difference of (occlusion of a network whose output barely depends on
+its input, integrated gradients summing 50 gradients that cancel), the reference tool's
+own float32 map is rounding noise. So each reference also runs in float64 (the same
+tool on `model.double()`, `--no-float64` skips it), and the script prints three errors,
+each relative to the largest float64 value: ConvViz vs the float32 reference, the float32
+reference vs float64 (the tool's own rounding), and ConvViz vs float64. ConvViz is as
+exact as float32 allows where its error against float64 is no larger than the
+reference's own. At the end, a Markdown table of the three per network and method.
+
 Known differences (docs/attribution.md): Captum's guided backprop and deconvnet hook
 nn.ReLU modules only, so a functional ReLU (densenet's last) keeps its true gradient
 there, while ConvViz applies the rule to every ReLU; ReLU6, SiLU and the other
@@ -91,12 +101,14 @@ def main():
     parser.add_argument("--models", default="resnet18,resnet50,vgg11_bn,mobilenet_v2,densenet121,efficientnet_b0")
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--skip", default="")
+    parser.add_argument("--no-float64", action="store_true")
     a = parser.parse_args()
     torch.set_num_threads(2)
     convviz = os.path.join(ROOT, ".build", "release", "convviz")
     skip = set(filter(None, a.skip.split(",")))
     methods = [m for m in CAMS + CAPTUM if m not in skip]
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared: times are indicative)")
+    rows = []
     with tempfile.TemporaryDirectory() as d:
         for name in a.models.split(","):
             size = 224 if name == "vgg11_bn" else a.size
@@ -111,6 +123,10 @@ def main():
                 target = int(model(x).argmax())
             window = max(4, size // 8)
             refs, torch_seconds = references(model, layer, x, target, methods, window)
+            exact = {}
+            if not a.no_float64:
+                model64, layer64, _ = model_and_layer(name)
+                exact, _ = references(model64.double(), layer64, x.double(), target, methods, window)
             for m in methods:
                 saved = os.path.join(d, "map.npy")
                 args = [convviz, "attribute", "--model", path, "--input", xin, "--method", m, "--target", str(target),
@@ -121,16 +137,32 @@ def main():
                 r = subprocess.run(args, capture_output=True, text=True)
                 elapsed = time.perf_counter() - start
                 if r.returncode != 0:
-                    print(f"{name:16s} {m:22s} convviz failed: {r.stderr.strip()[:200]}")
+                    print(f"{name:16s} {m:22s} convviz failed: {r.stderr.strip()[:300]}")
+                    rows.append((name, m, None, None, None, torch_seconds[m], None, r.stderr.strip()[:120]))
                     continue
-                got, want = np.load(saved).reshape(-1), refs[m].reshape(-1)
-                scale = max(np.abs(want).max(), 1e-30)
-                error = np.abs(got - want).max()
-                if m in ("eigencam", "eigengradcam"):
-                    error = min(error, np.abs(-got - want).max())
-                print(f"{name:16s} {m:22s} worst error {error / scale:.2e} of the largest value; "
-                      f"reference {torch_seconds[m]:.2f} s, convviz {elapsed:.2f} s (process, model load included)")
+                got, want = np.load(saved).reshape(-1).astype(np.float64), refs[m].reshape(-1).astype(np.float64)
+                truth = exact[m].reshape(-1).astype(np.float64) if m in exact else want
+                scale = max(np.abs(truth).max(), 1e-300)
+
+                def worst(a_, b_):
+                    e = np.abs(a_ - b_).max()
+                    if m in ("eigencam", "eigengradcam"):
+                        e = min(e, np.abs(-a_ - b_).max())
+                    return e / scale
+                errors = (worst(got, want), worst(want, truth) if m in exact else None, worst(got, truth) if m in exact else None)
+                rows.append((name, m) + errors + (torch_seconds[m], elapsed, ""))
+                f64 = "" if errors[1] is None else f"; reference float32 vs float64 {errors[1]:.1e}, ConvViz vs float64 {errors[2]:.1e}"
+                print(f"{name:16s} {m:22s} worst error {errors[0]:.2e} of the largest value{f64}; "
+                      f"largest |value| {scale:.2e}; reference {torch_seconds[m]:.2f} s, convviz {elapsed:.2f} s (process, model load included)")
                 sys.stdout.flush()
+    print("\n| network | method | ConvViz vs reference | reference f32 vs f64 | ConvViz vs f64 | reference s | ConvViz s |")
+    print("|---|---|---|---|---|---|---|")
+    for name, m, e0, e1, e2, ts, cs, note in rows:
+        fmt = lambda v: "" if v is None else f"{v:.1e}"
+        if e0 is None:
+            print(f"| {name} | {m} | failed: {note} | | | {ts:.2f} | |")
+        else:
+            print(f"| {name} | {m} | {fmt(e0)} | {fmt(e1)} | {fmt(e2)} | {ts:.2f} | {cs:.2f} |")
 
 
 if __name__ == "__main__":

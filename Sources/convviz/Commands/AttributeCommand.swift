@@ -12,8 +12,10 @@ struct AttributeCommand: ParsableCommand {
         Class activation maps (gradcam, gradcam++, hirescam, xgradcam, layercam, eigencam, \
         eigengradcam, scorecam, ablationcam) follow pytorch-grad-cam 1.5 at --layer \
         (default: the last layer with a spatial output); the input-space methods \
-        (saliency, input-x-gradient, integrated-gradients, smoothgrad, guided-backprop, \
-        deconvnet, guided-gradcam, occlusion) follow Captum. Formulas: docs/attribution.md.
+        (saliency, input-x-gradient, integrated-gradients, smoothgrad, smoothgrad-ig: \
+        SmoothGrad over integrated gradients, guided-backprop, deconvnet, guided-gradcam, \
+        occlusion) follow Captum. The map explains the target's logit; a model ending in \
+        Softmax or LogSoftmax is read without it. Formulas: docs/attribution.md.
 
         --method takes one method, a comma list or 'all': one figure, a row per image and \
         class, a column per method. --target is 'top' (the predicted class), a class index, \
@@ -43,13 +45,13 @@ struct AttributeCommand: ParsableCommand {
     @Option(help: "Class names, one per line (line K names class K).")
     var labels: String?
 
-    @Option(help: "Integrated gradients: Gauss-Legendre steps.")
+    @Option(help: "Integrated gradients (and smoothgrad-ig, per sample): Gauss-Legendre steps.")
     var steps: Int = 50
 
     @Option(help: "Baseline of integrated gradients and occlusion: zero, blur or uniform.")
     var baseline: AttributionBaseline = .zero
 
-    @Option(help: "SmoothGrad: noisy samples.")
+    @Option(help: "SmoothGrad and smoothgrad-ig: noisy samples.")
     var samples: Int = 25
 
     @Option(help: "SmoothGrad: noise standard deviation as a fraction of the image's value range.")
@@ -61,7 +63,7 @@ struct AttributeCommand: ParsableCommand {
     @Option(help: "Occlusion: stride in pixels (at most the window).")
     var stride: Int = 8
 
-    @Option(help: "Images run at once for IG steps, SmoothGrad samples, Score-CAM masks, Ablation-CAM channels and occlusion windows.")
+    @Option(help: "Images run at once for IG steps, SmoothGrad samples (and smoothgrad-ig's samples x steps), Score-CAM masks, Ablation-CAM channels and occlusion windows.")
     var batch: Int = 16
 
     @Option(help: "Also write the raw maps (.npy); see above.")
