@@ -103,6 +103,12 @@ final class AttributionROADTests: XCTestCase {
         let a = ROAD(attributor: attributor, image: x, map: map, classIndex: 0, percentiles: [75], seed: 4)
         let b = ROAD(attributor: attributor, image: x, map: map, classIndex: 0, percentiles: [75], seed: 4)
         XCTAssertEqual(a.points[0].morfLogit, b.points[0].morfLogit)
+        let workers = Parallel.workers
+        Parallel.workers = 1
+        let single = ROAD(attributor: attributor, image: x, map: map, classIndex: 0, percentiles: [75], seed: 4)
+        Parallel.workers = workers
+        XCTAssertEqual(single.points[0].morfLogit, a.points[0].morfLogit, "the same whatever the cores")
+        XCTAssertEqual(single.points[0].lerfLogit, a.points[0].lerfLogit)
         XCTAssertNotEqual(a.points[0].morfLogit, -16, "noise 0.01 added to the imputed pixels")
         XCTAssertEqual(a.points[0].morfLogit, -16, accuracy: 0.5)
     }

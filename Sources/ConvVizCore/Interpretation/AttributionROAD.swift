@@ -44,16 +44,27 @@ public struct ROAD: Sendable {
                 percentiles: [Int] = ROAD.defaultPercentiles, noise: Float = 0.01, batch: Int = 16, seed: UInt64 = 0) {
         let plane = x.shape[1] * x.shape[2]
         precondition(map.count == plane, "map \(map.shape) for image \(x.shape)")
-        var rng = SeededGenerator(seed: seed &+ 53)
         let inverse = map.data.map { 1 - $0 }
-        var images: [Tensor] = [x]
-        for p in percentiles {
-            for values in [map.data, inverse] {
-                let t = Self.percentile(values, p)
-                let keep = values.map { $0 < t }
-                images.append(NoisyLinearImputation.impute(x, keep: keep, height: x.shape[1], width: x.shape[2], noise: noise, rng: &rng))
+        // MoRF and LeRF at each percentile: the masks, then the imputations on every
+        // core, each with a generator of its own (the same numbers whatever the cores),
+        // taken from both ends of the list in turn (low percentiles impute the most).
+        let keeps = percentiles.flatMap { p in [map.data, inverse].map { values in
+            let t = Self.percentile(values, p)
+            return values.map { $0 < t }
+        }}
+        var imputed = [Tensor](repeating: x, count: keeps.count)
+        imputed.withUnsafeMutableBufferPointer { buffer in
+            let out = buffer
+            let n = keeps.count
+            Parallel.forEachRange(n) { _, range in
+                for r in range {
+                    let j = r % 2 == 0 ? r / 2 : n - 1 - r / 2
+                    var rng = SeededGenerator(seed: seed &+ 53 &+ UInt64(j))
+                    out[j] = NoisyLinearImputation.impute(x, keep: keeps[j], height: x.shape[1], width: x.shape[2], noise: noise, rng: &rng)
+                }
             }
         }
+        let images = [x] + imputed
         var logits: [Float] = [], probabilities: [Double] = []
         for start in stride(from: 0, to: images.count, by: Swift.max(1, batch)) {
             let part = images[start..<Swift.min(images.count, start + Swift.max(1, batch))]
