@@ -52,6 +52,8 @@ public final class Conv2D: Layer {
     /// flipped kernels of the input gradient). Each takes alpha^2/r^2 of the weight's
     /// memory: 16/9 for 3x3, 36/25 for 5x5. Released with the layer.
     var winogradKernelCache: [Bool: (version: Int, kernels: [Float])] = [:]
+    /// Calls of at least this many Winograd tiles transform the kernels without keeping them.
+    static let winogradCacheTiles = 256
     /// Whether the last forward pass was outside training, so that transforms may be kept.
     var keepsWinogradKernels = false
     /// Whether inference on small batches of small maps takes `forwardSmallMaps`, and input
