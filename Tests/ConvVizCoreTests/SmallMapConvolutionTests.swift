@@ -27,6 +27,8 @@ final class SmallMapConvolutionTests: XCTestCase {
     func testEqualsTheDirectLoops() throws {
         let cases: [(cin: Int, cout: Int, k: Int, s: Int, p: Int, n: Int, hw: Int)] = [
             (16, 20, 3, 1, 1, 1, 7), (12, 10, 1, 1, 0, 3, 7), (8, 12, 3, 1, 1, 1, 14), (6, 8, 5, 1, 2, 2, 9), (5, 9, 3, 1, 0, 1, 16),
+            // Stride 2 (ResNet's first layer of a stage, its 1x1 shortcut) and stride 3.
+            (16, 24, 3, 2, 1, 1, 14), (16, 24, 1, 2, 0, 2, 14), (7, 5, 3, 3, 1, 1, 20),
         ]
         for c in cases {
             let conv = layer(c.cin, c.cout, kernel: c.k, stride: c.s, padding: c.p)
@@ -54,7 +56,8 @@ final class SmallMapConvolutionTests: XCTestCase {
         XCTAssertFalse(conv.runsSmallMaps(conv.geometry([8, 64, 7, 7]), samples: 8), "392 pixels")
         XCTAssertFalse(conv.runsSmallMaps(conv.geometry([1, 64, 28, 28]), samples: 1))
         let strided = layer(64, 64, kernel: 3, stride: 2, padding: 1)
-        XCTAssertFalse(strided.runsSmallMaps(strided.geometry([1, 64, 14, 14]), samples: 1), "stride 2 along the width")
+        XCTAssertTrue(strided.runsSmallMaps(strided.geometry([1, 64, 14, 14]), samples: 1), "stride 2: 49 pixels")
+        XCTAssertFalse(strided.runsSmallMaps(strided.geometry([1, 64, 56, 56]), samples: 1), "stride 2: 784 pixels")
         let x = random([1, 64, 7, 7], seed: 3)
         let fast = conv.forward(x, mode: .evaluation)
         conv.usesSmallMapPath = false
