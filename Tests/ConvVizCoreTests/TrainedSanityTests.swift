@@ -11,15 +11,16 @@ import XCTest
 /// with the predicted class as the target.
 ///
 /// The thresholds come from measurement, not from tuning: the mean correlation over the
-/// patches after each step, for seeds 0-9 (seed = training, patches and re-initialisation),
-/// debug build. Short configuration (60 steps of batch 32 on 2,000 patches, 12 held-out
-/// patches; test accuracy 0.415-0.745, chance 0.14), mean per step [fc, conv3, conv2, conv1]:
+/// patches after each step, per seed (seed = training, patches and re-initialisation;
+/// the same numbers with the numeric core optimized or not). Short configuration (60
+/// steps of batch 32 on 2,000 patches, 12 held-out patches, seeds 0-9; test accuracy
+/// 0.415-0.745, chance 0.14), mean per step [fc, conv3, conv2, conv1]:
 ///
 ///     saliency         step 1 0.29-0.44, step 2 0.25-0.42, step 3 0.21-0.35, all 0.11-0.23;
 ///                      drop from step 1 to all at least 0.11 on every seed
 ///     gradcam          step 1 -0.03-0.53, step 2 -0.31-0.33, step 3 -0.28-0.20, all -0.16-0.21
-///                      (single patches anywhere in [-0.97, 0.97]: Grad-CAM's 8x8 map loses
-///                      its ranking as soon as the classifier is random)
+///                      (single patches anywhere in [-0.97, 0.97]: Grad-CAM's 8x8 map mostly
+///                      loses its ranking as soon as the classifier is random)
 ///     guided-backprop  step 1 0.87-0.92, step 2 0.82-0.85, step 3 0.60-0.69, all 0.28-0.41
 ///
 /// Long configuration (300 steps on 10,000 patches, 16 held-out patches, seeds 0-4;
@@ -29,11 +30,11 @@ import XCTest
 ///                      drop from step 1 to all at least 0.37
 ///     gradcam          step 1 -0.04-0.35, step 2 -0.10-0.16, step 3 -0.24-0.29, all -0.16-0.04
 ///     guided-backprop  step 1 0.72-0.90, step 2 0.68-0.84, step 3 0.49-0.57, all 0.20-0.24
-///                      (seed 4's 0.72 after fc: one patch at -0.08, the rest 0.6-0.94)
+///                      (seed 4's 0.72 after fc includes one patch at -0.08)
 ///
 /// So saliency and Grad-CAM decorrelate (from 1 to about 0.1 and 0), and guided
 /// backpropagation changes much less while only the upper layers are random (0.7-0.9
-/// after fc, 0.2-0.4 above saliency: the insensitivity Adebayo et al. report) but does
+/// after fc, 0.2-0.6 above saliency: the insensitivity Adebayo et al. report) but does
 /// fall once conv2 and conv1 go (to 0.2-0.4 here). The assertions
 /// leave a margin over the union of these ranges (BLAS rounding on another CPU can move
 /// a seed's training a little).
@@ -129,26 +130,29 @@ final class TrainedSanityTests: XCTestCase {
         return String(format: "accuracy %.3f; mean [min, max] per step: ", o.accuracy) + lines.joined(separator: "; ")
     }
 
-    /// The normal suite: one seed of the short configuration (about 5 s of CPU, debug).
+    static let short = Configuration(steps: 60, patches: 2_000, images: 12)
+    static let long = Configuration(steps: 300, patches: 10_000, images: 16)
+
+    /// The normal suite: seed 0 of the long configuration (test accuracy 0.89; about 1.5 s
+    /// in the debug build, whose numeric core is optimized).
     func testRandomisationOnANetworkTrainedHere() throws {
-        let o = try randomisation(seed: 0, Configuration(steps: 60, patches: 2_000, images: 12))
-        check(o, seed: 0)
+        check(try randomisation(seed: 0, Self.long), seed: 0)
     }
 
-    /// CONVVIZ_LONG_TESTS=1: the short configuration's other nine seeds, then the long
-    /// configuration on seeds 0-2 (about 30 s of CPU each, debug; the measurement above
-    /// ran 0-4). Each outcome is printed, so running this test re-measures.
-    func testRandomisationOnNetworksTrainedLonger() throws {
+    /// CONVVIZ_LONG_TESTS=1: every measured run, the short configuration on seeds 0-9 and
+    /// the long one on seeds 1-4 (about 15 s). Each outcome is printed, so running this
+    /// test re-measures.
+    func testRandomisationOverSeeds() throws {
         guard ProcessInfo.processInfo.environment["CONVVIZ_LONG_TESTS"] == "1" else {
-            throw XCTSkip("set CONVVIZ_LONG_TESTS=1 for ten seeds and a longer training")
+            throw XCTSkip("set CONVVIZ_LONG_TESTS=1 for the other seeds and a shorter training")
         }
-        for seed: UInt64 in 1..<10 {
-            let o = try randomisation(seed: seed, Configuration(steps: 60, patches: 2_000, images: 12))
+        for seed: UInt64 in 0..<10 {
+            let o = try randomisation(seed: seed, Self.short)
             print("short, seed \(seed): \(Self.describe(o))")
             check(o, seed: seed)
         }
-        for seed: UInt64 in 0..<3 {
-            let o = try randomisation(seed: seed, Configuration(steps: 300, patches: 10_000, images: 16))
+        for seed: UInt64 in 1..<5 {
+            let o = try randomisation(seed: seed, Self.long)
             print("long, seed \(seed): \(Self.describe(o))")
             check(o, seed: seed)
         }
