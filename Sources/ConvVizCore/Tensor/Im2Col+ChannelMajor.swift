@@ -76,7 +76,13 @@ extension Im2Col {
 
     /// The adjoint of `unrollChannelMajor`, adding onto `padded` (zeroed by the caller).
     static func foldChannelMajor(_ cols: UnsafePointer<Float>, _ g: Geometry, into padded: UnsafeMutablePointer<Float>) {
-        let count = g.outWidth
+        let count = g.outWidth, stride = g.window.stride.w
+        if stride > 1 {  // `Conv2D+SmallMaps` only, as in `unrollChannelMajor`
+            walkRows(g) { src, dst in
+                for k in 0..<count { padded[dst &+ k &* stride] += cols[src &+ k] }
+            }
+            return
+        }
         walkRows(g) { src, dst in
             let s = cols + src, d = padded + dst
             var k = 0
