@@ -18,24 +18,23 @@ final class AnimateCommandTests: XCTestCase {
         }
     }
 
-    /// `--frame K -o f.png` is the GIF's frame K pixel for pixel (the receptive field of a
-    /// real network, VGG on Fashion-MNIST, in Chinese at scale 2); frame numbers out of
-    /// range and a GIF for one frame are refused.
+    /// `--frame K -o f.png` is the GIF's frame K pixel for pixel (the receptive field of
+    /// the network `train` trains, `small`, in Chinese); frame numbers out of range and a
+    /// GIF for one frame are refused.
     func testOneFrameAsPNGIsTheGIFsFrame() throws {
-        let model = CLIFiles.repository.appendingPathComponent("Examples/vgg-fmnist.json").path
-        let common = ["animate", "receptive-field", "--model", model, "--lang", "zh", "--scale", "2"]
-        let gif = dir.appendingPathComponent("vgg.gif").path
+        let common = ["animate", "receptive-field", "--model", "small", "--lang", "zh"]
+        let gif = dir.appendingPathComponent("small.gif").path
         let r = try ConvVizProcess.run(common + ["-o", gif])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stdout.contains("(6 frames") && r.stdout.contains("edges within"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("(4 frames") && r.stdout.contains("edge tolerance 3/255"), r.stdout)
         XCTAssertFalse(r.stderr.contains("warning"), r.stderr)
         let frames = try GIFDecoder.decode(Data(contentsOf: URL(fileURLWithPath: gif)))
-        XCTAssertEqual(frames.count, 6)
-        for k in [1, 6] {
-            let png = dir.appendingPathComponent("vgg-\(k).png").path
+        XCTAssertEqual(frames.count, 4)
+        for k in [1, 4] {
+            let png = dir.appendingPathComponent("small-\(k).png").path
             let one = try ConvVizProcess.run(common + ["--frame", "\(k)", "-o", png])
             XCTAssertEqual(one.status, 0, one.stderr)
-            XCTAssertTrue(one.stdout.contains("(frame \(k) of 6, \(frames[0].image.width)x\(frames[0].image.height))"), one.stdout)
+            XCTAssertTrue(one.stdout.contains("(frame \(k) of 4, \(frames[0].image.width)x\(frames[0].image.height))"), one.stdout)
             let t = try PNGDecoder.decode(contentsOf: URL(fileURLWithPath: png))
             let (h, w) = (t.shape[1], t.shape[2])
             XCTAssertEqual(w, frames[k - 1].image.width); XCTAssertEqual(h, frames[k - 1].image.height)
@@ -45,11 +44,11 @@ final class AnimateCommandTests: XCTestCase {
             }
             XCTAssertEqual(differing, 0, "frame \(k): \(differing) pixels differ from the GIF's")
         }
-        let svg = try ConvVizProcess.run(common + ["--frame", "2", "-o", dir.appendingPathComponent("vgg-2.svg").path])
+        let svg = try ConvVizProcess.run(common + ["--frame", "2", "-o", dir.appendingPathComponent("small-2.svg").path])
         XCTAssertEqual(svg.status, 0, svg.stderr)
-        let late = try ConvVizProcess.run(common + ["--frame", "7", "-o", dir.appendingPathComponent("x.png").path])
+        let late = try ConvVizProcess.run(common + ["--frame", "5", "-o", dir.appendingPathComponent("x.png").path])
         XCTAssertNotEqual(late.status, 0)
-        XCTAssertTrue(late.stderr.contains("has 6 frames"), late.stderr)
+        XCTAssertTrue(late.stderr.contains("has 4 frames"), late.stderr)
         let oneGIF = try ConvVizProcess.run(common + ["--frame", "1", "-o", dir.appendingPathComponent("x.gif").path])
         XCTAssertNotEqual(oneGIF.status, 0)
         let noFrame = try ConvVizProcess.run(common + ["-o", dir.appendingPathComponent("x.png").path])
@@ -76,7 +75,7 @@ final class AnimateCommandTests: XCTestCase {
         let out = dir.appendingPathComponent("pool.svg").path
         let r = try ConvVizProcess.run(["animate", "pooling", "--kind", "avg", "--input", values.path, "--lang", "zh", "--title", "平均池化", "-o", out])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stdout.contains("(6 frames"), r.stdout)  // 2 x 3 windows of 2x2, stride 2
+        XCTAssertTrue(r.stdout.contains("(4 frames"), r.stdout)  // 2 x 3 windows of 2x2, stride 2
         XCTAssertTrue(try String(contentsOfFile: out, encoding: .utf8).contains("平均池化"))
     }
 

@@ -8,23 +8,27 @@ import Foundation
 /// coverage value at every edge). Frames are drawn for a palette instead
 /// (`Canvas.renderRaster(_:pngScale:tolerance:)`, `CoverageQuantizer`): the figure's
 /// colours exact, each edge pixel one of a few blends of the two colours that meet,
-/// within `tolerance` + 1 of Cairo's in every channel. The tolerance is the smallest of
-/// `tolerances` at which every frame fits 256 colours, one for the whole animation so
-/// that what stays still stays the same pixels.
+/// within `tolerance` + 1 of Cairo's in every channel where one edge meets a flat colour.
+/// The tolerance is the smallest of `tolerances` at which every frame fits 256 colours,
+/// one for the whole animation so that what stays still stays the same pixels.
 public struct AnimationRaster {
     public let frameCount: Int
     public let pngScale: Double
     /// The largest change (0-255, in a channel) the rounding of an edge's coverage makes.
     public let tolerance: Int
-    /// Whether every frame fits 256 colours at `tolerance` (only a frame full of
-    /// colours of its own, such as a photograph, does not: the GIF encoder then
-    /// quantizes it, and its GIF frame is no longer its PNG).
+    /// Whether every frame fits 256 colours at `tolerance`. Only a frame full of colours
+    /// of its own (a photograph) does not; its colours past the 256 most used then take
+    /// the nearest of those, here, so that its GIF frame is still its PNG.
     public let fits: Bool
     private let scene: (Int) -> Scene
+    /// Every frame, when they take at most `cacheBudget` pixels together (else drawn again
+    /// when asked).
+    private let cache: [IndexedImage]
 
     /// The tolerances tried, smallest first: 3/255 is about what the eye tells apart at a
-    /// glyph's edge; 64/255 leaves two or three levels to the strongest edges.
+    /// glyph's edge; at 64/255 the strongest edges keep two or three levels.
     public static let tolerances = [3, 4, 6, 8, 12, 16, 24, 32, 48, 64]
+    static let cacheBudget = 1 << 27
 
     /// Draws every frame at each tolerance in turn (the first and last frames first, where
     /// text and written cells are most) until all of them fit 256 colours.
@@ -34,35 +38,47 @@ public struct AnimationRaster {
         self.pngScale = pngScale
         scene = { animation.rasterFrame($0) }
         let order = frameCount == 1 ? [0] : [0, frameCount - 1] + Array(1..<(frameCount - 1))
-        var chosen: Int?
+        var chosen: Int?, drawn: [Int: IndexedImage] = [:]
         search: for t in Self.tolerances {
-            for k in order where Self.colourCount(try Canvas.renderRaster(animation.rasterFrame(k), pngScale: pngScale, tolerance: t), upTo: 256) > 256 {
-                continue search
+            drawn = [:]
+            var pixels = 0
+            for k in order {
+                let (words, width, height) = try Canvas.renderWords(animation.rasterFrame(k), pngScale: pngScale, tolerance: t)
+                guard let image = IndexedImage(words: words, width: width, height: height) else { continue search }
+                pixels += width * height
+                if pixels <= Self.cacheBudget { drawn[k] = image }
             }
             chosen = t
             break
         }
         tolerance = chosen ?? Self.tolerances[Self.tolerances.count - 1]
         fits = chosen != nil
+        cache = drawn.count == frameCount ? (0..<frameCount).map { drawn[$0]! } : []
     }
 
     /// Frame `k` (0-based) as the GIF holds it.
-    public func frame(_ k: Int) throws -> RasterImage {
+    public func indexed(_ k: Int) throws -> IndexedImage {
         precondition((0..<frameCount).contains(k), "frame \(k) of \(frameCount)")
-        return try Canvas.renderRaster(scene(k), pngScale: pngScale, tolerance: tolerance)
+        if !cache.isEmpty { return cache[k] }
+        let (words, width, height) = try Canvas.renderWords(scene(k), pngScale: pngScale, tolerance: tolerance)
+        return IndexedImage(words: words, width: width, height: height) ?? Self.reduced(words, width: width, height: height)
     }
 
-    /// The PNG of frame `k` (0-based): GIF frame k, pixel for pixel.
-    public func png(_ k: Int) throws -> Data { try Canvas.png(frame(k)) }
+    /// Frame `k` (0-based) as an RGBA raster.
+    public func frame(_ k: Int) throws -> RasterImage { try indexed(k).raster }
 
-    /// Distinct colours of `image`, counted up to `limit` + 1.
-    static func colourCount(_ image: RasterImage, upTo limit: Int) -> Int {
-        var seen = Set<UInt32>()
-        image.pixels.withUnsafeBufferPointer { p in
-            for i in stride(from: 0, to: p.count, by: 4) {
-                if seen.insert(UInt32(p[i]) << 16 | UInt32(p[i + 1]) << 8 | UInt32(p[i + 2])).inserted && seen.count > limit { return }
-            }
-        }
-        return seen.count
+    /// The PNG of frame `k` (0-based): GIF frame k, pixel for pixel.
+    public func png(_ k: Int) throws -> Data { try Canvas.png(indexed(k)) }
+
+    /// A frame of more than 256 colours on its 256 most used (ties: the smaller word),
+    /// every other colour taking the nearest of them (squared RGB distance).
+    static func reduced(_ words: [UInt32], width: Int, height: Int) -> IndexedImage {
+        var counts: [UInt32: Int] = [:]
+        for c in words { counts[c, default: 0] += 1 }
+        let kept = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(256).map(\.key)
+        let keptSet = Set(kept)
+        var nearest: [UInt32: UInt32] = [:]
+        for c in counts.keys where !keptSet.contains(c) { nearest[c] = kept[GIFEncoder.nearest(c, in: kept)] }
+        return IndexedImage(words: words.map { nearest[$0] ?? $0 }, width: width, height: height)!
     }
 }

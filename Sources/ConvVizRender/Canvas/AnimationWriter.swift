@@ -28,7 +28,7 @@ public enum AnimationWriter {
         public let data: Data
         /// Frame size in pixels (GIF) or points (SVG, PDF).
         public let width: Int, height: Int
-        /// What a user should know: a palette that had to be quantized.
+        /// What a user should know: frames that had to lose colours of their own.
         public let warnings: [String]
         /// The GIF's palette (nil for SVG and PDF).
         public let palette: GIFEncoder.Palette?
@@ -43,14 +43,7 @@ public enum AnimationWriter {
         let first = animation.frame(0)
         switch format {
         case .gif:
-            let delay = max(2, Int((100 / fps).rounded()))
-            let raster = try AnimationRaster(animation, pngScale: pngScale)
-            let (data, palette) = try GIFEncoder.encode(frameCount: animation.frameCount, delay: delay) { try raster.frame($0) }
-            var warnings: [String] = []
-            if !palette.isExact {
-                warnings.append("\(palette.quantizedFrames.count) of \(animation.frameCount) frames had more than 256 colours even with edges blended in steps of \(raster.tolerance)/255: each keeps the figure's own colours exact (fills, strokes, the insides of glyphs) and giflib's median cut gave the other \(palette.mappedColours) colours their nearest (at most \(palette.maxError)/255 off in a channel). Use .svg or .pdf for exact colours everywhere.")
-            }
-            return Output(data: data, width: Int((first.width * pngScale).rounded(.up)), height: Int((first.height * pngScale).rounded(.up)), warnings: warnings, palette: palette, tolerance: raster.tolerance)
+            return try gif(AnimationRaster(animation, pngScale: pngScale), fps: fps)
         case .svg:
             // What every frame draws first, alike (title, caption, the input grid), is drawn
             // once, under the frames; each frame draws the rest on a clear background.
@@ -88,6 +81,19 @@ public enum AnimationWriter {
         try AtomicFile.write(try renderFrame(animation, k, format: format, pngScale: pngScale), to: URL(fileURLWithPath: path))
         let s = animation.frame(k), f = format == .png ? pngScale : 1
         return (Int((s.width * f).rounded(.up)), Int((s.height * f).rounded(.up)))
+    }
+
+    /// The GIF of frames drawn already (`AnimationRaster`): those frames exactly.
+    public static func gif(_ raster: AnimationRaster, fps: Double) throws -> Output {
+        precondition(fps > 0)
+        let delay = max(2, Int((100 / fps).rounded()))
+        let (data, palette) = try GIFEncoder.encode(frameCount: raster.frameCount, delay: delay) { try raster.indexed($0) }
+        var warnings: [String] = []
+        if !raster.fits {
+            warnings.append("some frames have more than 256 colours of their own even with antialiased edges in steps of \(raster.tolerance)/255: their least used colours took the nearest of the 256 most used (the GIF is still each frame's PNG). Use .svg or .pdf for exact colours.")
+        }
+        let first = try raster.indexed(0)
+        return Output(data: data, width: first.width, height: first.height, warnings: warnings, palette: palette, tolerance: raster.tolerance)
     }
 
     /// How many leading items every scene has alike (compared by their full description).

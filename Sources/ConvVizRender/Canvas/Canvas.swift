@@ -32,18 +32,21 @@ public enum Canvas {
     /// rounded to the few levels that keep each channel within `tolerance` (0-255) of
     /// Cairo's blend, flat colours exact, images on whole pixels.
     public static func renderRaster(_ scene: Scene, pngScale: Double = 1, tolerance: Int? = nil) throws -> RasterImage {
+        let (words, width, height) = try renderWords(scene, pngScale: pngScale, tolerance: tolerance)
+        var image = RasterImage(width: width, height: height)
+        for i in 0..<(width * height) { image.setWord(i, words[i]); image.pixels[4 * i + 3] = 255 }
+        return image
+    }
+
+    /// The same pixels as 0xRRGGBB words, row-major.
+    static func renderWords(_ scene: Scene, pngScale: Double = 1, tolerance: Int? = nil) throws -> (words: [UInt32], width: Int, height: Int) {
         let surface = try Surface(format: .png, width: scene.width * pngScale, height: scene.height * pngScale)
         guard let cr = cairo_create(surface.handle) else { throw CairoError(operation: "cairo_create", status: CAIRO_STATUS_NO_MEMORY) }
         defer { cairo_destroy(cr) }
         try CairoError.check(cairo_status(cr), "cairo_create")
         if pngScale != 1 { cairo_scale(cr, pngScale, pngScale) }
         try drawPage(scene, cr, .png, quantizer: tolerance.map(CoverageQuantizer.init))
-        let (rgb, width, height) = try surface.rgbPixels()
-        var image = RasterImage(width: width, height: height)
-        for i in 0..<(width * height) {
-            image.pixels[4 * i] = rgb[3 * i]; image.pixels[4 * i + 1] = rgb[3 * i + 1]; image.pixels[4 * i + 2] = rgb[3 * i + 2]; image.pixels[4 * i + 3] = 255
-        }
-        return image
+        return try surface.words()
     }
 
     /// The PNG of a raster (its alpha dropped: figures are opaque).
@@ -52,6 +55,9 @@ public enum Canvas {
         for i in 0..<(image.width * image.height) { for c in 0..<3 { rgb[3 * i + c] = image.pixels[4 * i + c] } }
         return try PNGEncoder.encodeRGB(rgb, width: image.width, height: image.height)
     }
+
+    /// The PNG of an indexed raster (8-bit RGB).
+    public static func png(_ image: IndexedImage) throws -> Data { try PNGEncoder.encodeRGB(image.rgb, width: image.width, height: image.height) }
 
     /// A multi-page PDF, one scene per page, each page the size of its scene.
     public static func renderPDF(pages: [Scene]) throws -> Data {

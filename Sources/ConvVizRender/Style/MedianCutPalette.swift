@@ -15,7 +15,7 @@ public struct MedianCutPalette: Sendable {
     public let maxError: Int
 
     /// `counts`: pixels per 0xRRGGBB colour. Fewer colours than `count` are kept as they are.
-    public init(counts: [UInt32: Int], count: Int) {
+    public init(counts: [UInt32: Int], count: Int, refinements: Int = 2) {
         precondition(count >= 1)
         let all = counts.keys.sorted()
         guard all.count > count else {
@@ -59,17 +59,37 @@ public struct MedianCutPalette: Sendable {
             for c in box.colours { let n = counts[c]!; pixels += n; for i in 0..<3 { sum[i] += n * channel(c, i) } }
             return (0..<3).reduce(UInt32(0)) { $0 << 8 | UInt32((Double(sum[$1]) / Double(pixels)).rounded()) }
         }
-        let palette = Array(Set(means)).sorted()
-        var mapping: [UInt32: UInt32] = [:], worst = 0
-        for c in all {
-            var nearest = palette[0], distance = Int.max
-            for p in palette {
-                let d = (0..<3).reduce(0) { let e = channel(c, $1) - channel(p, $1); return $0 + e * e }
-                if d < distance { distance = d; nearest = p }
+        // Lloyd's refinement: each colour to its nearest mean, each mean to the centre of
+        // its colours, `refinements` times (median cut's boxes are a start, not the best).
+        var palette = Array(Set(means)).sorted()
+        var mapping: [UInt32: UInt32] = [:]
+        func assign() {
+            mapping = [:]
+            for c in all {
+                var nearest = palette[0], distance = Int.max
+                for p in palette {
+                    let dr = channel(c, 0) - channel(p, 0), dg = channel(c, 1) - channel(p, 1), db = channel(c, 2) - channel(p, 2)
+                    let d = dr * dr + dg * dg + db * db
+                    if d < distance { distance = d; nearest = p }
+                }
+                mapping[c] = nearest
             }
-            mapping[c] = nearest
-            worst = max(worst, (0..<3).map { abs(channel(c, $0) - channel(nearest, $0)) }.max()!)
         }
+        assign()
+        for _ in 0..<refinements {
+            var sums: [UInt32: (r: Int, g: Int, b: Int, n: Int)] = [:]
+            for c in all {
+                let n = counts[c]!, m = mapping[c]!
+                let s = sums[m] ?? (0, 0, 0, 0)
+                sums[m] = (s.r + n * channel(c, 0), s.g + n * channel(c, 1), s.b + n * channel(c, 2), s.n + n)
+            }
+            palette = Array(Set(sums.values.map { s in
+                UInt32((Double(s.r) / Double(s.n)).rounded()) << 16 | UInt32((Double(s.g) / Double(s.n)).rounded()) << 8 | UInt32((Double(s.b) / Double(s.n)).rounded())
+            })).sorted()
+            assign()
+        }
+        var worst = 0
+        for c in all { let p = mapping[c]!; worst = max(worst, (0..<3).map { abs(channel(c, $0) - channel(p, $0)) }.max()!) }
         colours = palette
         self.mapping = mapping
         maxError = worst

@@ -63,7 +63,7 @@ struct AnimateCommand: ParsableCommand {
             for w in [scaleWarning].compactMap({ $0 }) + result.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
             var colours = ""
             if let palette = result.palette, let t = result.tolerance {
-                colours = palette.isExact ? ", \(palette.colours > 256 ? "up to 256 colours a frame" : "\(palette.colours) colours"), edges within \(t + 1)/255 of Cairo's" : ", quantized"
+                colours = ", \(palette.global ? "\(palette.colours) colours" : "up to 256 colours a frame"), edge tolerance \(t)/255"
             }
             print("wrote \(output) (\(animation.frameCount) frames, \(result.width)x\(result.height)\(colours))")
         }
