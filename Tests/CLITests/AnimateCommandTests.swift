@@ -75,7 +75,7 @@ final class AnimateCommandTests: XCTestCase {
         let out = dir.appendingPathComponent("pool.svg").path
         let r = try ConvVizProcess.run(["animate", "pooling", "--kind", "avg", "--input", values.path, "--lang", "zh", "--title", "平均池化", "-o", out])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stdout.contains("(4 frames"), r.stdout)  // 2 x 3 windows of 2x2, stride 2
+        XCTAssertTrue(r.stdout.contains("(6 frames"), r.stdout)  // 2 x 3 windows of 2x2, stride 2
         XCTAssertTrue(try String(contentsOfFile: out, encoding: .utf8).contains("平均池化"))
     }
 
