@@ -13,6 +13,8 @@ public struct MedianCutPalette: Sendable {
     public let mapping: [UInt32: UInt32]
     /// The largest difference in one channel (0 to 255) between a colour and its replacement.
     public let maxError: Int
+    /// That difference averaged over the pixels (`counts`).
+    public let meanError: Double
 
     /// `counts`: pixels per 0xRRGGBB colour. Fewer colours than `count` are kept as they are.
     public init(counts: [UInt32: Int], count: Int, refinements: Int = 2) {
@@ -22,6 +24,7 @@ public struct MedianCutPalette: Sendable {
             colours = all
             mapping = Dictionary(uniqueKeysWithValues: all.map { ($0, $0) })
             maxError = 0
+            meanError = 0
             return
         }
         func channel(_ c: UInt32, _ i: Int) -> Int { Int(c >> UInt32(16 - 8 * i) & 255) }
@@ -88,8 +91,13 @@ public struct MedianCutPalette: Sendable {
             })).sorted()
             assign()
         }
-        var worst = 0
-        for c in all { let p = mapping[c]!; worst = max(worst, (0..<3).map { abs(channel(c, $0) - channel(p, $0)) }.max()!) }
+        var worst = 0, total = 0, pixels = 0
+        for c in all {
+            let p = mapping[c]!, e = (0..<3).map { abs(channel(c, $0) - channel(p, $0)) }.max()!
+            worst = max(worst, e)
+            total += e * counts[c]!; pixels += counts[c]!
+        }
+        meanError = Double(total) / Double(pixels)
         colours = palette
         self.mapping = mapping
         maxError = worst

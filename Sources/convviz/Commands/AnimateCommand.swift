@@ -165,6 +165,10 @@ struct AnimateCommand: ParsableCommand {
             var animation = LearningAnimation(steps: steps)
             animation.columns = columns; animation.scale = pixel; animation.text = text.figureText
             try output.write(animation)
+            let palette = animation.filterPalette
+            if [".gif", ".png"].contains(where: { output.output.lowercased().hasSuffix($0) }), palette.maxError > 0 {
+                print("filter pixels on \(palette.colours.count) colours (median cut over every step): at most \(palette.maxError)/255 from exact in a channel, \(String(format: "%.1f", palette.meanError))/255 on average")
+            }
         }
 
         /// The `step_<n>` tensors of RUN/conv1-steps.safetensors, by step, checked to be one
