@@ -49,13 +49,6 @@ public enum Canvas {
         return try surface.words()
     }
 
-    /// The PNG of a raster (its alpha dropped: figures are opaque).
-    public static func png(_ image: RasterImage) throws -> Data {
-        var rgb = [UInt8](repeating: 0, count: 3 * image.width * image.height)
-        for i in 0..<(image.width * image.height) { for c in 0..<3 { rgb[3 * i + c] = image.pixels[4 * i + c] } }
-        return try PNGEncoder.encodeRGB(rgb, width: image.width, height: image.height)
-    }
-
     /// The PNG of an indexed raster (8-bit RGB).
     public static func png(_ image: IndexedImage) throws -> Data { try PNGEncoder.encodeRGB(image.rgb, width: image.width, height: image.height) }
 

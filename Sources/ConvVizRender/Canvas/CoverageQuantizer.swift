@@ -11,10 +11,12 @@ import Foundation
 /// that meet there, Δ (the largest channel difference, 0-255), so that the rounding moves
 /// a channel by at most `tolerance`: L = ⌈Δ·α / (2·tolerance)⌉ (α the colour's opacity).
 /// So
-/// - a pixel the operation covers fully is its colour exactly, as Cairo draws it (the
-///   figure's flat colours are exact);
+/// - a pixel an opaque colour covers fully is that colour exactly, as Cairo draws it (the
+///   figure's flat colours are exact; a translucent colour's full cover is the blend
+///   dst + (src - dst)·α, within 1 of Cairo's);
 /// - an edge pixel is one of L - 1 blends of the two colours that meet, within
-///   `tolerance` + 1 of Cairo's blend in every channel (+1: Cairo's own 8-bit rounding);
+///   `tolerance` + 1 of Cairo's blend in every channel (+1: Cairo's own 8-bit rounding),
+///   2·`tolerance` + 1 where two edges overlap (both roundings add);
 /// - black text on white (Δ = 255) keeps ⌈255 / (2·tolerance)⌉ levels, a light grid line
 ///   on a light fill one or two.
 /// Images keep their pixels and are placed on whole device pixels (no blended border).
