@@ -54,8 +54,9 @@ public final class Conv2D: Layer {
     var winogradKernelCache: [Bool: (version: Int, kernels: [Float])] = [:]
     /// Whether the last forward pass was outside training, so that transforms may be kept.
     var keepsWinogradKernels = false
-    /// Whether inference on small batches of small maps takes `forwardSmallMaps`; tests
-    /// turn it off to compare, and so does `CONVVIZ_SMALL_MAPS=0` (benchmarks).
+    /// Whether inference on small batches of small maps takes `forwardSmallMaps`, and input
+    /// gradients of small batches `inputGradientSmallMaps` or `inputGradientSmallBatch`;
+    /// tests turn it off to compare, and so does `CONVVIZ_SMALL_MAPS=0` (benchmarks).
     public var usesSmallMapPath = ProcessInfo.processInfo.environment["CONVVIZ_SMALL_MAPS"] != "0"
     /// `CONVVIZ_WINOGRAD_CACHE=0` transforms on every call, as before the cache (for
     /// side-by-side benchmarks).
@@ -190,10 +191,12 @@ public final class Conv2D: Layer {
             defer { if !weights { weight.grad = kept.0; if let b = kept.1 { bias?.grad = b } } }
             return backwardGrouped(gradOutput, input: input, g, needsInputGradient: needsInputGradient)
         }
+        if !weights && usesSmallMapPath && runsSmallMaps(g, samples: n) { return inputGradientSmallMaps(gradOutput, g) }
         if let kernel = winogradKernel(g) {
             if !weights { return inputGradientWinograd(gradOutput, kernel: kernel) }
             return backwardWinograd(gradOutput, input: input, kernel: kernel, needsInputGradient: needsInputGradient)
         }
+        if !weights && usesSmallMapPath && runsSmallBatchInputGradient(g, samples: n) { return inputGradientSmallBatch(gradOutput, g) }
         // Each slice of the batch accumulates its own dW and db (its first GEMM
         // overwrites), summed afterwards slice by slice: the same bytes on any core count
         // (on one CPU and OpenBLAS kernel).
