@@ -223,7 +223,8 @@ final class AnimationTests: XCTestCase {
         return (words, w, h)
     }
 
-    /// The GIF of every kind, at scale 1 in English and scale 2 in Chinese, decoded by
+    /// The GIF of every kind, at scale 1 in English and scale 2 in Chinese (and the other
+    /// way round with CONVVIZ_LONG_TESTS=1), decoded by
     /// giflib, is frame for frame the PNG of that frame (`AnimationRaster.png`, what
     /// `animate ... --frame K -o f.png` writes), pixel for pixel: every decoded frame equals
     /// the raster `png(k)` encodes, and the first frame's PNG (and pooling's last, written
@@ -233,6 +234,11 @@ final class AnimationTests: XCTestCase {
         var cases: [(name: String, animation: any Animation, scale: Double)] = [("squares", Squares(), 2)]
         cases += try Self.everyKind(.en).map { ($0.name, $0.animation, 1.0) }
         cases += try Self.everyKind(.zh).map { ($0.name + " (zh)", $0.animation, 2.0) }
+        // The other two pairings with CONVVIZ_LONG_TESTS=1.
+        if ProcessInfo.processInfo.environment["CONVVIZ_LONG_TESTS"] == "1" {
+            cases += try Self.everyKind(.zh).map { ($0.name + " (zh)", $0.animation, 1.0) }
+            cases += try Self.everyKind(.en).map { ($0.name, $0.animation, 2.0) }
+        }
         for (name, animation, scale) in cases {
             // What `AnimationWriter.render(_:format: .gif, ...)` does, keeping the frames drawn.
             let raster = try AnimationRaster(animation, pngScale: scale)
