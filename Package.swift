@@ -78,7 +78,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         // Figures and the lecture atlas (whose figures are checked with the same SVG readers).
         .testTarget(name: "ConvVizRenderTests", dependencies: ["ConvVizRender", "ConvVizLecture", "ConvVizCore"]),
-        .testTarget(name: "CLITests", dependencies: ["convviz", "ConvVizCore"]),
+        .testTarget(name: "CLITests", dependencies: ["convviz", "ConvVizCore", "ConvVizRender"]),
     ],
     swiftLanguageModes: [.v6]
 )
