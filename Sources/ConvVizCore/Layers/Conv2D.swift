@@ -187,12 +187,7 @@ public final class Conv2D: Layer {
         precondition(gradOutput.shape == [n, outputChannels, g.outHeight, g.outWidth], "\(name): grad \(gradOutput.shape)")
         let weights = accumulatesParameterGradients
         if !weights && !needsInputGradient { return nil }
-        if groups > 1 {
-            // The direct loops interleave both gradients; the parameters' are put back.
-            let kept = (weight.grad, bias?.grad)
-            defer { if !weights { weight.grad = kept.0; if let b = kept.1 { bias?.grad = b } } }
-            return backwardGrouped(gradOutput, input: input, g, needsInputGradient: needsInputGradient)
-        }
+        if groups > 1 { return backwardGrouped(gradOutput, input: input, g, needsInputGradient: needsInputGradient) }
         if !weights && usesSmallMapPath && runsSmallMaps(g, samples: n) { return inputGradientSmallMaps(gradOutput, g) }
         if let kernel = winogradKernel(g) {
             if !weights { return inputGradientWinograd(gradOutput, kernel: kernel) }
