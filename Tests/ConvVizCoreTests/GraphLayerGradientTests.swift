@@ -70,6 +70,11 @@ extension GradientCheckTests {
         // Values, against the definitions.
         let x = Tensor(shape: [1, 5], data: [-4, -1, 0, 2, 7])
         XCTAssertEqual(Pointwise(name: "r6", .clip(min: 0, max: 6)).forward(x, mode: .evaluation).data, [0, 0, 0, 2, 6])
+        // Whole vectors and a tail: every element against the definition, NaN kept.
+        let long = Tensor(shape: [1, 21], data: (0..<21).map { Float($0) - 7.5 })
+        var withNaN = long; withNaN.data[9] = .nan
+        let clipped = Pointwise(name: "r6", .clip(min: 0, max: 6)).forward(withNaN, mode: .evaluation).data
+        for (got, v) in zip(clipped, withNaN.data) { XCTAssertTrue(v.isNaN ? got.isNaN : got == Swift.min(Swift.max(v, 0), 6), "\(v) -> \(got)") }
         for (got, want) in zip(Pointwise(name: "hs", .hardSwish).forward(x, mode: .evaluation).data, [0, -1.0 / 3, 0, 2 * (2.0 / 6 + 0.5), 7] as [Float]) {
             XCTAssertEqual(got, want, accuracy: 1e-6)
         }
