@@ -68,6 +68,12 @@ gallery: build
 	cp Outputs/lecture-zh/stride.png Outputs/gallery/lecture-stride-zh.png
 	cp Outputs/lecture/stacking.png Outputs/gallery/lecture-stacking.png
 
+# The README's attribution figures: trains the photo-identity network on the sample
+# photos (Outputs/photo-id), then every method, --metrics and --sanity into Outputs/gallery.
+.PHONY: gallery-attribution
+gallery-attribution: build
+	scripts/attribution-gallery.sh $(CONVVIZ)
+
 # The conv_arithmetic set and the other animations (GIF, SVG, PDF) into Outputs/animations;
 # a few are copied to Outputs/gallery for the README.
 animations: build

@@ -16,6 +16,12 @@ let portable = true
 #endif
 let vectorISA: [SwiftSetting] = portable ? [] : [.unsafeFlags(["-Xcc", "-march=x86-64-v3"]), .define("CONVVIZ_X86_64_V3")]
 let cpuCheck: [SwiftSetting] = portable ? [] : [.define("CONVVIZ_X86_64_V3")]
+// The numeric core is optimized in debug builds too: the test suite (debug, `make test`)
+// trains and runs networks, and its loops run 10-50x slower unoptimized. Float results do
+// not change (Swift's -O neither reassociates nor contracts floating-point arithmetic).
+// `CONVVIZ_DEBUG_CORE=1 swift build` gives an unoptimized core for a debugger.
+let debugCoreOptimized = ProcessInfo.processInfo.environment["CONVVIZ_DEBUG_CORE"] != "1"
+let coreInDebug: [SwiftSetting] = debugCoreOptimized ? [.unsafeFlags(["-O"], .when(configuration: .debug))] : []
 
 let package = Package(
     name: "ConvViz",
@@ -55,7 +61,7 @@ let package = Package(
                 ],
                 exclude: ["README.md"],
                 resources: [.copy("Resources/samples")],
-                swiftSettings: vectorISA),
+                swiftSettings: vectorISA + coreInDebug),
         // Drawing: Cairo/Pango canvas, PNG writing (zlib), colormaps, figures.
         .target(name: "ConvVizRender", dependencies: ["ConvVizCore", "CCairo", "CPango", "CZlib", "CGif"], exclude: ["README.md"]),
         // The lecture atlas: computes the course's numbers with ConvVizCore (training runs,
@@ -72,7 +78,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         // Figures and the lecture atlas (whose figures are checked with the same SVG readers).
         .testTarget(name: "ConvVizRenderTests", dependencies: ["ConvVizRender", "ConvVizLecture", "ConvVizCore"]),
-        .testTarget(name: "CLITests", dependencies: ["convviz", "ConvVizCore"]),
+        .testTarget(name: "CLITests", dependencies: ["convviz", "ConvVizCore", "ConvVizRender"]),
     ],
     swiftLanguageModes: [.v6]
 )

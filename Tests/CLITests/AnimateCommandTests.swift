@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import ConvVizCore
+import ConvVizRender
 
 /// `convviz animate` end to end: formats, refusals with the arithmetic, recorded steps.
 final class AnimateCommandTests: XCTestCase {
@@ -15,6 +16,43 @@ final class AnimateCommandTests: XCTestCase {
             let head = try Data(contentsOf: URL(fileURLWithPath: out)).prefix(6)
             XCTAssertEqual(String(decoding: head, as: UTF8.self).prefix(ext == "gif" ? 6 : 4), ext == "gif" ? "GIF89a" : (ext == "pdf" ? "%PDF" : "<?xm"))
         }
+    }
+
+    /// `--frame K -o f.png` is the GIF's frame K pixel for pixel (the receptive field of
+    /// the network `train` trains, `small`, in Chinese); frame numbers out of range and a
+    /// GIF for one frame are refused.
+    func testOneFrameAsPNGIsTheGIFsFrame() throws {
+        let common = ["animate", "receptive-field", "--model", "small", "--lang", "zh"]
+        let gif = dir.appendingPathComponent("small.gif").path
+        let r = try ConvVizProcess.run(common + ["-o", gif])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("(4 frames") && r.stdout.contains("edge tolerance 3/255"), r.stdout)
+        XCTAssertFalse(r.stderr.contains("warning"), r.stderr)
+        let frames = try GIFDecoder.decode(Data(contentsOf: URL(fileURLWithPath: gif)))
+        XCTAssertEqual(frames.count, 4)
+        for k in [1, 4] {
+            let png = dir.appendingPathComponent("small-\(k).png").path
+            let one = try ConvVizProcess.run(common + ["--frame", "\(k)", "-o", png])
+            XCTAssertEqual(one.status, 0, one.stderr)
+            XCTAssertTrue(one.stdout.contains("(frame \(k) of 4, \(frames[0].image.width)x\(frames[0].image.height))"), one.stdout)
+            let t = try PNGDecoder.decode(contentsOf: URL(fileURLWithPath: png))
+            let (h, w) = (t.shape[1], t.shape[2])
+            XCTAssertEqual(w, frames[k - 1].image.width); XCTAssertEqual(h, frames[k - 1].image.height)
+            var differing = 0
+            t.data.withUnsafeBufferPointer { p in
+                for i in 0..<(h * w) where (0..<3).contains(where: { UInt8((p[$0 * h * w + i] * 255).rounded()) != frames[k - 1].image.pixels[4 * i + $0] }) { differing += 1 }
+            }
+            XCTAssertEqual(differing, 0, "frame \(k): \(differing) pixels differ from the GIF's")
+        }
+        let svg = try ConvVizProcess.run(common + ["--frame", "2", "-o", dir.appendingPathComponent("small-2.svg").path])
+        XCTAssertEqual(svg.status, 0, svg.stderr)
+        let late = try ConvVizProcess.run(common + ["--frame", "5", "-o", dir.appendingPathComponent("x.png").path])
+        XCTAssertNotEqual(late.status, 0)
+        XCTAssertTrue(late.stderr.contains("has 4 frames"), late.stderr)
+        let oneGIF = try ConvVizProcess.run(common + ["--frame", "1", "-o", dir.appendingPathComponent("x.gif").path])
+        XCTAssertNotEqual(oneGIF.status, 0)
+        let noFrame = try ConvVizProcess.run(common + ["-o", dir.appendingPathComponent("x.png").path])
+        XCTAssertTrue(noFrame.stderr.contains("add --frame K"), noFrame.stderr)
     }
 
     func testInvalidCombinationsAreRefusedWithTheArithmetic() throws {

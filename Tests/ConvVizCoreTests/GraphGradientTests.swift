@@ -90,6 +90,12 @@ final class GraphGradientTests: XCTestCase {
         XCTAssertEqual(try dx(.plain), [-2, -1])
         XCTAssertEqual(try dx(.guided), [0, 0])
         XCTAssertEqual(try dx(.deconvnet), [3, -3])
+        XCTAssertEqual(try dx(.redirected), [-2, -1], "a unit passes gradient: the true one")
+        // x = [-1, -1]: h = [0, -3], both units dead, the true gradient is zero. Redirected:
+        // dh = g = [3, -1], zeroed where it would push a dead unit's input lower (g > 0): [0, -1].
+        _ = graph.output(Tensor(shape: [1, 2, 1, 1], data: [-1, -1]), mode: .evaluationWithGradients)
+        XCTAssertEqual(try dx(.plain), [0, 0])
+        XCTAssertEqual(try dx(.redirected), [-2, -1])
     }
 
     func testGradientErrorsSayWhy() throws {

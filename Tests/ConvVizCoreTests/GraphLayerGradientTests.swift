@@ -33,6 +33,34 @@ extension GradientCheckTests {
         }
     }
 
+    /// Strided grouped and depthwise layers (their taps read phase-split rows) against the
+    /// dense direct loops with a block-diagonal weight: the forward pass, and the input
+    /// gradient alone, which leaves the weight's gradient untouched; odd widths and strides
+    /// 2 and 3 along the width.
+    func testStridedGroupedConvolutionAgainstTheDenseLoops() throws {
+        var rng = SeededGenerator(seed: 12)
+        for (cin, cout, groups, kernel, stride, padding, width) in [(6, 6, 6, 3, 2, 1, 11), (6, 12, 3, 3, 3, 1, 13), (4, 4, 4, 5, 2, 2, 10)] {
+            let window = Window2D(kernel: Pair(kernel), stride: Pair(stride), padding: Pair(padding))
+            let conv = Conv2D(name: "g", inputChannels: cin, outputChannels: cout, window: window, groups: groups, rng: &rng)
+            let (inPer, outPer) = (cin / groups, cout / groups)
+            var dense = Tensor(shape: [cout, cin, kernel, kernel])
+            for o in 0..<cout { for i in 0..<inPer { for t in 0..<(kernel * kernel) {
+                dense.data[(o * cin + o / outPer * inPer + i) * kernel * kernel + t] = conv.weight.value.data[(o * inPer + i) * kernel * kernel + t]
+            }}}
+            let x = randomInput([2, cin, 9, width], seed: 3)
+            let y = conv.forward(x, mode: .evaluationWithGradients)
+            let reference = Conv2D.referenceForward(x, weight: dense, bias: conv.bias!.value, window: window)
+            XCTAssertEqual(y.shape, reference.shape)
+            for (a, b) in zip(y.data, reference.data) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+            let dy = randomInput(y.shape, seed: 4)
+            conv.accumulatesParameterGradients = false
+            let dx = try XCTUnwrap(conv.backward(dy, needsInputGradient: true))
+            let expected = Conv2D.referenceBackward(x, weight: dense, gradOutput: dy, window: window).input
+            for (a, b) in zip(dx.data, expected.data) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+            XCTAssertEqual(conv.weight.grad.data.map(abs).max(), 0, "no weight gradient accumulated")
+        }
+    }
+
     func testPointwiseActivationGradients() {
         for f: Pointwise.Function in [.clip(min: 0, max: 6), .leakyReLU(slope: 0.1), .sigmoid, .hardSigmoid, .hardSwish, .silu, .identity] {
             // Spaced values keep every input a step away from the kinks (0, 6, +-3).
@@ -42,6 +70,11 @@ extension GradientCheckTests {
         // Values, against the definitions.
         let x = Tensor(shape: [1, 5], data: [-4, -1, 0, 2, 7])
         XCTAssertEqual(Pointwise(name: "r6", .clip(min: 0, max: 6)).forward(x, mode: .evaluation).data, [0, 0, 0, 2, 6])
+        // Whole vectors and a tail: every element against the definition, NaN kept.
+        let long = Tensor(shape: [1, 21], data: (0..<21).map { Float($0) - 7.5 })
+        var withNaN = long; withNaN.data[9] = .nan
+        let clipped = Pointwise(name: "r6", .clip(min: 0, max: 6)).forward(withNaN, mode: .evaluation).data
+        for (got, v) in zip(clipped, withNaN.data) { XCTAssertTrue(v.isNaN ? got.isNaN : got == Swift.min(Swift.max(v, 0), 6), "\(v) -> \(got)") }
         for (got, want) in zip(Pointwise(name: "hs", .hardSwish).forward(x, mode: .evaluation).data, [0, -1.0 / 3, 0, 2 * (2.0 / 6 + 0.5), 7] as [Float]) {
             XCTAssertEqual(got, want, accuracy: 1e-6)
         }

@@ -61,6 +61,14 @@ final class InferencePathTests: XCTestCase {
             XCTAssertEqual(train.shape, infer.shape)
             for (a, b) in zip(train.data, infer.data) { XCTAssertTrue(a == b || (a.isNaN && b.isNaN), "\(window): \(a) vs \(b)") }
         }
+        // A NaN anywhere in a window gives NaN (PyTorch's rule), wherever it lies in the window.
+        for position in 0..<9 {
+            var one = Tensor(shape: [1, 1, 3, 3], data: (0..<9).map(Float.init))
+            one.data[position] = .nan
+            let pool = MaxPool2D(name: "p", window: Window2D(kernel: Pair(3), stride: Pair(1)))
+            XCTAssertTrue(pool.forward(one, mode: .evaluation).data[0].isNaN, "NaN at \(position)")
+            XCTAssertTrue(pool.forward(one, mode: .training).data[0].isNaN, "NaN at \(position)")
+        }
     }
 
     /// ReLUs run inside the convolutions before them give the graph's outputs unchanged,

@@ -27,6 +27,8 @@ final class SmallMapConvolutionTests: XCTestCase {
     func testEqualsTheDirectLoops() throws {
         let cases: [(cin: Int, cout: Int, k: Int, s: Int, p: Int, n: Int, hw: Int)] = [
             (16, 20, 3, 1, 1, 1, 7), (12, 10, 1, 1, 0, 3, 7), (8, 12, 3, 1, 1, 1, 14), (6, 8, 5, 1, 2, 2, 9), (5, 9, 3, 1, 0, 1, 16),
+            // Stride 2 (ResNet's first layer of a stage, its 1x1 shortcut) and stride 3.
+            (16, 24, 3, 2, 1, 1, 14), (16, 24, 1, 2, 0, 2, 14), (7, 5, 3, 3, 1, 1, 20),
         ]
         for c in cases {
             let conv = layer(c.cin, c.cout, kernel: c.k, stride: c.s, padding: c.p)
@@ -54,7 +56,8 @@ final class SmallMapConvolutionTests: XCTestCase {
         XCTAssertFalse(conv.runsSmallMaps(conv.geometry([8, 64, 7, 7]), samples: 8), "392 pixels")
         XCTAssertFalse(conv.runsSmallMaps(conv.geometry([1, 64, 28, 28]), samples: 1))
         let strided = layer(64, 64, kernel: 3, stride: 2, padding: 1)
-        XCTAssertFalse(strided.runsSmallMaps(strided.geometry([1, 64, 14, 14]), samples: 1), "stride 2 along the width")
+        XCTAssertTrue(strided.runsSmallMaps(strided.geometry([1, 64, 14, 14]), samples: 1), "stride 2: 49 pixels")
+        XCTAssertFalse(strided.runsSmallMaps(strided.geometry([1, 64, 56, 56]), samples: 1), "stride 2: 784 pixels")
         let x = random([1, 64, 7, 7], seed: 3)
         let fast = conv.forward(x, mode: .evaluation)
         conv.usesSmallMapPath = false
@@ -66,15 +69,52 @@ final class SmallMapConvolutionTests: XCTestCase {
         XCTAssertTrue(trained.data == usual.data)
     }
 
+    typealias Case = (cin: Int, cout: Int, k: Int, s: Int, p: Int, n: Int, hw: Int)
+
+    /// Each case's input gradient alone (no weight gradients, after a recording pass)
+    /// against the direct loops, the same bytes on 1, 2, 3 and 8 workers; `path` says
+    /// which path the case must take.
+    func checkInputGradients(_ cases: [Case], path: (Conv2D, Im2Col.Geometry, Int) -> Bool) throws {
+        for c in cases {
+            let conv = layer(c.cin, c.cout, kernel: c.k, stride: c.s, padding: c.p)
+            conv.accumulatesParameterGradients = false
+            let x = random([c.n, c.cin, c.hw, c.hw], seed: 4)
+            XCTAssertTrue(path(conv, conv.geometry(x.shape), c.n), "\(c)")
+            let y = conv.forward(x, mode: .evaluationWithGradients)
+            let dy = random(y.shape, seed: 5)
+            let dxs = try [1, 2, 3, 8].map { workers -> Tensor in
+                Parallel.workers = workers
+                return try XCTUnwrap(conv.backward(dy, needsInputGradient: true))
+            }
+            for dx in dxs.dropFirst() { XCTAssertTrue(dx.data == dxs[0].data, "\(c)") }
+            let reference = Conv2D.referenceBackward(x, weight: conv.weight.value, gradOutput: dy, window: conv.window).input
+            XCTAssertEqual(dxs[0].shape, reference.shape)
+            XCTAssertLessThan(relativeError(dxs[0], reference), 1e-5, "\(c)")
+        }
+    }
+
+    /// Small maps (`inputGradientSmallMaps`): strides 1, 2 and 3, uneven channel blocks,
+    /// two samples. Training's backward (with weight gradients) keeps its own path.
     func testInputGradientAfterARecordingPass() throws {
+        try checkInputGradients([(32, 48, 3, 1, 1, 1, 7), (19, 24, 3, 2, 1, 2, 14), (16, 24, 1, 2, 0, 1, 14), (7, 5, 3, 3, 1, 1, 20), (6, 8, 5, 1, 2, 1, 9)]) {
+            $0.runsSmallMaps($1, samples: $2)
+        }
+        // With weight gradients (training's backward) the usual path runs: same bytes as
+        // with the small-map path off.
         let conv = layer(32, 48, kernel: 3, padding: 1)
-        conv.accumulatesParameterGradients = false
         let x = random([1, 32, 7, 7], seed: 4), dy = random([1, 48, 7, 7], seed: 5)
-        _ = conv.forward(x, mode: .evaluationWithGradients)
+        _ = conv.forward(x, mode: .training)
         let dx = try XCTUnwrap(conv.backward(dy, needsInputGradient: true))
         conv.usesSmallMapPath = false
         _ = conv.forward(x, mode: .training)
-        let expected = try XCTUnwrap(conv.backward(dy, needsInputGradient: true))
-        XCTAssertTrue(dx.data == expected.data)
+        XCTAssertTrue(try XCTUnwrap(conv.backward(dy, needsInputGradient: true)).data == dx.data)
+    }
+
+    /// Larger maps at a small batch (`inputGradientSmallBatch`): a stem with 3 channels,
+    /// 7x7 stride 2; a stride-2 3x3 layer; a 1x1 shortcut; uneven pixel and channel blocks.
+    func testSmallBatchInputGradientOfLargerMaps() throws {
+        try checkInputGradients([(3, 16, 7, 2, 3, 1, 40), (10, 12, 3, 2, 1, 2, 36), (9, 20, 1, 2, 0, 1, 34), (5, 6, 5, 1, 2, 1, 19)]) {
+            !$0.runsSmallMaps($1, samples: $2) && !$0.runsWinograd($1) && $0.runsSmallBatchInputGradient($1, samples: $2)
+        }
     }
 }

@@ -15,6 +15,34 @@ final class ThreadCountDeterminismTests: XCTestCase {
         return try workerCounts.map { Parallel.workers = $0; return try body() }
     }
 
+    /// `gemmInFixedBlocks` gives the same bytes on 1, 2, 3 and 8 workers for each split and
+    /// transpose (blocks with a short last one), and equals one whole product within float
+    /// rounding (the blocks' shapes differ from the whole's, so not bit for bit).
+    func testFixedBlockProductsAreBitIdenticalAndEqualTheWholeProduct() {
+        var rng = SeededGenerator(seed: 5)
+        let (m, n, k) = (70, 45, 300)
+        let a = (0..<(m * k)).map { _ in rng.normal() }, b = (0..<(k * n)).map { _ in rng.normal() }
+        for split in [BLAS.Split.rows, .columns] {
+            for (transA, transB) in [(false, false), (true, false), (false, true), (true, true)] {
+                let (lda, ldb) = (transA ? m : k, transB ? k : n)
+                func product(_ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+                    var c = [Float](repeating: 0, count: m * n)
+                    a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+                        body(pa.baseAddress!, pb.baseAddress!, pc.baseAddress!) } } }
+                    return c
+                }
+                let blocked = forEachWorkerCount {
+                    product { BLAS.gemmInFixedBlocks(split: split, blockSize: 16, transA: transA, transB: transB, m: m, n: n, k: k,
+                                                     a: $0, lda: lda, b: $1, ldb: ldb, c: $2, ldc: n) }
+                }
+                for other in blocked.dropFirst() { XCTAssertEqual(other, blocked[0], "\(split) \(transA) \(transB)") }
+                let whole = product { BLAS.gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: $0, lda: lda, b: $1, ldb: ldb, c: $2, ldc: n) }
+                let scale = whole.map(abs).max()!
+                XCTAssertLessThan(zip(whole, blocked[0]).map { abs($0 - $1) }.max()!, 1e-5 * scale, "\(split) \(transA) \(transB)")
+            }
+        }
+    }
+
     func testConvolutionGradientsAreBitIdentical() {
         // 1 channel takes the channel-major path; 24 channels the pixel-major one without
         // Winograd, and Winograd's 3x3 and 5x5 with it. A batch of 37 leaves a short last

@@ -33,6 +33,18 @@ final class WinogradKernelCacheTests: XCTestCase {
         }
     }
 
+    /// A call of 256 tiles or more transforms without keeping (and drops what was kept):
+    /// there the transform is a few percent of the call, and the kept kernels cost memory.
+    func testLargeCallsKeepNothing() throws {
+        let conv = layer(kernel: 3)
+        let small = input([1, 16, 12, 12], seed: 6), large = input([2, 16, 32, 32], seed: 7)  // 36 and 512 tiles
+        _ = conv.forward(small, mode: .evaluation)
+        XCTAssertNotNil(conv.winogradKernelCache[false])
+        let y = conv.forward(large, mode: .evaluation)
+        XCTAssertNil(conv.winogradKernelCache[false])
+        XCTAssertTrue(y.data == conv.forward(large, mode: .training).data)
+    }
+
     func testAChangedWeightIsTransformedAgain() throws {
         let conv = layer(kernel: 3)
         let x = input([2, 16, 9, 9], seed: 3)

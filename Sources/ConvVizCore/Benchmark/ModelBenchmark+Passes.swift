@@ -34,23 +34,40 @@ extension ModelBenchmark {
         public let milliseconds: Double
     }
 
-    /// Per-layer milliseconds of an inference pass (evaluation mode, the graph as built:
-    /// folded and fused where the caller did so). Each layer is timed on its inputs from
-    /// one whole pass, `rounds` times, keeping its best; layers run one at a time, so the
-    /// sum is close to, not equal to, a whole pass.
-    public static func profile(_ graph: Graph, batch: Int, rounds: Int, seed: UInt64 = 0) -> [LayerTime] {
+    /// Per-layer milliseconds of `pass` (the graph as built: folded and fused where the
+    /// caller did so). Each layer is timed on its inputs from one whole pass, `rounds`
+    /// times, keeping its best; layers run one at a time, so the sum is close to, not
+    /// equal to, a whole pass. For `.inputGradient` a layer's time is its backward step
+    /// alone (input gradient, no weight gradients, after an untimed recording forward step
+    /// on the same inputs); the recording forward pass costs about what `.forward` shows.
+    public static func profile(_ graph: Graph, batch: Int, rounds: Int, pass: Pass = .forward, seed: UInt64 = 0) -> [LayerTime] {
         let x = input(graph, batch: batch, seed: seed)
         let all = Set(graph.operations.indices)
-        var values = graph.forward(x, mode: .evaluation, keep: all)
+        let recording = pass == .inputGradient
+        var values = graph.forward(x, mode: recording ? .evaluationWithGradients : .evaluation, keep: all)
         values[-1] = x
+        let convolutions = graph.operations.compactMap { op -> Conv2D? in if case let .layer(l) = op { return l as? Conv2D }; return nil }
+        let saved = convolutions.map(\.accumulatesParameterGradients)
+        if recording { for c in convolutions { c.accumulatesParameterGradients = false } }
+        defer { for (c, s) in zip(convolutions, saved) { c.accumulatesParameterGradients = s } }
         return graph.operations.indices.map { i in
             let inputs = graph.wiring[i].map { values[$0]! }
+            let gradient = Tensor(shape: values[i]!.shape, data: [Float](repeating: 1, count: values[i]!.count))
             var best = Double.infinity
             for _ in 0..<max(1, rounds) {
+                let operation = graph.operation(i, recording: recording)
+                if recording {  // the recording step, untimed
+                    switch operation {
+                    case let .layer(layer): _ = layer.forward(inputs[0], mode: .evaluationWithGradients)
+                    case let .merge(merge): _ = merge.forward(inputs, mode: .evaluationWithGradients)
+                    }
+                }
                 let start = DispatchTime.now().uptimeNanoseconds
-                switch graph.operations[i] {
-                case let .layer(layer): _ = layer.forward(inputs[0], mode: .evaluation)
-                case let .merge(merge): _ = merge.forward(inputs, mode: .evaluation)
+                switch (operation, recording) {
+                case let (.layer(layer), false): _ = layer.forward(inputs[0], mode: .evaluation)
+                case let (.merge(merge), false): _ = merge.forward(inputs, mode: .evaluation)
+                case let (.layer(layer), true): _ = layer.backward(gradient, needsInputGradient: true)
+                case let (.merge(merge), true): _ = merge.backward(gradient)
                 }
                 best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
             }

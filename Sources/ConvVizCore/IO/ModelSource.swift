@@ -114,12 +114,11 @@ public struct ModelSource {
     /// from `seed` when there are none).
     public func makeGraph(seed: UInt64 = 0) throws -> Graph {
         let graph: Graph
-        do { graph = try architecture.makeGraph(seed: seed) } catch let e as ArchitectureError {
+        do { graph = try Graph(architecture, seed: seed, weights: weights, file: weightsPath) } catch let e as ArchitectureError {
             throw ReadError(path, .corrupt, e.description)
         } catch let e as ShapeError {
             throw ReadError(path, .badShape, e.description)
         }
-        if let weights { try graph.load(weights, file: weightsPath) }
         return graph
     }
 

@@ -27,8 +27,8 @@ public final class ReLU: Layer {
         needsInputGradient ? backward(gradOutput, rule: .plain) : nil
     }
 
-    /// dL/d(input) by one of the attribution rules: the gradient (`plain`), guided
-    /// backpropagation or the deconvnet (`ReLURule`).
+    /// dL/d(input) by one of the rules (`ReLURule`): the gradient (`plain`), guided
+    /// backpropagation, the deconvnet, or Lucid's redirected gradient (per image).
     public func backward(_ gradOutput: Tensor, rule: ReLURule) -> Tensor {
         guard let y = cachedOutput else { preconditionFailure("\(name): backward without a training forward") }
         precondition(y.shape == gradOutput.shape, "\(name): grad \(gradOutput.shape) for output \(y.shape)")
@@ -39,10 +39,15 @@ public final class ReLU: Layer {
             let g = gb.baseAddress!, y = yb.baseAddress!, d = db.baseAddress!
             Parallel.forEachRange(gb.count, minimumPerPart: 1 << 14) { _, r in
                 switch rule {
-                case .plain: for i in r { d[i] = y[i] > 0 ? g[i] : 0 }
                 case .guided: for i in r { d[i] = y[i] > 0 && g[i] > 0 ? g[i] : 0 }
                 case .deconvnet: for i in r { d[i] = g[i] > 0 ? g[i] : 0 }
+                case .plain, .redirected: for i in r { d[i] = y[i] > 0 ? g[i] : 0 }
                 }
+            }
+            guard rule == .redirected else { return }
+            let n = gradOutput.shape[0], per = gb.count / max(n, 1)
+            for b in 0..<n where (b * per..<(b + 1) * per).allSatisfy({ d[$0] == 0 }) {
+                for k in b * per..<(b + 1) * per { d[k] = y[k] <= 0 && g[k] > 0 ? 0 : g[k] }
             }
         }}}
         return dx

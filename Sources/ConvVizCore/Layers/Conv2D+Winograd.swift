@@ -76,14 +76,14 @@ extension Conv2D {
     }
 
     private func forwardWinograd<K: WinogradTiles>(_ input: Tensor, _ k: K.Type) -> Tensor {
-        let u = transformedKernels(K.transform, flipped: false)
+        let u = transformedKernels(K.transform, flipped: false, for: input)
         return Self.winograd(k, input, outputs: outputChannels, padding: window.padding, kernels: u, bias: bias?.value.data, rectify: rectifiesOutput)
     }
 
     /// dL/d(input) for `gradOutput` `[N, C_out, H', W']`: `[N, C_in, H, W]`.
     private func inputGradientWinograd<K: WinogradTiles>(_ gradOutput: Tensor, _ k: K.Type) -> Tensor {
         let r = K.transform.kernel
-        let u = transformedKernels(K.transform, flipped: true)
+        let u = transformedKernels(K.transform, flipped: true, for: gradOutput)
         let padding = Pair(r - 1 - window.padding.h, r - 1 - window.padding.w)
         return Self.winograd(k, gradOutput, outputs: inputChannels, padding: padding, kernels: u, bias: nil, rectify: false)
     }
@@ -92,8 +92,18 @@ extension Conv2D {
     /// gradient, `[xi][C_in][C_out]`; outside training, kept until the weight changes
     /// (evaluation at batch 1 and feature visualization's hundreds of passes transformed
     /// them on every call). The same bytes either way: the same function of the same weight.
-    private func transformedKernels(_ t: WinogradTransform, flipped: Bool) -> [Float] {
-        guard keepsWinogradKernels else { return transformKernels(t, flipped: flipped) }
+    /// Kept only for calls of fewer than `winogradCacheTiles` tiles: a kernel's transform
+    /// costs about 84 multiply-adds and its products 16 per tile, so past 256 tiles the
+    /// transform is under 2% of the call (4% on one core against two), and the kept
+    /// kernels (16/9 of a 3x3 weight) would cost more memory than they save time
+    /// (ResNet-18 at batch 16: 58 MB of peak memory).
+    private func transformedKernels(_ t: WinogradTransform, flipped: Bool, for batch: Tensor) -> [Float] {
+        let m = t.alpha - t.kernel + 1
+        let tiles = batch.shape[0] * ((batch.shape[2] + m - 1) / m) * ((batch.shape[3] + m - 1) / m)
+        guard keepsWinogradKernels && tiles < Self.winogradCacheTiles else {
+            winogradKernelCache[flipped] = nil
+            return transformKernels(t, flipped: flipped)
+        }
         if let kept = winogradKernelCache[flipped], kept.version == weight.version { return kept.kernels }
         let kernels = transformKernels(t, flipped: flipped)
         winogradKernelCache[flipped] = (weight.version, kernels)

@@ -52,10 +52,13 @@ public final class Conv2D: Layer {
     /// flipped kernels of the input gradient). Each takes alpha^2/r^2 of the weight's
     /// memory: 16/9 for 3x3, 36/25 for 5x5. Released with the layer.
     var winogradKernelCache: [Bool: (version: Int, kernels: [Float])] = [:]
+    /// Calls of at least this many Winograd tiles transform the kernels without keeping them.
+    static let winogradCacheTiles = 256
     /// Whether the last forward pass was outside training, so that transforms may be kept.
     var keepsWinogradKernels = false
-    /// Whether inference on small batches of small maps takes `forwardSmallMaps`; tests
-    /// turn it off to compare, and so does `CONVVIZ_SMALL_MAPS=0` (benchmarks).
+    /// Whether inference on small batches of small maps takes `forwardSmallMaps`, and input
+    /// gradients of small batches `inputGradientSmallMaps` or `inputGradientSmallBatch`;
+    /// tests turn it off to compare, and so does `CONVVIZ_SMALL_MAPS=0` (benchmarks).
     public var usesSmallMapPath = ProcessInfo.processInfo.environment["CONVVIZ_SMALL_MAPS"] != "0"
     /// `CONVVIZ_WINOGRAD_CACHE=0` transforms on every call, as before the cache (for
     /// side-by-side benchmarks).
@@ -184,16 +187,13 @@ public final class Conv2D: Layer {
         precondition(gradOutput.shape == [n, outputChannels, g.outHeight, g.outWidth], "\(name): grad \(gradOutput.shape)")
         let weights = accumulatesParameterGradients
         if !weights && !needsInputGradient { return nil }
-        if groups > 1 {
-            // The direct loops interleave both gradients; the parameters' are put back.
-            let kept = (weight.grad, bias?.grad)
-            defer { if !weights { weight.grad = kept.0; if let b = kept.1 { bias?.grad = b } } }
-            return backwardGrouped(gradOutput, input: input, g, needsInputGradient: needsInputGradient)
-        }
+        if groups > 1 { return backwardGrouped(gradOutput, input: input, g, needsInputGradient: needsInputGradient) }
+        if !weights && usesSmallMapPath && runsSmallMaps(g, samples: n) { return inputGradientSmallMaps(gradOutput, g) }
         if let kernel = winogradKernel(g) {
             if !weights { return inputGradientWinograd(gradOutput, kernel: kernel) }
             return backwardWinograd(gradOutput, input: input, kernel: kernel, needsInputGradient: needsInputGradient)
         }
+        if !weights && usesSmallMapPath && runsSmallBatchInputGradient(g, samples: n) { return inputGradientSmallBatch(gradOutput, g) }
         // Each slice of the batch accumulates its own dW and db (its first GEMM
         // overwrites), summed afterwards slice by slice: the same bytes on any core count
         // (on one CPU and OpenBLAS kernel).

@@ -31,14 +31,26 @@ public final class Parameter {
     }
     /// Changes of `value` so far.
     public private(set) var version = 0
-    public var grad: Tensor
+    /// dL/d(value), accumulated by backward passes. Allocated (zeros) at first use:
+    /// inference never touches it, so an imported network's weights are not matched by as
+    /// many zeros (ResNet-18: 47 MB of peak memory). Every access is on the caller's
+    /// thread (layers hand pointers to their workers), so the lazy allocation needs no lock.
+    public var grad: Tensor {
+        get { allocateGradient(); return storedGrad! }
+        _modify { allocateGradient(); yield &storedGrad! }
+        set { storedGrad = newValue }
+    }
+    private var storedGrad: Tensor?
     public let trainable: Bool
 
     public init(_ name: String, _ value: Tensor, trainable: Bool = true) {
         self.name = name
         self.value = value
-        self.grad = Tensor(shape: trainable ? value.shape : [0])
         self.trainable = trainable
+    }
+
+    private func allocateGradient() {
+        if storedGrad == nil { storedGrad = Tensor(shape: trainable ? value.shape : [0]) }
     }
 }
 

@@ -64,7 +64,17 @@ public final class Pointwise: Layer {
         y.data.withUnsafeMutableBufferPointer { yb in
             let x = xb.baseAddress!, out = yb.baseAddress!
             Parallel.forEachRange(xb.count, minimumPerPart: 1 << 14) { _, r in
-                for i in r { out[i] = f.value(x[i]) }
+                var i = r.lowerBound
+                if case let .clip(lo, hi) = f {
+                    // ReLU6 on whole vectors (MobileNetV2's 35 of them: 2.7 ms of a 17 ms
+                    // pass at batch 1 element by element). NaN compares false: kept.
+                    while i &+ 8 <= r.upperBound {
+                        let v = Vector.load(x + i)
+                        Vector.store(v.replacing(with: lo, where: v .< lo).replacing(with: hi, where: v .> hi), out + i)
+                        i &+= 8
+                    }
+                }
+                while i < r.upperBound { out[i] = f.value(x[i]); i &+= 1 }
             }
         }}
         return y

@@ -48,8 +48,8 @@ public final class MaxPool2D: Layer {
                         for iy in y0..<y1 {
                             for ix in x0..<x1 {
                                 let v = src[iy * w + ix]
-                                // `!(v <= best)` also lets a NaN through, as PyTorch does.
-                                if bestIndex < 0 || !(v <= best) { best = v; bestIndex = iy * w + ix }
+                                // A NaN wins and stays, as in PyTorch (`val > max || isnan(val)`).
+                                if bestIndex < 0 || v > best || v.isNaN { best = v; bestIndex = iy * w + ix }
                             }
                         }
                         y[dst + oy * out.w + ox] = best
@@ -67,6 +67,11 @@ public final class MaxPool2D: Layer {
     /// kernel's input rows, a column at a time, with no index bookkeeping (a ResNet's
     /// 3x3 stride-2 stem pool runs several times faster). The comparison is the training
     /// path's, so NaN is treated the same way.
+    /// Inference: the maximum of each window, in two passes per output row: the window's
+    /// rows reduced column by column (whole vectors), then each output's `k.w` columns of
+    /// that reduced row. A NaN anywhere in a window gives NaN, as PyTorch's does. (The
+    /// window-by-window scalar loop it replaces took 26 of a ResNet-18 pass's 509 ms at
+    /// batch 16, loaded machine.)
     private func forwardValuesOnly(_ input: Tensor, out: Pair) -> Tensor {
         let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         let k = window.kernel, s = window.stride, p = window.padding
@@ -75,18 +80,28 @@ public final class MaxPool2D: Layer {
         y.data.withUnsafeMutableBufferPointer { yb in
             let x = xb.baseAddress!, y = yb.baseAddress!
             Parallel.forEachRange(n * c, minimumPerPart: 16) { _, planes in
+                let reduced = UnsafeMutablePointer<Float>.allocate(capacity: w)
+                defer { reduced.deallocate() }
                 for plane in planes {
                     let src = x + plane * h * w, dst = y + plane * out.h * out.w
                     for oy in 0..<out.h {
                         let y0 = max(0, oy * s.h - p.h), y1 = min(h, oy * s.h - p.h + k.h)
+                        reduced.initialize(repeating: -.infinity, count: w)
+                        for iy in y0..<y1 {
+                            let line = src + iy * w
+                            var ix = 0
+                            while ix &+ 8 <= w {
+                                let v = Vector.load(line + ix), best = Vector.load(reduced + ix)
+                                Vector.store(best.replacing(with: v, where: (v .> best) .| (v .!= v)), reduced + ix)
+                                ix &+= 8
+                            }
+                            while ix < w { let v = line[ix]; if v > reduced[ix] || v.isNaN { reduced[ix] = v }; ix &+= 1 }
+                        }
                         let row = dst + oy * out.w
                         for ox in 0..<out.w {
                             let x0 = max(0, ox * s.w - p.w), x1 = min(w, ox * s.w - p.w + k.w)
                             var best = -Float.infinity
-                            for iy in y0..<y1 {
-                                let line = src + iy * w
-                                for ix in x0..<x1 { let v = line[ix]; if !(v <= best) { best = v } }
-                            }
+                            for ix in x0..<x1 { let v = reduced[ix]; if v > best || v.isNaN { best = v } }
                             row[ox] = best
                         }
                     }
@@ -103,9 +118,9 @@ public final class MaxPool2D: Layer {
             for ox in 0..<out.w {
                 let c = 2 * ox
                 var best = r0[c], index = 2 * oy * w + c
-                if !(r0[c + 1] <= best) { best = r0[c + 1]; index = 2 * oy * w + c + 1 }
-                if !(r1[c] <= best) { best = r1[c]; index = (2 * oy + 1) * w + c }
-                if !(r1[c + 1] <= best) { best = r1[c + 1]; index = (2 * oy + 1) * w + c + 1 }
+                if r0[c + 1] > best || r0[c + 1].isNaN { best = r0[c + 1]; index = 2 * oy * w + c + 1 }
+                if r1[c] > best || r1[c].isNaN { best = r1[c]; index = (2 * oy + 1) * w + c }
+                if r1[c + 1] > best || r1[c + 1].isNaN { best = r1[c + 1]; index = (2 * oy + 1) * w + c + 1 }
                 y[oy * out.w + ox] = best
                 arg[oy * out.w + ox] = Int32(index)
             }

@@ -9,6 +9,11 @@ public enum ReLURule: String, Sendable, CaseIterable {
     case guided
     /// Zeiler and Fergus's deconvnet (2014): `max(g, 0)` whatever the forward pass was.
     case deconvnet
+    /// Lucid's `redirected_relu_grad` (feature visualization's first steps): the true
+    /// gradient, except for an image whose ReLU passes none at all (its units dead on
+    /// that noise): there `g`, zeroed only where it would push an input already <= 0
+    /// lower (`y <= 0` and `g > 0`: the optimizer descends).
+    case redirected
 }
 
 /// Why a gradient cannot be computed: what was asked, and what to do instead.

@@ -57,9 +57,15 @@ extension Im2Col {
     /// Fills one sample's channel-major matrix from its padded planar copy. Both buffers
     /// need `slack` floats of room past their end: runs of up to 16 floats are copied as
     /// whole vectors, whose extra lanes the next run overwrites.
+    /// A stride along the width (`Conv2D+SmallMaps` only; the other paths need stride 1)
+    /// gathers every `stride`-th float of the run instead.
     static func unrollChannelMajor(_ padded: UnsafePointer<Float>, _ g: Geometry, into cols: UnsafeMutablePointer<Float>) {
-        let count = g.outWidth
-        if count <= 16 {
+        let count = g.outWidth, stride = g.window.stride.w
+        if stride > 1 {
+            walkRows(g) { dst, src in
+                for k in 0..<count { cols[dst &+ k] = padded[src &+ k &* stride] }
+            }
+        } else if count <= 16 {
             walkRows(g) { dst, src in
                 UnsafeMutableRawPointer(cols + dst).storeBytes(of: UnsafeRawPointer(padded + src).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
             }
@@ -70,7 +76,13 @@ extension Im2Col {
 
     /// The adjoint of `unrollChannelMajor`, adding onto `padded` (zeroed by the caller).
     static func foldChannelMajor(_ cols: UnsafePointer<Float>, _ g: Geometry, into padded: UnsafeMutablePointer<Float>) {
-        let count = g.outWidth
+        let count = g.outWidth, stride = g.window.stride.w
+        if stride > 1 {  // `Conv2D+SmallMaps` only, as in `unrollChannelMajor`
+            walkRows(g) { src, dst in
+                for k in 0..<count { padded[dst &+ k &* stride] += cols[src &+ k] }
+            }
+            return
+        }
         walkRows(g) { src, dst in
             let s = cols + src, d = padded + dst
             var k = 0

@@ -55,9 +55,8 @@ public struct CompetitiveFilterLearning: Sendable {
         var result = Tensor(shape: [filters, 3, kernel, kernel])
         for it in 1...iterations {
             d.withUnsafeBufferPointer { db in xw.withUnsafeBufferPointer { xb in scores.withUnsafeMutableBufferPointer { sb in
-                BLAS.withAllCores {
-                    BLAS.gemm(transB: true, m: filters, n: patches, k: dim, a: db.baseAddress!, lda: dim, b: xb.baseAddress!, ldb: dim, c: sb.baseAddress!, ldc: patches)
-                }
+                BLAS.gemmInFixedBlocks(split: .columns, blockSize: 1024, transB: true, m: filters, n: patches, k: dim,
+                                       a: db.baseAddress!, lda: dim, b: xb.baseAddress!, ldb: dim, c: sb.baseAddress!, ldc: patches)
             }}}
             var next = d  // keeping the old direction avoids empty clusters
             var loss = 0.0

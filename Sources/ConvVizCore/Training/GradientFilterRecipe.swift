@@ -19,12 +19,11 @@ import Foundation
 /// The network's filter in pixel space is `W d` (`W` the symmetric whitening, `d` a row of
 /// conv1): what conv1 applies to the (mean-removed) pixels, and what figures and the
 /// taxonomy see. The same bytes for a seed whatever the thread count (`Parallel.workers`,
-/// `--threads`): the recipe runs on a fixed number of workers (`workers`) whatever the
-/// caller's. It must: run on the caller's count, 1 and 3 workers give other bytes
-/// (checkpoint, filmstrip and losses; measured, `GradientFilterRecipeTests`), so some
-/// sum on its path (11x11 filters on 11x11 patches) still depends on the split. On
-/// another CPU or OpenBLAS kernel the sums round differently, and the filters agree
-/// within floating-point tolerance, not bit for bit (see `BLAS.machine`).
+/// `--threads`; `GradientFilterRecipeTests` runs 1 and 3 workers): the batch is split in
+/// fixed slices (`BatchPartition`) and the whitening's products in fixed blocks
+/// (`BLAS.gemmInFixedBlocks`; OpenBLAS's own threads gave other bytes on 1, 2 and 3
+/// threads). On another CPU or OpenBLAS kernel the sums round differently, and the
+/// filters agree within floating-point tolerance, not bit for bit (see `BLAS.machine`).
 public struct GradientFilterRecipe: Sendable {
     public var filters = 48
     public var kernel = 11
@@ -46,10 +45,6 @@ public struct GradientFilterRecipe: Sendable {
     public var winnerFraction = 0.05
     public var logEvery = 50
     public var seed: UInt64 = 0
-    /// Workers splitting each batch, whatever `Parallel.workers` is: fixed, so that the
-    /// bytes do not depend on the thread count.
-    public var workers = 2
-
     public init() {}
 
     /// Also record conv1 every this many steps (`learn-filters --record-every`), for the
@@ -153,9 +148,6 @@ public struct GradientFilterRecipe: Sendable {
 
     public func run(progress: (Metric) -> Void = { _ in }) throws -> Result {
         precondition(steps >= 0 && batch > 0 && trainPatches > 0)
-        let savedWorkers = Parallel.workers
-        Parallel.workers = workers
-        defer { Parallel.workers = savedWorkers }
         // LAPACK's eigen-decomposition otherwise uses as many threads as the machine has
         // cores, and its sums then depend on that number.
         BLAS.ensureSingleThreaded()

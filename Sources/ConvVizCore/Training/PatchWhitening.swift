@@ -40,9 +40,8 @@ public struct PatchWhitening: Sendable {
     public init(fitting x: [Float], count: Int, dim: Int, floor: Float) throws {
         var cov = [Float](repeating: 0, count: dim * dim)
         x.withUnsafeBufferPointer { xb in cov.withUnsafeMutableBufferPointer { cb in
-            BLAS.withAllCores {
-                BLAS.gemm(transA: true, m: dim, n: dim, k: count, alpha: 1 / Float(count), a: xb.baseAddress!, lda: dim, b: xb.baseAddress!, ldb: dim, c: cb.baseAddress!, ldc: dim)
-            }
+            BLAS.gemmInFixedBlocks(split: .rows, blockSize: 64, transA: true, m: dim, n: dim, k: count, alpha: 1 / Float(count),
+                                   a: xb.baseAddress!, lda: dim, b: xb.baseAddress!, ldb: dim, c: cb.baseAddress!, ldc: dim)
         }}
         guard let eig = BLAS.symmetricEigen(cov, n: dim) else { throw ReadError("sample photographs", .corrupt, "whitening failed: eigendecomposition did not converge") }
         var whiten = [Float](repeating: 0, count: dim * dim)
@@ -61,9 +60,8 @@ public struct PatchWhitening: Sendable {
     public func apply(_ x: [Float], count: Int) -> [Float] {
         var out = [Float](repeating: 0, count: count * dim)
         x.withUnsafeBufferPointer { xb in matrix.withUnsafeBufferPointer { wb in out.withUnsafeMutableBufferPointer { ob in
-            BLAS.withAllCores {
-                BLAS.gemm(m: count, n: dim, k: dim, a: xb.baseAddress!, lda: dim, b: wb.baseAddress!, ldb: dim, c: ob.baseAddress!, ldc: dim)
-            }
+            BLAS.gemmInFixedBlocks(split: .rows, blockSize: 1024, m: count, n: dim, k: dim,
+                                   a: xb.baseAddress!, lda: dim, b: wb.baseAddress!, ldb: dim, c: ob.baseAddress!, ldc: dim)
         }}}
         return out
     }

@@ -3,7 +3,8 @@ import Foundation
 
 /// The file formats an animation renders to, chosen by the output file's extension.
 public enum AnimationFormat: String, CaseIterable, Sendable {
-    /// giflib, a palette of the frames' exact colours (see `GIFEncoder`).
+    /// giflib, frames drawn for a palette of at most 256 colours (`AnimationRaster`),
+    /// which the GIF keeps exactly (`GIFEncoder`).
     case gif
     /// One SVG animated with SMIL (see `AnimatedSVG`).
     case svg
@@ -27,10 +28,12 @@ public enum AnimationWriter {
         public let data: Data
         /// Frame size in pixels (GIF) or points (SVG, PDF).
         public let width: Int, height: Int
-        /// What a user should know: a palette that had to be quantized.
+        /// What a user should know: frames that had to lose colours of their own.
         public let warnings: [String]
         /// The GIF's palette (nil for SVG and PDF).
         public let palette: GIFEncoder.Palette?
+        /// The GIF's edge tolerance (`AnimationRaster.tolerance`; nil for SVG and PDF).
+        public var tolerance: Int? = nil
     }
 
     /// `fps` frames per second (GIF stores hundredths of a second: 1/fps rounded, at
@@ -40,15 +43,7 @@ public enum AnimationWriter {
         let first = animation.frame(0)
         switch format {
         case .gif:
-            let delay = max(2, Int((100 / fps).rounded()))
-            let (data, palette) = try GIFEncoder.encode(frameCount: animation.frameCount, delay: delay) { k in
-                try Canvas.renderRaster(k == 0 ? first : animation.frame(k), pngScale: pngScale)
-            }
-            var warnings: [String] = []
-            if !palette.isExact {
-                warnings.append("\(palette.quantizedFrames.count) of \(animation.frameCount) frames had more than 256 colours (antialiased text, photographs, filter pixels): each keeps the figure's own colours exact (fills, strokes, the insides of glyphs) and giflib's median cut gave the other \(palette.mappedColours) colours their nearest (at most \(palette.maxError)/255 off in a channel). Use .svg or .pdf for exact colours everywhere.")
-            }
-            return Output(data: data, width: Int((first.width * pngScale).rounded(.up)), height: Int((first.height * pngScale).rounded(.up)), warnings: warnings, palette: palette)
+            return try gif(AnimationRaster(animation, pngScale: pngScale), fps: fps)
         case .svg:
             // What every frame draws first, alike (title, caption, the input grid), is drawn
             // once, under the frames; each frame draws the rest on a clear background.
@@ -66,6 +61,39 @@ public enum AnimationWriter {
         case .pdf:
             return Output(data: try Canvas.renderPDF(pages: animation.frames()), width: Int(first.width), height: Int(first.height), warnings: [], palette: nil)
         }
+    }
+
+    /// Frame `k` (0-based) alone: PNG, the GIF's frame k pixel for pixel (`AnimationRaster`);
+    /// SVG or PDF, the frame's vector drawing.
+    public static func renderFrame(_ animation: some Animation, _ k: Int, format: OutputFormat, pngScale: Double = 1) throws -> Data {
+        precondition((0..<animation.frameCount).contains(k), "frame \(k) of \(animation.frameCount)")
+        switch format {
+        case .png: return try AnimationRaster(animation, pngScale: pngScale).png(k)
+        case .svg, .pdf: return try Canvas.render(animation.frame(k), format: format)
+        }
+    }
+
+    /// Writes frame `k` (0-based) alone, atomically, as `renderFrame` draws it; returns its
+    /// size (pixels for PNG, points for SVG and PDF).
+    @discardableResult
+    public static func writeFrame(_ animation: some Animation, _ k: Int, to path: String, pngScale: Double = 1) throws -> (width: Int, height: Int) {
+        let format = try OutputFormat(path: path)
+        try AtomicFile.write(try renderFrame(animation, k, format: format, pngScale: pngScale), to: URL(fileURLWithPath: path))
+        let s = animation.frame(k), f = format == .png ? pngScale : 1
+        return (Int((s.width * f).rounded(.up)), Int((s.height * f).rounded(.up)))
+    }
+
+    /// The GIF of frames drawn already (`AnimationRaster`): those frames exactly.
+    public static func gif(_ raster: AnimationRaster, fps: Double) throws -> Output {
+        precondition(fps > 0)
+        let delay = max(2, Int((100 / fps).rounded()))
+        let (data, palette) = try GIFEncoder.encode(frameCount: raster.frameCount, delay: delay) { try raster.indexed($0) }
+        var warnings: [String] = []
+        if !raster.fits {
+            warnings.append("some frames have more than 256 colours of their own even with antialiased edges in steps of \(raster.tolerance)/255: their least used colours took the nearest of the 256 most used (the GIF is still each frame's PNG). Use .svg or .pdf for exact colours.")
+        }
+        let first = try raster.indexed(0)
+        return Output(data: data, width: first.width, height: first.height, warnings: warnings, palette: palette, tolerance: raster.tolerance)
     }
 
     /// How many leading items every scene has alike (compared by their full description).

@@ -16,52 +16,33 @@ public struct GIFError: Error, CustomStringConvertible {
     init(_ operation: String, reason: String) { self.operation = operation; self.reason = reason }
 }
 
-/// Writes animated GIFs through giflib.
-///
-/// A figure has few colours, so the palette is built from the frames' exact colours:
-/// one global table when every frame's colours together fit 256, otherwise a local table
-/// per frame when each changed region fits 256. A region with more than 256 colours
-/// (antialiased text in several colours does that) keeps the figure's own colours exact
-/// and quantizes only the blended edges (giflib's median cut); the result says which
-/// frames, how many colours and by how much.
-/// Frames after the first store only the rectangle that changed (disposal "leave in
-/// place"), so a sliding window costs a few cells per frame.
+/// Writes animated GIFs through giflib, from frames of at most 256 colours each
+/// (`IndexedImage`; `AnimationRaster` draws an animation's frames so), whose colours it
+/// keeps exactly: one global colour table when every frame's colours together fit 256,
+/// otherwise each frame's own table. Frames after the first store only the rectangle
+/// that changed (disposal "leave in place"), so a sliding window costs a few cells per frame.
 public enum GIFEncoder {
-    /// What the palette did, for the command to report.
+    /// The colour tables written.
     public struct Palette: Sendable, Equatable {
         /// Distinct colours over every frame, counted up to 257 (past 256 only "more" matters).
         public let colours: Int
-        /// Frames (0-based) whose changed region had more than 256 colours and was quantized.
-        public let quantizedFrames: [Int]
         /// Whether one global colour table served every frame.
         public let global: Bool
-        /// Colours (per quantized frame, summed) that took the nearest kept colour.
-        public let mappedColours: Int
-        /// The largest difference in one channel (0-255) between a mapped colour and its
-        /// replacement.
-        public let maxError: Int
-        public var isExact: Bool { quantizedFrames.isEmpty }
     }
 
-    /// `frames` are opaque RGBA rasters of one size; `delay` in hundredths of a second
-    /// per frame; the animation loops forever.
-    public static func encode(_ frames: [RasterImage], delay: Int) throws -> (data: Data, palette: Palette) {
+    /// `delay` in hundredths of a second per frame; the animation loops forever.
+    public static func encode(_ frames: [IndexedImage], delay: Int) throws -> (data: Data, palette: Palette) {
         try encode(frameCount: frames.count, delay: delay) { frames[$0] }
     }
 
-    /// The same, drawing frame `k` when asked (twice: once to gather the colours, once to
-    /// write), so that only two frames are held at a time however long the animation.
-    public static func encode(frameCount: Int, delay: Int, frame: (Int) throws -> RasterImage) throws -> (data: Data, palette: Palette) {
+    /// The same, asking for frame `k` when needed (twice: once to gather the colours,
+    /// once to write), so that a caller may draw frames again instead of holding them.
+    public static func encode(frameCount: Int, delay: Int, frame: (Int) throws -> IndexedImage) throws -> (data: Data, palette: Palette) {
         guard frameCount > 0 else { throw GIFError("encoding", reason: "an animation needs at least one frame") }
         let first = try frame(0)
         guard first.width <= 65535, first.height <= 65535 else { throw GIFError("encoding", reason: "a \(first.width)x\(first.height) frame is larger than GIF's 65535-pixel sides") }
-        // Colours as 0xRRGGBB words.
-        func words(_ f: RasterImage) -> [UInt32] {
-            precondition(f.width == first.width && f.height == first.height, "GIF frames must share one size")
-            return (0..<(f.width * f.height)).map { i in UInt32(f.pixels[4 * i]) << 16 | UInt32(f.pixels[4 * i + 1]) << 8 | UInt32(f.pixels[4 * i + 2]) }
-        }
-        var all = Set(words(first))
-        for k in 1..<max(frameCount, 1) where all.count <= 256 { all.formUnion(words(try frame(k))) }
+        var all = Set(first.colours)
+        for k in 1..<max(frameCount, 1) where all.count <= 256 { all.formUnion(try frame(k).colours) }
         let global = all.count <= 256 ? all.sorted() : nil
 
         let sink = Sink()
@@ -84,88 +65,32 @@ public enum GIFEncoder {
         try check([UInt8]([1, 0, 0]).withUnsafeBufferPointer { EGifPutExtensionBlock(gif, 3, $0.baseAddress) }, "writing the loop extension")
         try check(EGifPutExtensionTrailer(gif), "writing the loop extension")
 
-        var quantized: [Int] = []
-        var mapped = 0, maxError = 0
-        // A frame's region is where it differs from the frame before (not from what a
-        // quantized frame showed: glyph edges that cannot all be exact would otherwise
-        // make every later frame a whole, quantized picture).
-        var previous: [UInt32] = []
+        let globalIndex = global.map { Dictionary(uniqueKeysWithValues: $0.enumerated().map { ($1, UInt8($0)) }) }
+        var previous: IndexedImage?
         for k in 0..<frameCount {
-            let w = words(k == 0 ? first : try frame(k))
-            let region = k == 0 ? Region(x: 0, y: 0, width: first.width, height: first.height) : Region.changed(previous, w, width: first.width, height: first.height)
-            previous = w
+            let f = k == 0 ? first : try frame(k)
+            precondition(f.width == first.width && f.height == first.height, "GIF frames must share one size")
+            let region = previous.map { Region.changed($0, f) } ?? Region(x: 0, y: 0, width: f.width, height: f.height)
+            previous = f
             var gcb = GraphicsControlBlock(DisposalMode: DISPOSE_DO_NOT, UserInputFlag: false, DelayTime: Int32(delay), TransparentColor: NO_TRANSPARENT_COLOR)
             var extensionBytes = [UInt8](repeating: 0, count: 4)
             let n = EGifGCBToExtension(&gcb, &extensionBytes)
             try check(EGifPutExtension(gif, GRAPHICS_EXT_FUNC_CODE, Int32(n), extensionBytes), "writing frame \(k)'s timing")
-
-            var indices = [UInt8](repeating: 0, count: region.width * region.height)
-            var localMap: ColorMap?
-            func pixel(_ i: Int) -> UInt32 { w[(region.y + i / region.width) * first.width + region.x + i % region.width] }
-            if let global {
-                let index = Dictionary(uniqueKeysWithValues: global.enumerated().map { ($1, UInt8($0)) })
-                for i in 0..<indices.count { indices[i] = index[pixel(i)]! }
-            } else {
-                let colours = Set((0..<indices.count).map(pixel)).sorted()
-                if colours.count <= 256 {
-                    let index = Dictionary(uniqueKeysWithValues: colours.enumerated().map { ($1, UInt8($0)) })
-                    for i in 0..<indices.count { indices[i] = index[pixel(i)]! }
-                    localMap = try ColorMap(colours)
-                } else {
-                    // More than 256 (antialiased text in several colours): the figure's
-                    // own colours (those covering at least `flatPixels` pixels: fills,
-                    // strokes, the insides of glyphs) stay exact; giflib's median cut
-                    // (`GifQuantizeBuffer`) spends the remaining entries on the rest (the
-                    // blended edges of glyphs), each of which takes the nearest entry.
-                    quantized.append(k)
-                    // Counted over the whole frame: a fill a region only grazes is still one.
-                    var counts: [UInt32: Int] = [:]
-                    for c in w { counts[c, default: 0] += 1 }
-                    let present = Set((0..<indices.count).map(pixel))
-                    let flat = counts.filter { $0.value >= flatPixels && present.contains($0.key) }.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(192).map(\.key)
-                    let flatSet = Set(flat)
-                    let rest = (0..<indices.count).map(pixel).filter { !flatSet.contains($0) }
-                    var palette = flat
-                    if !rest.isEmpty {
-                        var red = rest.map { UInt8(truncatingIfNeeded: $0 >> 16) }, green = rest.map { UInt8(truncatingIfNeeded: $0 >> 8) }, blue = rest.map { UInt8(truncatingIfNeeded: $0) }
-                        var out = [UInt8](repeating: 0, count: rest.count)
-                        var table = [GifColorType](repeating: GifColorType(), count: 256)
-                        var size = Int32(256 - flat.count)
-                        guard GifQuantizeBuffer(UInt32(rest.count), 1, &size, &red, &green, &blue, &out, &table) == GIF_OK else {
-                            throw GIFError("quantizing frame \(k)", reason: "giflib's quantizer failed")
-                        }
-                        for t in table.prefix(Int(size)) {
-                            let c = UInt32(t.Red) << 16 | UInt32(t.Green) << 8 | UInt32(t.Blue)
-                            if !flatSet.contains(c) && palette.count < 256 { palette.append(c) }
-                        }
-                    }
-                    palette = Array(Set(palette)).sorted()
-                    var index = Dictionary(uniqueKeysWithValues: palette.enumerated().map { ($1, UInt8($0)) })
-                    for i in 0..<indices.count {
-                        let c = pixel(i)
-                        if let j = index[c] { indices[i] = j; continue }
-                        let j = nearest(c, in: palette)
-                        index[c] = UInt8(j)
-                        indices[i] = UInt8(j)
-                        mapped += 1
-                        maxError = max(maxError, channelDistance(c, palette[j]))
-                    }
-                    localMap = try ColorMap(palette)
-                }
-            }
+            // The frame's indices into the global table, or its own table.
+            let remap = globalIndex.map { index in f.colours.map { index[$0]! } } ?? Array(0...255).map(UInt8.init)
+            let localMap = global == nil ? try ColorMap(f.colours) : nil
             try check(EGifPutImageDesc(gif, Int32(region.x), Int32(region.y), Int32(region.width), Int32(region.height), false, localMap?.object), "writing frame \(k)")
-            for row in 0..<region.height {
-                try check(indices.withUnsafeMutableBufferPointer { EGifPutLine(gif, $0.baseAddress! + row * region.width, Int32(region.width)) }, "writing frame \(k)")
+            var line = [UInt8](repeating: 0, count: region.width)
+            for row in region.y..<(region.y + region.height) {
+                let start = row * f.width + region.x
+                for i in 0..<region.width { line[i] = remap[Int(f.indices[start + i])] }
+                try check(line.withUnsafeMutableBufferPointer { EGifPutLine(gif, $0.baseAddress!, Int32(region.width)) }, "writing frame \(k)")
             }
         }
         closed = true
         if EGifCloseFile(gif, &error) == GIF_ERROR { throw GIFError("finishing the file", code: error) }
-        return (sink.data, Palette(colours: all.count, quantizedFrames: quantized, global: global != nil, mappedColours: mapped, maxError: maxError))
+        return (sink.data, Palette(colours: all.count, global: global != nil))
     }
-
-    /// A colour covering at least this many pixels of a region is one of the figure's own
-    /// (a fill, a stroke, the inside of glyphs), kept exact when a region is quantized.
-    static let flatPixels = 24
 
     final class Sink { var data = Data() }
 
@@ -201,11 +126,21 @@ public enum GIFEncoder {
     /// The bounding rectangle of the pixels that differ between two frames (at least one pixel).
     struct Region {
         let x: Int, y: Int, width: Int, height: Int
-        static func changed(_ a: [UInt32], _ b: [UInt32], width: Int, height: Int) -> Region {
+        static func changed(_ a: IndexedImage, _ b: IndexedImage) -> Region {
+            let (width, height) = (a.width, a.height)
+            // Colours compared, not indices: each frame numbers its colours its own way.
+            var same = [Bool](repeating: false, count: 256 * 256)
+            for (i, c) in a.colours.enumerated() { for (j, d) in b.colours.enumerated() where c == d { same[i * 256 + j] = true } }
             var x0 = width, y0 = height, x1 = -1, y1 = -1
-            for y in 0..<height {
-                for x in 0..<width where a[y * width + x] != b[y * width + x] {
-                    x0 = min(x0, x); x1 = max(x1, x); y0 = min(y0, y); y1 = max(y1, y)
+            same.withUnsafeBufferPointer { same in
+                a.indices.withUnsafeBufferPointer { ai in
+                    b.indices.withUnsafeBufferPointer { bi in
+                        for y in 0..<height {
+                            for x in 0..<width where !same[Int(ai[y * width + x]) << 8 | Int(bi[y * width + x])] {
+                                x0 = min(x0, x); x1 = max(x1, x); y0 = min(y0, y); y1 = max(y1, y)
+                            }
+                        }
+                    }
                 }
             }
             return x1 < 0 ? Region(x: 0, y: 0, width: 1, height: 1) : Region(x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1)
@@ -245,14 +180,16 @@ public enum GIFDecoder {
             let desc = saved.ImageDesc
             guard let map = desc.ColorMap ?? gif.pointee.SColorMap else { throw GIFError("reading frame \(k)", reason: "no colour table") }
             let previous = screen
-            for row in 0..<Int(desc.Height) {
-                for col in 0..<Int(desc.Width) {
-                    let (x, y) = (Int(desc.Left) + col, Int(desc.Top) + row)
-                    guard x < width, y < height else { continue }
-                    let index = Int(saved.RasterBits[row * Int(desc.Width) + col])
-                    guard index != Int(gcb.TransparentColor), index < Int(map.pointee.ColorCount) else { continue }
-                    let c = map.pointee.Colors[index], o = 4 * (y * width + x)
-                    screen.pixels[o] = c.Red; screen.pixels[o + 1] = c.Green; screen.pixels[o + 2] = c.Blue; screen.pixels[o + 3] = 255
+            let (left, top, w, h) = (Int(desc.Left), Int(desc.Top), Int(desc.Width), Int(desc.Height))
+            let (transparent, count) = (Int(gcb.TransparentColor), Int(map.pointee.ColorCount))
+            screen.pixels.withUnsafeMutableBufferPointer { p in
+                for row in 0..<h where top + row < height {
+                    for col in 0..<w where left + col < width {
+                        let index = Int(saved.RasterBits[row * w + col])
+                        guard index != transparent, index < count else { continue }
+                        let c = map.pointee.Colors[index], o = 4 * ((top + row) * width + left + col)
+                        p[o] = c.Red; p[o + 1] = c.Green; p[o + 2] = c.Blue; p[o + 3] = 255
+                    }
                 }
             }
             frames.append(Frame(image: screen, delay: Int(gcb.DelayTime)))

@@ -56,6 +56,14 @@ public struct RasterImage: Equatable, Sendable {
         pixels[o] = Self.byte(c.r); pixels[o + 1] = Self.byte(c.g); pixels[o + 2] = Self.byte(c.b); pixels[o + 3] = Self.byte(c.a)
     }
 
+    /// Pixel `i`'s colour (row-major index) as a 0xRRGGBB word, alpha aside.
+    public func word(_ i: Int) -> UInt32 { UInt32(pixels[4 * i]) << 16 | UInt32(pixels[4 * i + 1]) << 8 | UInt32(pixels[4 * i + 2]) }
+
+    /// Sets pixel `i`'s colour from a 0xRRGGBB word, keeping its alpha.
+    public mutating func setWord(_ i: Int, _ c: UInt32) {
+        pixels[4 * i] = UInt8(truncatingIfNeeded: c >> 16); pixels[4 * i + 1] = UInt8(truncatingIfNeeded: c >> 8); pixels[4 * i + 2] = UInt8(truncatingIfNeeded: c)
+    }
+
     /// A fraction in [0, 1] as a byte; NaN (a value no colour can show) is 0, not a trap.
     static func byte(_ v: Double) -> UInt8 { v.isNaN ? 0 : UInt8(max(0, min(255, (v * 255).rounded()))) }
 

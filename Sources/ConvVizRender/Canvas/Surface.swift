@@ -49,6 +49,18 @@ final class Surface {
 
     /// The image surface's pixels as 8-bit RGB, row-major (PNG surfaces only).
     func rgbPixels() throws -> (rgb: [UInt8], width: Int, height: Int) {
+        let (words, width, height) = try words()
+        var rgb = [UInt8](repeating: 0, count: width * height * 3)
+        rgb.withUnsafeMutableBufferPointer { out in
+            for (i, p) in words.enumerated() {
+                out[3 * i] = UInt8(truncatingIfNeeded: p >> 16); out[3 * i + 1] = UInt8(truncatingIfNeeded: p >> 8); out[3 * i + 2] = UInt8(truncatingIfNeeded: p)
+            }
+        }
+        return (rgb, width, height)
+    }
+
+    /// The image surface's pixels as 0xRRGGBB words, row-major (PNG surfaces only).
+    func words() throws -> (words: [UInt32], width: Int, height: Int) {
         precondition(format == .png, "only an image surface has pixels")
         cairo_surface_flush(handle)
         try CairoError.check(cairo_surface_status(handle), "drawing")
@@ -56,17 +68,14 @@ final class Surface {
         let stride = Int(cairo_image_surface_get_stride(handle))
         let src = cairo_image_surface_get_data(handle)!
         // Cairo's RGB24 pixels are native-endian 0x00RRGGBB words.
-        var rgb = [UInt8](repeating: 0, count: width * height * 3)
-        rgb.withUnsafeMutableBufferPointer { out in
+        var words = [UInt32](repeating: 0, count: width * height)
+        words.withUnsafeMutableBufferPointer { out in
             for y in 0..<height {
                 let row = UnsafeRawPointer(src + y * stride).assumingMemoryBound(to: UInt32.self)
-                for x in 0..<width {
-                    let p = row[x], o = 3 * (y * width + x)
-                    out[o] = UInt8(truncatingIfNeeded: p >> 16); out[o + 1] = UInt8(truncatingIfNeeded: p >> 8); out[o + 2] = UInt8(truncatingIfNeeded: p)
-                }
+                for x in 0..<width { out[y * width + x] = row[x] & 0xFF_FFFF }
             }
         }
-        return (rgb, width, height)
+        return (words, width, height)
     }
 
     /// Finishes the document and returns its bytes.

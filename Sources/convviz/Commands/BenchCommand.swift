@@ -43,7 +43,7 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: "For 'model': what a timed pass does: forward (inference) or input-gradient (a recording forward pass and the backward pass to the input, no weight gradients).")
     var pass: ModelBenchmark.Pass = .forward
-    @Flag(help: "For 'model': also print each layer's milliseconds (inference, best of --rounds).")
+    @Flag(help: "For 'model': also print each layer's milliseconds (best of --rounds): its forward step, or with --pass input-gradient its backward step.")
     var profile = false
     @Option(help: "For 'render': where the figures are written.")
     var out: String = NSTemporaryDirectory()
@@ -90,7 +90,7 @@ struct BenchCommand: ParsableCommand {
         let graph = try source.makeGraph()
         let rectified = graph.fusingReLUIntoConvolutions()
         let r = try ModelBenchmark.run(graph, batch: batch, rounds: rounds, pass: pass)
-        let layers = profile ? ModelBenchmark.profile(graph, batch: batch, rounds: rounds) : []
+        let layers = profile ? ModelBenchmark.profile(graph, batch: batch, rounds: rounds, pass: pass) : []
         if json {
             var object: [String: Any] = ["model": model!, "batch": batch, "rounds": rounds, "pass": pass.rawValue, "threads": Parallel.workers, "blas": BLAS.coreName,
                                          "batchnorm_folded": folded, "relu_fused": rectified, "seconds_per_batch": r.secondsPerBatch, "images_per_second": r.imagesPerSecond, "all_seconds": r.allSeconds]

@@ -115,13 +115,19 @@ public struct ONNXFile: Sendable {
 
     /// Reads `url`, refusing a file larger than `limits.maxModelFileBytes` before reading it.
     public init(contentsOf url: URL, limits: ReadLimits = .default) throws {
-        let data = try FileReading.read(url, maxBytes: limits.maxModelFileBytes, what: "ONNX model")
-        try self.init(data: data, file: url.path, limits: limits)
+        let decoder = ONNXDecoder(file: url.path, limits: limits)
+        // The file's bytes (mapped) go when this closure returns, before the weights are
+        // converted: the file, the parsed message and the tensors are never all resident.
+        var model = try { try decoder.parseModel(FileReading.read(url, maxBytes: limits.maxModelFileBytes, what: "ONNX model")) }()
+        self.init(decoded: try decoder.decode(model: &model), file: url.path)
     }
 
     /// Parses a serialized `ModelProto`; `file` names the file in errors.
     public init(data: Data, file: String, limits: ReadLimits = .default) throws {
-        let decoded = try ONNXDecoder(file: file, limits: limits).decode(data)
+        self.init(decoded: try ONNXDecoder(file: file, limits: limits).decode(data), file: file)
+    }
+
+    private init(decoded: ONNXDecoder.Decoded, file: String) {
         self.file = file
         irVersion = decoded.irVersion
         opsetVersion = decoded.opsetVersion

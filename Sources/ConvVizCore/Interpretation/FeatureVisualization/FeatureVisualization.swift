@@ -146,12 +146,9 @@ public struct FeatureVisualization {
         var x = image
         for map in maps { x = map.apply(x) }
         let feed = feed(from: (x.shape[2], x.shape[3]))
-        let reluLayers = redirect ? Set(graph.operations.indices.filter {
-            if case let .layer(l) = graph.operations[$0] { return l is ReLU } else { return false }
-        }) : []
-        let outputs = graph.forward(feed.apply(x), mode: .evaluationWithGradients, through: layer, keep: reluLayers)
+        let outputs = graph.forward(feed.apply(x), mode: .evaluationWithGradients, through: layer)
         let evaluation = objective.evaluate(outputs[layer]!)
-        var g = redirect ? inputGradientRedirectingReLU(evaluation.gradient, outputs: outputs) : inputGradient(evaluation.gradient)
+        var g = inputGradient(evaluation.gradient, rule: redirect ? .redirected : .plain)
         // Back through the feed, the transforms, the sigmoid, the colours, the spectrum.
         g = feed.adjoint(g)
         for map in maps.reversed() { g = map.adjoint(g) }
@@ -162,8 +159,8 @@ public struct FeatureVisualization {
 
     /// dLoss/d(input) without weight gradients (convolutions skip their weight products),
     /// after the recording forward pass `lossAndGradient` just ran.
-    func inputGradient(_ seed: Tensor) -> Tensor {
-        do { return try graph.gradients(seed, from: layer, at: [-1], parameterGradients: false)[-1]! } catch {
+    func inputGradient(_ seed: Tensor, rule: ReLURule = .plain) -> Tensor {
+        do { return try graph.gradients(seed, from: layer, at: [-1], rule: rule, parameterGradients: false)[-1]! } catch {
             preconditionFailure("\(error)")  // the forward pass through `layer` was just recorded
         }
     }

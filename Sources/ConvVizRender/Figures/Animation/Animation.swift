@@ -8,10 +8,16 @@ public protocol Animation {
     var frameCount: Int { get }
     /// Frame `k`, 0-based, `0 ..< frameCount`.
     func frame(_ k: Int) -> Scene
+    /// Frame `k` as the GIF and the PNG of one frame draw it (`AnimationRaster`): the same
+    /// scene, except that an animation showing many colours of its own (the learning
+    /// mosaic's filter pixels) puts them on a palette of a stated size here. Default:
+    /// `frame(k)`.
+    func rasterFrame(_ k: Int) -> Scene
 }
 
 extension Animation {
     public func frames() -> [Scene] { (0..<frameCount).map(frame) }
+    public func rasterFrame(_ k: Int) -> Scene { frame(k) }
 }
 
 /// Lines of `terms` joined by `separator`, `perLine` terms a line, so that every frame
