@@ -46,16 +46,13 @@ extension ModelBenchmark {
         let recording = pass == .inputGradient
         var values = graph.forward(x, mode: recording ? .evaluationWithGradients : .evaluation, keep: all)
         values[-1] = x
-        let convolutions = graph.operations.compactMap { op -> Conv2D? in if case let .layer(l) = op { return l as? Conv2D }; return nil }
-        let saved = convolutions.map(\.accumulatesParameterGradients)
-        if recording { for c in convolutions { c.accumulatesParameterGradients = false } }
-        defer { for (c, s) in zip(convolutions, saved) { c.accumulatesParameterGradients = s } }
-        return graph.operations.indices.map { i in
+        // The recording pass's backward steps compute input gradients alone, as `run` does.
+        return graph.accumulatingParameterGradients(!recording) { graph.operations.indices.map { i in
             let inputs = graph.wiring[i].map { values[$0]! }
-            let gradient = Tensor(shape: values[i]!.shape, data: [Float](repeating: 1, count: values[i]!.count))
+            let operation = graph.operation(i, recording: recording)
+            let gradient = recording ? Tensor(shape: values[i]!.shape, data: [Float](repeating: 1, count: values[i]!.count)) : nil
             var best = Double.infinity
             for _ in 0..<max(1, rounds) {
-                let operation = graph.operation(i, recording: recording)
                 if recording {  // the recording step, untimed
                     switch operation {
                     case let .layer(layer): _ = layer.forward(inputs[0], mode: .evaluationWithGradients)
@@ -63,15 +60,15 @@ extension ModelBenchmark {
                     }
                 }
                 let start = DispatchTime.now().uptimeNanoseconds
-                switch (operation, recording) {
-                case let (.layer(layer), false): _ = layer.forward(inputs[0], mode: .evaluation)
-                case let (.merge(merge), false): _ = merge.forward(inputs, mode: .evaluation)
-                case let (.layer(layer), true): _ = layer.backward(gradient, needsInputGradient: true)
-                case let (.merge(merge), true): _ = merge.backward(gradient)
+                switch (operation, gradient) {
+                case let (.layer(layer), nil): _ = layer.forward(inputs[0], mode: .evaluation)
+                case let (.merge(merge), nil): _ = merge.forward(inputs, mode: .evaluation)
+                case let (.layer(layer), gradient?): _ = layer.backward(gradient, needsInputGradient: true)
+                case let (.merge(merge), gradient?): _ = merge.backward(gradient)
                 }
                 best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
             }
             return LayerTime(name: graph.operations[i].name, kind: graph.architecture.layers[i].kind.rawValue, output: graph.shapes[i], milliseconds: best)
-        }
+        }}
     }
 }

@@ -46,17 +46,12 @@ extension Conv2D {
                     }
                 }
                 Parallel.forEachRange(channelBlocks) { _, blocks in
-                    let block = Im2Col.Geometry(channels: channelBlock, height: g.height, width: g.width, window: window,
-                                                outHeight: g.outHeight, outWidth: g.outWidth)
-                    let padded = UnsafeMutablePointer<Float>.allocate(capacity: block.paddedCount + Im2Col.slack)
+                    let padded = UnsafeMutablePointer<Float>.allocate(capacity: g.withChannels(channelBlock).paddedCount + Im2Col.slack)
                     defer { padded.deallocate() }
                     for b in blocks {
                         let first = b * channelBlock, count = min(channelBlock, cin - first)
-                        let part = Im2Col.Geometry(channels: count, height: g.height, width: g.width, window: window,
-                                                   outHeight: g.outHeight, outWidth: g.outWidth)
-                        padded.initialize(repeating: 0, count: part.paddedCount)
-                        Im2Col.foldChannelMajor(cols.value + first * taps * plane, part, into: padded)
-                        Im2Col.unpadPlanar(padded, part, into: dxAll.value + (s * cin + first) * g.height * g.width)
+                        Im2Col.foldChannels(cols.value + first * taps * plane, g, count: count, scratch: padded,
+                                            into: dxAll.value + (s * cin + first) * g.height * g.width)
                     }
                 }
             }

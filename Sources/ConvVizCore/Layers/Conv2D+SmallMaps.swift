@@ -80,21 +80,16 @@ extension Conv2D {
         gradInput.data.withUnsafeMutableBufferPointer { xb in
             let dy = gb.baseAddress!, w = wb.baseAddress!, dx = xb.baseAddress!
             Parallel.forEachRange(n * blocks) { _, items in
-                let block = Im2Col.Geometry(channels: blockSize, height: g.height, width: g.width, window: window,
-                                            outHeight: g.outHeight, outWidth: g.outWidth)
+                let block = g.withChannels(blockSize)
                 let cols = UnsafeMutablePointer<Float>.allocate(capacity: block.rows * plane + Im2Col.slack)
                 let padded = UnsafeMutablePointer<Float>.allocate(capacity: block.paddedCount + Im2Col.slack)
                 defer { cols.deallocate(); padded.deallocate() }
                 for item in items {
                     let s = item / blocks, first = item % blocks * blockSize, count = min(blockSize, cin - first)
-                    let part = Im2Col.Geometry(channels: count, height: g.height, width: g.width, window: window,
-                                               outHeight: g.outHeight, outWidth: g.outWidth)
                     // W[:, rows of these channels]^T x dY[C_out, plane] -> cols[rows, plane]
-                    BLAS.gemm(transA: true, m: part.rows, n: plane, k: cout, a: w + first * taps, lda: cin * taps,
+                    BLAS.gemm(transA: true, m: count * taps, n: plane, k: cout, a: w + first * taps, lda: cin * taps,
                               b: dy + s * cout * plane, ldb: plane, c: cols, ldc: plane)
-                    padded.initialize(repeating: 0, count: part.paddedCount)
-                    Im2Col.foldChannelMajor(cols, part, into: padded)
-                    Im2Col.unpadPlanar(padded, part, into: dx + (s * cin + first) * g.height * g.width)
+                    Im2Col.foldChannels(cols, g, count: count, scratch: padded, into: dx + (s * cin + first) * g.height * g.width)
                 }
             }
         }}}

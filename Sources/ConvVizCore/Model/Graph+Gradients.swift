@@ -54,10 +54,23 @@ extension Graph {
         }
         guard let lowest = targets.min() else { return [:] }
 
+        return try accumulatingParameterGradients(parameterGradients) {
+            try walkBack(seed, from: last, at: targets, lowest: lowest, needed: needed, rule: rule, lastName: lastName)
+        }
+    }
+
+    /// Runs `body` with every convolution adding weight gradients or not (`accumulates`),
+    /// then puts each back as it was.
+    func accumulatingParameterGradients<T>(_ accumulates: Bool, _ body: () throws -> T) rethrows -> T {
         let convolutions = operations.compactMap { op -> Conv2D? in if case let .layer(l) = op { return l as? Conv2D }; return nil }
         let saved = convolutions.map(\.accumulatesParameterGradients)
-        for c in convolutions { c.accumulatesParameterGradients = parameterGradients }
+        for c in convolutions { c.accumulatesParameterGradients = accumulates }
         defer { for (c, s) in zip(convolutions, saved) { c.accumulatesParameterGradients = s } }
+        return try body()
+    }
+
+    private func walkBack(_ seed: Tensor, from last: Int, at targets: Set<Int>, lowest: Int, needed: Set<Int>, rule: ReLURule,
+                          lastName: String) throws -> [Int: Tensor] {
 
         var grads: [Int: Tensor] = [last: seed]
         var found: [Int: Tensor] = [:]

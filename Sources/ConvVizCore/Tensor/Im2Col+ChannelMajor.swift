@@ -74,6 +74,19 @@ extension Im2Col {
         }
     }
 
+    /// The rows of `count` whole channels of a channel-major gradient matrix (`cols`, at
+    /// the block's first row) folded back onto those channels of a sample (`dx`, at the
+    /// block's first channel, `[count, H, W]`), through `padded`: scratch of at least
+    /// `g.withChannels(count).paddedCount + slack` floats. Blocks of whole channels write
+    /// disjoint parts of the input, so they can run on different cores.
+    static func foldChannels(_ cols: UnsafePointer<Float>, _ g: Geometry, count: Int, scratch padded: UnsafeMutablePointer<Float>,
+                             into dx: UnsafeMutablePointer<Float>) {
+        let part = g.withChannels(count)
+        padded.initialize(repeating: 0, count: part.paddedCount)
+        foldChannelMajor(cols, part, into: padded)
+        unpadPlanar(padded, part, into: dx)
+    }
+
     /// The adjoint of `unrollChannelMajor`, adding onto `padded` (zeroed by the caller).
     static func foldChannelMajor(_ cols: UnsafePointer<Float>, _ g: Geometry, into padded: UnsafeMutablePointer<Float>) {
         let count = g.outWidth, stride = g.window.stride.w

@@ -21,6 +21,11 @@ enum Im2Col {
         var paddedWidth: Int { width + 2 * window.padding.w }
         /// Floats in one padded sample (channels-last or planar).
         var paddedCount: Int { paddedHeight * paddedWidth * channels }
+
+        /// The same window over `count` of the channels (a block of them).
+        func withChannels(_ count: Int) -> Geometry {
+            Geometry(channels: count, height: height, width: width, window: window, outHeight: outHeight, outWidth: outWidth)
+        }
     }
 
     /// Writes sample `x` (`[C, H, W]`) into the interior of `padded` (`[Hp, Wp, C]`).
