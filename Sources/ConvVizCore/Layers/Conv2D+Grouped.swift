@@ -89,8 +89,8 @@ extension Conv2D {
                                 let tap = wt[((oc * inPerGroup + i) * kh + ky) * kw + kx]
                                 let (lo, hi) = Self.columnRange(tap: kx, width: w, outWidth: ow, stride: s.w, padding: p.w, dilation: d.w)
                                 guard lo <= hi else { continue }
-                                // Stride 1: column offset + ox; otherwise ox-th of the tap's phase.
-                                let columnOffset = s.w == 1 ? kx * d.w - p.w : phases.base(columnOffset: kx * d.w - p.w)
+                                // The tap's run in the (phase-split, for stride > 1) row; stride 1: the column offset.
+                                let columnOffset = phases.base(columnOffset: kx * d.w - p.w)
                                 for oy in 0..<oh {
                                     let iy = oy * s.h - p.h + ky * d.h
                                     guard iy >= 0 && iy < h else { continue }
@@ -106,8 +106,8 @@ extension Conv2D {
         return output
     }
 
-    /// The weight gradient's storage, or a dangling pointer never written when only the
-    /// input gradient is asked for (the parameter's gradient is then never allocated).
+    /// The weight gradient's storage, or a scratch float the caller never writes when only
+    /// the input gradient is asked for (the parameter's gradient is then never allocated).
     private func withParameterGradient(_ body: (UnsafeMutablePointer<Float>) -> Void) {
         guard accumulatesParameterGradients else {
             var unused: Float = 0
@@ -174,8 +174,7 @@ extension Conv2D {
                                 for oy in 0..<oh {
                                     let iy = oy * s.h - p.h + ky * d.h
                                     guard iy >= 0 && iy < h else { continue }
-                                    let offset = s.w == 1 ? kx * d.w - p.w : phases.base(columnOffset: kx * d.w - p.w)
-                                    let row = dst + iy * w + offset, src = grad + oy * ow
+                                    let row = dst + iy * w + phases.base(columnOffset: kx * d.w - p.w), src = grad + oy * ow
                                     for ox in lo...hi { row[ox] += tap * src[ox] }
                                 }
                             }}
