@@ -16,6 +16,8 @@ its defaults: Gauss-Legendre, all 50 steps in one batch; ConvViz `--steps 50` in
 default slices of 16).
 
 Threads: PyTorch `torch.set_num_threads(2)` (and interop 1); ConvViz uses the 2 cores.
+Kernels: ConvViz runs with OpenBLAS's own choice for this CPU unless
+--openblas-coretype names one (see openblas_choice.py); the first line says which.
 Each side runs in a process of its own; a round is one process per side, interleaved
 (PyTorch, ConvViz, PyTorch, ...), so both see the same load. In a process, one warm-up
 map, then --runs maps timed one by one: the process's best is its time. Model loading
@@ -27,6 +29,8 @@ method, each side's best time over the rounds, the ratio PyTorch/ConvViz (above 
 ConvViz faster) and the ratio of peak memory ConvViz/PyTorch.
 """
 import argparse, json, os, subprocess, sys, tempfile, time
+
+import openblas_choice
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAYER = {"resnet18": "/layer4/layer4.1/relu_1/Relu", "resnet50": "/layer4/layer4.2/relu_2/Relu"}
@@ -83,18 +87,18 @@ def torch_side(name, method, directory, runs):
     print(json.dumps({"seconds": seconds}))
 
 
-def measured(args):
+def measured(args, env=None):
     """Runs `args` under /usr/bin/time: (stdout, peak resident MB)."""
     with tempfile.NamedTemporaryFile(suffix=".txt") as f:
-        out = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", f.name] + args, capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", f.name] + args, capture_output=True, text=True, check=True, env=env).stdout
         return out, int(open(f.name).read().split()[-1]) / 1024
 
 
-def convviz_side(convviz, name, method, directory, runs):
+def convviz_side(convviz, name, method, directory, runs, env):
     args = [convviz, "attribute", "--model", os.path.join(directory, f"{name}.onnx"), "--input", os.path.join(directory, "input.npy"),
             "--method", "gradcam" if method == "gradcam" else "integrated-gradients", "--steps", "50", "--layer", LAYER[name],
             "--repeat", str(runs), "-o", os.path.join(directory, f"{name}-{method}.png")]
-    out, peak = measured(args)
+    out, peak = measured(args, env)
     return dict(json.loads([line for line in out.splitlines() if line.startswith("{")][-1]), peak_rss_mb=peak)
 
 
@@ -104,13 +108,15 @@ def main():
     parser.add_argument("--methods", default="gradcam,ig")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--runs", type=int, default=3)
+    openblas_choice.add_argument(parser)
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--directory", help=argparse.SUPPRESS)
     a = parser.parse_args()
     if a.child:
         return torch_side(a.child[0], a.child[1], a.directory, int(a.child[2]))
     convviz = os.path.join(ROOT, ".build", "release", "convviz")
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (shared with other work: compare ratios, not absolute times)")
+    version = subprocess.run([convviz, "--version"], capture_output=True, text=True, env=openblas_choice.environment(a.openblas_coretype)).stdout.strip()
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (shared with other work: compare ratios, not absolute times); {version}")
     with tempfile.TemporaryDirectory() as directory:
         for name in a.models.split(","):
             export(name, directory)
@@ -121,7 +127,7 @@ def main():
                     out, peak = measured([sys.executable, __file__, "--child", name, method, str(a.runs), "--directory", directory])
                     t = dict(json.loads(out.strip().splitlines()[-1]), peak_rss_mb=peak)
                     best["pytorch"].append(min(t["seconds"])); memory["pytorch"] = max(memory["pytorch"], t["peak_rss_mb"])
-                    c = convviz_side(convviz, name, method, directory, a.runs)
+                    c = convviz_side(convviz, name, method, directory, a.runs, openblas_choice.environment(a.openblas_coretype))
                     best["convviz"].append(min(c["seconds"])); memory["convviz"] = max(memory["convviz"], c["peak_rss_mb"])
                 p, c = min(best["pytorch"]), min(best["convviz"])
                 peer = "grad-cam" if method == "gradcam" else "Captum IG(50)"

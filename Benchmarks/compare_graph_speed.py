@@ -19,10 +19,13 @@ intra_op_num_threads=2, sequential, all graph optimizations: it folds BatchNorm 
 for the forward pass, torch (set_num_threads(2), eval mode, requires_grad on the input
 only, the gradient of the outputs' sum) for the input gradient. Rounds are interleaved
 (peer, convviz, peer, ...) so both see the same machine load; each side keeps its best
-round and its largest peak. The peer's peak includes its interpreter and library
-(what a user of it pays); so does ConvViz's.
+round and its largest peak. The peer's peak includes its interpreter and library (what
+a user of it pays); so does ConvViz's. ConvViz runs with OpenBLAS's own kernels for this
+CPU unless --openblas-coretype names some (openblas_choice.py); each line says which.
 """
 import argparse, json, os, subprocess, sys, tempfile
+
+import openblas_choice
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -84,18 +87,19 @@ def export(name, path):
                       dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
 
 
-def timed(command):
+def timed(command, env=None):
     """(seconds_per_batch from the child's JSON, the child's peak RSS in MiB).
 
     Started with subprocess (vfork/posix_spawn), not os.fork: a forked child's ru_maxrss
     would start at this parent's resident size (torch and onnxruntime imported)."""
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = status
     if status != 0:
         sys.exit(f"failed ({status}): {' '.join(command)}")
-    return json.loads(out.strip().splitlines()[-1])["seconds_per_batch"], usage.ru_maxrss / 1024
+    result = json.loads(out.strip().splitlines()[-1])
+    return result["seconds_per_batch"], usage.ru_maxrss / 1024, result.get("blas")
 
 
 def main():
@@ -106,7 +110,9 @@ def main():
     parser.add_argument("--passes", default="forward,input-gradient")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best kept)")
     parser.add_argument("--runs", type=int, default=5, help="passes timed in one round (best kept)")
+    openblas_choice.add_argument(parser)
     args = parser.parse_args()
+    ours_env = openblas_choice.environment(args.openblas_coretype)
     # This process imports neither torch nor onnxruntime: a child's peak RSS (ru_maxrss)
     # starts at its parent's resident size when it is forked, so the parent stays small.
     here = os.path.dirname(os.path.abspath(__file__))
@@ -129,12 +135,12 @@ def main():
                     ours = [args.convviz, "bench", "model", path, "--batch", str(batch), "--rounds", str(args.runs), "--pass", p, "--json", "--threads", "2"]
                     best = {"peer": (float("inf"), 0.0), "convviz": (float("inf"), 0.0)}
                     for _ in range(args.rounds):
-                        for side, command in (("peer", peer), ("convviz", ours)):
-                            seconds, mib = timed(command)
+                        for side, command, env in (("peer", peer, None), ("convviz", ours, ours_env)):
+                            seconds, mib, blas = timed(command, env)
                             best[side] = (min(best[side][0], seconds), max(best[side][1], mib))
                     (ps, pm), (cs, cm) = best["peer"], best["convviz"]
                     print(f"{name:13} {p:15} batch {batch:3}: {peer_name} {batch / ps:7.1f} img/s {pm:6.0f} MiB | "
-                          f"convviz {batch / cs:7.1f} img/s {cm:6.0f} MiB | speed {ps / cs:.2f}x, memory {cm / pm:.2f}x", flush=True)
+                          f"convviz ({blas}) {batch / cs:7.1f} img/s {cm:6.0f} MiB | speed {ps / cs:.2f}x, memory {cm / pm:.2f}x", flush=True)
 
 
 if __name__ == "__main__":

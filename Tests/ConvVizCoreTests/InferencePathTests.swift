@@ -51,15 +51,24 @@ final class InferencePathTests: XCTestCase {
     /// with padding, ceil mode and NaN.
     func testMaxPoolValuesOnlyEqualsTrainingPath() {
         var rng = SeededGenerator(seed: 6)
-        var x = Tensor.normal(shape: [2, 3, 11, 10], using: &rng)
-        x.data[17] = .nan
-        for window in [Window2D(kernel: Pair(3), stride: Pair(2), padding: Pair(1)),
-                       Window2D(kernel: Pair(3), stride: Pair(2), ceilMode: true),
-                       Window2D(kernel: Pair(2, 3), stride: Pair(1, 2))] {
-            let pool = MaxPool2D(name: "p", window: window)
-            let train = pool.forward(x, mode: .training), infer = pool.forward(x, mode: .evaluation)
-            XCTAssertEqual(train.shape, infer.shape)
-            for (a, b) in zip(train.data, infer.data) { XCTAssertTrue(a == b || (a.isNaN && b.isNaN), "\(window): \(a) vs \(b)") }
+        // Narrow planes (scalar loops only) and wide ones (eight outputs at a time, then
+        // a scalar tail), NaNs at a row's start, middle and end.
+        var narrow = Tensor.normal(shape: [2, 3, 11, 10], using: &rng)
+        narrow.data[17] = .nan
+        var wide = Tensor.normal(shape: [1, 3, 9, 45], using: &rng)
+        for i in [0, 44, 45 * 4 + 21, 405 + 45 * 8 + 30] { wide.data[i] = .nan }
+        for x in [narrow, wide] {
+            for window in [Window2D(kernel: Pair(3), stride: Pair(2), padding: Pair(1)),
+                           Window2D(kernel: Pair(3), stride: Pair(2), ceilMode: true),
+                           Window2D(kernel: Pair(2, 3), stride: Pair(1, 2)),
+                           Window2D(kernel: Pair(3), stride: Pair(1), padding: Pair(1)),
+                           Window2D(kernel: Pair(5), stride: Pair(2), padding: Pair(2), ceilMode: true),
+                           Window2D(kernel: Pair(4), stride: Pair(3), padding: Pair(1))] {
+                let pool = MaxPool2D(name: "p", window: window)
+                let train = pool.forward(x, mode: .training), infer = pool.forward(x, mode: .evaluation)
+                XCTAssertEqual(train.shape, infer.shape)
+                for (a, b) in zip(train.data, infer.data) { XCTAssertTrue(a == b || (a.isNaN && b.isNaN), "\(window) \(x.shape): \(a) vs \(b)") }
+            }
         }
         // A NaN anywhere in a window gives NaN (PyTorch's rule), wherever it lies in the window.
         for position in 0..<9 {

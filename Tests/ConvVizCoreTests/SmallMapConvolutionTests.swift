@@ -29,6 +29,8 @@ final class SmallMapConvolutionTests: XCTestCase {
             (16, 20, 3, 1, 1, 1, 7), (12, 10, 1, 1, 0, 3, 7), (8, 12, 3, 1, 1, 1, 14), (6, 8, 5, 1, 2, 2, 9), (5, 9, 3, 1, 0, 1, 16),
             // Stride 2 (ResNet's first layer of a stage, its 1x1 shortcut) and stride 3.
             (16, 24, 3, 2, 1, 1, 14), (16, 24, 1, 2, 0, 2, 14), (7, 5, 3, 3, 1, 1, 20),
+            // More than 256 output channels: three blocks of the forward product, not two.
+            (8, 600, 3, 1, 1, 1, 7),
         ]
         for c in cases {
             let conv = layer(c.cin, c.cout, kernel: c.k, stride: c.s, padding: c.p)

@@ -37,12 +37,28 @@ public final class MaxPool2D: Layer {
                 for plane in planes { MaxPool2D.pool2x2(x + plane * h * w, width: w, out: out, y + plane * out.h * out.w, arg + plane * out.h * out.w) }
                 return
             }
+            // Strides 1 and 2 take eight outputs at a time from a copy of the plane padded
+            // with negative infinity (`PaddedPlane`); other strides and each row's last
+            // outputs, the window-by-window loop. Both visit a window's cells in the same
+            // order with the same comparison, so values and indices are the same.
+            let vectors = s.w <= 2 && out.w >= 8
+            let padded = vectors ? PaddedPlane(height: h, width: w, padding: p.w, outputs: out.w, stride: s.w, kernel: k.w) : nil
+            defer { padded?.free() }
             for plane in planes {
                 let src = x + plane * h * w
                 let dst = plane * out.h * out.w
+                padded?.fill(from: src)
                 for oy in 0..<out.h {
                     let y0 = max(0, oy * s.h - p.h), y1 = min(h, oy * s.h - p.h + k.h)
-                    for ox in 0..<out.w {
+                    var ox = 0
+                    if let padded {
+                        while ox &+ 8 <= out.w {
+                            MaxPool2D.eightWindows(padded, rows: y0..<y1, firstOutput: ox, kernel: k.w, stride: s.w,
+                                                   values: y + dst + oy * out.w + ox, indices: arg + dst + oy * out.w + ox)
+                            ox &+= 8
+                        }
+                    }
+                    while ox < out.w {
                         let x0 = max(0, ox * s.w - p.w), x1 = min(w, ox * s.w - p.w + k.w)
                         var best = -Float.infinity, bestIndex = -1
                         for iy in y0..<y1 {
@@ -54,6 +70,7 @@ public final class MaxPool2D: Layer {
                         }
                         y[dst + oy * out.w + ox] = best
                         arg[dst + oy * out.w + ox] = Int32(bestIndex)
+                        ox &+= 1
                     }
                 }
             }
@@ -63,52 +80,133 @@ public final class MaxPool2D: Layer {
         return y
     }
 
-    /// Inference needs the maxima only: each output row takes the running maximum of the
-    /// kernel's input rows, a column at a time, with no index bookkeeping (a ResNet's
-    /// 3x3 stride-2 stem pool runs several times faster). The comparison is the training
-    /// path's, so NaN is treated the same way.
-    /// Inference: the maximum of each window, in two passes per output row: the window's
-    /// rows reduced column by column (whole vectors), then each output's `k.w` columns of
-    /// that reduced row. A NaN anywhere in a window gives NaN, as PyTorch's does. (The
-    /// window-by-window scalar loop it replaces took 26 of a ResNet-18 pass's 509 ms at
-    /// batch 16, loaded machine.)
+    /// Inference: the maximum of each window, in two passes per output row, with no index
+    /// bookkeeping: the window's rows reduced column by column, then each output's `k.w`
+    /// columns of that reduced row, eight outputs at a time for strides 1 and 2. The
+    /// reduced row lies in a buffer padded with negative infinity on both sides, so no
+    /// window is clipped. A NaN anywhere in a window gives NaN, as PyTorch's does.
+    /// (Timings, ResNet-18's 3x3 stride-2 stem pool at batch 1, 2 cores: the
+    /// window-by-window scalar loop with argmax took several milliseconds; two passes
+    /// with a scalar second pass 1.3 ms, its compares' branches mispredicted on real data;
+    /// with vectors in both passes, see `bench model --profile`.)
     private func forwardValuesOnly(_ input: Tensor, out: Pair) -> Tensor {
         let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         let k = window.kernel, s = window.stride, p = window.padding
         var y = Tensor(uninitializedShape: [n, c, out.h, out.w])
+        // Padded row: p.w cells of -inf, the reduced row, then -inf past the last window
+        // (ceil mode) and past the last 16-float load of the stride-2 loop.
+        let padded = max(p.w + w, out.w * s.w) + k.w + 16
         input.data.withUnsafeBufferPointer { xb in
         y.data.withUnsafeMutableBufferPointer { yb in
             let x = xb.baseAddress!, y = yb.baseAddress!
             Parallel.forEachRange(n * c, minimumPerPart: 16) { _, planes in
-                let reduced = UnsafeMutablePointer<Float>.allocate(capacity: w)
-                defer { reduced.deallocate() }
+                let buffer = UnsafeMutablePointer<Float>.allocate(capacity: padded)
+                defer { buffer.deallocate() }
+                buffer.initialize(repeating: -.infinity, count: padded)
+                let reduced = buffer + p.w
                 for plane in planes {
                     let src = x + plane * h * w, dst = y + plane * out.h * out.w
                     for oy in 0..<out.h {
                         let y0 = max(0, oy * s.h - p.h), y1 = min(h, oy * s.h - p.h + k.h)
-                        reduced.initialize(repeating: -.infinity, count: w)
-                        for iy in y0..<y1 {
-                            let line = src + iy * w
-                            var ix = 0
-                            while ix &+ 8 <= w {
-                                let v = Vector.load(line + ix), best = Vector.load(reduced + ix)
-                                Vector.store(best.replacing(with: v, where: (v .> best) .| (v .!= v)), reduced + ix)
-                                ix &+= 8
-                            }
-                            while ix < w { let v = line[ix]; if v > reduced[ix] || v.isNaN { reduced[ix] = v }; ix &+= 1 }
-                        }
-                        let row = dst + oy * out.w
-                        for ox in 0..<out.w {
-                            let x0 = max(0, ox * s.w - p.w), x1 = min(w, ox * s.w - p.w + k.w)
-                            var best = -Float.infinity
-                            for ix in x0..<x1 { let v = reduced[ix]; if v > best || v.isNaN { best = v } }
-                            row[ox] = best
-                        }
+                        reduced.update(repeating: -.infinity, count: w)
+                        for iy in y0..<y1 { MaxPool2D.keepMaxima(of: src + iy * w, in: reduced, count: w) }
+                        MaxPool2D.windowMaxima(buffer, kernel: k.w, stride: s.w, count: out.w, into: dst + oy * out.w)
                     }
                 }
             }
         }}
         return y
+    }
+
+    /// `best[i] = v[i]` where `v[i] > best[i]` or `v[i]` is NaN (PyTorch's comparison).
+    @inline(__always)
+    static func keepMaximum(_ best: SIMD8<Float>, _ v: SIMD8<Float>) -> SIMD8<Float> {
+        best.replacing(with: v, where: (v .> best) .| (v .!= v))
+    }
+
+    /// `best[i] = max(best[i], line[i])` for `count` floats, NaN winning.
+    static func keepMaxima(of line: UnsafePointer<Float>, in best: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i &+ 8 <= count { Vector.store(keepMaximum(Vector.load(best + i), Vector.load(line + i)), best + i); i &+= 8 }
+        while i < count { let v = line[i]; if v > best[i] || v.isNaN { best[i] = v }; i &+= 1 }
+    }
+
+    /// Column `j` of windows `first..<first+8` of a padded row: `row[(first + lane) * stride + j]`,
+    /// stride 1 or 2.
+    @inline(__always)
+    static func column(_ j: Int, ofEightWindows first: Int, in row: UnsafePointer<Float>, stride: Int) -> SIMD8<Float> {
+        if stride == 1 { return Vector.load(row + first + j) }
+        // Sixteen floats from an even offset: the even lanes are the windows' column j
+        // for even j, the odd lanes for odd j.
+        let pair = UnsafeRawPointer(row + 2 * first + (j & ~1)).loadUnaligned(as: SIMD16<Float>.self)
+        return j & 1 == 0 ? pair.evenHalf : pair.oddHalf
+    }
+
+    /// `out[o] = max(row[o * stride ..< o * stride + kernel])`, NaN winning; `row` is
+    /// padded so that every window and every vector load lies inside it.
+    static func windowMaxima(_ row: UnsafePointer<Float>, kernel: Int, stride: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+        var o = 0
+        if stride <= 2 {
+            while o &+ 8 <= count {
+                var best = SIMD8<Float>(repeating: -.infinity)
+                for j in 0..<kernel { best = keepMaximum(best, column(j, ofEightWindows: o, in: row, stride: stride)) }
+                Vector.store(best, out + o)
+                o &+= 8
+            }
+        }
+        while o < count {
+            var best = -Float.infinity
+            for j in 0..<kernel { let v = row[o * stride + j]; if v > best || v.isNaN { best = v } }
+            out[o] = best
+            o &+= 1
+        }
+    }
+
+    /// One plane's rows, each with `padding` cells of negative infinity on its left and
+    /// enough on its right for every window and every vector load of `eightWindows`.
+    struct PaddedPlane {
+        let height: Int, width: Int, padding: Int, rowStride: Int
+        let base: UnsafeMutablePointer<Float>
+
+        init(height: Int, width: Int, padding: Int, outputs: Int, stride: Int, kernel: Int) {
+            (self.height, self.width, self.padding) = (height, width, padding)
+            rowStride = max(padding + width, outputs * stride) + kernel + 16
+            base = .allocate(capacity: height * rowStride)
+            base.initialize(repeating: -.infinity, count: height * rowStride)
+        }
+
+        func fill(from plane: UnsafePointer<Float>) {
+            for r in 0..<height { (base + r * rowStride + padding).update(from: plane + r * width, count: width) }
+        }
+
+        func free() { base.deallocate() }
+    }
+
+    /// Outputs `first..<first+8` of one output row, whose windows span input `rows`: each
+    /// window's maximum and its flat index in the plane, cells visited row by row as the
+    /// scalar loop does (the first maximum wins, a NaN wins and the last NaN stays).
+    static func eightWindows(_ plane: PaddedPlane, rows: Range<Int>, firstOutput first: Int, kernel: Int, stride: Int,
+                             values: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>) {
+        var best = SIMD8<Float>(repeating: -.infinity)
+        var index = SIMD8<Int32>(repeating: -1)
+        let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) &* Int32(stride)
+        for iy in rows {
+            let row = plane.base + iy * plane.rowStride
+            for j in 0..<kernel {
+                let v = column(j, ofEightWindows: first, in: row, stride: stride)
+                // Padding cells are -inf: never greater, never NaN, never chosen.
+                let column = Int32(first * stride - plane.padding + j)
+                let wins = (v .> best) .| (v .!= v)
+                best.replace(with: v, where: wins)
+                index.replace(with: lanes &+ Int32(iy * plane.width) &+ column, where: wins)
+            }
+        }
+        Vector.store(best, values)
+        for lane in 0..<8 {
+            // A window of negative infinities only: the scalar loop keeps its first cell.
+            let i = index[lane] >= 0 ? index[lane] : Int32(rows.lowerBound * plane.width + max(0, (first + lane) * stride - plane.padding))
+            indices[lane] = i
+        }
     }
 
     /// 2x2, stride 2, no padding, one plane; ties go to the first cell in row order.
