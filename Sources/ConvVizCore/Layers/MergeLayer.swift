@@ -104,6 +104,9 @@ public final class Elementwise: MergeLayer {
         precondition(cachedInputs.count == 2, "\(name): backward without a recording forward")
         let (a, b) = (cachedInputs[0], cachedInputs[1])
         let shape = gradOutput.shape
+        // A residual sum without broadcasting passes its gradient to both inputs as it is
+        // (shared storage, copied only if someone writes to it).
+        if operation == .add && a.shape == shape && b.shape == shape { return [gradOutput, gradOutput] }
         var da = Tensor(shape: a.shape), db = Tensor(shape: b.shape)
         let op = operation
         gradOutput.data.withUnsafeBufferPointer { gb in a.data.withUnsafeBufferPointer { ab in b.data.withUnsafeBufferPointer { bb in
