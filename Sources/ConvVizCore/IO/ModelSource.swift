@@ -37,6 +37,7 @@ public struct ModelSource {
             self.weights = try Self.stateDict(weights, limits: limits)
             weightsPath = weights
         }
+        AllocatorTuning.returnFreedMemory()
     }
 
     private static func read(_ model: String, limits: ReadLimits) throws -> ModelSource {
@@ -119,6 +120,7 @@ public struct ModelSource {
         } catch let e as ShapeError {
             throw ReadError(path, .badShape, e.description)
         }
+        AllocatorTuning.returnFreedMemory()
         return graph
     }
 

@@ -13,9 +13,20 @@ public enum AllocatorTuning {
         _ = glibcMallopt(trimThreshold, 1 << 30)
         #endif
     }
+
+    /// Gives freed heap pages back to the system. With the thresholds above, memory a
+    /// one-off phase freed (a model file's bytes once its weights are decoded) would stay
+    /// resident for the whole run; after loading a model it is returned.
+    public static func returnFreedMemory() {
+        #if os(Linux)
+        _ = glibcMallocTrim(0)
+        #endif
+    }
 }
 
 #if os(Linux)
 @_silgen_name("mallopt")
 private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
 #endif
