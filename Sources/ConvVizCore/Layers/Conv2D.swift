@@ -171,7 +171,7 @@ public final class Conv2D: Layer {
             return forwardSmallMaps(input, g)
         }
         let winograd = winogradKernel(g)
-        var output = groups > 1 ? forwardGrouped(input, g) : winograd.map { forwardWinograd(input, kernel: $0) }
+        var output = groups > 1 ? (runsDepthwise ? forwardDepthwise(input, g) : forwardGrouped(input, g)) : winograd.map { forwardWinograd(input, kernel: $0) }
             ?? (Im2Col.prefersChannelMajor(g) ? forwardChannelMajor(input, g) : forwardPixelMajor(input, g))
         if rectifiesOutput && winograd == nil && (groups > 1 || Im2Col.prefersChannelMajor(g)) {
             output.data.withUnsafeMutableBufferPointer { Vector.rectify($0.baseAddress!, count: $0.count) }

@@ -1,0 +1,49 @@
+import XCTest
+@testable import ConvVizCore
+
+/// The depthwise path (eight outputs at a time from a zero-padded plane) against the
+/// tap-by-tap grouped loops it replaces and the dense direct loops: the same sums in the
+/// same order, so equal floats; the same bytes on any number of workers.
+final class DepthwiseConvolutionTests: XCTestCase {
+    override func tearDown() { Parallel.workers = ProcessInfo.processInfo.activeProcessorCount }
+
+    func random(_ shape: [Int], seed: UInt64) -> Tensor {
+        var rng = SeededGenerator(seed: seed)
+        return Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -1...1, using: &rng) })
+    }
+
+    func testEqualsTheGroupedLoopsAndTheDenseReference() {
+        // (channels, outputs per channel, kernel, stride (h, w), padding, height, width)
+        let cases: [(c: Int, per: Int, k: Int, s: Pair, p: Int, h: Int, w: Int)] = [
+            (5, 1, 3, Pair(1), 1, 9, 21), (4, 1, 3, Pair(2), 1, 11, 19), (3, 2, 3, Pair(1), 0, 6, 8),
+            (3, 1, 5, Pair(2), 2, 10, 17), (2, 1, 5, Pair(1), 2, 7, 5), (3, 1, 3, Pair(2, 1), 1, 9, 12),
+            (3, 1, 3, Pair(1, 2), 1, 8, 33), (2, 3, 1, Pair(2), 0, 6, 9), (4, 1, 3, Pair(3, 2), 1, 12, 16),
+        ]
+        var rng = SeededGenerator(seed: 21)
+        for c in cases {
+            let window = Window2D(kernel: Pair(c.k), stride: c.s, padding: Pair(c.p))
+            let conv = Conv2D(name: "dw", inputChannels: c.c, outputChannels: c.c * c.per, window: window, groups: c.c, rng: &rng)
+            XCTAssertTrue(conv.runsDepthwise, "\(c)")
+            let x = random([2, c.c, c.h, c.w], seed: 5)
+            let g = conv.geometry(x.shape)
+            let fast = conv.forwardDepthwise(x, g), loops = conv.forwardGrouped(x, g)
+            XCTAssertEqual(fast.shape, loops.shape, "\(c)")
+            XCTAssertEqual(zip(fast.data, loops.data).filter { $0 != $1 }.count, 0, "\(c): differs from the grouped loops")
+            var dense = Tensor(shape: [c.c * c.per, c.c, c.k, c.k])
+            for o in 0..<(c.c * c.per) { for t in 0..<(c.k * c.k) {
+                dense.data[(o * c.c + o / c.per) * c.k * c.k + t] = conv.weight.value.data[o * c.k * c.k + t]
+            }}
+            let reference = Conv2D.referenceForward(x, weight: dense, bias: conv.bias!.value, window: window)
+            for (a, b) in zip(fast.data, reference.data) { XCTAssertEqual(a, b, accuracy: 1e-5, "\(c)") }
+        }
+    }
+
+    func testTheSameBytesOnAnyNumberOfWorkers() {
+        var rng = SeededGenerator(seed: 22)
+        let conv = Conv2D(name: "dw", inputChannels: 24, outputChannels: 24,
+                          window: Window2D(kernel: Pair(3), stride: Pair(2), padding: Pair(1)), groups: 24, rng: &rng)
+        let x = random([1, 24, 29, 29], seed: 6)
+        let outputs = [1, 2, 3, 8].map { workers -> [Float] in Parallel.workers = workers; return conv.forward(x, mode: .evaluation).data }
+        for o in outputs.dropFirst() { XCTAssertTrue(o == outputs[0]) }
+    }
+}
