@@ -7,10 +7,7 @@ import XCTest
 final class DepthwiseConvolutionTests: XCTestCase {
     override func tearDown() { Parallel.workers = ProcessInfo.processInfo.activeProcessorCount }
 
-    func random(_ shape: [Int], seed: UInt64) -> Tensor {
-        var rng = SeededGenerator(seed: seed)
-        return Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -1...1, using: &rng) })
-    }
+    func random(_ shape: [Int], seed: UInt64) -> Tensor { .seededUniform(shape, seed: seed) }
 
     func testEqualsTheGroupedLoopsAndTheDenseReference() {
         // (channels, outputs per channel, kernel, stride (h, w), padding, height, width)
@@ -35,6 +32,27 @@ final class DepthwiseConvolutionTests: XCTestCase {
             }}
             let reference = Conv2D.referenceForward(x, weight: dense, bias: conv.bias!.value, window: window)
             for (a, b) in zip(fast.data, reference.data) { XCTAssertEqual(a, b, accuracy: 1e-5, "\(c)") }
+        }
+    }
+
+    /// Stride 1, one output per channel: the input gradient alone is the output gradient
+    /// through the turned kernels, against the dense direct loops.
+    func testInputGradientOfStrideOneLayers() throws {
+        var rng = SeededGenerator(seed: 23)
+        for (c, k, p, h, w) in [(4, 3, 1, 9, 21), (3, 5, 2, 8, 13), (2, 3, 0, 7, 10), (3, 5, 1, 6, 17), (2, 3, 2, 5, 9)] {
+            let window = Window2D(kernel: Pair(k), padding: Pair(p))
+            let conv = Conv2D(name: "dw", inputChannels: c, outputChannels: c, window: window, groups: c, rng: &rng)
+            XCTAssertTrue(conv.runsDepthwiseInputGradient)
+            var dense = Tensor(shape: [c, c, k, k])
+            for o in 0..<c { for t in 0..<(k * k) { dense.data[(o * c + o) * k * k + t] = conv.weight.value.data[o * k * k + t] } }
+            let x = random([2, c, h, w], seed: 8)
+            let y = conv.forward(x, mode: .evaluationWithGradients)
+            let dy = random(y.shape, seed: 9)
+            conv.accumulatesParameterGradients = false
+            let dx = try XCTUnwrap(conv.backward(dy, needsInputGradient: true))
+            let expected = Conv2D.referenceBackward(x, weight: dense, gradOutput: dy, window: window).input
+            XCTAssertEqual(dx.shape, expected.shape)
+            for (a, b) in zip(dx.data, expected.data) { XCTAssertEqual(a, b, accuracy: 1e-5, "\(c) \(k)x\(k) p\(p)") }
         }
     }
 

@@ -7,10 +7,7 @@ import XCTest
 final class SmallMapConvolutionTests: XCTestCase {
     override func tearDown() { Parallel.workers = ProcessInfo.processInfo.activeProcessorCount }
 
-    func random(_ shape: [Int], seed: UInt64) -> Tensor {
-        var rng = SeededGenerator(seed: seed)
-        return Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -1...1, using: &rng) })
-    }
+    func random(_ shape: [Int], seed: UInt64) -> Tensor { .seededUniform(shape, seed: seed) }
 
     func layer(_ cin: Int, _ cout: Int, kernel: Int, stride: Int = 1, padding: Int) -> Conv2D {
         var rng = SeededGenerator(seed: 9)

@@ -9,7 +9,8 @@
 /// pass that way. The sums are the same: bias, then each tap's product in row-major tap
 /// order, multiplied and added separately (no fused multiply-add), a tap that falls in
 /// the padding adding a product with zero. So the outputs are bit for bit those of
-/// `forwardGrouped`, on any number of cores.
+/// `forwardGrouped`, on any number of cores. The input gradient alone of a stride-1
+/// layer runs through the same loops (`inputGradientDepthwise`).
 extension Conv2D {
     /// Whether this layer takes `forwardDepthwise`: one input channel per group (any
     /// number of outputs per group), no dilation, stride 1 or 2 along the width.
@@ -18,20 +19,47 @@ extension Conv2D {
     }
 
     func forwardDepthwise(_ input: Tensor, _ g: Im2Col.Geometry) -> Tensor {
-        let n = input.shape[0]
-        let (cout, h, w, oh, ow) = (outputChannels, g.height, g.width, g.outHeight, g.outWidth)
+        weight.value.data.withUnsafeBufferPointer { w in
+            Self.depthwise(input, outputs: outputChannels, groups: groups, taps: w.baseAddress!, bias: bias?.value.data,
+                           kernel: window.kernel, stride: window.stride, padding: window.padding, outHeight: g.outHeight, outWidth: g.outWidth)
+        }
+    }
+
+    /// Whether the input gradient alone takes `inputGradientDepthwise`: one output per
+    /// channel, stride 1, padding below the kernel.
+    var runsDepthwiseInputGradient: Bool {
+        runsDepthwise && outputChannels == groups && window.stride == Pair(1)
+            && window.padding.h < window.kernel.h && window.padding.w < window.kernel.w
+    }
+
+    /// The input gradient of a stride-1 depthwise layer is the same kind of convolution:
+    /// the output gradient, padded by `K - 1 - P`, with each kernel turned by 180
+    /// degrees. Sums in another order than `backwardGrouped`'s: equal within rounding.
+    func inputGradientDepthwise(_ gradOutput: Tensor, inputShape input: [Int]) -> Tensor {
+        let (k, p) = (window.kernel, window.padding)
+        let taps = k.h * k.w
+        let w = weight.value.data
+        let turned = (0..<w.count).map { i in w[i / taps * taps + taps - 1 - i % taps] }
+        return turned.withUnsafeBufferPointer { t in
+            Self.depthwise(gradOutput, outputs: inputChannels, groups: groups, taps: t.baseAddress!, bias: nil, kernel: k, stride: Pair(1),
+                           padding: Pair(k.h - 1 - p.h, k.w - 1 - p.w), outHeight: input[2], outWidth: input[3])
+        }
+    }
+
+    /// `outputs` planes from `input`'s planes (output `o` reads input plane
+    /// `o / (outputs / groups)` of its sample), each tap of output `o` at `taps[o * K*K ...]`.
+    static func depthwise(_ input: Tensor, outputs cout: Int, groups: Int, taps weights: UnsafePointer<Float>, bias biasValues: [Float]?,
+                          kernel k: Pair, stride s: Pair, padding p: Pair, outHeight oh: Int, outWidth ow: Int) -> Tensor {
+        let (n, h, w) = (input.shape[0], input.shape[2], input.shape[3])
         let outPerGroup = cout / groups
-        let (k, s, p) = (window.kernel, window.stride, window.padding)
         // The padded plane: p.h zero rows above, enough below for every output row's taps;
         // each row p.w zeros, the input row, then zeros past the last vector load.
         let paddedRows = max(h + p.h, (oh - 1) * s.h + k.h)
         let rowStride = max(p.w + w, ((ow + 7) / 8 * 8) * s.w) + k.w + 16
         var output = Tensor(uninitializedShape: [n, cout, oh, ow])
-        let biasValues = bias?.value.data
         input.data.withUnsafeBufferPointer { xb in
-        weight.value.data.withUnsafeBufferPointer { wb in
         output.data.withUnsafeMutableBufferPointer { yb in
-            let x = xb.baseAddress!, wt = wb.baseAddress!, y = yb.baseAddress!
+            let x = xb.baseAddress!, y = yb.baseAddress!
             Parallel.forEachRange(n * cout, minimumPerPart: 4) { _, planes in
                 let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedRows * rowStride)
                 padded.initialize(repeating: 0, count: paddedRows * rowStride)
@@ -46,7 +74,7 @@ extension Conv2D {
                         for r in 0..<h { (padded + (p.h + r) * rowStride + p.w).update(from: src + r * w, count: w) }
                         paddedPlane = inputPlane
                     }
-                    let taps = wt + oc * k.h * k.w
+                    let taps = weights + oc * k.h * k.w
                     let start = SIMD8<Float>(repeating: biasValues?[oc] ?? 0)
                     let out = y + plane * oh * ow
                     for oy in 0..<oh {
@@ -70,7 +98,7 @@ extension Conv2D {
                     }
                 }
             }
-        }}}
+        }}
         return output
     }
 }

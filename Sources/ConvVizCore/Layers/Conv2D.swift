@@ -170,6 +170,11 @@ public final class Conv2D: Layer {
             if mode.recordsForBackward { cachedInput = input }
             return forwardSmallMaps(input, g)
         }
+        if isPointwise {
+            // Rectifies in its epilogue.
+            if mode.recordsForBackward { cachedInput = input }
+            return forwardPointwise(input, g)
+        }
         let winograd = winogradKernel(g)
         var output = groups > 1 ? (runsDepthwise ? forwardDepthwise(input, g) : forwardGrouped(input, g)) : winograd.map { forwardWinograd(input, kernel: $0) }
             ?? (Im2Col.prefersChannelMajor(g) ? forwardChannelMajor(input, g) : forwardPixelMajor(input, g))
@@ -187,8 +192,12 @@ public final class Conv2D: Layer {
         precondition(gradOutput.shape == [n, outputChannels, g.outHeight, g.outWidth], "\(name): grad \(gradOutput.shape)")
         let weights = accumulatesParameterGradients
         if !weights && !needsInputGradient { return nil }
-        if groups > 1 { return backwardGrouped(gradOutput, input: input, g, needsInputGradient: needsInputGradient) }
+        if groups > 1 {
+            if !weights && runsDepthwiseInputGradient { return inputGradientDepthwise(gradOutput, inputShape: input.shape) }
+            return backwardGrouped(gradOutput, input: input, g, needsInputGradient: needsInputGradient)
+        }
         if !weights && usesSmallMapPath && runsSmallMaps(g, samples: n) { return inputGradientSmallMaps(gradOutput, g) }
+        if !weights && isPointwise { return inputGradientPointwise(gradOutput) }
         if let kernel = winogradKernel(g) {
             if !weights { return inputGradientWinograd(gradOutput, kernel: kernel) }
             return backwardWinograd(gradOutput, input: input, kernel: kernel, needsInputGradient: needsInputGradient)
