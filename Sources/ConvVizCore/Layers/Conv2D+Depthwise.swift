@@ -77,8 +77,13 @@ extension Conv2D {
                     let taps = weights + oc * k.h * k.w
                     let start = SIMD8<Float>(repeating: biasValues?[oc] ?? 0)
                     let out = y + plane * oh * ow
+                    let kernel3x3 = k == Pair(3) ? Kernel3x3(taps) : nil
                     for oy in 0..<oh {
                         let rows = padded + oy * s.h * rowStride, dst = out + oy * ow
+                        if let kernel3x3 {
+                            kernel3x3.row(rows, rowStride: rowStride, start: start, count: ow, stride: s.w, into: dst)
+                            continue
+                        }
                         var ox = 0
                         while ox < ow {
                             var acc = start
@@ -88,11 +93,7 @@ extension Conv2D {
                                     acc += SIMD8(repeating: taps[ky * k.w + kx]) * MaxPool2D.column(kx, ofEightWindows: ox, in: row, stride: s.w)
                                 }
                             }
-                            if ox &+ 8 <= ow {
-                                Vector.store(acc, dst + ox)
-                            } else {
-                                for lane in 0..<(ow - ox) { dst[ox + lane] = acc[lane] }
-                            }
+                            storeEight(acc, dst, ox, count: ow)
                             ox &+= 8
                         }
                     }
@@ -100,5 +101,63 @@ extension Conv2D {
             }
         }}
         return output
+    }
+
+    /// Outputs `ox..<ox+8` of a row of `count` (fewer at its end).
+    @inline(__always)
+    static func storeEight(_ acc: SIMD8<Float>, _ dst: UnsafeMutablePointer<Float>, _ ox: Int, count: Int) {
+        if ox &+ 8 <= count {
+            Vector.store(acc, dst + ox)
+        } else {
+            for lane in 0..<(count &- ox) { dst[ox &+ lane] = acc[lane] }
+        }
+    }
+
+    /// The common 3x3 kernel with its nine taps held in registers for a whole row and
+    /// the loads unrolled per stride (the general loop above spent most of its time on
+    /// tap broadcasts and index arithmetic). Same products, same order.
+    struct Kernel3x3 {
+        let t0, t1, t2, t3, t4, t5, t6, t7, t8: SIMD8<Float>
+
+        init(_ taps: UnsafePointer<Float>) {
+            (t0, t1, t2) = (SIMD8(repeating: taps[0]), SIMD8(repeating: taps[1]), SIMD8(repeating: taps[2]))
+            (t3, t4, t5) = (SIMD8(repeating: taps[3]), SIMD8(repeating: taps[4]), SIMD8(repeating: taps[5]))
+            (t6, t7, t8) = (SIMD8(repeating: taps[6]), SIMD8(repeating: taps[7]), SIMD8(repeating: taps[8]))
+        }
+
+        /// One output row from the three padded input rows starting at `rows`.
+        func row(_ rows: UnsafePointer<Float>, rowStride: Int, start: SIMD8<Float>, count: Int, stride: Int, into dst: UnsafeMutablePointer<Float>) {
+            let (r0, r1, r2) = (rows, rows + rowStride, rows + 2 * rowStride)
+            var ox = 0
+            if stride == 1 {
+                while ox < count {
+                    var acc = start
+                    acc += t0 * Vector.load(r0 + ox); acc += t1 * Vector.load(r0 + ox + 1); acc += t2 * Vector.load(r0 + ox + 2)
+                    acc += t3 * Vector.load(r1 + ox); acc += t4 * Vector.load(r1 + ox + 1); acc += t5 * Vector.load(r1 + ox + 2)
+                    acc += t6 * Vector.load(r2 + ox); acc += t7 * Vector.load(r2 + ox + 1); acc += t8 * Vector.load(r2 + ox + 2)
+                    Conv2D.storeEight(acc, dst, ox, count: count)
+                    ox &+= 8
+                }
+                return
+            }
+            // Stride 2: columns 0 and 1 of eight windows are the even and odd lanes of
+            // sixteen floats, column 2 the even lanes of the sixteen two floats on.
+            while ox < count {
+                let at = 2 &* ox
+                let a0 = Self.sixteen(r0, at), a1 = Self.sixteen(r1, at), a2 = Self.sixteen(r2, at)
+                let b0 = Self.sixteen(r0, at &+ 2), b1 = Self.sixteen(r1, at &+ 2), b2 = Self.sixteen(r2, at &+ 2)
+                var acc = start
+                acc += t0 * a0.evenHalf; acc += t1 * a0.oddHalf; acc += t2 * b0.evenHalf
+                acc += t3 * a1.evenHalf; acc += t4 * a1.oddHalf; acc += t5 * b1.evenHalf
+                acc += t6 * a2.evenHalf; acc += t7 * a2.oddHalf; acc += t8 * b2.evenHalf
+                Conv2D.storeEight(acc, dst, ox, count: count)
+                ox &+= 8
+            }
+        }
+
+        @inline(__always)
+        static func sixteen(_ row: UnsafePointer<Float>, _ offset: Int) -> SIMD16<Float> {
+            UnsafeRawPointer(row + offset).loadUnaligned(as: SIMD16<Float>.self)
+        }
     }
 }
