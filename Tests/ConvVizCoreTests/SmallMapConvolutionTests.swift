@@ -26,6 +26,8 @@ final class SmallMapConvolutionTests: XCTestCase {
             (16, 20, 3, 1, 1, 1, 7), (12, 10, 1, 1, 0, 3, 7), (8, 12, 3, 1, 1, 1, 14), (6, 8, 5, 1, 2, 2, 9), (5, 9, 3, 1, 0, 1, 16),
             // Stride 2 (ResNet's first layer of a stage, its 1x1 shortcut) and stride 3.
             (16, 24, 3, 2, 1, 1, 14), (16, 24, 1, 2, 0, 2, 14), (7, 5, 3, 3, 1, 1, 20),
+            // Stride-2 rows of 8 and more (gathered eight at a time), up to 1024 pixels.
+            (12, 10, 3, 2, 1, 1, 40), (20, 6, 1, 2, 0, 1, 35), (3, 4, 7, 2, 3, 1, 61),
             // More than 256 output channels: three blocks of the forward product, not two.
             (8, 600, 3, 1, 1, 1, 7),
         ]
@@ -56,7 +58,8 @@ final class SmallMapConvolutionTests: XCTestCase {
         XCTAssertFalse(conv.runsSmallMaps(conv.geometry([1, 64, 28, 28]), samples: 1))
         let strided = layer(64, 64, kernel: 3, stride: 2, padding: 1)
         XCTAssertTrue(strided.runsSmallMaps(strided.geometry([1, 64, 14, 14]), samples: 1), "stride 2: 49 pixels")
-        XCTAssertFalse(strided.runsSmallMaps(strided.geometry([1, 64, 56, 56]), samples: 1), "stride 2: 784 pixels")
+        XCTAssertTrue(strided.runsSmallMaps(strided.geometry([1, 64, 56, 56]), samples: 1), "stride 2: 784 pixels")
+        XCTAssertFalse(strided.runsSmallMaps(strided.geometry([2, 64, 56, 56]), samples: 2), "stride 2: 1568 pixels")
         let x = random([1, 64, 7, 7], seed: 3)
         let fast = conv.forward(x, mode: .evaluation)
         conv.usesSmallMapPath = false
@@ -93,9 +96,10 @@ final class SmallMapConvolutionTests: XCTestCase {
     }
 
     /// Small maps (`inputGradientSmallMaps`): strides 1, 2 and 3, uneven channel blocks,
-    /// two samples. Training's backward (with weight gradients) keeps its own path.
+    /// two samples, strided layers up to 1024 output pixels. Training's backward (with weight gradients) keeps its own path.
     func testInputGradientAfterARecordingPass() throws {
-        try checkInputGradients([(32, 48, 3, 1, 1, 1, 7), (19, 24, 3, 2, 1, 2, 14), (16, 24, 1, 2, 0, 1, 14), (7, 5, 3, 3, 1, 1, 20), (6, 8, 5, 1, 2, 1, 9)]) {
+        try checkInputGradients([(32, 48, 3, 1, 1, 1, 7), (19, 24, 3, 2, 1, 2, 14), (16, 24, 1, 2, 0, 1, 14), (7, 5, 3, 3, 1, 1, 20), (6, 8, 5, 1, 2, 1, 9),
+                                 (10, 12, 3, 2, 1, 2, 36), (9, 20, 1, 2, 0, 1, 34)]) {
             $0.runsSmallMaps($1, samples: $2)
         }
         // With weight gradients (training's backward) the usual path runs: same bytes as
@@ -112,7 +116,7 @@ final class SmallMapConvolutionTests: XCTestCase {
     /// Larger maps at a small batch (`inputGradientSmallBatch`): a stem with 3 channels,
     /// 7x7 stride 2; a stride-2 3x3 layer; a 1x1 shortcut; uneven pixel and channel blocks.
     func testSmallBatchInputGradientOfLargerMaps() throws {
-        try checkInputGradients([(3, 16, 7, 2, 3, 1, 40), (10, 12, 3, 2, 1, 2, 36), (9, 20, 1, 2, 0, 1, 34), (5, 6, 5, 1, 2, 1, 19)]) {
+        try checkInputGradients([(3, 16, 7, 2, 3, 1, 70), (10, 12, 3, 2, 1, 2, 48), (9, 20, 1, 2, 0, 1, 66), (5, 6, 5, 1, 2, 1, 19)]) {
             !$0.runsSmallMaps($1, samples: $2) && !$0.runsWinograd($1) && $0.runsSmallBatchInputGradient($1, samples: $2)
         }
     }

@@ -15,12 +15,16 @@ extension Conv2D {
     /// one by one, which costs little next to the product for so few pixels; ResNet-18's
     /// layer4.0.conv1 took 3.7 ms at batch 1 in seven one-row GEMMs before).
     func runsSmallMaps(_ g: Im2Col.Geometry, samples n: Int) -> Bool {
-        groups == 1 && n * g.outPlane <= Self.smallMapPixels
+        groups == 1 && n * g.outPlane <= (g.window.stride.w > 1 ? Self.smallMapStridedPixels : Self.smallMapPixels)
     }
 
     /// Output pixels of a batch below which `forwardSmallMaps` is taken: ResNet's 14x14
     /// and 7x7 stages at batch 1, the 7x7 stage up to batch 5.
     static let smallMapPixels = 256
+    /// The same for a strided layer, which has no Winograd path: ResNet's first 28x28
+    /// layer of a stage and its 1x1 shortcut at batch 1 (0.48 -> 0.39 ms and 0.12 -> 0.08
+    /// ms on 2 cores against the pixel-major path).
+    static let smallMapStridedPixels = 1024
     /// Blocks of input channels the input gradient's product is cut into: enough for 8 cores.
     static let smallMapChannelBlocks = 8
 
@@ -45,18 +49,13 @@ extension Conv2D {
         let blocks = (cout + blockSize - 1) / blockSize
         let biasValues = bias?.value.data
         let patches = UnsafeMutablePointer<Float>.allocate(capacity: n * rows * plane + Im2Col.slack)
-        let padded = UnsafeMutablePointer<Float>.allocate(capacity: g.paddedCount + Im2Col.slack)
-        defer { patches.deallocate(); padded.deallocate() }
-        padded.initialize(repeating: 0, count: g.paddedCount + Im2Col.slack)
+        defer { patches.deallocate() }
         input.data.withUnsafeBufferPointer { xb in
         weight.value.data.withUnsafeBufferPointer { wb in
         output.data.withUnsafeMutableBufferPointer { yb in
             let x = xb.baseAddress!, w = wb.baseAddress!, y = yb.baseAddress!
             // Unrolled once per sample (small: at most 256 pixels), then shared.
-            for s in 0..<n {
-                Im2Col.padPlanar(x + s * g.inPlane, g, into: padded)
-                Im2Col.unrollChannelMajor(padded, g, into: patches + s * rows * plane)
-            }
+            for s in 0..<n { Im2Col.unrollChannelMajorOnAllCores(x + s * g.inPlane, g, into: patches + s * rows * plane) }
             Parallel.forEachRange(n * blocks) { _, items in
                 for item in items {
                     let s = item / blocks, first = item % blocks * blockSize, count = min(blockSize, cout - first)
