@@ -120,4 +120,34 @@ final class SmallMapConvolutionTests: XCTestCase {
             !$0.runsSmallMaps($1, samples: $2) && !$0.runsWinograd($1) && $0.runsSmallBatchInputGradient($1, samples: $2)
         }
     }
+
+    /// A channel's fold in blocks of padded rows (a stem's input gradient, shared by the
+    /// cores) gives the bytes of the whole channel's fold, for strides 1, 2 and 3 and
+    /// blocks that cut through a kernel's rows.
+    func testFoldInRowBlocksEqualsTheWholeFold() {
+        for (k, s, p, hw) in [(7, 2, 3, 37), (3, 1, 1, 20), (5, 3, 2, 23), (3, 2, 0, 18)] {
+            let window = Window2D(kernel: Pair(k), stride: Pair(s), padding: Pair(p))
+            let out = (hw + 2 * p - k) / s + 1
+            let g = Im2Col.Geometry(channels: 2, height: hw, width: hw, window: window, outHeight: out, outWidth: out)
+            let cols = random([g.rows * g.outPlane + Im2Col.slack], seed: 6)
+            let scratchCount = g.paddedCount + Im2Col.slack
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
+            defer { scratch.deallocate() }
+            var whole = [Float](repeating: 0, count: 2 * hw * hw), blocked = whole
+            cols.data.withUnsafeBufferPointer { c in
+                Im2Col.foldChannels(c.baseAddress!, g, count: 2, scratch: scratch, into: &whole)
+                for channel in 0..<2 {
+                    for lo in stride(from: 0, to: g.paddedHeight, by: 5) {
+                        scratch.initialize(repeating: .nan, count: scratchCount)  // rows outside the block are never read
+                        blocked.withUnsafeMutableBufferPointer { b in
+                            Im2Col.foldRows(c.baseAddress! + channel * k * k * g.outPlane, g, rows: lo..<min(g.paddedHeight, lo + 5),
+                                            scratch: scratch, into: b.baseAddress! + channel * hw * hw)
+                        }
+                    }
+                }
+            }
+            XCTAssertTrue(whole == blocked, "\(k)x\(k) stride \(s)")
+            XCTAssertFalse(whole.contains { $0.isNaN })
+        }
+    }
 }

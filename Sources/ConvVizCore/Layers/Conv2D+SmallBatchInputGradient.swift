@@ -7,8 +7,9 @@
 /// core (ResNet-18's stem: 4.7 ms of a 44 ms backward pass, loaded machine). Here each
 /// sample's channel-major gradient matrix `dCols = W^T dY` (`[C_in*K*K, H'*W']`) is
 /// computed in fixed blocks of output pixels, then folded back in fixed blocks of input
-/// channels (whole channels, so the blocks write disjoint parts of the input). The blocks
-/// are the same for any number of cores, and so are the bytes.
+/// channels (whole channels, so the blocks write disjoint parts of the input), or with
+/// fewer channels than blocks in blocks of each channel's rows. The blocks are the same
+/// for any number of cores, and so are the bytes.
 extension Conv2D {
     /// Whether a batch of `n` takes this path: no groups, fewer samples than
     /// `smallBatchItems`, and a gradient matrix of at most 32 MiB per sample.
@@ -44,6 +45,23 @@ extension Conv2D {
                         BLAS.gemm(transA: true, m: rows, n: count, k: cout, a: w, lda: rows, b: dy + lo, ldb: plane,
                                   c: cols.value + lo, ldc: plane)
                     }
+                }
+                if cin < Self.smallBatchBlocks {
+                    // Few channels (a stem's 3): each channel's fold in blocks of padded rows.
+                    let paddedHeight = g.paddedHeight
+                    let rowBlocks = (Self.smallBatchBlocks + cin - 1) / cin
+                    let rowBlock = (paddedHeight + rowBlocks - 1) / rowBlocks
+                    Parallel.forEachRange(cin * rowBlocks) { _, items in
+                        let padded = UnsafeMutablePointer<Float>.allocate(capacity: g.withChannels(1).paddedCount + Im2Col.slack)
+                        defer { padded.deallocate() }
+                        for item in items {
+                            let c = item / rowBlocks, lo = item % rowBlocks * rowBlock
+                            guard lo < paddedHeight else { continue }
+                            Im2Col.foldRows(cols.value + c * taps * plane, g, rows: lo..<min(paddedHeight, lo + rowBlock), scratch: padded,
+                                            into: dxAll.value + (s * cin + c) * g.height * g.width)
+                        }
+                    }
+                    continue
                 }
                 Parallel.forEachRange(channelBlocks) { _, blocks in
                     let padded = UnsafeMutablePointer<Float>.allocate(capacity: g.withChannels(channelBlock).paddedCount + Im2Col.slack)

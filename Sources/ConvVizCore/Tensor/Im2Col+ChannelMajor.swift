@@ -123,16 +123,52 @@ extension Im2Col {
         unpadPlanar(padded, part, into: dx)
     }
 
-    /// The adjoint of `unrollChannelMajor`, adding onto `padded` (zeroed by the caller).
-    static func foldChannelMajor(_ cols: UnsafePointer<Float>, _ g: Geometry, into padded: UnsafeMutablePointer<Float>) {
-        let count = g.outWidth, stride = g.window.stride.w
-        if stride > 1 {  // `Conv2D+SmallMaps` only, as in `unrollChannelMajor`
+    /// One channel's padded rows `rows` of its input gradient (the rest of the plane is
+    /// not touched), through `padded`: scratch of `g.withChannels(1).paddedCount + slack`
+    /// floats. Row blocks of one channel write disjoint rows, so a layer with few input
+    /// channels (a stem's 3) can share its fold among the cores. Each cell gets the same
+    /// additions in the same order as in `foldChannels`: the same bytes.
+    static func foldRows(_ cols: UnsafePointer<Float>, _ g: Geometry, rows: Range<Int>, scratch padded: UnsafeMutablePointer<Float>,
+                         into dx: UnsafeMutablePointer<Float>) {
+        let one = g.withChannels(1), wp = one.paddedWidth, (ph, pw) = (g.window.padding.h, g.window.padding.w)
+        (padded + rows.lowerBound * wp).initialize(repeating: 0, count: rows.count * wp)
+        foldChannelMajor(cols, one, into: padded, paddedRows: rows)
+        for r in max(rows.lowerBound, ph)..<min(rows.upperBound, ph + g.height) {
+            (dx + (r - ph) * g.width).update(from: padded + r * wp + pw, count: g.width)
+        }
+    }
+
+    /// The adjoint of `unrollChannelMajor`, adding onto `padded` (zeroed by the caller);
+    /// with `paddedRows`, only the runs that land in those rows of a one-channel plane.
+    static func foldChannelMajor(_ cols: UnsafePointer<Float>, _ g: Geometry, into padded: UnsafeMutablePointer<Float>,
+                                 paddedRows: Range<Int>? = nil) {
+        let count = g.outWidth, stride = g.window.stride.w, wp = g.paddedWidth
+        let rows = paddedRows ?? 0..<Int.max
+        if stride == 2 {
+            // Eight at a time: the even lanes of sixteen floats take the additions.
             walkRows(g) { src, dst in
+                guard rows.contains(dst / wp) else { return }
+                var k = 0
+                while k &+ 8 <= count {
+                    let at = padded + (dst &+ 2 &* k)
+                    var cells = UnsafeRawPointer(at).loadUnaligned(as: SIMD16<Float>.self)
+                    cells.evenHalf += Vector.load(cols + (src &+ k))
+                    UnsafeMutableRawPointer(at).storeBytes(of: cells, as: SIMD16<Float>.self)
+                    k &+= 8
+                }
+                while k < count { padded[dst &+ 2 &* k] += cols[src &+ k]; k &+= 1 }
+            }
+            return
+        }
+        if stride > 1 {  // `Conv2D+SmallMaps` and `Conv2D+SmallBatchInputGradient` only
+            walkRows(g) { src, dst in
+                guard rows.contains(dst / wp) else { return }
                 for k in 0..<count { padded[dst &+ k &* stride] += cols[src &+ k] }
             }
             return
         }
         walkRows(g) { src, dst in
+            guard rows.contains(dst / wp) else { return }
             let s = cols + src, d = padded + dst
             var k = 0
             while k &+ 8 <= count { Vector.store(Vector.load(d + k) + Vector.load(s + k), d + k); k &+= 8 }
