@@ -12,11 +12,14 @@ public enum Parallel {
 
     /// Splits `0..<count` into at most `workers` contiguous ranges and runs `body` on
     /// each concurrently; `body` receives the part index and its range.
-    /// Parts smaller than `minimumPerPart` items are not worth a thread.
+    /// Parts smaller than `minimumPerPart` items are not worth a thread. Runs on
+    /// `WorkerPool`'s threads when it is free and large enough, else on Dispatch's.
     public static func forEachRange(_ count: Int, minimumPerPart: Int = 1, _ body: (Int, Range<Int>) -> Void) {
         BLAS.ensureSingleThreaded()
         let parts = max(1, min(workers, count / max(minimumPerPart, 1)))
         if parts == 1 { body(0, 0..<count); return }
+        let part = { (p: Int) in body(p, count * p / parts..<count * (p + 1) / parts) }
+        if WorkerPool.shared.run(parts: parts, part) { return }
         withoutActuallyEscaping(body) { body in
             // The parts touch disjoint slices of the caller's buffers; the caller owns
             // that guarantee, so the closure is passed across threads unchecked.
