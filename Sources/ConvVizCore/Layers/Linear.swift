@@ -18,6 +18,12 @@ public final class Linear: Layer {
         self.bias = bias ? Parameter("bias", .uniform(shape: [outputFeatures], bound: bound, using: &rng)) : nil
     }
 
+    /// Batches below this size, with at least `blockedWeights` weights, run in
+    /// `outputBlocks` blocks of outputs.
+    static let smallBatch = 8
+    static let blockedWeights = 1 << 16
+    static let outputBlocks = 4
+
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
     public func outputShape(for input: [Int]) throws -> [Int] {
@@ -35,12 +41,22 @@ public final class Linear: Layer {
         if let bias {
             for s in 0..<n { for o in 0..<outputFeatures { y.data[s * outputFeatures + o] = bias.value.data[o] } }
         }
-        input.data.withUnsafeBufferPointer { x in
-        weight.value.data.withUnsafeBufferPointer { w in
-        y.data.withUnsafeMutableBufferPointer { y in
-            BLAS.gemm(transB: true, m: n, n: outputFeatures, k: inputFeatures,
-                      a: x.baseAddress!, lda: inputFeatures, b: w.baseAddress!, ldb: inputFeatures,
-                      beta: 1, c: y.baseAddress!, ldc: outputFeatures)
+        // A small batch is a matrix-vector product that reads the whole weight once (5 MB
+        // in MobileNetV2's classifier: 0.31 ms on one core at batch 1); fixed blocks of
+        // outputs let every core read part of it, with the same bytes on any number of them.
+        let blocks = n < Self.smallBatch && outputFeatures * inputFeatures >= Self.blockedWeights ? Self.outputBlocks : 1
+        let blockSize = (outputFeatures + blocks - 1) / blocks
+        input.data.withUnsafeBufferPointer { xb in
+        weight.value.data.withUnsafeBufferPointer { wb in
+        y.data.withUnsafeMutableBufferPointer { yb in
+            let (x, w, y) = (xb.baseAddress!, wb.baseAddress!, yb.baseAddress!)
+            Parallel.forEachRange((outputFeatures + blockSize - 1) / blockSize) { _, range in
+                for b in range {
+                    let first = b * blockSize, count = min(blockSize, outputFeatures - first)
+                    BLAS.gemm(transB: true, m: n, n: count, k: inputFeatures, a: x, lda: inputFeatures, b: w + first * inputFeatures,
+                              ldb: inputFeatures, beta: 1, c: y + first, ldc: outputFeatures)
+                }
+            }
         }}}
         if mode.recordsForBackward { cachedInput = input }
         return y
