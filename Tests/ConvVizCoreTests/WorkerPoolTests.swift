@@ -36,6 +36,25 @@ final class WorkerPoolTests: XCTestCase {
         XCTAssertTrue(sawTwo, "both parts always ran on one thread")
     }
 
+    /// A worker that has gone to sleep (no loop for longer than its spin) is woken by the
+    /// next loop: a lost wake-up would leave every part to the caller.
+    func testSleepingWorkersWakeForTheNextLoop() {
+        let pool = WorkerPool(threads: 1)
+        let threads = UnsafeMutablePointer<UInt>.allocate(capacity: 2)
+        defer { threads.deallocate() }
+        let shared = UncheckedSendable(threads)
+        var onTwoThreads = 0
+        for _ in 0..<20 {
+            usleep(2000)  // ten times the spin: the worker sleeps
+            XCTAssertTrue(pool.run(parts: 2) { p in
+                shared.value[p] = UInt(pthread_self())
+                usleep(2000)
+            })
+            if threads[0] != threads[1] { onTwoThreads += 1 }
+        }
+        XCTAssertGreaterThanOrEqual(onTwoThreads, 15, "the sleeping worker did not join \(20 - onTwoThreads) of 20 loops")
+    }
+
     func testTooManyPartsAreRefused() {
         let pool = WorkerPool(threads: 1)
         var ran = false

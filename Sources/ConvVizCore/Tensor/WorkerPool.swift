@@ -48,13 +48,20 @@ final class WorkerPool: @unchecked Sendable {
         withoutActuallyEscaping(body) { body in
             job = body
             remaining.store(parts, ordering: .relaxed)
-            let generation = (claim.load(ordering: .relaxed) >> 32) &+ 1
+            // 31 bits, so that the word stays positive and `>> 32` reads it back.
+            let generation = ((claim.load(ordering: .relaxed) >> 32) &+ 1) & 0x7FFF_FFFF
             claim.store(generation << 32 | parts << 16, ordering: .releasing)
             sleep.lock()
             if sleepers > 0 { sleep.broadcast() }
             sleep.unlock()
             work(generation: generation)
-            while remaining.load(ordering: .acquiring) != 0 {}
+            // A worker may still be finishing a part; if it was descheduled (another
+            // tenant on the cores), give it the core rather than spin against it.
+            var spins = 0
+            while remaining.load(ordering: .acquiring) != 0 {
+                spins &+= 1
+                if spins > 4096 { sched_yield() }
+            }
             job = nil
         }
         return true
@@ -77,16 +84,19 @@ final class WorkerPool: @unchecked Sendable {
     private func startThreadsOnce() {
         guard !started else { return }
         started = true
+        // Read before the first loop is posted, so that no thread can take that loop's
+        // generation for one it has already seen.
+        let seen = claim.load(ordering: .acquiring) >> 32
         for _ in 1..<capacity {
             // The threads keep their pool alive (the shared one lives for the process).
-            let thread = Thread { self.workerLoop() }
+            let thread = Thread { self.workerLoop(seen: seen) }
             thread.qualityOfService = .userInitiated
             thread.start()
         }
     }
 
-    private func workerLoop() {
-        var seen = claim.load(ordering: .acquiring) >> 32
+    private func workerLoop(seen first: Int) {
+        var seen = first
         while true {
             // Spin a while for the next loop, then sleep until one is posted.
             let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
