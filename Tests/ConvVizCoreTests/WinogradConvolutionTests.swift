@@ -10,18 +10,19 @@ final class WinogradConvolutionTests: XCTestCase {
     /// correlation of `alpha` inputs with `r` taps, for random inputs and taps.
     func testTransformsComputeTwoOutputsOfACorrelation() {
         var rng = SeededGenerator(seed: 40)
-        for t in [WinogradTransform.threeByThree, .fiveByFive] {
+        for t in [WinogradTransform.threeByThree, .fiveByFive, .threeByThreeFourOutputs] {
             let (r, alpha) = (t.kernel, t.alpha)
             XCTAssertEqual(WinogradTransform.forKernel(r)?.kernel, r)
+            XCTAssertEqual(alpha, r + t.outputs - 1)
             for _ in 0..<20 {
                 let d = Tensor.normal(shape: [alpha], using: &rng).data.map(Double.init)
                 let g = Tensor.normal(shape: [r], using: &rng).data.map(Double.init)
                 let gg = (0..<alpha).map { a in (0..<r).reduce(0.0) { $0 + Double(t.kernelMatrix[a * r + $1]) * g[$1] } }
                 let bd = (0..<alpha).map { a in (0..<alpha).reduce(0.0) { $0 + Double(t.inputTransposed[a * alpha + $1]) * d[$1] } }
-                for i in 0..<2 {
+                for i in 0..<t.outputs {
                     let y = (0..<alpha).reduce(0.0) { $0 + Double(t.outputTransposed[i * alpha + $1]) * gg[$1] * bd[$1] }
                     let direct = (0..<r).reduce(0.0) { $0 + d[i + $1] * g[$1] }
-                    XCTAssertEqual(y, direct, accuracy: 1e-5, "F(2, \(r)), output \(i)")
+                    XCTAssertEqual(y, direct, accuracy: 1e-5, "F(\(t.outputs), \(r)), output \(i)")
                 }
             }
         }
@@ -32,12 +33,14 @@ final class WinogradConvolutionTests: XCTestCase {
     func testTileArithmeticMatchesTheMatrices() {
         check(WinogradTiles3.self)
         check(WinogradTiles5.self)
+        check(WinogradTiles3x4.self)
     }
 
     private func check<K: WinogradTiles>(_ k: K.Type) {
         var rng = SeededGenerator(seed: 39)
         let t = K.transform, alpha = t.alpha
         XCTAssertEqual(K.alpha, alpha)
+        XCTAssertEqual(K.outputs, t.outputs)
         let x = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: 2 * alpha), y = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: 2 * alpha)
         defer { x.deallocate(); y.deallocate() }
         // Inputs at stride 2 and outputs at stride 2, so that strides are exercised.
@@ -48,12 +51,12 @@ final class WinogradConvolutionTests: XCTestCase {
             for o in 0..<outputs {
                 var want = SIMD8<Float>()
                 for i in 0..<inputs { want += entry(o, i) * x[2 * i] }
-                for lane in 0..<8 { XCTAssertEqual(y[2 * o][lane], want[lane], accuracy: 1e-5, "\(label) F(2, \(t.kernel)), output \(o)") }
+                for lane in 0..<8 { XCTAssertEqual(y[2 * o][lane], want[lane], accuracy: 1e-5 * max(1, abs(want[lane])), "\(label) F(\(t.outputs), \(t.kernel)), output \(o)") }
             }
         }
         run(alpha, alpha, K.input, { t.inputTransposed[$0 * alpha + $1] }, "B^T")
-        run(alpha, 2, K.output, { t.outputTransposed[$0 * alpha + $1] }, "A^T")
-        run(2, alpha, K.outputAdjoint, { t.outputTransposed[$1 * alpha + $0] }, "A")
+        run(alpha, t.outputs, K.output, { t.outputTransposed[$0 * alpha + $1] }, "A^T")
+        run(t.outputs, alpha, K.outputAdjoint, { t.outputTransposed[$1 * alpha + $0] }, "A")
     }
 
     func testMatchesDirectLoops() {

@@ -24,9 +24,10 @@ final class WinogradKernelCacheTests: XCTestCase {
             let x = input([1, 16, 12, 12], seed: 2)
             // Training mode transforms on every call and keeps nothing.
             let uncached = conv.forward(x, mode: .training)
-            XCTAssertNil(conv.winogradKernelCache[false])
+            let key = Conv2D.winogradCacheKey(WinogradTransform.forKernel(k)!, flipped: false)
+            XCTAssertNil(conv.winogradKernelCache[key])
             let first = conv.forward(x, mode: .evaluation)
-            XCTAssertNotNil(conv.winogradKernelCache[false], "\(k)x\(k)")
+            XCTAssertNotNil(conv.winogradKernelCache[key], "\(k)x\(k)")
             let second = conv.forward(x, mode: .evaluation)
             XCTAssertTrue(first.data == uncached.data, "\(k)x\(k)")
             XCTAssertTrue(second.data == uncached.data, "\(k)x\(k)")
@@ -37,11 +38,11 @@ final class WinogradKernelCacheTests: XCTestCase {
     /// there the transform is a few percent of the call, and the kept kernels cost memory.
     func testLargeCallsKeepNothing() throws {
         let conv = layer(kernel: 3)
-        let small = input([1, 16, 12, 12], seed: 6), large = input([2, 16, 32, 32], seed: 7)  // 36 and 512 tiles
+        let small = input([1, 16, 12, 12], seed: 6), large = input([8, 16, 16, 16], seed: 7)  // 36 and 512 tiles
         _ = conv.forward(small, mode: .evaluation)
-        XCTAssertNotNil(conv.winogradKernelCache[false])
+        XCTAssertNotNil(conv.winogradKernelCache[Conv2D.winogradCacheKey(.threeByThree, flipped: false)])
         let y = conv.forward(large, mode: .evaluation)
-        XCTAssertNil(conv.winogradKernelCache[false])
+        XCTAssertNil(conv.winogradKernelCache[Conv2D.winogradCacheKey(.threeByThree, flipped: false)])
         XCTAssertTrue(y.data == conv.forward(large, mode: .training).data)
     }
 
@@ -68,13 +69,13 @@ final class WinogradKernelCacheTests: XCTestCase {
         let x = input([1, 16, 10, 10], seed: 4), dy = input([1, 24, 10, 10], seed: 5)
         _ = conv.forward(x, mode: .training)
         let uncached = try XCTUnwrap(conv.backward(dy, needsInputGradient: true))
-        XCTAssertNil(conv.winogradKernelCache[true])
+        XCTAssertNil(conv.winogradKernelCache[Conv2D.winogradCacheKey(.threeByThree, flipped: true)])
         for _ in 0..<2 {
             _ = conv.forward(x, mode: .evaluationWithGradients)
             let cached = try XCTUnwrap(conv.backward(dy, needsInputGradient: true))
             XCTAssertTrue(cached.data == uncached.data)
         }
-        XCTAssertNotNil(conv.winogradKernelCache[true])
+        XCTAssertNotNil(conv.winogradKernelCache[Conv2D.winogradCacheKey(.threeByThree, flipped: true)])
         // A training pass drops what was kept: training changes the weight every step.
         _ = conv.forward(x, mode: .training)
         XCTAssertTrue(conv.winogradKernelCache.isEmpty)

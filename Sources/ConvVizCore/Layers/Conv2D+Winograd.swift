@@ -29,8 +29,19 @@ extension Conv2D {
     // Each entry point calls the generic pass with a concrete `WinogradTiles` type, so
     // that the compiler specializes it and inlines the tile arithmetic.
 
-    func forwardWinograd(_ input: Tensor, kernel: Int) -> Tensor {
+    /// Whether inference takes F(4x4, 3x3): a 3x3 layer whose rows hold at least
+    /// `fourByFourWidth` outputs, so that eight tiles of four fill the vector lanes (on
+    /// smaller maps the lanes of F(2x2) hold several tile rows). `CONVVIZ_WINOGRAD_F4=0`
+    /// turns it off. Training and gradients keep F(2x2): its error is smaller.
+    func runsFourByFour(_ g: Im2Col.Geometry) -> Bool {
+        Self.fourByFourByDefault && window.kernel == Pair(3) && g.outWidth >= Self.fourByFourWidth
+    }
+
+    static let fourByFourWidth = 24
+
+    func forwardWinograd(_ input: Tensor, kernel: Int, fourOutputs: Bool = false) -> Tensor {
         switch kernel {
+        case 3 where fourOutputs: forwardWinograd(input, WinogradTiles3x4.self)
         case 3: forwardWinograd(input, WinogradTiles3.self)
         case 5: forwardWinograd(input, WinogradTiles5.self)
         default: preconditionFailure("\(name): no Winograd transform for \(kernel)x\(kernel)")
@@ -100,15 +111,19 @@ extension Conv2D {
     private func transformedKernels(_ t: WinogradTransform, flipped: Bool, for batch: Tensor) -> [Float] {
         let m = t.alpha - t.kernel + 1
         let tiles = batch.shape[0] * ((batch.shape[2] + m - 1) / m) * ((batch.shape[3] + m - 1) / m)
+        let key = Self.winogradCacheKey(t, flipped: flipped)
         guard keepsWinogradKernels && tiles < Self.winogradCacheTiles else {
-            winogradKernelCache[flipped] = nil
+            winogradKernelCache[key] = nil
             return transformKernels(t, flipped: flipped)
         }
-        if let kept = winogradKernelCache[flipped], kept.version == weight.version { return kept.kernels }
+        if let kept = winogradKernelCache[key], kept.version == weight.version { return kept.kernels }
         let kernels = transformKernels(t, flipped: flipped)
-        winogradKernelCache[flipped] = (weight.version, kernels)
+        winogradKernelCache[key] = (weight.version, kernels)
         return kernels
     }
+
+    /// The cache's key: the transform (by its tile size) and the direction.
+    static func winogradCacheKey(_ t: WinogradTransform, flipped: Bool) -> Int { t.alpha * 2 + (flipped ? 1 : 0) }
 
     private func transformKernels(_ t: WinogradTransform, flipped: Bool) -> [Float] {
         let count = t.alpha * t.alpha * outputChannels * inputChannels
@@ -136,7 +151,7 @@ extension Conv2D {
     private static func winograd<K: WinogradTiles>(_ k: K.Type, _ x: Tensor, outputs: Int, padding: Pair, kernels: [Float], bias: [Float]?,
                                            rectify: Bool) -> Tensor {
         let t = K.transform, (n, channels, positions) = (x.shape[0], x.shape[1], t.alpha * t.alpha)
-        let g = Winograd.Geometry(channels: channels, height: x.shape[2], width: x.shape[3], kernel: t.kernel, padding: padding)
+        let g = Winograd.Geometry(channels: channels, height: x.shape[2], width: x.shape[3], kernel: t.kernel, padding: padding, step: t.outputs)
         let samplesPerBlock = winogradSamplesPerBlock(t, g, outputs: outputs, samples: n)
         let blocks = (n + samplesPerBlock - 1) / samplesPerBlock
         let stride = samplesPerBlock * g.tiles + 8

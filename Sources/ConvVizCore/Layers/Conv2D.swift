@@ -35,6 +35,8 @@ public final class Conv2D: Layer {
     public var accumulatesParameterGradients = true
 
     static let winogradByDefault = ProcessInfo.processInfo.environment["CONVVIZ_WINOGRAD"] != "0"
+    /// `CONVVIZ_WINOGRAD_F4=0` keeps inference on F(2x2, 3x3) (`runsFourByFour`).
+    static let fourByFourByDefault = ProcessInfo.processInfo.environment["CONVVIZ_WINOGRAD_F4"] != "0"
 
     /// Most patch-matrix elements a worker unrolls at once (about 2 MB, an L2 cache).
     public var maxColumnElements = 1 << 19
@@ -48,10 +50,11 @@ public final class Conv2D: Layer {
     private var cachedInput: Tensor?
 
     /// Winograd's transformed kernels kept between calls while the weight does not change,
-    /// outside training (`Conv2D+Winograd`): keyed by direction (false: forward, true: the
-    /// flipped kernels of the input gradient). Each takes alpha^2/r^2 of the weight's
-    /// memory: 16/9 for 3x3, 36/25 for 5x5. Released with the layer.
-    var winogradKernelCache: [Bool: (version: Int, kernels: [Float])] = [:]
+    /// outside training (`Conv2D+Winograd`): keyed by transform and direction (forward, or
+    /// the flipped kernels of the input gradient; `winogradCacheKey`). Each takes
+    /// alpha^2/r^2 of the weight's memory: 16/9 for 3x3, 36/25 for 5x5, 36/9 for F(4x4, 3x3).
+    /// Released with the layer.
+    var winogradKernelCache: [Int: (version: Int, kernels: [Float])] = [:]
     /// Calls of at least this many Winograd tiles transform the kernels without keeping them.
     static let winogradCacheTiles = 256
     /// Whether the last forward pass was outside training, so that transforms may be kept.
@@ -176,7 +179,7 @@ public final class Conv2D: Layer {
             return forwardPointwise(input, g)
         }
         let winograd = winogradKernel(g)
-        var output = groups > 1 ? (runsDepthwise ? forwardDepthwise(input, g) : forwardGrouped(input, g)) : winograd.map { forwardWinograd(input, kernel: $0) }
+        var output = groups > 1 ? (runsDepthwise ? forwardDepthwise(input, g) : forwardGrouped(input, g)) : winograd.map { forwardWinograd(input, kernel: $0, fourOutputs: mode != .training && runsFourByFour(g)) }
             ?? (Im2Col.prefersChannelMajor(g) ? forwardChannelMajor(input, g) : forwardPixelMajor(input, g))
         if rectifiesOutput && winograd == nil && (groups > 1 || Im2Col.prefersChannelMajor(g)) {
             output.data.withUnsafeMutableBufferPointer { Vector.rectify($0.baseAddress!, count: $0.count) }

@@ -62,24 +62,28 @@ enum Winograd {
         let kernel: Int
         let padding: Pair
         let outHeight: Int, outWidth: Int
-        var tilesHigh: Int { (outHeight + 1) / 2 }
-        var tilesWide: Int { (outWidth + 1) / 2 }
+        /// Outputs per tile side `m` (2, or 4 for F(4x4, 3x3)).
+        let step: Int
+        var tilesHigh: Int { (outHeight + step - 1) / step }
+        var tilesWide: Int { (outWidth + step - 1) / step }
         var tiles: Int { tilesHigh * tilesWide }
         /// Tiles of one tile row in a group of eight lanes: eight, or on a small map whose
-        /// rows have 4, 2 or 1 tiles, the whole row, with the next rows in the other lanes
-        /// (the group is then 8 consecutive tiles: no lane is wasted on an 8x8 map).
-        var laneWidth: Int { tilesWide == 4 || tilesWide == 2 || tilesWide == 1 ? tilesWide : 8 }
+        /// rows have 4, 2 or 1 tiles (2x2 outputs only), the whole row, with the next rows
+        /// in the other lanes (the group is then 8 consecutive tiles: no lane is wasted on
+        /// an 8x8 map).
+        var laneWidth: Int { step == 2 && (tilesWide == 4 || tilesWide == 2 || tilesWide == 1) ? tilesWide : 8 }
         /// Tile rows in a group.
         var rowsPerGroup: Int { 8 / laneWidth }
         /// Tiles in whole groups: the width and height the SIMD reads cover.
         var groupedTilesWide: Int { (tilesWide + laneWidth - 1) / laneWidth * laneWidth }
         var groupedTilesHigh: Int { (tilesHigh + rowsPerGroup - 1) / rowsPerGroup * rowsPerGroup }
-        var paddedHeight: Int { 2 * groupedTilesHigh + kernel - 1 }
-        var paddedWidth: Int { 2 * groupedTilesWide + kernel - 1 }
+        var paddedHeight: Int { step * groupedTilesHigh + kernel - 1 }
+        var paddedWidth: Int { step * groupedTilesWide + kernel - 1 }
         var paddedPlane: Int { paddedHeight * paddedWidth }
 
-        init(channels: Int, height: Int, width: Int, kernel: Int, padding: Pair) {
+        init(channels: Int, height: Int, width: Int, kernel: Int, padding: Pair, step: Int = 2) {
             self.channels = channels; self.height = height; self.width = width; self.kernel = kernel; self.padding = padding
+            self.step = step
             outHeight = height + 2 * padding.h - kernel + 1
             outWidth = width + 2 * padding.w - kernel + 1
         }
@@ -99,14 +103,14 @@ enum Winograd {
         }
     }
 
-    /// Scratch for the transforms: three tiles' worth of `SIMD8`, and 16 floats for the
+    /// Scratch for the transforms: three tiles' worth of `SIMD8`, and 32 floats for the
     /// partial rows at a map's right edge.
     struct Scratch {
         let lanes: UnsafeMutablePointer<Lanes>
         let edge: UnsafeMutablePointer<Float>
         init(_ t: WinogradTransform) {
             lanes = .allocate(capacity: 3 * t.alpha * t.alpha)
-            edge = .allocate(capacity: 16)
+            edge = .allocate(capacity: 32)
         }
         func free() { lanes.deallocate(); edge.deallocate() }
     }
@@ -167,15 +171,20 @@ enum Winograd {
         let tileRange = tileRows ?? 0..<g.tilesHigh
         let alpha = K.alpha, matrix = g.channels * stride
         let d = scratch.lanes, e = d + alpha * alpha, out = e + alpha * alpha
+        let step = K.outputs
         for c in 0..<g.channels {
             let plane = padded + c * g.paddedPlane
             for ti in Swift.stride(from: tileRange.lowerBound, to: tileRange.upperBound, by: g.rowsPerGroup) {
-                let row = plane + 2 * ti * g.paddedWidth
+                let row = plane + step * ti * g.paddedWidth
                 var tj = 0
                 while tj < g.tilesWide {
                     // d[r][q]: column q of the tile, row r, for 8 tiles (alpha is even).
                     for r in 0..<alpha {
-                        let p = row + r * g.paddedWidth + 2 * tj
+                        let p = row + r * g.paddedWidth + step * tj
+                        if step == 4 {
+                            fourColumns(p, alpha: alpha, into: d + r * alpha)
+                            continue
+                        }
                         var q = 0
                         while q < alpha {
                             (d[r * alpha + q], d[r * alpha + q + 1]) = columnPair(p + q, g)
@@ -202,7 +211,7 @@ enum Winograd {
         let tileRange = tileRows ?? 0..<g.tilesHigh
         let alpha = K.alpha, matrix = outputs * stride
         let (oh, ow) = (g.outHeight, g.outWidth)
-        let tile = scratch.lanes, rows = tile + alpha * alpha, result = rows + 2 * alpha
+        let tile = scratch.lanes, rows = tile + alpha * alpha, result = rows + K.outputs * alpha
         let edge = scratch.edge
         for k in 0..<outputs {
             let shift = Lanes(repeating: bias?[k] ?? 0)
@@ -212,9 +221,14 @@ enum Winograd {
                 while tj < g.tilesWide {
                     let src = m + k * stride + first + (ti - tileRange.lowerBound) * g.tilesWide + tj
                     for xi in 0..<alpha * alpha { tile[xi] = Vector.load(src + xi * matrix) }
-                    // Down each column (A^T M, 2 x alpha), then along each row.
+                    // Down each column (A^T M, m x alpha), then along each row.
                     for q in 0..<alpha { K.output(tile + q, alpha, rows + q, alpha) }
-                    for r in 0..<2 { K.output(rows + r * alpha, 1, result + r * 2, 1) }
+                    for r in 0..<K.outputs { K.output(rows + r * alpha, 1, result + r * K.outputs, 1) }
+                    if K.outputs == 4 {
+                        storeFourByFour(result, shift: shift, rectify: rectify, plane: plane, ti: ti, tj: tj, g, edge: edge)
+                        tj += g.laneWidth
+                        continue
+                    }
                     var y00 = result[0] + shift, y01 = result[1] + shift, y10 = result[2] + shift, y11 = result[3] + shift
                     if rectify {
                         // max(0, y) with NaN kept, as ReLU does.
@@ -251,6 +265,7 @@ enum Winograd {
     /// `dm[xi][k][first + t]`. Outputs past the map's edge count as zero.
     static func transformOutputGradient<K: WinogradTiles>(_: K.Type, _ dy: UnsafePointer<Float>, _ g: Geometry, scratch: Scratch, outputs: Int,
                                                           into dm: UnsafeMutablePointer<Float>, first: Int, stride: Int) {
+        precondition(K.outputs == 2, "gradients run through F(2x2, r x r) only")
         let alpha = K.alpha, matrix = outputs * stride
         let (oh, ow) = (g.outHeight, g.outWidth)
         let grad = scratch.lanes, rows = grad + 4, out = rows + 2 * alpha
@@ -288,6 +303,49 @@ enum Winograd {
                     for xi in 0..<alpha * alpha { Vector.store(out[xi], dst + xi * matrix) }
                     tj += g.laneWidth
                 }
+            }
+        }
+    }
+
+    /// Columns `0..<alpha` (6) of eight tiles four columns apart, at one row: the lanes
+    /// `4j + q` of 32 floats from `p` (q < 4) and from `p + 4` (q = 4, 5).
+    @inline(__always)
+    private static func fourColumns(_ p: UnsafePointer<Float>, alpha: Int, into d: UnsafeMutablePointer<Lanes>) {
+        let a = UnsafeRawPointer(p).loadUnaligned(as: SIMD32<Float>.self)
+        let (even, odd) = (a.evenHalf, a.oddHalf)
+        d[0] = even.evenHalf; d[1] = odd.evenHalf; d[2] = even.oddHalf; d[3] = odd.oddHalf
+        let b = UnsafeRawPointer(p + 4).loadUnaligned(as: SIMD32<Float>.self)
+        d[4] = b.evenHalf.evenHalf; d[5] = b.oddHalf.evenHalf
+    }
+
+    /// Eight tiles' 4x4 outputs (`result[r * 4 + c]`, lane = tile) plus `shift`,
+    /// rectified when asked, into output rows `4 ti ..< 4 ti + 4`, columns from `4 tj`:
+    /// each output row is the four columns interleaved, 32 floats, whole or through
+    /// `edge` at the map's right and bottom edges.
+    @inline(__always)
+    private static func storeFourByFour(_ result: UnsafeMutablePointer<Lanes>, shift: Lanes, rectify: Bool, plane: UnsafeMutablePointer<Float>,
+                                        ti: Int, tj: Int, _ g: Geometry, edge: UnsafeMutablePointer<Float>) {
+        let (oh, ow) = (g.outHeight, g.outWidth)
+        let zero = Lanes(repeating: 0)
+        let width = min(32, ow - 4 * tj)
+        for r in 0..<4 where 4 * ti + r < oh {
+            var c0 = result[r * 4] + shift, c1 = result[r * 4 + 1] + shift, c2 = result[r * 4 + 2] + shift, c3 = result[r * 4 + 3] + shift
+            if rectify {
+                // max(0, y) with NaN kept, as ReLU does.
+                c0.replace(with: zero, where: c0 .<= 0); c1.replace(with: zero, where: c1 .<= 0)
+                c2.replace(with: zero, where: c2 .<= 0); c3.replace(with: zero, where: c3 .<= 0)
+            }
+            // (c0, c1, c2, c3) per tile: interleave (c0, c2) and (c1, c3), then the two.
+            let a = interleave(c0, c2), b = interleave(c1, c3)
+            let low = interleave(a.lowHalf, b.lowHalf), high = interleave(a.highHalf, b.highHalf)
+            let dst = plane + (4 * ti + r) * ow + 4 * tj
+            if width == 32 {
+                Vector.store16(low, dst)
+                Vector.store16(high, dst + 16)
+            } else {
+                Vector.store16(low, edge)
+                Vector.store16(high, edge + 16)
+                dst.update(from: edge, count: width)
             }
         }
     }

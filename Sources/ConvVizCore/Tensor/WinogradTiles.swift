@@ -11,12 +11,18 @@ protocol WinogradTiles {
     static var transform: WinogradTransform { get }
     /// `transform.alpha` as a constant, so that the loops over a tile unroll.
     static var alpha: Int { get }
+    /// `transform.outputs` (`m`) as a constant.
+    static var outputs: Int { get }
     /// `B^T x`: alpha -> alpha.
     static func input(_ x: UnsafePointer<SIMD8<Float>>, _ s: Int, _ y: UnsafeMutablePointer<SIMD8<Float>>, _ t: Int)
-    /// `A^T x`: alpha -> 2.
+    /// `A^T x`: alpha -> m.
     static func output(_ x: UnsafePointer<SIMD8<Float>>, _ s: Int, _ y: UnsafeMutablePointer<SIMD8<Float>>, _ t: Int)
-    /// `A x`: 2 -> alpha (the adjoint of `output`).
+    /// `A x`: m -> alpha (the adjoint of `output`).
     static func outputAdjoint(_ x: UnsafePointer<SIMD8<Float>>, _ s: Int, _ y: UnsafeMutablePointer<SIMD8<Float>>, _ t: Int)
+}
+
+extension WinogradTiles {
+    static var outputs: Int { 2 }
 }
 
 /// F(2, 3) on the points 0, 1, -1.
@@ -75,5 +81,43 @@ enum WinogradTiles5: WinogradTiles {
         let (g0, g1) = (x[0], x[s])
         let half = SIMD8<Float>(repeating: 0.5) * g1
         y[0] = g0; y[t] = g0 + g1; y[2 &* t] = g0 - g1; y[3 &* t] = g0 + half; y[4 &* t] = g0 - half; y[5 &* t] = g1
+    }
+}
+
+/// F(4, 3) on the points 0, 1, -1, 2, -2: 4x4 outputs from 6x6 tiles (inference only).
+enum WinogradTiles3x4: WinogradTiles {
+    static var transform: WinogradTransform { .threeByThreeFourOutputs }
+    static var alpha: Int { 6 }
+    static var outputs: Int { 4 }
+
+    @inline(__always)
+    static func input(_ x: UnsafePointer<SIMD8<Float>>, _ s: Int, _ y: UnsafeMutablePointer<SIMD8<Float>>, _ t: Int) {
+        let (d0, d1, d2, d3, d4, d5) = (x[0], x[s], x[2 &* s], x[3 &* s], x[4 &* s], x[5 &* s])
+        let four = SIMD8<Float>(repeating: 4), five = SIMD8<Float>(repeating: 5), two = SIMD8<Float>(repeating: 2)
+        let d42 = d4 - d2
+        y[0] = four * d0 - five * d2 + d4
+        y[t] = four * (d1 + d2) - (d3 + d4)
+        y[2 &* t] = four * (d2 - d1) + (d3 - d4)
+        y[3 &* t] = two * (d3 - d1) + d42
+        y[4 &* t] = two * (d1 - d3) + d42
+        y[5 &* t] = four * d1 - five * d3 + d5
+    }
+
+    @inline(__always)
+    static func output(_ x: UnsafePointer<SIMD8<Float>>, _ s: Int, _ y: UnsafeMutablePointer<SIMD8<Float>>, _ t: Int) {
+        let (x1, x2, x3, x4) = (x[s], x[2 &* s], x[3 &* s], x[4 &* s])
+        let a = x1 + x2, b = x1 - x2, c = x3 + x4, d = x3 - x4
+        y[0] = x[0] + a + c
+        y[t] = b + SIMD8(repeating: 2) * d
+        y[2 &* t] = a + SIMD8(repeating: 4) * c
+        y[3 &* t] = b + SIMD8(repeating: 8) * d + x[5 &* s]
+    }
+
+    @inline(__always)
+    static func outputAdjoint(_ x: UnsafePointer<SIMD8<Float>>, _ s: Int, _ y: UnsafeMutablePointer<SIMD8<Float>>, _ t: Int) {
+        let (g0, g1, g2, g3) = (x[0], x[s], x[2 &* s], x[3 &* s])
+        let even = g0 + g2, odd = g1 + g3
+        let even4 = g0 + SIMD8(repeating: 4) * g2, odd2 = SIMD8(repeating: 2) * g1 + SIMD8(repeating: 8) * g3
+        y[0] = g0; y[t] = even + odd; y[2 &* t] = even - odd; y[3 &* t] = even4 + odd2; y[4 &* t] = even4 - odd2; y[5 &* t] = g3
     }
 }
