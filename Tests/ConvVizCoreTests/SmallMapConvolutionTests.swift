@@ -30,6 +30,9 @@ final class SmallMapConvolutionTests: XCTestCase {
             (12, 10, 3, 2, 1, 1, 40), (20, 6, 1, 2, 0, 1, 35), (3, 4, 7, 2, 3, 1, 61),
             // More than 256 output channels: three blocks of the forward product, not two.
             (8, 600, 3, 1, 1, 1, 7),
+            // Maps of 1x1 and 2x2 outputs with many channels (squeeze-excitation's 1x1
+            // layers): each channel's unrolled run is shorter than the vector copy's overrun.
+            (96, 24, 1, 1, 0, 1, 1), (80, 16, 3, 1, 1, 1, 2), (64, 8, 1, 1, 0, 1, 3),
         ]
         for c in cases {
             let conv = layer(c.cin, c.cout, kernel: c.k, stride: c.s, padding: c.p)
@@ -40,6 +43,42 @@ final class SmallMapConvolutionTests: XCTestCase {
             XCTAssertEqual(y.shape, reference.shape)
             // Float sums of up to 150 products against the direct loop: rounding only.
             XCTAssertLessThan(relativeError(y, reference), 1e-5, "\(c)")
+        }
+    }
+
+    /// The patch matrix unrolled on all cores equals the one unrolled on one, whatever
+    /// the parts' boundaries cut (runs of 1 to 20 floats, so overruns of up to 15), and
+    /// parts run last to first (the order a core may take them in) write only their own
+    /// rows: the same matrix.
+    func testUnrollOnAllCoresEqualsTheSerialUnroll() {
+        for (c, k, hw) in [(96, 1, 1), (70, 3, 2), (50, 1, 3), (33, 3, 5), (40, 1, 14), (24, 3, 20)] {
+            let window = Window2D(kernel: Pair(k), padding: Pair(k / 2))
+            let g = Im2Col.Geometry(channels: c, height: hw, width: hw, window: window, outHeight: hw, outWidth: hw)
+            let x = random([c, hw, hw], seed: 9)
+            let count = g.rows * g.outPlane + Im2Col.slack
+            let padded = UnsafeMutablePointer<Float>.allocate(capacity: g.paddedCount + Im2Col.slack)
+            defer { padded.deallocate() }
+            padded.initialize(repeating: 0, count: g.paddedCount + Im2Col.slack)
+            var serial = [Float](repeating: 0, count: count)
+            x.data.withUnsafeBufferPointer { xb in
+                Im2Col.padPlanar(xb.baseAddress!, g, into: padded)
+                Im2Col.unrollChannelMajor(padded, g, into: &serial)
+                for workers in [2, 3, 8] {
+                    Parallel.workers = workers
+                    var parallel = [Float](repeating: .nan, count: count)
+                    Im2Col.unrollChannelMajorOnAllCores(xb.baseAddress!, g, into: &parallel)
+                    XCTAssertTrue(Array(parallel[..<(count - Im2Col.slack)]) == Array(serial[..<(count - Im2Col.slack)]),
+                                  "\(c) channels, \(k)x\(k), \(hw)x\(hw), \(workers) workers")
+                }
+                for parts in [2, 3, 7] {
+                    var backwards = [Float](repeating: .nan, count: count)
+                    for p in (0..<parts).reversed() {
+                        Im2Col.unrollChannels(c * p / parts..<c * (p + 1) / parts, xb.baseAddress!, g, into: &backwards)
+                    }
+                    XCTAssertTrue(Array(backwards[..<(count - Im2Col.slack)]) == Array(serial[..<(count - Im2Col.slack)]),
+                                  "\(c) channels, \(k)x\(k), \(hw)x\(hw), \(parts) parts last to first")
+                }
+            }
         }
     }
 

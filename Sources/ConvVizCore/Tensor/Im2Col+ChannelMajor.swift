@@ -87,25 +87,32 @@ extension Im2Col {
     /// One sample's channel-major matrix straight from its `[C, H, W]` values, the
     /// channels shared by the cores (at batch 1 the unrolling on one core took a third of
     /// a small-map layer's time). Each part pads its channels one at a time into its own
-    /// zeroed plane; `cols` needs `slack` floats past its end, like `unrollChannelMajor`,
-    /// whose runs overwrite up to 16 floats past their end: a part's last channel is
-    /// unrolled into scratch and copied, so that it never writes into the next part's.
+    /// zeroed plane. `unrollChannelMajor`'s runs overwrite up to `slack` floats past
+    /// their end, which later channels of the same part overwrite in turn; a channel whose
+    /// overrun would reach past its part (into floats another core writes: up to 16
+    /// channels of one float on a 1x1 map) is unrolled into scratch and copied exactly.
+    /// `cols` needs `slack` floats past its end.
     static func unrollChannelMajorOnAllCores(_ x: UnsafePointer<Float>, _ g: Geometry, into cols: UnsafeMutablePointer<Float>) {
+        Parallel.forEachRange(g.channels, minimumPerPart: 8) { _, channels in unrollChannels(channels, x, g, into: cols) }
+    }
+
+    /// One part of `unrollChannelMajorOnAllCores`: writes the matrix rows of `channels`
+    /// and nothing outside them (parts may run in any order).
+    static func unrollChannels(_ channels: Range<Int>, _ x: UnsafePointer<Float>, _ g: Geometry, into cols: UnsafeMutablePointer<Float>) {
         let one = g.withChannels(1)
         let perChannel = g.window.kernel.h * g.window.kernel.w * g.outPlane
-        Parallel.forEachRange(g.channels, minimumPerPart: 8) { _, channels in
-            let padded = UnsafeMutablePointer<Float>.allocate(capacity: one.paddedCount + slack)
-            let last = UnsafeMutablePointer<Float>.allocate(capacity: perChannel + slack)
-            defer { padded.deallocate(); last.deallocate() }
-            padded.initialize(repeating: 0, count: one.paddedCount + slack)
-            for c in channels {
-                padPlanar(x + c * one.inPlane, one, into: padded)
-                if c == channels.upperBound - 1 {
-                    unrollChannelMajor(padded, one, into: last)
-                    (cols + c * perChannel).update(from: last, count: perChannel)
-                } else {
-                    unrollChannelMajor(padded, one, into: cols + c * perChannel)
-                }
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: one.paddedCount + slack)
+        let last = UnsafeMutablePointer<Float>.allocate(capacity: perChannel + slack)
+        defer { padded.deallocate(); last.deallocate() }
+        padded.initialize(repeating: 0, count: one.paddedCount + slack)
+        let partEnd = channels.upperBound * perChannel
+        for c in channels {
+            padPlanar(x + c * one.inPlane, one, into: padded)
+            if (c + 1) * perChannel + slack > partEnd {
+                unrollChannelMajor(padded, one, into: last)
+                (cols + c * perChannel).update(from: last, count: perChannel)
+            } else {
+                unrollChannelMajor(padded, one, into: cols + c * perChannel)
             }
         }
     }
