@@ -178,6 +178,11 @@ public final class Conv2D: Layer {
             if mode.recordsForBackward { cachedInput = input }
             return forwardPointwise(input, g)
         }
+        if usesSmallMapPath && mode != .training && runsStem(g, samples: input.shape[0]) {
+            // Rectifies in its epilogue.
+            if mode.recordsForBackward { cachedInput = input }
+            return forwardStem(input, g)
+        }
         let winograd = winogradKernel(g)
         var output = groups > 1 ? (runsDepthwise ? forwardDepthwise(input, g) : forwardGrouped(input, g)) : winograd.map { forwardWinograd(input, kernel: $0, fourOutputs: mode != .training && runsFourByFour(g)) }
             ?? (Im2Col.prefersChannelMajor(g) ? forwardChannelMajor(input, g) : forwardPixelMajor(input, g))
