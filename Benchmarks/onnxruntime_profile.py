@@ -6,7 +6,7 @@ pass; the lower quartile leaves out the passes another tenant slowed down). onnx
 fuses BatchNorm, ReLU and residual additions into its convolutions, so one of its rows
 can stand for two or three of ConvViz's; the node names say which.
 
-    Benchmarks/.venv/bin/python Benchmarks/onnxruntime_profile.py /work/models/resnet18.onnx --batch 1
+    Benchmarks/.venv/bin/python Benchmarks/onnxruntime_profile.py Outputs/resnet18-random.onnx --batch 1
 """
 import argparse, collections, json, os, tempfile
 
