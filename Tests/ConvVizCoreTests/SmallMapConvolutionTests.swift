@@ -160,6 +160,20 @@ final class SmallMapConvolutionTests: XCTestCase {
         }
     }
 
+    /// A short, wide map with one channel and padding 2: the fold's row blocks are one
+    /// row high, and the first and last lie wholly in the padding.
+    func testInputGradientOfAShortMapWithWidePadding() throws {
+        let conv = layer(1, 8, kernel: 5, padding: 2)
+        conv.accumulatesParameterGradients = false
+        let x = random([1, 1, 4, 80], seed: 10)
+        XCTAssertTrue(!conv.runsSmallMaps(conv.geometry(x.shape), samples: 1) && conv.runsSmallBatchInputGradient(conv.geometry(x.shape), samples: 1))
+        let y = conv.forward(x, mode: .evaluationWithGradients)
+        let dy = random(y.shape, seed: 11)
+        let dx = try XCTUnwrap(conv.backward(dy, needsInputGradient: true))
+        let reference = Conv2D.referenceBackward(x, weight: conv.weight.value, gradOutput: dy, window: conv.window).input
+        XCTAssertLessThan(relativeError(dx, reference), 1e-5)
+    }
+
     /// A channel's fold in blocks of padded rows (a stem's input gradient, shared by the
     /// cores) gives the bytes of the whole channel's fold, for strides 1, 2 and 3 and
     /// blocks that cut through a kernel's rows.
@@ -175,17 +189,21 @@ final class SmallMapConvolutionTests: XCTestCase {
             var whole = [Float](repeating: 0, count: 2 * hw * hw), blocked = whole
             cols.data.withUnsafeBufferPointer { c in
                 Im2Col.foldChannels(c.baseAddress!, g, count: 2, scratch: scratch, into: &whole)
-                for channel in 0..<2 {
-                    for lo in stride(from: 0, to: g.paddedHeight, by: 5) {
-                        scratch.initialize(repeating: .nan, count: scratchCount)  // rows outside the block are never read
-                        blocked.withUnsafeMutableBufferPointer { b in
-                            Im2Col.foldRows(c.baseAddress! + channel * k * k * g.outPlane, g, rows: lo..<min(g.paddedHeight, lo + 5),
-                                            scratch: scratch, into: b.baseAddress! + channel * hw * hw)
+                // Blocks of 5 rows, and of 1 (blocks wholly in the padding).
+                for size in [5, 1] {
+                    blocked = [Float](repeating: .nan, count: 2 * hw * hw)
+                    for channel in 0..<2 {
+                        for lo in stride(from: 0, to: g.paddedHeight, by: size) {
+                            scratch.initialize(repeating: .nan, count: scratchCount)  // rows outside the block are never read
+                            blocked.withUnsafeMutableBufferPointer { b in
+                                Im2Col.foldRows(c.baseAddress! + channel * k * k * g.outPlane, g, rows: lo..<min(g.paddedHeight, lo + size),
+                                                scratch: scratch, into: b.baseAddress! + channel * hw * hw)
+                            }
                         }
                     }
+                    XCTAssertTrue(whole == blocked, "\(k)x\(k) stride \(s), blocks of \(size)")
                 }
             }
-            XCTAssertTrue(whole == blocked, "\(k)x\(k) stride \(s)")
             XCTAssertFalse(whole.contains { $0.isNaN })
         }
     }

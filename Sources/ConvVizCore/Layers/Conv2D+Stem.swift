@@ -21,7 +21,8 @@ extension Conv2D {
     func forwardStem(_ input: Tensor, _ g: Im2Col.Geometry) -> Tensor {
         let n = input.shape[0]
         let (cout, rows, plane, ow) = (outputChannels, g.rows, g.outPlane, g.outWidth)
-        let blockRows = (g.outHeight + Self.stemRowBlocks - 1) / Self.stemRowBlocks
+        // At most `maxColumnElements` per block's matrix (large photos), else eight blocks.
+        let blockRows = max(1, min((g.outHeight + Self.stemRowBlocks - 1) / Self.stemRowBlocks, maxColumnElements / max(1, rows * ow)))
         let blocks = (g.outHeight + blockRows - 1) / blockRows
         var output = Tensor(uninitializedShape: [n, cout, g.outHeight, ow])
         let biasValues = bias?.value.data

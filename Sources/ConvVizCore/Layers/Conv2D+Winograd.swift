@@ -122,8 +122,8 @@ extension Conv2D {
         return kernels
     }
 
-    /// The cache's key: the transform (by its tile size) and the direction.
-    static func winogradCacheKey(_ t: WinogradTransform, flipped: Bool) -> Int { t.alpha * 2 + (flipped ? 1 : 0) }
+    /// The cache's key: the transform (kernel and outputs per tile) and the direction.
+    static func winogradCacheKey(_ t: WinogradTransform, flipped: Bool) -> Int { (t.kernel * 8 + t.outputs) * 2 + (flipped ? 1 : 0) }
 
     private func transformKernels(_ t: WinogradTransform, flipped: Bool) -> [Float] {
         let count = t.alpha * t.alpha * outputChannels * inputChannels

@@ -140,7 +140,9 @@ extension Im2Col {
         let one = g.withChannels(1), wp = one.paddedWidth, (ph, pw) = (g.window.padding.h, g.window.padding.w)
         (padded + rows.lowerBound * wp).initialize(repeating: 0, count: rows.count * wp)
         foldChannelMajor(cols, one, into: padded, paddedRows: rows)
-        for r in max(rows.lowerBound, ph)..<min(rows.upperBound, ph + g.height) {
+        // A block may lie wholly in the padding (small blocks, padding of 2 and more).
+        let interior = max(rows.lowerBound, ph), end = min(rows.upperBound, ph + g.height)
+        for r in Swift.stride(from: interior, to: end, by: 1) {
             (dx + (r - ph) * g.width).update(from: padded + r * wp + pw, count: g.width)
         }
     }
