@@ -37,7 +37,6 @@ extension Conv2D {
         let n = input.shape[0]
         let (cin, cout, plane) = (inputChannels, outputChannels, g.outPlane)
         var output = Tensor(uninitializedShape: [n, cout, g.outHeight, g.outWidth])
-        let biasValues = bias?.value.data
         input.data.withUnsafeBufferPointer { xb in
         weight.value.data.withUnsafeBufferPointer { wb in
         output.data.withUnsafeMutableBufferPointer { yb in
@@ -46,11 +45,7 @@ extension Conv2D {
                 // W [C_out, C_in] x X[:, first..<first+count] -> Y[:, first..<first+count]
                 let out = y + s * cout * plane + first
                 BLAS.gemm(m: cout, n: count, k: cin, a: w, lda: cin, b: x + s * cin * plane + first, ldb: plane, c: out, ldc: plane)
-                for c in 0..<cout {
-                    let row = out + c * plane
-                    if let biasValues { Vector.affine(row, count: count, scale: 1, shift: biasValues[c], into: row) }
-                    if rectifiesOutput { Vector.rectify(row, count: count) }
-                }
+                finishChannelRows(out, channels: 0..<cout, count: count, stride: plane)
             }
         }}}
         return output

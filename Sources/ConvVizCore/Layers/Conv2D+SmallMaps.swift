@@ -47,7 +47,6 @@ extension Conv2D {
         let wanted = Self.forwardChannelBlocks(outputs: cout)
         let blockSize = (cout + wanted - 1) / wanted
         let blocks = (cout + blockSize - 1) / blockSize
-        let biasValues = bias?.value.data
         let patches = UnsafeMutablePointer<Float>.allocate(capacity: n * rows * plane + Im2Col.slack)
         defer { patches.deallocate() }
         input.data.withUnsafeBufferPointer { xb in
@@ -63,11 +62,7 @@ extension Conv2D {
                     let out = y + (s * cout + first) * plane
                     BLAS.gemm(m: count, n: plane, k: rows, a: w + first * rows, lda: rows, b: patches + s * rows * plane, ldb: plane,
                               c: out, ldc: plane)
-                    for c in 0..<count {
-                        let row = out + c * plane
-                        if let biasValues { Vector.affine(row, count: plane, scale: 1, shift: biasValues[first + c], into: row) }
-                        if rectifiesOutput { Vector.rectify(row, count: plane) }
-                    }
+                    finishChannelRows(out, channels: first..<first + count, count: plane, stride: plane)
                 }
             }
         }}}

@@ -25,7 +25,6 @@ extension Conv2D {
         let blockRows = max(1, min((g.outHeight + Self.stemRowBlocks - 1) / Self.stemRowBlocks, maxColumnElements / max(1, rows * ow)))
         let blocks = (g.outHeight + blockRows - 1) / blockRows
         var output = Tensor(uninitializedShape: [n, cout, g.outHeight, ow])
-        let biasValues = bias?.value.data
         // Each sample padded once (a few input channels: small), read by every block.
         let paddedCount = g.paddedCount + Im2Col.slack
         let padded = UnsafeMutablePointer<Float>.allocate(capacity: n * paddedCount)
@@ -51,11 +50,7 @@ extension Conv2D {
                     // W [C_out, rows] x cols [rows, count*W'] -> Y[s, :, first..<first+count, :]
                     let out = y + s * cout * plane + first * ow, pixels = count * ow
                     BLAS.gemm(m: cout, n: pixels, k: rows, a: w, lda: rows, b: cols, ldb: pixels, c: out, ldc: plane)
-                    for c in 0..<cout {
-                        let row = out + c * plane
-                        if let biasValues { Vector.affine(row, count: pixels, scale: 1, shift: biasValues[c], into: row) }
-                        if rectifiesOutput { Vector.rectify(row, count: pixels) }
-                    }
+                    finishChannelRows(out, channels: 0..<cout, count: pixels, stride: plane)
                 }
             }
         }}

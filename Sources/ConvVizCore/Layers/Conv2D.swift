@@ -193,6 +193,18 @@ public final class Conv2D: Layer {
         return output
     }
 
+    /// The epilogue of a product written as output-channel rows: each of `channels`'
+    /// rows (`stride` floats apart from `out`, which is `channels.lowerBound`'s) gets its
+    /// bias on `count` floats, then the fused ReLU when there is one.
+    func finishChannelRows(_ out: UnsafeMutablePointer<Float>, channels: Range<Int>, count: Int, stride: Int) {
+        let biasValues = bias?.value.data
+        for (row, c) in channels.enumerated() {
+            let values = out + row * stride
+            if let biasValues { Vector.affine(values, count: count, scale: 1, shift: biasValues[c], into: values) }
+            if rectifiesOutput { Vector.rectify(values, count: count) }
+        }
+    }
+
     public func backward(_ gradOutput: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard let input = cachedInput else { preconditionFailure("\(name): backward without a training forward") }
         let n = input.shape[0]

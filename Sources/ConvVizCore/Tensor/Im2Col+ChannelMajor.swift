@@ -37,18 +37,23 @@ extension Im2Col {
     }
 
     /// Visits every (patch row, output row) run: `body(matrixOffset, paddedOffset)`,
-    /// each `outWidth` floats long, in increasing matrix order.
+    /// each `outWidth` floats long, in increasing matrix order; with `paddedRows`, only
+    /// the runs that read (or fold onto) those rows of each channel's padded plane.
     @inline(__always)
-    private static func walkRows(_ g: Geometry, _ body: (Int, Int) -> Void) {
-        let w = g.window, wp = g.paddedWidth
+    private static func walkRows(_ g: Geometry, paddedRows: Range<Int>? = nil, _ body: (Int, Int) -> Void) {
+        let w = g.window, wp = g.paddedWidth, s = w.stride.h
+        // The first output row whose input row `oh * s + first` is at or past `row`.
+        func outputRow(reaching row: Int, _ first: Int) -> Int { min(g.outHeight, (max(0, row - first) + s - 1) / s) }
         var offset = 0
         for c in 0..<g.channels {
             for i in 0..<w.kernel.h {
+                let first = i * w.dilation.h
+                let ohs = paddedRows.map { outputRow(reaching: $0.lowerBound, first)..<outputRow(reaching: $0.upperBound, first) } ?? 0..<g.outHeight
                 for j in 0..<w.kernel.w {
-                    for oh in 0..<g.outHeight {
-                        body(offset, (c * g.paddedHeight + oh * w.stride.h + i * w.dilation.h) * wp + j * w.dilation.w)
-                        offset &+= g.outWidth
+                    for oh in ohs {
+                        body(offset &+ oh &* g.outWidth, (c * g.paddedHeight + oh * s + first) * wp + j * w.dilation.w)
                     }
+                    offset &+= g.outHeight &* g.outWidth
                 }
             }
         }
@@ -57,8 +62,8 @@ extension Im2Col {
     /// Fills one sample's channel-major matrix from its padded planar copy. Both buffers
     /// need `slack` floats of room past their end: runs of up to 16 floats are copied as
     /// whole vectors, whose extra lanes the next run overwrites.
-    /// A stride along the width (`Conv2D+SmallMaps` only; the other paths need stride 1)
-    /// gathers every `stride`-th float of the run instead.
+    /// A stride along the width (`Conv2D+SmallMaps` and `Conv2D+Stem` only; the other
+    /// paths need stride 1) gathers every `stride`-th float of the run instead.
     static func unrollChannelMajor(_ padded: UnsafePointer<Float>, _ g: Geometry, into cols: UnsafeMutablePointer<Float>) {
         let count = g.outWidth, stride = g.window.stride.w
         if stride == 2 {
@@ -148,15 +153,13 @@ extension Im2Col {
     }
 
     /// The adjoint of `unrollChannelMajor`, adding onto `padded` (zeroed by the caller);
-    /// with `paddedRows`, only the runs that land in those rows of a one-channel plane.
+    /// with `paddedRows`, only the runs that land in those rows of each channel's plane.
     static func foldChannelMajor(_ cols: UnsafePointer<Float>, _ g: Geometry, into padded: UnsafeMutablePointer<Float>,
                                  paddedRows: Range<Int>? = nil) {
-        let count = g.outWidth, stride = g.window.stride.w, wp = g.paddedWidth
-        let rows = paddedRows ?? 0..<Int.max
+        let count = g.outWidth, stride = g.window.stride.w
         if stride == 2 {
             // Eight at a time: the even lanes of sixteen floats take the additions.
-            walkRows(g) { src, dst in
-                guard rows.contains(dst / wp) else { return }
+            walkRows(g, paddedRows: paddedRows) { src, dst in
                 var k = 0
                 while k &+ 8 <= count {
                     let at = padded + (dst &+ 2 &* k)
@@ -170,14 +173,12 @@ extension Im2Col {
             return
         }
         if stride > 1 {  // `Conv2D+SmallMaps` and `Conv2D+SmallBatchInputGradient` only
-            walkRows(g) { src, dst in
-                guard rows.contains(dst / wp) else { return }
+            walkRows(g, paddedRows: paddedRows) { src, dst in
                 for k in 0..<count { padded[dst &+ k &* stride] += cols[src &+ k] }
             }
             return
         }
-        walkRows(g) { src, dst in
-            guard rows.contains(dst / wp) else { return }
+        walkRows(g, paddedRows: paddedRows) { src, dst in
             let s = cols + src, d = padded + dst
             var k = 0
             while k &+ 8 <= count { Vector.store(Vector.load(d + k) + Vector.load(s + k), d + k); k &+= 8 }

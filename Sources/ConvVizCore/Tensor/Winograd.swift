@@ -230,12 +230,7 @@ enum Winograd {
                         continue
                     }
                     var y00 = result[0] + shift, y01 = result[1] + shift, y10 = result[2] + shift, y11 = result[3] + shift
-                    if rectify {
-                        // max(0, y) with NaN kept, as ReLU does.
-                        let zero = Lanes(repeating: 0)
-                        y00.replace(with: zero, where: y00 .<= 0); y01.replace(with: zero, where: y01 .<= 0)
-                        y10.replace(with: zero, where: y10 .<= 0); y11.replace(with: zero, where: y11 .<= 0)
-                    }
+                    if rectify { (y00, y01, y10, y11) = (rectified(y00), rectified(y01), rectified(y10), rectified(y11)) }
                     let top = plane + 2 * ti * ow + 2 * tj
                     let count = min(16, ow - 2 * tj)
                     if count == 16 && 2 * ti + 1 < oh {
@@ -326,15 +321,10 @@ enum Winograd {
     private static func storeFourByFour(_ result: UnsafeMutablePointer<Lanes>, shift: Lanes, rectify: Bool, plane: UnsafeMutablePointer<Float>,
                                         ti: Int, tj: Int, _ g: Geometry, edge: UnsafeMutablePointer<Float>) {
         let (oh, ow) = (g.outHeight, g.outWidth)
-        let zero = Lanes(repeating: 0)
         let width = min(32, ow - 4 * tj)
         for r in 0..<4 where 4 * ti + r < oh {
             var c0 = result[r * 4] + shift, c1 = result[r * 4 + 1] + shift, c2 = result[r * 4 + 2] + shift, c3 = result[r * 4 + 3] + shift
-            if rectify {
-                // max(0, y) with NaN kept, as ReLU does.
-                c0.replace(with: zero, where: c0 .<= 0); c1.replace(with: zero, where: c1 .<= 0)
-                c2.replace(with: zero, where: c2 .<= 0); c3.replace(with: zero, where: c3 .<= 0)
-            }
+            if rectify { (c0, c1, c2, c3) = (rectified(c0), rectified(c1), rectified(c2), rectified(c3)) }
             // (c0, c1, c2, c3) per tile: interleave (c0, c2) and (c1, c3), then the two.
             let a = interleave(c0, c2), b = interleave(c1, c3)
             let low = interleave(a.lowHalf, b.lowHalf), high = interleave(a.highHalf, b.highHalf)
@@ -348,6 +338,14 @@ enum Winograd {
                 dst.update(from: edge, count: width)
             }
         }
+    }
+
+    /// max(0, y) with NaN kept, as ReLU does.
+    @inline(__always)
+    private static func rectified(_ y: Lanes) -> Lanes {
+        var y = y
+        y.replace(with: Lanes(repeating: 0), where: y .<= 0)
+        return y
     }
 
     /// `(a0, b0, a1, b1, ...)`.
