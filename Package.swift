@@ -53,10 +53,15 @@ let package = Package(
         // Debian's libgif-dev has no pkg-config file: the module map links `gif`.
         .systemLibrary(name: "CGif", path: "Sources/CGif", providers: [.apt(["libgif-dev"])]),
 
+        // Hand-vectorized C kernels for instruction sets beyond the core's x86-64-v3 (AVX-512),
+        // each compiled for its instruction set alone and chosen at run time. Optimized in
+        // debug builds too, as the core is.
+        .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O2"])]),
+
         // MARK: - Public API
         // Numbers only: tensors, layers, training, data readers, analysis. No drawing.
         .target(name: "ConvVizCore", dependencies: [
-                    "CBLAS", "CPNG", "CZlib", "CFFTW",
+                    "CBLAS", "CPNG", "CZlib", "CFFTW", "CKernels",
                     .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 ],
                 exclude: ["README.md"],

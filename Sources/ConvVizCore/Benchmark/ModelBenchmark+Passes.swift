@@ -35,12 +35,18 @@ extension ModelBenchmark {
     }
 
     /// Per-layer milliseconds of `pass` (the graph as built: folded and fused where the
-    /// caller did so). Each layer is timed on its inputs from one whole pass, `rounds`
-    /// times, keeping its best; layers run one at a time, so the sum is close to, not
-    /// equal to, a whole pass. For `.inputGradient` a layer's time is its backward step
-    /// alone (input gradient, no weight gradients, after an untimed recording forward step
-    /// on the same inputs); the recording forward pass costs about what `.forward` shows.
+    /// caller did so).
+    ///
+    /// Forward: each layer is timed inside `rounds` whole passes after a warm-up, with
+    /// caches as a real pass leaves them (its weights are not warm from a repeat of the
+    /// same layer), and the lower quartile is kept, as `Benchmarks/onnxruntime_profile.py`
+    /// does for onnxruntime's nodes. The sum is close to a whole pass.
+    ///
+    /// Input gradient: each layer's backward step alone (input gradient, no weight
+    /// gradients, after an untimed recording forward step on the same inputs), `rounds`
+    /// times, its best; the recording forward pass costs about what `.forward` shows.
     public static func profile(_ graph: Graph, batch: Int, rounds: Int, pass: Pass = .forward, seed: UInt64 = 0) -> [LayerTime] {
+        if pass == .forward { return profileInPasses(graph, batch: batch, rounds: rounds, seed: seed) }
         let x = input(graph, batch: batch, seed: seed)
         let all = Set(graph.operations.indices)
         let recording = pass == .inputGradient
@@ -70,5 +76,19 @@ extension ModelBenchmark {
             }
             return LayerTime(name: graph.operations[i].name, kind: graph.architecture.layers[i].kind.rawValue, output: graph.shapes[i], milliseconds: best)
         }}
+    }
+
+    private static func profileInPasses(_ graph: Graph, batch: Int, rounds: Int, seed: UInt64) -> [LayerTime] {
+        let x = input(graph, batch: batch, seed: seed)
+        _ = graph.output(x)
+        var times = [[UInt64]](repeating: [], count: graph.operations.count)
+        graph.layerTimer = { times[$0].append($1) }
+        defer { graph.layerTimer = nil }
+        for _ in 0..<max(1, rounds) { _ = graph.output(x) }
+        return graph.operations.indices.map { i in
+            let sorted = times[i].sorted()
+            return LayerTime(name: graph.operations[i].name, kind: graph.architecture.layers[i].kind.rawValue, output: graph.shapes[i],
+                             milliseconds: sorted.isEmpty ? 0 : Double(sorted[sorted.count / 4]) / 1e6)  // 0: not on the way to the output
+        }
     }
 }

@@ -28,15 +28,19 @@ extension Conv2D {
     /// Blocks of input channels the input gradient's product is cut into: enough for 8 cores.
     static let smallMapChannelBlocks = 8
 
-    /// Blocks of output channels the forward product is cut into: at most
-    /// `smallMapBlockChannels` channels each, and at least two, so that two cores share
-    /// even a 64-channel layer. A number of the layer's, not of the cores: the same bytes
-    /// on any core count. Not more: every block repacks the whole patch matrix in
-    /// OpenBLAS, and smaller blocks run its kernel on shorter panels (ResNet-18 at batch 1,
-    /// 2 cores: eight blocks took 0.97 ms for a 14x14 3x3 layer with 256 channels and
-    /// 0.90 ms for a 7x7 one with 512; two blocks 0.70 and 0.77 ms; one core 1.12 and 1.43).
-    static func forwardChannelBlocks(outputs: Int) -> Int {
-        return max(2, (outputs + smallMapBlockChannels - 1) / smallMapBlockChannels)
+    /// Output channels per block of the forward product: at most `smallMapBlockChannels`
+    /// channels, and at least two blocks, so that two cores share even a 64-channel layer;
+    /// whole panels for `PanelGEMM`. A number of the layer's, not of the cores: the same
+    /// bytes on any core count. Not more blocks: for OpenBLAS every block repacks the
+    /// whole patch matrix, and smaller blocks run its kernel on shorter panels (ResNet-18 at
+    /// batch 1, 2 cores: eight blocks took 0.97 ms for a 14x14 3x3 layer with 256 channels
+    /// and 0.90 ms for a 7x7 one with 512; two blocks 0.70 and 0.77 ms; one core 1.12 and
+    /// 1.43). The panel kernel gives the same bytes for any blocks.
+    func forwardBlockChannels(outputs: Int) -> Int {
+        let blocks = max(2, (outputs + Self.smallMapBlockChannels - 1) / Self.smallMapBlockChannels)
+        let size = (outputs + blocks - 1) / blocks
+        guard runsPanelGEMM else { return size }
+        return PanelGEMM.panels(rows: size) * PanelGEMM.panelRows
     }
     static let smallMapBlockChannels = 256
 
@@ -44,28 +48,28 @@ extension Conv2D {
         let n = input.shape[0]
         let (cout, rows, plane) = (outputChannels, g.rows, g.outPlane)
         var output = Tensor(uninitializedShape: [n, cout, g.outHeight, g.outWidth])
-        let wanted = Self.forwardChannelBlocks(outputs: cout)
-        let blockSize = (cout + wanted - 1) / wanted
+        let blockSize = forwardBlockChannels(outputs: cout)
         let blocks = (cout + blockSize - 1) / blockSize
         let patches = UnsafeMutablePointer<Float>.allocate(capacity: n * rows * plane + Im2Col.slack)
         defer { patches.deallocate() }
         input.data.withUnsafeBufferPointer { xb in
         weight.value.data.withUnsafeBufferPointer { wb in
         output.data.withUnsafeMutableBufferPointer { yb in
+        withPanelWeight { packed in
             let x = xb.baseAddress!, w = wb.baseAddress!, y = yb.baseAddress!
             // Unrolled once per sample (small: at most 256 pixels), then shared.
             for s in 0..<n { Im2Col.unrollChannelMajorOnAllCores(x + s * g.inPlane, g, into: patches + s * rows * plane) }
             Parallel.forEachRange(n * blocks) { _, items in
+                let scratch = packed.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: PanelGEMM.scratchCount(panels: PanelGEMM.panels(rows: blockSize), columns: plane)) }
+                defer { scratch?.deallocate() }
                 for item in items {
-                    let s = item / blocks, first = item % blocks * blockSize, count = min(blockSize, cout - first)
+                    let s = item / blocks, first = item % blocks * blockSize
                     // W[first..<first+count, rows] x cols[rows, plane] -> Y[first..<first+count, plane]
-                    let out = y + (s * cout + first) * plane
-                    BLAS.gemm(m: count, n: plane, k: rows, a: w + first * rows, lda: rows, b: patches + s * rows * plane, ldb: plane,
-                              c: out, ldc: plane)
-                    finishChannelRows(out, channels: first..<first + count, count: plane, stride: plane)
+                    multiplyWeight(first..<min(cout, first + blockSize), packed: packed, weight: w, b: patches + s * rows * plane, ldb: plane,
+                                   columns: plane, y: y + s * cout * plane, ldy: plane, scratch: scratch)
                 }
             }
-        }}}
+        }}}}
         return output
     }
 

@@ -35,10 +35,12 @@ extension Conv2D {
         }
         weight.value.data.withUnsafeBufferPointer { wb in
         output.data.withUnsafeMutableBufferPointer { yb in
+        withPanelWeight { packed in
             let (w, y, paddedAll) = (wb.baseAddress!, yb.baseAddress!, UncheckedSendable(padded))
             Parallel.forEachRange(n * blocks) { _, items in
                 let cols = UnsafeMutablePointer<Float>.allocate(capacity: rows * blockRows * ow + Im2Col.slack)
-                defer { cols.deallocate() }
+                let scratch = packed.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: PanelGEMM.scratchCount(panels: PanelGEMM.panels(rows: cout), columns: blockRows * ow)) }
+                defer { cols.deallocate(); scratch?.deallocate() }
                 for item in items {
                     let s = item / blocks, first = item % blocks * blockRows
                     let count = min(blockRows, g.outHeight - first)
@@ -48,12 +50,12 @@ extension Conv2D {
                                                 outHeight: count, outWidth: ow)
                     Im2Col.unrollChannelMajor(paddedAll.value + s * paddedCount + first * g.window.stride.h * g.paddedWidth, block, into: cols)
                     // W [C_out, rows] x cols [rows, count*W'] -> Y[s, :, first..<first+count, :]
-                    let out = y + s * cout * plane + first * ow, pixels = count * ow
-                    BLAS.gemm(m: cout, n: pixels, k: rows, a: w, lda: rows, b: cols, ldb: pixels, c: out, ldc: plane)
-                    finishChannelRows(out, channels: 0..<cout, count: pixels, stride: plane)
+                    let pixels = count * ow
+                    multiplyWeight(0..<cout, packed: packed, weight: w, b: cols, ldb: pixels, columns: pixels,
+                                   y: y + s * cout * plane + first * ow, ldy: plane, scratch: scratch)
                 }
             }
-        }}
+        }}}
         return output
     }
 }

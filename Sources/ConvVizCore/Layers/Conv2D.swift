@@ -57,6 +57,11 @@ public final class Conv2D: Layer {
     var winogradKernelCache: [Int: (version: Int, kernels: [Float])] = [:]
     /// Calls of at least this many Winograd tiles transform the kernels without keeping them.
     static let winogradCacheTiles = 256
+    /// The weight packed for `PanelGEMM` (`Conv2D+PanelGEMM`), kept as the transforms are.
+    var panelWeightCache: (version: Int, panels: [Float])?
+    /// Whether small-batch inference products take `PanelGEMM` where the CPU has it; tests
+    /// turn it off to compare, and so does `CONVVIZ_PANEL_GEMM=0`.
+    public var usesPanelGEMM = true
     /// Whether the last forward pass was outside training, so that transforms may be kept.
     var keepsWinogradKernels = false
     /// Whether inference on small batches of small maps takes `forwardSmallMaps`, and input
@@ -168,7 +173,7 @@ public final class Conv2D: Layer {
         let g = geometry(input.shape)
         precondition(!(rectifiesOutput && mode.recordsForBackward), "\(name): a fused ReLU has no backward pass")
         keepsWinogradKernels = mode != .training && Self.cachesWinogradKernels
-        if !keepsWinogradKernels { winogradKernelCache = [:] }
+        if !keepsWinogradKernels { winogradKernelCache = [:]; panelWeightCache = nil }
         if usesSmallMapPath && mode != .training && runsSmallMaps(g, samples: input.shape[0]) {
             if mode.recordsForBackward { cachedInput = input }
             return forwardSmallMaps(input, g)

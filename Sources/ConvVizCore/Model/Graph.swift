@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Any `Architecture` built for evaluation: layers run in the listed order, each on the
 /// outputs of the layers it names, so residual additions, concatenations and
 /// squeeze-excitation products run as written. Input gradients flow back through every
@@ -116,6 +118,10 @@ public final class Graph {
     /// backward pass may start from.
     var recorded: (layers: Set<Int>, batch: Int, replaced: Set<Int>) = ([], 0, [])
 
+    /// Called after each layer of a forward pass with its position and nanoseconds
+    /// (`ModelBenchmark.profile`: layers timed inside whole passes, caches as they are).
+    var layerTimer: ((Int, UInt64) -> Void)?
+
     /// Runs the network on a batch `[N, C, H, W]` up to layer `last` (default: the
     /// output), computing only what it depends on. Returns the outputs of `last` and of
     /// the layers in `keep`; other values are freed as soon as no later layer needs them.
@@ -138,11 +144,13 @@ public final class Graph {
                 values[i] = given
                 continue
             }
+            let start = layerTimer == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             let inputs = wiring[i].map { values[$0]! }
             switch operation(i, recording: recording) {
             case let .layer(layer): values[i] = layer.forward(inputs[0], mode: mode)
             case let .merge(merge): values[i] = merge.forward(inputs, mode: mode)
             }
+            layerTimer?(i, DispatchTime.now().uptimeNanoseconds - start)
             for j in Set(wiring[i]) where lastReader[j] == i && j != last && !keep.contains(j) { values[j] = nil }
         }
         values[-1] = nil

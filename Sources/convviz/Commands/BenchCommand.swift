@@ -43,7 +43,7 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: "For 'model': what a timed pass does: forward (inference) or input-gradient (a recording forward pass and the backward pass to the input, no weight gradients).")
     var pass: ModelBenchmark.Pass = .forward
-    @Flag(help: "For 'model': also print each layer's milliseconds (best of --rounds): its forward step, or with --pass input-gradient its backward step.")
+    @Flag(help: "For 'model': also print each layer's milliseconds: its forward step timed inside --rounds whole passes (lower quartile), or with --pass input-gradient its backward step alone (best of --rounds).")
     var profile = false
     @Option(help: "For 'render': where the figures are written.")
     var out: String = NSTemporaryDirectory()

@@ -1,0 +1,44 @@
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+// Hand-vectorized kernels the Swift core cannot express in its one instruction set
+// (x86-64-v3): AVX-512 code compiled for that instruction set alone and called only when
+// the CPU has it (ck_avx512_ready). Everything else in ConvViz is Swift.
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Rows of the weight one packed panel holds: two AVX-512 vectors.
+#define CK_PANEL_ROWS 32
+
+/// 1 when the CPU and the operating system run AVX-512F code, else 0.
+int ck_avx512_ready(void);
+
+/// Floats `ck_pack_panels` writes for an `m x k` matrix.
+size_t ck_packed_count(int m, int k);
+
+/// Packs the row-major `m x k` matrix `w` into panels of CK_PANEL_ROWS rows, each
+/// `[k][CK_PANEL_ROWS]` (row r of panel p is row p*32+r of `w`; rows past `m` are zero).
+void ck_pack_panels(const float *w, int m, int k, float *packed);
+
+/// Floats of scratch `ck_panel_gemm` needs for `panels` panels and `n` columns.
+size_t ck_panel_gemm_scratch(int panels, int n);
+
+/// Rows [32*first_panel, min(m, 32*end_panel)) of Y = W B, with W packed by
+/// ck_pack_panels (`m x k`) and B row-major `k x n` (row stride `ldb`). Row r of Y is
+/// written at `y + r*ldy` (n floats), plus `bias[r]` when `bias` is not NULL, then
+/// max(0, .) when `relu`. Every output is the same sum in the same order (k ascending,
+/// one fused multiply-add per term) whatever the panels and columns of the call, so
+/// any split of the work gives the same bytes. Needs ck_avx512_ready().
+void ck_panel_gemm_avx512(const float *packed, int m, int k, int first_panel, int end_panel,
+                          const float *b, ptrdiff_t ldb, int n, float *y, ptrdiff_t ldy,
+                          const float *bias, int relu, float *scratch);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,45 @@
+import CKernels
+import Foundation
+
+/// `Y = W B` for a weight packed once into panels of 32 rows, by the AVX-512 kernel of
+/// `CKernels/panel_gemm.c`: the product a convolution makes at small batches (a photo's
+/// 14x14 and 7x7 maps, its stem, its 1x1 layers), where OpenBLAS repacks the whole
+/// weight on every call. Rows are output channels, columns pixels, so `Y` is written
+/// straight into NCHW rows with the bias and the fused ReLU.
+///
+/// Each output is one sum in one order (depth ascending, one fused multiply-add per
+/// term) whatever the split of rows and columns, so the bytes do not depend on the core
+/// count. They differ from OpenBLAS's within float32 rounding.
+enum PanelGEMM {
+    /// Rows per panel.
+    static let panelRows = Int(CK_PANEL_ROWS)
+
+    /// Whether the kernel runs here: the CPU has AVX-512 and `CONVVIZ_PANEL_GEMM=0` is not
+    /// set (to compare with OpenBLAS in benchmarks).
+    static let isAvailable = ck_avx512_ready() != 0 && ProcessInfo.processInfo.environment["CONVVIZ_PANEL_GEMM"] != "0"
+
+    static func panels(rows: Int) -> Int { (rows + panelRows - 1) / panelRows }
+
+    /// The row-major `rows x depth` matrix `w` in panels (`ck_pack_panels`).
+    static func pack(_ w: UnsafePointer<Float>, rows: Int, depth: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: ck_packed_count(Int32(rows), Int32(depth))) { buffer, count in
+            ck_pack_panels(w, Int32(rows), Int32(depth), buffer.baseAddress!)
+            count = buffer.count
+        }
+    }
+
+    /// Scratch floats `multiply` needs for `panels` panels and `columns` columns.
+    static func scratchCount(panels: Int, columns: Int) -> Int {
+        ck_panel_gemm_scratch(Int32(panels), Int32(columns))
+    }
+
+    /// Rows of `panels` (of `rows` in all) of `W B`, B `depth x columns` with row stride
+    /// `ldb`; row `r` written at `y + r * ldy`, plus `bias[r]`, then ReLU when `rectify`.
+    static func multiply(_ packed: UnsafePointer<Float>, rows: Int, depth: Int, panels: Range<Int>,
+                         b: UnsafePointer<Float>, ldb: Int, columns: Int, y: UnsafeMutablePointer<Float>, ldy: Int,
+                         bias: UnsafePointer<Float>?, rectify: Bool, scratch: UnsafeMutablePointer<Float>) {
+        precondition(isAvailable && !panels.isEmpty && panels.upperBound <= self.panels(rows: rows))
+        ck_panel_gemm_avx512(packed, Int32(rows), Int32(depth), Int32(panels.lowerBound), Int32(panels.upperBound),
+                             b, ldb, Int32(columns), y, ldy, bias, rectify ? 1 : 0, scratch)
+    }
+}

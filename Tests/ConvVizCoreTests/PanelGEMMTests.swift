@@ -1,0 +1,127 @@
+import XCTest
+@testable import ConvVizCore
+
+/// The AVX-512 panel kernel (`CKernels/panel_gemm.c`, issue 27) and the convolution paths
+/// that use it: every product against float64 sums, any split of rows and columns the
+/// same bytes, the convolutions equal to the direct loops and to OpenBLAS's within float
+/// rounding, the same bytes on 1, 2, 3 and 8 workers, and the packed weight renewed when
+/// the weight changes. Skipped on a CPU without AVX-512, where nothing calls it.
+final class PanelGEMMTests: XCTestCase {
+    override func setUpWithError() throws {
+        try XCTSkipUnless(PanelGEMM.isAvailable, "the CPU has no AVX-512 (or CONVVIZ_PANEL_GEMM=0): the panel kernel never runs here")
+    }
+    override func tearDown() { Parallel.workers = ProcessInfo.processInfo.activeProcessorCount }
+
+    /// Y = W B (+ bias, ReLU) through the kernel, rows `panels`, columns `columns` of an `m x n` output.
+    func product(_ w: [Float], _ b: [Float], m: Int, k: Int, n: Int, bias: [Float]?, relu: Bool,
+                 panels: [Range<Int>]? = nil, columns: [Range<Int>]? = nil) -> [Float] {
+        let packed = w.withUnsafeBufferPointer { PanelGEMM.pack($0.baseAddress!, rows: m, depth: k) }
+        var y = [Float](repeating: .nan, count: m * n)
+        let allPanels = 0..<PanelGEMM.panels(rows: m)
+        for rows in panels ?? [allPanels] {
+            for cols in columns ?? [0..<n] {
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: PanelGEMM.scratchCount(panels: rows.count, columns: cols.count))
+                defer { scratch.deallocate() }
+                packed.withUnsafeBufferPointer { p in b.withUnsafeBufferPointer { bb in y.withUnsafeMutableBufferPointer { yb in
+                (bias ?? []).withUnsafeBufferPointer { biasBuffer in
+                    PanelGEMM.multiply(p.baseAddress!, rows: m, depth: k, panels: rows, b: bb.baseAddress! + cols.lowerBound, ldb: n,
+                                       columns: cols.count, y: yb.baseAddress! + cols.lowerBound, ldy: n,
+                                       bias: bias == nil ? nil : biasBuffer.baseAddress, rectify: relu, scratch: scratch)
+                }}}}
+            }
+        }
+        return y
+    }
+
+    func testEqualsFloat64SumsOnEveryShape() {
+        // Rows around a panel (32), depths around a block (256), columns around a tile
+        // (14) and a column block (256).
+        for (m, k, n) in [(1, 1, 1), (31, 5, 13), (32, 7, 14), (33, 300, 15), (70, 257, 49), (64, 600, 196), (40, 40, 257), (96, 3, 300)] {
+            let w = Tensor.seededUniform([m * k], seed: 1).data, b = Tensor.seededUniform([k * n], seed: 2).data
+            let bias = Tensor.seededUniform([m], seed: 3).data
+            for (withBias, relu) in [(false, false), (true, false), (true, true)] {
+                let y = product(w, b, m: m, k: k, n: n, bias: withBias ? bias : nil, relu: relu)
+                var worst = 0.0
+                for r in 0..<m {
+                    for c in 0..<n {
+                        var sum = 0.0, magnitude = 0.0
+                        for i in 0..<k { sum += Double(w[r * k + i]) * Double(b[i * n + c]); magnitude += abs(Double(w[r * k + i]) * Double(b[i * n + c])) }
+                        if withBias { sum += Double(bias[r]); magnitude += abs(Double(bias[r])) }
+                        if relu { sum = max(0, sum) }
+                        // A float32 sum of k terms: at most about k ulps of the sum of magnitudes.
+                        worst = max(worst, abs(Double(y[r * n + c]) - sum) / (magnitude * Double(k + 1) * 6e-8))
+                    }
+                }
+                XCTAssertLessThan(worst, 1, "\(m)x\(k)x\(n) bias \(withBias) relu \(relu)")
+            }
+        }
+    }
+
+    /// Rows cut into panels and columns cut anywhere: the same bytes as one call.
+    func testAnySplitGivesTheSameBytes() {
+        let (m, k, n) = (100, 520, 300)
+        let w = Tensor.seededUniform([m * k], seed: 4).data, b = Tensor.seededUniform([k * n], seed: 5).data
+        let bias = Tensor.seededUniform([m], seed: 6).data
+        let whole = product(w, b, m: m, k: k, n: n, bias: bias, relu: true)
+        XCTAssertFalse(whole.contains { $0.isNaN })
+        let split = product(w, b, m: m, k: k, n: n, bias: bias, relu: true, panels: [0..<1, 1..<3, 3..<4], columns: [0..<1, 1..<50, 50..<299, 299..<300])
+        XCTAssertEqual(whole, split)
+    }
+
+    func conv(_ cin: Int, _ cout: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) -> Conv2D {
+        var rng = SeededGenerator(seed: 11)
+        return Conv2D(name: "c", inputChannels: cin, outputChannels: cout,
+                      window: Window2D(kernel: Pair(kernel), stride: Pair(stride), padding: Pair(padding)), bias: bias, rng: &rng)
+    }
+
+    func relativeError(_ a: Tensor, _ b: Tensor) -> Float {
+        let scale = b.data.map(abs).max() ?? 1
+        return zip(a.data, b.data).map { abs($0 - $1) }.max()! / max(scale, 1e-12)
+    }
+
+    /// Small maps, stems and 1x1 layers on the panel kernel: the direct loops' values,
+    /// OpenBLAS's within rounding, the same bytes on any number of workers.
+    func testConvolutionPathsOnThePanelKernel() {
+        let cases: [(cin: Int, cout: Int, k: Int, s: Int, p: Int, n: Int, hw: Int, path: String)] = [
+            (64, 96, 3, 1, 1, 1, 7, "small maps"), (40, 520, 3, 1, 1, 1, 7, "small maps, three blocks"),
+            (24, 40, 3, 2, 1, 2, 20, "small maps, strided"), (48, 33, 1, 1, 0, 1, 14, "small maps, 1x1"),
+            (3, 64, 7, 2, 3, 1, 80, "stem"), (3, 20, 3, 2, 1, 2, 70, "stem"),
+            (24, 144, 1, 1, 0, 1, 28, "pointwise"), (70, 30, 1, 1, 0, 3, 20, "pointwise"), (16, 64, 1, 1, 0, 16, 8, "pointwise, batch 16"),
+        ]
+        for c in cases {
+            for relu in [false, true] {
+                let layer = conv(c.cin, c.cout, kernel: c.k, stride: c.s, padding: c.p, bias: c.cout != 33)
+                layer.rectifiesOutput = relu
+                let x = Tensor.seededUniform([c.n, c.cin, c.hw, c.hw], seed: 7)
+                var reference = Conv2D.referenceForward(x, weight: layer.weight.value, bias: layer.bias?.value, window: layer.window)
+                if relu { reference.data = reference.data.map { max(0, $0) } }
+                Parallel.workers = 1
+                let one = layer.forward(x, mode: .evaluation)
+                XCTAssertNotNil(layer.panelWeightCache, "\(c.path): took the panel kernel")
+                XCTAssertLessThan(relativeError(one, reference), 2e-6, "\(c)")
+                for workers in [2, 3, 8] {
+                    Parallel.workers = workers
+                    XCTAssertEqual(layer.forward(x, mode: .evaluation).data, one.data, "\(c), \(workers) workers")
+                }
+                layer.usesPanelGEMM = false
+                XCTAssertLessThan(relativeError(layer.forward(x, mode: .evaluation), one), 2e-6, "\(c): OpenBLAS")
+            }
+        }
+    }
+
+    /// The packed weight is kept between inference calls and renewed when the weight
+    /// changes; training keeps none.
+    func testPackedWeightFollowsTheWeight() {
+        let layer = conv(32, 64, kernel: 3, padding: 1)
+        let x = Tensor.seededUniform([1, 32, 7, 7], seed: 8)
+        let before = layer.forward(x, mode: .evaluation)
+        XCTAssertEqual(layer.panelWeightCache?.panels.count, 64 * 32 * 9)
+        layer.weight.value = Tensor(shape: layer.weight.value.shape, data: layer.weight.value.data.map { -$0 })
+        let after = layer.forward(x, mode: .evaluation)
+        let reference = Conv2D.referenceForward(x, weight: layer.weight.value, bias: layer.bias?.value, window: layer.window)
+        XCTAssertLessThan(relativeError(after, reference), 2e-6)
+        XCTAssertNotEqual(after.data, before.data)
+        _ = layer.forward(x, mode: .training)
+        XCTAssertNil(layer.panelWeightCache)
+    }
+}
