@@ -125,3 +125,38 @@ final class PanelGEMMTests: XCTestCase {
         XCTAssertNil(layer.panelWeightCache)
     }
 }
+
+/// After a pure inference pass on the panel kernel the weight as stored is released and
+/// the panels are the one copy; reading it gives back the same floats, and gradients and
+/// other paths still see it.
+final class PanelWeightReleaseTests: XCTestCase {
+    override func setUpWithError() throws {
+        try XCTSkipUnless(PanelGEMM.isAvailable, "the CPU has no AVX-512 (or CONVVIZ_PANEL_GEMM=0): nothing is packed here")
+    }
+
+    func testReleasedWeightComesBackExactlyAndStaysAfterARead() {
+        var rng = SeededGenerator(seed: 3)
+        let layer = Conv2D(name: "c", inputChannels: 20, outputChannels: 70, window: Window2D(kernel: Pair(3), padding: Pair(1)), rng: &rng)
+        let original = layer.weight.value.data, version = layer.weight.version
+        let x = Tensor.seededUniform([1, 20, 7, 7], seed: 4)
+        let first = layer.forward(x, mode: .evaluation)
+        XCTAssertTrue(layer.weight.isReleased, "one copy after an inference pass")
+        XCTAssertEqual(layer.forward(x, mode: .evaluation).data, first.data, "the panels alone compute the same output")
+        XCTAssertEqual(layer.weight.value.data, original, "unpacked exactly")
+        XCTAssertEqual(layer.weight.version, version, "a release and a read are no change")
+        XCTAssertFalse(layer.weight.isReleased)
+        _ = layer.forward(x, mode: .evaluation)
+        XCTAssertFalse(layer.weight.isReleased, "read once, kept: passes of both kinds do not repack in turn")
+        // A recording pass and its gradient against the direct loops' weight.
+        let other = Conv2D(name: "c", inputChannels: 20, outputChannels: 70, window: Window2D(kernel: Pair(3), padding: Pair(1)), rng: &rng)
+        other.weight.value = Tensor(shape: layer.weight.value.shape, data: original)
+        _ = other.forward(x, mode: .evaluation)
+        XCTAssertTrue(other.weight.isReleased)
+        other.weight.value.data[0] += 1  // an in-place change of a released weight restores it first
+        XCTAssertEqual(Array(other.weight.value.data.dropFirst()), Array(original.dropFirst()))
+        XCTAssertEqual(other.weight.value.data[0], original[0] + 1)
+        let changed = other.forward(x, mode: .evaluation)
+        let reference = Conv2D.referenceForward(x, weight: other.weight.value, bias: other.bias?.value, window: other.window)
+        XCTAssertLessThan(zip(changed.data, reference.data).map { abs($0 - $1) }.max()!, 1e-4)
+    }
+}

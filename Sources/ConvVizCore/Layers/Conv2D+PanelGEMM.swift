@@ -1,30 +1,49 @@
 /// The weight-times-patches products of the small-batch inference paths (small maps,
 /// stems, 1x1 layers) on `PanelGEMM`'s AVX-512 kernel when the CPU has it: the weight
 /// packed once into panels of 32 output channels and kept while it does not change,
-/// outside training, as Winograd's transformed kernels are (the same memory as the
-/// weight, released with the layer). Elsewhere, or with `usesPanelGEMM` off, OpenBLAS.
+/// outside training, as Winograd's transformed kernels are. Elsewhere, or with
+/// `usesPanelGEMM` off, OpenBLAS.
+///
+/// Memory: after a pure inference pass (`.evaluation`) the weight as stored is released
+/// (`Parameter.release`) and the panels are the one copy; a later read of `weight.value`
+/// (another path, a gradient, a figure of the kernels) unpacks it again, exactly, and
+/// from then on both are kept, so that passes of both kinds do not repack in turn.
 extension Conv2D {
     /// The weight as stored, `[C_out, C_in*K*K]`, in panels; kept between inference calls.
     func panelWeight() -> [Float] {
         if let kept = panelWeightCache, kept.version == weight.version { return kept.panels }
-        let panels = weight.value.data.withUnsafeBufferPointer {
-            PanelGEMM.pack($0.baseAddress!, rows: outputChannels, depth: weight.value.count / outputChannels)
-        }
+        let (rows, depth) = (outputChannels, productDepth)
+        let panels = weight.value.data.withUnsafeBufferPointer { PanelGEMM.pack($0.baseAddress!, rows: rows, depth: depth) }
         panelWeightCache = keepsWinogradKernels ? (weight.version, panels) : nil
+        if keepsWinogradKernels && releasesWeightAfterPacking && weight.restorations == 0 {
+            let shape = weight.value.shape
+            weight.release { Tensor(shape: shape, data: PanelGEMM.unpack(panels, rows: rows, depth: depth)) }
+        }
         return panels
     }
+
+    /// Terms per output: `C_in/groups * K_h * K_w`.
+    var productDepth: Int { inputChannels / groups * window.kernel.h * window.kernel.w }
 
     /// Whether this layer's small-batch products take `PanelGEMM`.
     var runsPanelGEMM: Bool { usesPanelGEMM && PanelGEMM.isAvailable && groups == 1 }
 
+    /// Runs `body` with the packed weight (the panel kernel runs here) or the weight as
+    /// stored (OpenBLAS): one of the two, the other nil. The panel path leaves
+    /// `weight.value` released.
+    func withProductWeight<T>(_ body: (_ packed: UnsafePointer<Float>?, _ stored: UnsafePointer<Float>?) -> T) -> T {
+        if runsPanelGEMM { return panelWeight().withUnsafeBufferPointer { body($0.baseAddress!, nil) } }
+        return weight.value.data.withUnsafeBufferPointer { body(nil, $0.baseAddress!) }
+    }
+
     /// Output channels `channels` (whole panels, or up to `C_out`) of `W x B` into NCHW rows
     /// (`y`: channel 0's row, `ldy` apart), with the bias and the fused ReLU. `B` is
-    /// `[C_in*K*K, columns]`, rows `ldb` apart. Either kernel; `scratch` holds
-    /// `PanelGEMM.scratchCount` floats for the panel kernel.
-    func multiplyWeight(_ channels: Range<Int>, packed: UnsafePointer<Float>?, weight w: UnsafePointer<Float>,
+    /// `[C_in*K*K, columns]`, rows `ldb` apart. The weight from `withProductWeight`;
+    /// `scratch` holds `PanelGEMM.scratchCount` floats for the panel kernel.
+    func multiplyWeight(_ channels: Range<Int>, packed: UnsafePointer<Float>?, stored: UnsafePointer<Float>?,
                         b: UnsafePointer<Float>, ldb: Int, columns: Int, y: UnsafeMutablePointer<Float>, ldy: Int,
                         scratch: UnsafeMutablePointer<Float>?) {
-        let depth = weight.value.count / outputChannels
+        let depth = productDepth
         if let packed, let scratch {
             let p = PanelGEMM.panelRows
             precondition(channels.lowerBound % p == 0 && (channels.upperBound % p == 0 || channels.upperBound == outputChannels))
@@ -37,13 +56,13 @@ extension Conv2D {
             return
         }
         let out = y + channels.lowerBound * ldy
-        BLAS.gemm(m: channels.count, n: columns, k: depth, a: w + channels.lowerBound * depth, lda: depth, b: b, ldb: ldb, c: out, ldc: ldy)
+        BLAS.gemm(m: channels.count, n: columns, k: depth, a: stored! + channels.lowerBound * depth, lda: depth, b: b, ldb: ldb, c: out, ldc: ldy)
         finishChannelRows(out, channels: channels, count: columns, stride: ldy)
     }
 
-    /// Runs `body` with the packed weight when the panel kernel runs here, else nil.
-    func withPanelWeight<T>(_ body: (UnsafePointer<Float>?) -> T) -> T {
-        guard runsPanelGEMM else { return body(nil) }
-        return panelWeight().withUnsafeBufferPointer { body($0.baseAddress!) }
+    /// Scratch for one worker's panel products of `channels` output channels and up to
+    /// `columns` columns, when the panel kernel runs (`packed` not nil).
+    static func panelScratch(_ packed: UnsafePointer<Float>?, channels: Int, columns: Int) -> UnsafeMutablePointer<Float>? {
+        packed.map { _ in .allocate(capacity: PanelGEMM.scratchCount(panels: PanelGEMM.panels(rows: channels), columns: columns)) }
     }
 }

@@ -39,23 +39,22 @@ extension Conv2D {
         var output = Tensor(uninitializedShape: [n, cout, g.outHeight, g.outWidth])
         let blocks = Self.pointwiseBlocks(pixels: plane), blockSize = (plane + blocks - 1) / blocks
         input.data.withUnsafeBufferPointer { xb in
-        weight.value.data.withUnsafeBufferPointer { wb in
         output.data.withUnsafeMutableBufferPointer { yb in
-        withPanelWeight { packed in
-            let x = xb.baseAddress!, w = wb.baseAddress!, y = yb.baseAddress!
+        withProductWeight { packed, stored in
+            let x = xb.baseAddress!, y = yb.baseAddress!
             Parallel.forEachRange(n * blocks) { _, items in
-                let scratch = packed.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: PanelGEMM.scratchCount(panels: PanelGEMM.panels(rows: cout), columns: blockSize)) }
+                let scratch = Self.panelScratch(packed, channels: cout, columns: blockSize)
                 defer { scratch?.deallocate() }
                 for item in items {
                     let s = item / blocks, first = item % blocks * blockSize, count = min(blockSize, plane - first)
                     // W [C_out, C_in] x X[:, first..<first+count] -> Y[:, first..<first+count]
                     if count > 0 {
-                        multiplyWeight(0..<cout, packed: packed, weight: w, b: x + s * cin * plane + first, ldb: plane, columns: count,
+                        multiplyWeight(0..<cout, packed: packed, stored: stored, b: x + s * cin * plane + first, ldb: plane, columns: count,
                                        y: y + s * cout * plane + first, ldy: plane, scratch: scratch)
                     }
                 }
             }
-        }}}}
+        }}}
         return output
     }
 

@@ -53,23 +53,22 @@ extension Conv2D {
         let patches = UnsafeMutablePointer<Float>.allocate(capacity: n * rows * plane + Im2Col.slack)
         defer { patches.deallocate() }
         input.data.withUnsafeBufferPointer { xb in
-        weight.value.data.withUnsafeBufferPointer { wb in
         output.data.withUnsafeMutableBufferPointer { yb in
-        withPanelWeight { packed in
-            let x = xb.baseAddress!, w = wb.baseAddress!, y = yb.baseAddress!
+        withProductWeight { packed, stored in
+            let x = xb.baseAddress!, y = yb.baseAddress!
             // Unrolled once per sample (small: at most 256 pixels), then shared.
             for s in 0..<n { Im2Col.unrollChannelMajorOnAllCores(x + s * g.inPlane, g, into: patches + s * rows * plane) }
             Parallel.forEachRange(n * blocks) { _, items in
-                let scratch = packed.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: PanelGEMM.scratchCount(panels: PanelGEMM.panels(rows: blockSize), columns: plane)) }
+                let scratch = Self.panelScratch(packed, channels: blockSize, columns: plane)
                 defer { scratch?.deallocate() }
                 for item in items {
                     let s = item / blocks, first = item % blocks * blockSize
                     // W[first..<first+count, rows] x cols[rows, plane] -> Y[first..<first+count, plane]
-                    multiplyWeight(first..<min(cout, first + blockSize), packed: packed, weight: w, b: patches + s * rows * plane, ldb: plane,
+                    multiplyWeight(first..<min(cout, first + blockSize), packed: packed, stored: stored, b: patches + s * rows * plane, ldb: plane,
                                    columns: plane, y: y + s * cout * plane, ldy: plane, scratch: scratch)
                 }
             }
-        }}}}
+        }}}
         return output
     }
 

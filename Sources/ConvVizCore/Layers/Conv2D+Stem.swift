@@ -33,13 +33,12 @@ extension Conv2D {
         input.data.withUnsafeBufferPointer { xb in
             for s in 0..<n { Im2Col.padPlanar(xb.baseAddress! + s * g.inPlane, g, into: padded + s * paddedCount) }
         }
-        weight.value.data.withUnsafeBufferPointer { wb in
         output.data.withUnsafeMutableBufferPointer { yb in
-        withPanelWeight { packed in
-            let (w, y, paddedAll) = (wb.baseAddress!, yb.baseAddress!, UncheckedSendable(padded))
+        withProductWeight { packed, stored in
+            let (y, paddedAll) = (yb.baseAddress!, UncheckedSendable(padded))
             Parallel.forEachRange(n * blocks) { _, items in
                 let cols = UnsafeMutablePointer<Float>.allocate(capacity: rows * blockRows * ow + Im2Col.slack)
-                let scratch = packed.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: PanelGEMM.scratchCount(panels: PanelGEMM.panels(rows: cout), columns: blockRows * ow)) }
+                let scratch = Self.panelScratch(packed, channels: cout, columns: blockRows * ow)
                 defer { cols.deallocate(); scratch?.deallocate() }
                 for item in items {
                     let s = item / blocks, first = item % blocks * blockRows
@@ -51,11 +50,11 @@ extension Conv2D {
                     Im2Col.unrollChannelMajor(paddedAll.value + s * paddedCount + first * g.window.stride.h * g.paddedWidth, block, into: cols)
                     // W [C_out, rows] x cols [rows, count*W'] -> Y[s, :, first..<first+count, :]
                     let pixels = count * ow
-                    multiplyWeight(0..<cout, packed: packed, weight: w, b: cols, ldb: pixels, columns: pixels,
+                    multiplyWeight(0..<cout, packed: packed, stored: stored, b: cols, ldb: pixels, columns: pixels,
                                    y: y + s * cout * plane + first * ow, ldy: plane, scratch: scratch)
                 }
             }
-        }}}
+        }}
         return output
     }
 }

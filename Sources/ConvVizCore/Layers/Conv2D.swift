@@ -62,6 +62,9 @@ public final class Conv2D: Layer {
     /// Whether small-batch inference products take `PanelGEMM` where the CPU has it; tests
     /// turn it off to compare, and so does `CONVVIZ_PANEL_GEMM=0`.
     public var usesPanelGEMM = true
+    /// Whether a pure inference pass on the panel kernel releases the weight as stored
+    /// (`Conv2D+PanelGEMM`); set by `forward`.
+    var releasesWeightAfterPacking = false
     /// Whether the last forward pass was outside training, so that transforms may be kept.
     var keepsWinogradKernels = false
     /// Whether inference on small batches of small maps takes `forwardSmallMaps`, and input
@@ -174,6 +177,7 @@ public final class Conv2D: Layer {
         precondition(!(rectifiesOutput && mode.recordsForBackward), "\(name): a fused ReLU has no backward pass")
         keepsWinogradKernels = mode != .training && Self.cachesWinogradKernels
         if !keepsWinogradKernels { winogradKernelCache = [:]; panelWeightCache = nil }
+        releasesWeightAfterPacking = mode == .evaluation
         if usesSmallMapPath && mode != .training && runsSmallMaps(g, samples: input.shape[0]) {
             if mode.recordsForBackward { cachedInput = input }
             return forwardSmallMaps(input, g)

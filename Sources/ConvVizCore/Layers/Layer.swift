@@ -24,13 +24,45 @@ public final class Parameter {
     /// The local name (`weight`, `bias`, `running_mean`, `running_var`).
     public let name: String
     public var value: Tensor {
-        // Counts every change, in place or whole (a `didSet` that does not read
-        // `oldValue` keeps in-place mutation in place): caches derived from the value
-        // (Conv2D's transformed Winograd kernels) compare versions instead of contents.
-        didSet { version &+= 1 }
+        get { stored ?? restored() }
+        // Counts every change, in place or whole: caches derived from the value (Conv2D's
+        // transformed Winograd kernels and packed panels) compare versions, not contents.
+        set { stored = newValue; rebuild = nil; version &+= 1 }
+        _modify {
+            if stored == nil { stored = restored() }
+            version &+= 1
+            yield &stored!
+        }
     }
     /// Changes of `value` so far.
     public private(set) var version = 0
+    private var stored: Tensor?
+    /// What gives a released value back (`release`).
+    private var rebuild: (() -> Tensor)?
+    /// How many times a released value was read again.
+    private(set) var restorations = 0
+
+    /// Frees the value while a layer holds the same numbers in another layout (Conv2D's
+    /// packed panels, for inference): `rebuild` gives it back, exactly, on the next read,
+    /// and the version does not change. An imported network then keeps one copy of such
+    /// weights instead of two (ResNet-18: 42 MB). Called on the caller's thread, as every
+    /// read of `value` is (layers hand pointers to their workers).
+    func release(rebuild: @escaping () -> Tensor) {
+        self.rebuild = rebuild
+        stored = nil
+    }
+
+    /// Whether the value is released and not read since.
+    var isReleased: Bool { stored == nil }
+
+    private func restored() -> Tensor {
+        let value = rebuild!()
+        stored = value
+        rebuild = nil
+        restorations += 1
+        return value
+    }
+
     /// dL/d(value), accumulated by backward passes. Allocated (zeros) at first use:
     /// inference never touches it, so an imported network's weights are not matched by as
     /// many zeros (ResNet-18: 47 MB of peak memory). Every access is on the caller's
@@ -45,7 +77,7 @@ public final class Parameter {
 
     public init(_ name: String, _ value: Tensor, trainable: Bool = true) {
         self.name = name
-        self.value = value
+        self.stored = value
         self.trainable = trainable
     }
 

@@ -28,6 +28,19 @@ enum PanelGEMM {
         }
     }
 
+    /// The matrix `pack` was given, from its panels.
+    static func unpack(_ packed: [Float], rows: Int, depth: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: rows * depth) { buffer, count in
+            packed.withUnsafeBufferPointer { p in
+                for row in 0..<rows {
+                    let panel = p.baseAddress! + (row / panelRows) * depth * panelRows + row % panelRows
+                    for i in 0..<depth { buffer[row * depth + i] = panel[i * panelRows] }
+                }
+            }
+            count = rows * depth
+        }
+    }
+
     /// Scratch floats `multiply` needs for `panels` panels and `columns` columns.
     static func scratchCount(panels: Int, columns: Int) -> Int {
         ck_panel_gemm_scratch(Int32(panels), Int32(columns))

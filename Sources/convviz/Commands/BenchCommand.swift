@@ -86,8 +86,12 @@ struct BenchCommand: ParsableCommand {
     private func runModel() throws {
         // Inference as deployed: BatchNorm folded into the convolutions and ReLUs run in
         // their epilogues, as onnxruntime's graph optimizer does with the same file.
-        let (source, folded) = try ModelSource(model: model!, weights: weights).foldingBatchNorm()
-        let graph = try source.makeGraph()
+        // The source's tensors are dropped once the graph holds them: a layer that packs
+        // its weight for inference then keeps one copy, as onnxruntime does.
+        let (graph, folded) = try { () throws -> (Graph, Int) in
+            let (source, folded) = try ModelSource(model: model!, weights: weights).foldingBatchNorm()
+            return (try source.makeGraph(), folded)
+        }()
         let rectified = graph.fusingReLUIntoConvolutions()
         let r = try ModelBenchmark.run(graph, batch: batch, rounds: rounds, pass: pass)
         let layers = profile ? ModelBenchmark.profile(graph, batch: batch, rounds: rounds, pass: pass) : []
