@@ -37,6 +37,13 @@ void ck_panel_gemm_avx512(const float *packed, int m, int k, int first_panel, in
                           const float *b, ptrdiff_t ldb, int n, float *y, ptrdiff_t ldy,
                           const float *bias, int relu, float *scratch);
 
+/// The same product with B gathered: element (i, j) of B at `b[offsets[i] + 2*j]` (a
+/// stride-2 convolution's taps read straight from its padded input, `offsets` the taps'
+/// places; no patch matrix). Rows of Y as in ck_panel_gemm_avx512.
+void ck_panel_gemm_gathered_avx512(const float *packed, int m, int k, int first_panel, int end_panel,
+                                   const float *b, const int *offsets, int n, float *y, ptrdiff_t ldy,
+                                   const float *bias, int relu, float *scratch);
+
 #ifdef __cplusplus
 }
 #endif

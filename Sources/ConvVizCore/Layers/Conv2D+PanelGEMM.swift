@@ -47,17 +47,21 @@ extension Conv2D {
         if let packed, let scratch {
             let p = PanelGEMM.panelRows
             precondition(channels.lowerBound % p == 0 && (channels.upperBound % p == 0 || channels.upperBound == outputChannels))
-            let biasValues = bias?.value.data ?? []
-            biasValues.withUnsafeBufferPointer { bb in
+            withBiasValues { bias in
                 PanelGEMM.multiply(packed, rows: outputChannels, depth: depth, panels: channels.lowerBound / p..<PanelGEMM.panels(rows: channels.upperBound),
-                                   b: b, ldb: ldb, columns: columns, y: y, ldy: ldy, bias: bias == nil ? nil : bb.baseAddress,
-                                   rectify: rectifiesOutput, scratch: scratch)
+                                   b: b, ldb: ldb, columns: columns, y: y, ldy: ldy, bias: bias, rectify: rectifiesOutput, scratch: scratch)
             }
             return
         }
         let out = y + channels.lowerBound * ldy
         BLAS.gemm(m: channels.count, n: columns, k: depth, a: stored! + channels.lowerBound * depth, lda: depth, b: b, ldb: ldb, c: out, ldc: ldy)
         finishChannelRows(out, channels: channels, count: columns, stride: ldy)
+    }
+
+    /// Runs `body` with the bias's values (nil without a bias).
+    func withBiasValues<T>(_ body: (UnsafePointer<Float>?) -> T) -> T {
+        guard let bias else { return body(nil) }
+        return bias.value.data.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 
     /// Scratch for one worker's panel products of `channels` output channels and up to

@@ -15,6 +15,18 @@ extension Conv2D {
         groups == 1 && g.channels <= 4 && window.stride.w == 2 && window.dilation == Pair(1) && n < Self.smallBatchItems
     }
 
+    /// Where each row of the channel-major patch matrix (input channel, kernel row, kernel
+    /// column) starts in the planar padded sample, for output pixel (0, 0).
+    static func tapOffsets(_ g: Im2Col.Geometry) -> [Int32] {
+        var offsets: [Int32] = []
+        for c in 0..<g.channels {
+            for ky in 0..<g.window.kernel.h {
+                for kx in 0..<g.window.kernel.w { offsets.append(Int32((c * g.paddedHeight + ky) * g.paddedWidth + kx)) }
+            }
+        }
+        return offsets
+    }
+
     /// Blocks of output rows per sample: enough for 8 cores at batch 1.
     static let stemRowBlocks = 8
 
@@ -36,10 +48,31 @@ extension Conv2D {
         output.data.withUnsafeMutableBufferPointer { yb in
         withProductWeight { packed, stored in
             let (y, paddedAll) = (yb.baseAddress!, UncheckedSendable(padded))
+            if let packed {
+                // The panel kernel reads the taps from the padded sample: no patch matrix.
+                let offsets = Self.tapOffsets(g)
+                offsets.withUnsafeBufferPointer { ob in
+                withBiasValues { bias in
+                    let taps = ob.baseAddress!
+                    Parallel.forEachRange(n * blocks) { _, items in
+                        let scratch = Self.panelScratch(packed, channels: cout, columns: ow)!
+                        defer { scratch.deallocate() }
+                        for item in items {
+                            let s = item / blocks, first = item % blocks * blockRows
+                            for row in first..<min(first + blockRows, g.outHeight) {
+                                PanelGEMM.multiplyGathered(packed, rows: cout, depth: rows, panels: 0..<PanelGEMM.panels(rows: cout),
+                                                           b: paddedAll.value + s * paddedCount + row * g.window.stride.h * g.paddedWidth,
+                                                           offsets: taps, columns: ow, y: y + s * cout * plane + row * ow, ldy: plane,
+                                                           bias: bias, rectify: rectifiesOutput, scratch: scratch)
+                            }
+                        }
+                    }
+                }}
+                return
+            }
             Parallel.forEachRange(n * blocks) { _, items in
                 let cols = UnsafeMutablePointer<Float>.allocate(capacity: rows * blockRows * ow + Im2Col.slack)
-                let scratch = Self.panelScratch(packed, channels: cout, columns: blockRows * ow)
-                defer { cols.deallocate(); scratch?.deallocate() }
+                defer { cols.deallocate() }
                 for item in items {
                     let s = item / blocks, first = item % blocks * blockRows
                     let count = min(blockRows, g.outHeight - first)
@@ -50,8 +83,8 @@ extension Conv2D {
                     Im2Col.unrollChannelMajor(paddedAll.value + s * paddedCount + first * g.window.stride.h * g.paddedWidth, block, into: cols)
                     // W [C_out, rows] x cols [rows, count*W'] -> Y[s, :, first..<first+count, :]
                     let pixels = count * ow
-                    multiplyWeight(0..<cout, packed: packed, stored: stored, b: cols, ldb: pixels, columns: pixels,
-                                   y: y + s * cout * plane + first * ow, ldy: plane, scratch: scratch)
+                    multiplyWeight(0..<cout, packed: nil, stored: stored, b: cols, ldb: pixels, columns: pixels,
+                                   y: y + s * cout * plane + first * ow, ldy: plane, scratch: nil)
                 }
             }
         }}

@@ -28,6 +28,16 @@ enum PanelGEMM {
         }
     }
 
+    /// `multiply` with B gathered: element (i, j) at `b[offsets[i] + 2 * j]` (a stride-2
+    /// convolution's taps read from its padded input: no patch matrix).
+    static func multiplyGathered(_ packed: UnsafePointer<Float>, rows: Int, depth: Int, panels: Range<Int>,
+                                 b: UnsafePointer<Float>, offsets: UnsafePointer<Int32>, columns: Int, y: UnsafeMutablePointer<Float>, ldy: Int,
+                                 bias: UnsafePointer<Float>?, rectify: Bool, scratch: UnsafeMutablePointer<Float>) {
+        precondition(isAvailable && !panels.isEmpty && panels.upperBound <= self.panels(rows: rows))
+        ck_panel_gemm_gathered_avx512(packed, Int32(rows), Int32(depth), Int32(panels.lowerBound), Int32(panels.upperBound),
+                                      b, offsets, Int32(columns), y, ldy, bias, rectify ? 1 : 0, scratch)
+    }
+
     /// The matrix `pack` was given, from its panels.
     static func unpack(_ packed: [Float], rows: Int, depth: Int) -> [Float] {
         [Float](unsafeUninitializedCapacity: rows * depth) { buffer, count in
