@@ -34,10 +34,10 @@ extension BatchNormFolding {
     /// Folds every BatchNorm whose input is a convolution read by nothing else (in a chain
     /// or a graph): the BatchNorm disappears, layers that read it read the convolution,
     /// and the convolution gains a bias where it had none.
-    public static func fold(_ architecture: Architecture, weights: [String: Tensor], file: String) throws -> Folded {
+    public static func fold(_ architecture: Architecture, weights: consuming [String: Tensor], file: String) throws -> Folded {
         let wiring = try architecture.wiring()
         let readers = Wiring.readerCounts(wiring)
-        var tensors = weights
+        var tensors = consume weights
         var layers = architecture.layers
         var renamed: [String: String] = [:]
         var removed = Set<Int>(), pairs: [String] = []

@@ -20,11 +20,16 @@ public enum FileReading {
     /// Reads the file after checking its size against `maxBytes`, so an oversized file is
     /// refused before any of it is read.
     public static func read(_ url: URL, maxBytes: Int, what: String = "file") throws -> Data {
+        try checkSize(url, maxBytes: maxBytes, what: what)
+        return try read(url)
+    }
+
+    /// Throws, naming the file, unless it is a regular file of at most `maxBytes`.
+    public static func checkSize(_ url: URL, maxBytes: Int, what: String = "file") throws {
         let size = try checkRegularFile(url)
         if size > Int64(maxBytes) {
             throw ReadError(url.path, .tooLarge, "\(what) is \(size) bytes, more than the limit of \(maxBytes)")
         }
-        return try read(url)
     }
 
     /// Up to `count` leading bytes (for recognising a format without reading the file).

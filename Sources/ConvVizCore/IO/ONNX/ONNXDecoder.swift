@@ -41,7 +41,9 @@ struct ONNXDecoder {
     /// Converts a parsed model, emptying it as it goes: each initializer's `raw_data` is
     /// released once converted, so the weights are in memory about once, not twice
     /// (ResNet-18's 47 MB: peak resident memory of `bench model` 184 -> see README).
-    func decode(model: inout Onnx_ModelProto) throws -> Decoded {
+    /// `inPlace`: the mapped file whose initializers' `raw_data` the parser skipped; each is
+    /// converted from the mapping and its pages given back.
+    func decode(model: inout Onnx_ModelProto, inPlace mapped: ONNXMappedModel? = nil) throws -> Decoded {
         guard model.hasIrVersion || model.hasGraph else {
             throw ReadError(file, .badMagic, "not an ONNX model (a protobuf message without ir_version or graph)")
         }
@@ -70,8 +72,10 @@ struct ONNXDecoder {
         out.graphName = graph.name
         out.initializers.reserveCapacity(graph.initializer.count)
         for i in graph.initializer.indices {
+            if graph.initializer[i].rawData.isEmpty, let bytes = mapped?.rawBytes(ofInitializer: i) { graph.initializer[i].rawData = bytes }
             out.initializers.append(try tensor(graph.initializer[i], name: graph.initializer[i].name))
             graph.initializer[i].rawData = Data()
+            mapped?.releasePages(ofInitializer: i)
         }
         let initializerNames = Set(graph.initializer.map(\.name))
         out.inputs = graph.input.filter { !initializerNames.contains($0.name) }.map(valueInfo)

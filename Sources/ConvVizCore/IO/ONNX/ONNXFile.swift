@@ -116,7 +116,15 @@ public struct ONNXFile: Sendable {
     /// Reads `url`, refusing a file larger than `limits.maxModelFileBytes` before reading it.
     public init(contentsOf url: URL, limits: ReadLimits = .default) throws {
         let decoder = ONNXDecoder(file: url.path, limits: limits)
-        // The file's bytes (mapped) go when this closure returns, before the weights are
+        try FileReading.checkSize(url, maxBytes: limits.maxModelFileBytes, what: "ONNX model")
+        // A large file's weights are read in place, a tensor at a time (`ONNXMappedModel`):
+        // about one copy of them is resident at any time.
+        if let mapped = ONNXMappedModel(url) {
+            var model = try decoder.parseModel(mapped.data)
+            self.init(decoded: try decoder.decode(model: &model, inPlace: mapped), file: url.path)
+            return
+        }
+        // Else the file's bytes (mapped) go when this closure returns, before the weights are
         // converted: the file, the parsed message and the tensors are never all resident.
         var model = try { try decoder.parseModel(FileReading.read(url, maxBytes: limits.maxModelFileBytes, what: "ONNX model")) }()
         self.init(decoded: try decoder.decode(model: &model), file: url.path)
