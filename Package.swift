@@ -56,7 +56,9 @@ let package = Package(
         // Hand-vectorized C kernels for instruction sets beyond the core's x86-64-v3 (AVX-512),
         // each compiled for its instruction set alone and chosen at run time. Optimized in
         // debug builds too, as the core is.
-        .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O2"])]),
+        // No contraction into fused multiply-adds: the depthwise kernel's sums must equal the
+        // Swift loops' (Swift does not contract either); the GEMM kernels ask for theirs.
+        .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
 
         // MARK: - Public API
         // Numbers only: tensors, layers, training, data readers, analysis. No drawing.
@@ -79,7 +81,7 @@ let package = Package(
         ], exclude: ["README.md"], swiftSettings: cpuCheck),
 
         // MARK: - Tests
-        .testTarget(name: "ConvVizCoreTests", dependencies: ["ConvVizCore", "CZlib"],
+        .testTarget(name: "ConvVizCoreTests", dependencies: ["ConvVizCore", "CZlib", "CKernels"],
                     resources: [.copy("Fixtures")]),
         // Figures and the lecture atlas (whose figures are checked with the same SVG readers).
         .testTarget(name: "ConvVizRenderTests", dependencies: ["ConvVizRender", "ConvVizLecture", "ConvVizCore"]),

@@ -14,6 +14,7 @@
 // of at most 14 columns x 32 rows: 28 accumulators of the 32 AVX-512 registers.
 
 #include "CKernels.h"
+#include "activation.h"
 
 #include <string.h>
 
@@ -114,9 +115,9 @@ static const tile_fn gathered[MAX_TILE + 1] = {
     gathered11, gathered12, gathered13, gathered14};
 
 // Writes the accumulated block (`acc`, [nc][ld]) into Y's rows, transposed, with bias and
-// ReLU: sixteen columns of a row at a time, gathered from the block (in L1).
+// activation: sixteen columns of a row at a time, gathered from the block (in L1).
 AVX512 static void store_rows(const float *acc, ptrdiff_t ld, int nc, int row0, int rows, float *y, ptrdiff_t ldy,
-                              const float *bias, int relu) {
+                              const float *bias, ck_activation act) {
     const __m512i across = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
                                               _mm512_set1_epi32((int)ld));
     const __m512 zero = _mm512_setzero_ps();
@@ -127,8 +128,7 @@ AVX512 static void store_rows(const float *acc, ptrdiff_t ld, int nc, int row0, 
             const __mmask16 lanes = nc - j >= 16 ? 0xffff : (__mmask16)((1u << (nc - j)) - 1);
             __m512 v = _mm512_mask_i32gather_ps(zero, lanes, across, acc + j * ld + r, 4);
             v = _mm512_add_ps(v, shift);
-            // ReLU as Vector.rectify: positive values and NaN pass, the rest (-0 too) is +0.
-            if (relu) v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, zero, _CMP_NLE_UQ), v);
+            v = ck_activate(v, act);
             _mm512_mask_storeu_ps(out + j, lanes, v);
         }
     }
@@ -137,7 +137,7 @@ AVX512 static void store_rows(const float *acc, ptrdiff_t ld, int nc, int row0, 
 // The product over blocks of columns, panels and depth. `offsets`: B gathered (stride 2).
 static void panel_gemm(const float *packed, int m, int k, int first_panel, int end_panel,
                        const float *b, ptrdiff_t ldb, const int *offsets, int n, float *y, ptrdiff_t ldy,
-                       const float *bias, int relu, float *scratch) {
+                       const float *bias, ck_activation act, float *scratch) {
     const size_t panelSize = (size_t)k * P;
     const tile_fn *kernels = offsets ? gathered : tiles;
     for (int n0 = 0; n0 < n; n0 += NC) {
@@ -166,21 +166,21 @@ static void panel_gemm(const float *packed, int m, int k, int first_panel, int e
                 }
             }
             const int row0 = g0 * P, rows = (m < (g0 + panels) * P ? m : (g0 + panels) * P) - row0;
-            store_rows(scratch, ld, nc, row0, rows, y + n0, ldy, bias, relu);
+            store_rows(scratch, ld, nc, row0, rows, y + n0, ldy, bias, act);
         }
     }
 }
 
 void ck_panel_gemm_avx512(const float *packed, int m, int k, int first_panel, int end_panel,
                           const float *b, ptrdiff_t ldb, int n, float *y, ptrdiff_t ldy,
-                          const float *bias, int relu, float *scratch) {
-    panel_gemm(packed, m, k, first_panel, end_panel, b, ldb, 0, n, y, ldy, bias, relu, scratch);
+                          const float *bias, ck_activation act, float *scratch) {
+    panel_gemm(packed, m, k, first_panel, end_panel, b, ldb, 0, n, y, ldy, bias, act, scratch);
 }
 
 void ck_panel_gemm_gathered_avx512(const float *packed, int m, int k, int first_panel, int end_panel,
                                    const float *b, const int *offsets, int n, float *y, ptrdiff_t ldy,
-                                   const float *bias, int relu, float *scratch) {
-    panel_gemm(packed, m, k, first_panel, end_panel, b, 0, offsets, n, y, ldy, bias, relu, scratch);
+                                   const float *bias, ck_activation act, float *scratch) {
+    panel_gemm(packed, m, k, first_panel, end_panel, b, 0, offsets, n, y, ldy, bias, act, scratch);
 }
 
 #else
@@ -189,17 +189,17 @@ int ck_avx512_ready(void) { return 0; }
 
 void ck_panel_gemm_avx512(const float *packed, int m, int k, int first_panel, int end_panel,
                           const float *b, ptrdiff_t ldb, int n, float *y, ptrdiff_t ldy,
-                          const float *bias, int relu, float *scratch) {
+                          const float *bias, ck_activation act, float *scratch) {
     (void)packed; (void)m; (void)k; (void)first_panel; (void)end_panel; (void)b; (void)ldb; (void)n;
-    (void)y; (void)ldy; (void)bias; (void)relu; (void)scratch;
+    (void)y; (void)ldy; (void)bias; (void)act; (void)scratch;
     __builtin_trap();  // never called: ck_avx512_ready() is 0
 }
 
 void ck_panel_gemm_gathered_avx512(const float *packed, int m, int k, int first_panel, int end_panel,
                                    const float *b, const int *offsets, int n, float *y, ptrdiff_t ldy,
-                                   const float *bias, int relu, float *scratch) {
+                                   const float *bias, ck_activation act, float *scratch) {
     (void)packed; (void)m; (void)k; (void)first_panel; (void)end_panel; (void)b; (void)offsets; (void)n;
-    (void)y; (void)ldy; (void)bias; (void)relu; (void)scratch;
+    (void)y; (void)ldy; (void)bias; (void)act; (void)scratch;
     __builtin_trap();
 }
 

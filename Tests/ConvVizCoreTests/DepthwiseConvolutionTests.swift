@@ -15,6 +15,9 @@ final class DepthwiseConvolutionTests: XCTestCase {
             (5, 1, 3, Pair(1), 1, 9, 21), (4, 1, 3, Pair(2), 1, 11, 19), (3, 2, 3, Pair(1), 0, 6, 8),
             (3, 1, 5, Pair(2), 2, 10, 17), (2, 1, 5, Pair(1), 2, 7, 5), (3, 1, 3, Pair(2, 1), 1, 9, 12),
             (3, 1, 3, Pair(1, 2), 1, 8, 33), (2, 3, 1, Pair(2), 0, 6, 9), (4, 1, 3, Pair(3, 2), 1, 12, 16),
+            // MobileNet's maps: one sixteen-lane vector per row (7, 14), several (28, 56).
+            (3, 1, 3, Pair(1), 1, 7, 7), (3, 1, 3, Pair(1), 1, 14, 14), (2, 1, 3, Pair(2), 1, 28, 28), (2, 1, 3, Pair(2), 1, 56, 56),
+            (2, 1, 3, Pair(1), 1, 33, 47),
         ]
         var rng = SeededGenerator(seed: 21)
         for c in cases {
@@ -23,9 +26,11 @@ final class DepthwiseConvolutionTests: XCTestCase {
             XCTAssertTrue(conv.runsDepthwise, "\(c)")
             let x = random([2, c.c, c.h, c.w], seed: 5)
             let g = conv.geometry(x.shape)
-            let fast = conv.forwardDepthwise(x, g), loops = conv.forwardGrouped(x, g)
+            // Inference takes the AVX-512 kernel where the CPU has it; training the Swift loops.
+            let fast = conv.forwardDepthwise(x, g, inference: true), loops = conv.forwardGrouped(x, g)
             XCTAssertEqual(fast.shape, loops.shape, "\(c)")
             XCTAssertEqual(zip(fast.data, loops.data).filter { $0 != $1 }.count, 0, "\(c): differs from the grouped loops")
+            XCTAssertEqual(conv.forwardDepthwise(x, g, inference: false).data, fast.data, "\(c): the Swift loops")
             var dense = Tensor(shape: [c.c * c.per, c.c, c.k, c.k])
             for o in 0..<(c.c * c.per) { for t in 0..<(c.k * c.k) {
                 dense.data[(o * c.c + o / c.per) * c.k * c.k + t] = conv.weight.value.data[o * c.k * c.k + t]
@@ -53,6 +58,26 @@ final class DepthwiseConvolutionTests: XCTestCase {
             let expected = Conv2D.referenceBackward(x, weight: dense, gradOutput: dy, window: window).input
             XCTAssertEqual(dx.shape, expected.shape)
             for (a, b) in zip(dx.data, expected.data) { XCTAssertEqual(a, b, accuracy: 1e-5, "\(c) \(k)x\(k) p\(p)") }
+        }
+    }
+
+    /// A fused ReLU or clip (ReLU6) in the kernel's epilogue equals the layer after it.
+    func testFusedActivationsEqualTheLayerAfter() {
+        var rng = SeededGenerator(seed: 24)
+        for (s, hw) in [(1, 14), (2, 28), (1, 9)] {
+            let conv = Conv2D(name: "dw", inputChannels: 6, outputChannels: 6, window: Window2D(kernel: Pair(3), stride: Pair(s), padding: Pair(1)),
+                              groups: 6, rng: &rng)
+            var x = random([1, 6, hw, hw], seed: 6)
+            x.data = x.data.map { $0 * 20 }  // outputs beyond 6 too
+            x.data[3] = .nan
+            let plain = conv.forward(x, mode: .evaluation)
+            conv.rectifiesOutput = true
+            XCTAssertEqual(conv.forward(x, mode: .evaluation).data.map(\.bitPattern), plain.data.map { $0 > 0 || $0.isNaN ? $0 : 0 }.map(\.bitPattern))
+            conv.rectifiesOutput = false
+            conv.clipsOutput = 0...6
+            let clip = Pointwise.Function.clip(min: 0, max: 6)
+            XCTAssertEqual(conv.forward(x, mode: .evaluation).data.map(\.bitPattern), plain.data.map { clip.value($0) }.map(\.bitPattern))
+            XCTAssertTrue(plain.data.contains { $0 > 6 } && plain.data.contains { $0 < 0 } && plain.data.contains { $0.isNaN })
         }
     }
 

@@ -1,3 +1,4 @@
+import CKernels
 import XCTest
 @testable import ConvVizCore
 
@@ -26,7 +27,8 @@ final class PanelGEMMTests: XCTestCase {
                 (bias ?? []).withUnsafeBufferPointer { biasBuffer in
                     PanelGEMM.multiply(p.baseAddress!, rows: m, depth: k, panels: rows, b: bb.baseAddress! + cols.lowerBound, ldb: n,
                                        columns: cols.count, y: yb.baseAddress! + cols.lowerBound, ldy: n,
-                                       bias: bias == nil ? nil : biasBuffer.baseAddress, rectify: relu, scratch: scratch)
+                                       bias: bias == nil ? nil : biasBuffer.baseAddress,
+                                       activation: ck_activation(kind: Int32(relu ? CK_RELU : CK_IDENTITY), lo: 0, hi: 0), scratch: scratch)
                 }}}}
             }
         }
@@ -68,6 +70,31 @@ final class PanelGEMMTests: XCTestCase {
         XCTAssertEqual(whole, split)
     }
 
+    /// The row kernel (weight as stored, vectorized along the columns) computes the same
+    /// sums in the same order as the panel kernel: the same bytes, with every activation.
+    func testRowKernelGivesThePanelKernelsBytes() {
+        let activations = [ck_activation(kind: Int32(CK_IDENTITY), lo: 0, hi: 0), ck_activation(kind: Int32(CK_RELU), lo: 0, hi: 0),
+                           ck_activation(kind: Int32(CK_CLIP), lo: -0.5, hi: 0.5)]
+        for (m, k, n) in [(1, 1, 1), (5, 3, 17), (6, 16, 64), (7, 300, 65), (13, 40, 196), (40, 9, 200)] {
+            let w = Tensor.seededUniform([m * k], seed: 11).data, b = Tensor.seededUniform([k * n], seed: 12).data
+            let bias = Tensor.seededUniform([m], seed: 13).data
+            let packed = w.withUnsafeBufferPointer { PanelGEMM.pack($0.baseAddress!, rows: m, depth: k) }
+            for activation in activations {
+                var panel = [Float](repeating: .nan, count: m * n), rows = [Float](repeating: .nan, count: m * n)
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: PanelGEMM.scratchCount(panels: PanelGEMM.panels(rows: m), columns: n))
+                defer { scratch.deallocate() }
+                packed.withUnsafeBufferPointer { p in w.withUnsafeBufferPointer { wb in b.withUnsafeBufferPointer { bb in bias.withUnsafeBufferPointer { biasBuffer in
+                    PanelGEMM.multiply(p.baseAddress!, rows: m, depth: k, panels: 0..<PanelGEMM.panels(rows: m), b: bb.baseAddress!, ldb: n, columns: n,
+                                       y: &panel, ldy: n, bias: biasBuffer.baseAddress, activation: activation, scratch: scratch)
+                    PanelGEMM.multiplyRows(wb.baseAddress!, rows: m, depth: k, ldw: k, x: bb.baseAddress!, ldx: n, columns: n,
+                                           y: &rows, ldy: n, bias: biasBuffer.baseAddress, activation: activation)
+                }}}}
+                XCTAssertFalse(rows.contains { $0.isNaN }, "\(m)x\(k)x\(n): every output written")
+                XCTAssertEqual(rows.map(\.bitPattern), panel.map(\.bitPattern), "\(m)x\(k)x\(n) activation \(activation.kind)")
+            }
+        }
+    }
+
     func conv(_ cin: Int, _ cout: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) -> Conv2D {
         var rng = SeededGenerator(seed: 11)
         return Conv2D(name: "c", inputChannels: cin, outputChannels: cout,
@@ -79,7 +106,7 @@ final class PanelGEMMTests: XCTestCase {
         return zip(a.data, b.data).map { abs($0 - $1) }.max()! / max(scale, 1e-12)
     }
 
-    /// Small maps, stems and 1x1 layers on the panel kernel: the direct loops' values,
+    /// Small maps, stems and 1x1 layers on the panel and row kernels: the direct loops' values,
     /// OpenBLAS's within rounding, the same bytes on any number of workers.
     func testConvolutionPathsOnThePanelKernel() {
         let cases: [(cin: Int, cout: Int, k: Int, s: Int, p: Int, n: Int, hw: Int, path: String)] = [
@@ -97,7 +124,10 @@ final class PanelGEMMTests: XCTestCase {
                 if relu { reference.data = reference.data.map { max(0, $0) } }
                 Parallel.workers = 1
                 let one = layer.forward(x, mode: .evaluation)
-                XCTAssertNotNil(layer.panelWeightCache, "\(c.path): took the panel kernel")
+                // 1x1 layers on maps of 128 pixels and more take the row kernel (nothing packed).
+                let rows = c.k == 1 && c.s == 1 && c.hw * c.hw >= Conv2D.rowGEMMPixels
+                XCTAssertEqual(layer.runsRowGEMM(pixels: c.hw * c.hw), rows, "\(c.path)")
+                XCTAssertEqual(layer.panelWeightCache == nil, rows, "\(c.path): took the \(rows ? "row" : "panel") kernel")
                 XCTAssertLessThan(relativeError(one, reference), 2e-6, "\(c)")
                 for workers in [2, 3, 8] {
                     Parallel.workers = workers

@@ -20,14 +20,21 @@ final class PointwiseConvolutionTests: XCTestCase {
             XCTAssertTrue(conv.isPointwise)
             let x = random([n, cin, h, w], seed: 7)
             let g = conv.geometry(x.shape)
-            let y = conv.forwardPointwise(x, g)
-            let reference = Conv2D.referenceForward(x, weight: conv.weight.value, bias: conv.bias!.value, window: conv.window)
-            XCTAssertEqual(y.shape, reference.shape)
-            XCTAssertLessThan(maxDifference(y, reference), 1e-5, "\(cin)->\(cout) \(h)x\(w)")
-            conv.rectifiesOutput = true
-            let rectified = conv.forwardPointwise(x, g)
-            XCTAssertEqual(rectified.data, y.data.map { max($0, 0) }, "the fused ReLU")
-            conv.rectifiesOutput = false
+            // Training's OpenBLAS products, and inference's (the AVX-512 kernels where the CPU has them).
+            for inference in [false, true] {
+                let y = conv.forwardPointwise(x, g, inference: inference)
+                let reference = Conv2D.referenceForward(x, weight: conv.weight.value, bias: conv.bias!.value, window: conv.window)
+                XCTAssertEqual(y.shape, reference.shape)
+                XCTAssertLessThan(maxDifference(y, reference), 1e-5, "\(cin)->\(cout) \(h)x\(w)")
+                conv.rectifiesOutput = true
+                let rectified = conv.forwardPointwise(x, g, inference: inference)
+                XCTAssertEqual(rectified.data, y.data.map { max($0, 0) }, "the fused ReLU")
+                conv.rectifiesOutput = false
+                conv.clipsOutput = -0.1...0.1
+                XCTAssertEqual(conv.forwardPointwise(x, g, inference: inference).data, y.data.map { min(max($0, -0.1), 0.1) }, "the fused clip")
+                conv.clipsOutput = nil
+            }
+            let y = conv.forwardPointwise(x, g, inference: true)
             let dy = random(y.shape, seed: 8)
             let expected = Conv2D.referenceBackward(x, weight: conv.weight.value, gradOutput: dy, window: conv.window).input
             _ = conv.forward(x, mode: .evaluationWithGradients)

@@ -14,6 +14,15 @@ extern "C" {
 /// Rows of the weight one packed panel holds: two AVX-512 vectors.
 #define CK_PANEL_ROWS 32
 
+/// What a kernel applies to each output after its bias: nothing, ReLU (positive values
+/// and NaN pass, the rest is +0, as Vector.rectify) or a clip to [lo, hi] (NaN passes, as
+/// Pointwise's clip; ReLU6 is [0, 6]).
+enum { CK_IDENTITY = 0, CK_RELU = 1, CK_CLIP = 2 };
+typedef struct {
+    int kind;
+    float lo, hi;
+} ck_activation;
+
 /// 1 when the CPU and the operating system run AVX-512F code, else 0.
 int ck_avx512_ready(void);
 
@@ -29,20 +38,35 @@ size_t ck_panel_gemm_scratch(int panels, int n);
 
 /// Rows [32*first_panel, min(m, 32*end_panel)) of Y = W B, with W packed by
 /// ck_pack_panels (`m x k`) and B row-major `k x n` (row stride `ldb`). Row r of Y is
-/// written at `y + r*ldy` (n floats), plus `bias[r]` when `bias` is not NULL, then
-/// max(0, .) when `relu`. Every output is the same sum in the same order (k ascending,
+/// written at `y + r*ldy` (n floats), plus `bias[r]` when `bias` is not NULL, then `act`. Every output is the same sum in the same order (k ascending,
 /// one fused multiply-add per term) whatever the panels and columns of the call, so
 /// any split of the work gives the same bytes. Needs ck_avx512_ready().
 void ck_panel_gemm_avx512(const float *packed, int m, int k, int first_panel, int end_panel,
                           const float *b, ptrdiff_t ldb, int n, float *y, ptrdiff_t ldy,
-                          const float *bias, int relu, float *scratch);
+                          const float *bias, ck_activation act, float *scratch);
 
 /// The same product with B gathered: element (i, j) of B at `b[offsets[i] + 2*j]` (a
 /// stride-2 convolution's taps read straight from its padded input, `offsets` the taps'
 /// places; no patch matrix). Rows of Y as in ck_panel_gemm_avx512.
 void ck_panel_gemm_gathered_avx512(const float *packed, int m, int k, int first_panel, int end_panel,
                                    const float *b, const int *offsets, int n, float *y, ptrdiff_t ldy,
-                                   const float *bias, int relu, float *scratch);
+                                   const float *bias, ck_activation act, float *scratch);
+
+/// Y = W X for W as stored (row-major `m x k`, rows `ldw` apart) and X row-major `k x n`
+/// (rows `ldx` apart): every row of Y (`ldy` apart), plus `bias[r]`, then `act`.
+/// Vectorized along the columns (a 1x1 convolution's pixels): no packing and no
+/// transposed epilogue, for products of many columns and any depth. Each output is the
+/// same sum in the same order as in ck_panel_gemm_avx512 (k ascending, one fused
+/// multiply-add per term, then the bias): the two kernels give the same bytes.
+void ck_row_gemm_avx512(const float *w, int m, int k, ptrdiff_t ldw, const float *x, ptrdiff_t ldx, int n,
+                        float *y, ptrdiff_t ldy, const float *bias, ck_activation act);
+
+/// One output plane (`oh x ow`, rows `ow` apart) of a 3x3 depthwise convolution at stride
+/// 1 or 2 from its padded input plane (rows `rowStride` apart; readable 16*stride + 18
+/// floats past each row's last window and past the last row), `taps` row-major, then
+/// `act`. The same sums as Conv2D's Swift loops, bit for bit.
+void ck_depthwise3x3_avx512(const float *padded, ptrdiff_t rowStride, int stride, const float *taps, float bias,
+                            float *y, int oh, int ow, ck_activation act);
 
 #ifdef __cplusplus
 }

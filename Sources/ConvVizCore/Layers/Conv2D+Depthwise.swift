@@ -1,3 +1,5 @@
+import CKernels
+
 /// Depthwise inference (one input channel per group, MobileNet's and EfficientNet's
 /// 3x3 and 5x5 layers): each output row is computed eight pixels at a time in a vector
 /// register, all the kernel's taps added before it is stored, from a copy of the input
@@ -18,11 +20,27 @@ extension Conv2D {
         groups > 1 && inputChannels == groups && window.dilation == Pair(1) && window.stride.w <= 2
     }
 
-    func forwardDepthwise(_ input: Tensor, _ g: Im2Col.Geometry) -> Tensor {
-        weight.value.data.withUnsafeBufferPointer { w in
+    /// With the fused ReLU or clip (in the AVX-512 kernel's epilogue, else after).
+    func forwardDepthwise(_ input: Tensor, _ g: Im2Col.Geometry, inference: Bool) -> Tensor {
+        let native = inference && usesPanelGEMM && PanelGEMM.isAvailable
+        var output = weight.value.data.withUnsafeBufferPointer { w in
             Self.depthwise(input, outputs: outputChannels, groups: groups, taps: w.baseAddress!, bias: bias?.value.data,
-                           kernel: window.kernel, stride: window.stride, padding: window.padding, outHeight: g.outHeight, outWidth: g.outWidth)
+                           kernel: window.kernel, stride: window.stride, padding: window.padding, outHeight: g.outHeight, outWidth: g.outWidth,
+                           vectorKernel: native ? kernelActivation : nil)
         }
+        if !native || !Self.runsVectorKernel(kernel: window.kernel, stride: window.stride) {
+            output.data.withUnsafeMutableBufferPointer { y in
+                if rectifiesOutput { Vector.rectify(y.baseAddress!, count: y.count) }
+                if let clip = clipsOutput { Vector.clip(y.baseAddress!, count: y.count, to: clip) }
+            }
+        }
+        return output
+    }
+
+    /// Whether planes take `ck_depthwise3x3_avx512` (when asked): 3x3, the same stride, 1
+    /// or 2, along both axes.
+    static func runsVectorKernel(kernel: Pair, stride: Pair) -> Bool {
+        kernel == Pair(3) && stride.h == stride.w && stride.w <= 2
     }
 
     /// Whether the input gradient alone takes `inputGradientDepthwise`: one output per
@@ -42,27 +60,32 @@ extension Conv2D {
         let turned = (0..<w.count).map { i in w[i / taps * taps + taps - 1 - i % taps] }
         return turned.withUnsafeBufferPointer { t in
             Self.depthwise(gradOutput, outputs: inputChannels, groups: groups, taps: t.baseAddress!, bias: nil, kernel: k, stride: Pair(1),
-                           padding: Pair(k.h - 1 - p.h, k.w - 1 - p.w), outHeight: input[2], outWidth: input[3])
+                           padding: Pair(k.h - 1 - p.h, k.w - 1 - p.w), outHeight: input[2], outWidth: input[3],
+                           vectorKernel: usesPanelGEMM && PanelGEMM.isAvailable ? ck_activation(kind: Int32(CK_IDENTITY), lo: 0, hi: 0) : nil)
         }
     }
 
     /// `outputs` planes from `input`'s planes (output `o` reads input plane
     /// `o / (outputs / groups)` of its sample), each tap of output `o` at `taps[o * K*K ...]`.
     static func depthwise(_ input: Tensor, outputs cout: Int, groups: Int, taps weights: UnsafePointer<Float>, bias biasValues: [Float]?,
-                          kernel k: Pair, stride s: Pair, padding p: Pair, outHeight oh: Int, outWidth ow: Int) -> Tensor {
+                          kernel k: Pair, stride s: Pair, padding p: Pair, outHeight oh: Int, outWidth ow: Int,
+                          vectorKernel activation: ck_activation? = nil) -> Tensor {
+        // `activation`: planes take the AVX-512 kernel where it applies, ending in `activation`.
+        let vector = activation != nil && runsVectorKernel(kernel: k, stride: s)
         let (n, h, w) = (input.shape[0], input.shape[2], input.shape[3])
         let outPerGroup = cout / groups
         // The padded plane: p.h zero rows above, enough below for every output row's taps;
         // each row p.w zeros, the input row, then zeros past the last vector load.
         let paddedRows = max(h + p.h, (oh - 1) * s.h + k.h)
-        let rowStride = max(p.w + w, ((ow + 7) / 8 * 8) * s.w) + k.w + 16
+        // (Sixteen-output blocks: the AVX-512 kernel's; 32 floats spare after the last row.)
+        let rowStride = max(p.w + w, ((ow + 15) / 16 * 16) * s.w) + k.w + 16
         var output = Tensor(uninitializedShape: [n, cout, oh, ow])
         input.data.withUnsafeBufferPointer { xb in
         output.data.withUnsafeMutableBufferPointer { yb in
             let x = xb.baseAddress!, y = yb.baseAddress!
             Parallel.forEachRange(n * cout, minimumPerPart: 4) { _, planes in
-                let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedRows * rowStride)
-                padded.initialize(repeating: 0, count: paddedRows * rowStride)
+                let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedRows * rowStride + 32)
+                padded.initialize(repeating: 0, count: paddedRows * rowStride + 32)
                 defer { padded.deallocate() }
                 var paddedPlane = -1
                 for plane in planes {
@@ -77,6 +100,10 @@ extension Conv2D {
                     let taps = weights + oc * k.h * k.w
                     let start = SIMD8<Float>(repeating: biasValues?[oc] ?? 0)
                     let out = y + plane * oh * ow
+                    if vector, let activation {
+                        ck_depthwise3x3_avx512(padded, rowStride, Int32(s.w), taps, biasValues?[oc] ?? 0, out, Int32(oh), Int32(ow), activation)
+                        continue
+                    }
                     let kernel3x3 = k == Pair(3) ? Kernel3x3(taps) : nil
                     for oy in 0..<oh {
                         let rows = padded + oy * s.h * rowStride, dst = out + oy * ow

@@ -1,3 +1,5 @@
+import CKernels
+
 /// The weight-times-patches products of the small-batch inference paths (small maps,
 /// stems, 1x1 layers) on `PanelGEMM`'s AVX-512 kernel when the CPU has it: the weight
 /// packed once into panels of 32 output channels and kept while it does not change,
@@ -31,8 +33,8 @@ extension Conv2D {
     /// Runs `body` with the packed weight (the panel kernel runs here) or the weight as
     /// stored (OpenBLAS): one of the two, the other nil. The panel path leaves
     /// `weight.value` released.
-    func withProductWeight<T>(_ body: (_ packed: UnsafePointer<Float>?, _ stored: UnsafePointer<Float>?) -> T) -> T {
-        if runsPanelGEMM { return panelWeight().withUnsafeBufferPointer { body($0.baseAddress!, nil) } }
+    func withProductWeight<T>(allowingPanels: Bool = true, _ body: (_ packed: UnsafePointer<Float>?, _ stored: UnsafePointer<Float>?) -> T) -> T {
+        if allowingPanels && runsPanelGEMM { return panelWeight().withUnsafeBufferPointer { body($0.baseAddress!, nil) } }
         return weight.value.data.withUnsafeBufferPointer { body(nil, $0.baseAddress!) }
     }
 
@@ -49,13 +51,20 @@ extension Conv2D {
             precondition(channels.lowerBound % p == 0 && (channels.upperBound % p == 0 || channels.upperBound == outputChannels))
             withBiasValues { bias in
                 PanelGEMM.multiply(packed, rows: outputChannels, depth: depth, panels: channels.lowerBound / p..<PanelGEMM.panels(rows: channels.upperBound),
-                                   b: b, ldb: ldb, columns: columns, y: y, ldy: ldy, bias: bias, rectify: rectifiesOutput, scratch: scratch)
+                                   b: b, ldb: ldb, columns: columns, y: y, ldy: ldy, bias: bias, activation: kernelActivation, scratch: scratch)
             }
             return
         }
         let out = y + channels.lowerBound * ldy
         BLAS.gemm(m: channels.count, n: columns, k: depth, a: stored! + channels.lowerBound * depth, lda: depth, b: b, ldb: ldb, c: out, ldc: ldy)
         finishChannelRows(out, channels: channels, count: columns, stride: ldy)
+    }
+
+    /// The fused ReLU or clip, for the C kernels.
+    var kernelActivation: ck_activation {
+        if rectifiesOutput { return ck_activation(kind: Int32(CK_RELU), lo: 0, hi: 0) }
+        if let clip = clipsOutput { return ck_activation(kind: Int32(CK_CLIP), lo: clip.lowerBound, hi: clip.upperBound) }
+        return ck_activation(kind: Int32(CK_IDENTITY), lo: 0, hi: 0)
     }
 
     /// Runs `body` with the bias's values (nil without a bias).

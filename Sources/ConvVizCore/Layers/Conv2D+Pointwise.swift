@@ -15,6 +15,12 @@ extension Conv2D {
         groups == 1 && window.kernel == Pair(1) && window.stride == Pair(1) && window.padding == Pair(0)
     }
 
+    /// Whether a map of `pixels` takes the row kernel (`PanelGEMM.multiplyRows`): the CPU
+    /// has AVX-512 and the rows are long enough that few vector lanes go unused (14x14 and
+    /// up; a 7x7 map's 49 pixels fill 49 of 64 lanes, so it stays on the panel kernel).
+    func runsRowGEMM(pixels: Int) -> Bool { runsPanelGEMM && isPointwise && pixels >= Self.rowGEMMPixels }
+    static let rowGEMMPixels = 128
+
     /// Blocks of pixels a sample's product is cut into: about 256 pixels each, at most 8
     /// (enough for 8 cores at batch 1; more would repack the weight once more per block).
     static func pointwiseBlocks(pixels: Int) -> Int {
@@ -33,14 +39,38 @@ extension Conv2D {
         }
     }
 
-    func forwardPointwise(_ input: Tensor, _ g: Im2Col.Geometry) -> Tensor {
+    /// `inference`: the AVX-512 kernels may run (training keeps OpenBLAS).
+    func forwardPointwise(_ input: Tensor, _ g: Im2Col.Geometry, inference: Bool) -> Tensor {
         let n = input.shape[0]
         let (cin, cout, plane) = (inputChannels, outputChannels, g.outPlane)
         var output = Tensor(uninitializedShape: [n, cout, g.outHeight, g.outWidth])
         let blocks = Self.pointwiseBlocks(pixels: plane), blockSize = (plane + blocks - 1) / blocks
+        if inference && runsRowGEMM(pixels: plane) {
+            // The weight as stored against the input's rows, vectorized along the pixels.
+            input.data.withUnsafeBufferPointer { xb in
+            weight.value.data.withUnsafeBufferPointer { wb in
+            output.data.withUnsafeMutableBufferPointer { yb in
+            withBiasValues { bias in
+                let (x, w, y, activation) = (xb.baseAddress!, wb.baseAddress!, yb.baseAddress!, kernelActivation)
+                // A map of one block (14x14) is shared by output channels too, in blocks of
+                // whole six-row tiles: at least four items per sample.
+                let rowBlocks = max(1, 4 / blocks), rowsPerBlock = (cout + 6 * rowBlocks - 1) / (6 * rowBlocks) * 6
+                Parallel.forEachRange(n * blocks * rowBlocks) { _, items in
+                    for item in items {
+                        let s = item / (blocks * rowBlocks), first = item / rowBlocks % blocks * blockSize
+                        let row0 = item % rowBlocks * rowsPerBlock, rows = min(rowsPerBlock, cout - row0), count = min(blockSize, plane - first)
+                        guard rows > 0 && count > 0 else { continue }
+                        PanelGEMM.multiplyRows(w + row0 * cin, rows: rows, depth: cin, ldw: cin, x: x + s * cin * plane + first, ldx: plane,
+                                               columns: count, y: y + (s * cout + row0) * plane + first, ldy: plane,
+                                               bias: bias.map { $0 + row0 }, activation: activation)
+                    }
+                }
+            }}}}
+            return output
+        }
         input.data.withUnsafeBufferPointer { xb in
         output.data.withUnsafeMutableBufferPointer { yb in
-        withProductWeight { packed, stored in
+        withProductWeight(allowingPanels: inference) { packed, stored in
             let x = xb.baseAddress!, y = yb.baseAddress!
             Parallel.forEachRange(n * blocks) { _, items in
                 let scratch = Self.panelScratch(packed, channels: cout, columns: blockSize)

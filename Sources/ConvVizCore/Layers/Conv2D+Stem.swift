@@ -1,3 +1,5 @@
+import CKernels
+
 /// Inference of a strided stem (a network's first layer on RGB: ResNet's 7x7 stride 2,
 /// MobileNet's 3x3 stride 2) at a small batch: each sample's output rows in fixed
 /// blocks, each block's channel-major patch matrix `[C*K*K, rows*W']` multiplied by the
@@ -63,7 +65,7 @@ extension Conv2D {
                                 PanelGEMM.multiplyGathered(packed, rows: cout, depth: rows, panels: 0..<PanelGEMM.panels(rows: cout),
                                                            b: paddedAll.value + s * paddedCount + row * g.window.stride.h * g.paddedWidth,
                                                            offsets: taps, columns: ow, y: y + s * cout * plane + row * ow, ldy: plane,
-                                                           bias: bias, rectify: rectifiesOutput, scratch: scratch)
+                                                           bias: bias, activation: kernelActivation, scratch: scratch)
                             }
                         }
                     }

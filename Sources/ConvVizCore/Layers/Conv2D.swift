@@ -20,8 +20,10 @@ public final class Conv2D: Layer {
     /// Channel groups: each output channel sees `inputChannels / groups` input channels.
     public let groups: Int
     /// Inference only: the ReLU that follows runs here, on each block of output while it
-    /// is in cache (`Graph.fusingReLUIntoConvolutions`); never set for training.
+    /// is in cache (`Graph.fusingActivationsIntoConvolutions`); never set for training.
     public var rectifiesOutput = false
+    /// Inference only: the clip that follows (ReLU6 is `0...6`) runs here, in the same way.
+    public var clipsOutput: ClosedRange<Float>?
     public let weight: Parameter
     public let bias: Parameter?
 
@@ -174,43 +176,55 @@ public final class Conv2D: Layer {
     public func forward(_ input: Tensor, mode: Mode) -> Tensor {
         precondition(input.rank == 4 && input.shape[1] == inputChannels, "\(name): input \(input.shape)")
         let g = geometry(input.shape)
-        precondition(!(rectifiesOutput && mode.recordsForBackward), "\(name): a fused ReLU has no backward pass")
+        precondition(!((rectifiesOutput || clipsOutput != nil) && mode.recordsForBackward), "\(name): a fused activation has no backward pass")
         keepsWinogradKernels = mode != .training && Self.cachesWinogradKernels
         if !keepsWinogradKernels { winogradKernelCache = [:]; panelWeightCache = nil }
         releasesWeightAfterPacking = mode == .evaluation
+        if mode != .training && runsRowGEMM(pixels: g.outPlane) {
+            // Rectifies and clips in its epilogue.
+            if mode.recordsForBackward { cachedInput = input }
+            return forwardPointwise(input, g, inference: true)
+        }
         if usesSmallMapPath && mode != .training && runsSmallMaps(g, samples: input.shape[0]) {
             if mode.recordsForBackward { cachedInput = input }
             return forwardSmallMaps(input, g)
         }
         if isPointwise {
-            // Rectifies in its epilogue.
+            // Rectifies and clips in its epilogue.
             if mode.recordsForBackward { cachedInput = input }
-            return forwardPointwise(input, g)
+            return forwardPointwise(input, g, inference: mode != .training)
         }
         if usesSmallMapPath && mode != .training && runsStem(g, samples: input.shape[0]) {
-            // Rectifies in its epilogue.
+            // Rectifies and clips in its epilogue.
             if mode.recordsForBackward { cachedInput = input }
             return forwardStem(input, g)
         }
         let winograd = winogradKernel(g)
-        var output = groups > 1 ? (runsDepthwise ? forwardDepthwise(input, g) : forwardGrouped(input, g)) : winograd.map { forwardWinograd(input, kernel: $0, fourOutputs: mode != .training && runsFourByFour(g)) }
+        if runsDepthwise {
+            // Rectifies and clips itself.
+            if mode.recordsForBackward { cachedInput = input }
+            return forwardDepthwise(input, g, inference: mode != .training)
+        }
+        var output = groups > 1 ? forwardGrouped(input, g) : winograd.map { forwardWinograd(input, kernel: $0, fourOutputs: mode != .training && runsFourByFour(g)) }
             ?? (Im2Col.prefersChannelMajor(g) ? forwardChannelMajor(input, g) : forwardPixelMajor(input, g))
         if rectifiesOutput && winograd == nil && (groups > 1 || Im2Col.prefersChannelMajor(g)) {
             output.data.withUnsafeMutableBufferPointer { Vector.rectify($0.baseAddress!, count: $0.count) }
         }
+        if let clip = clipsOutput { output.data.withUnsafeMutableBufferPointer { Vector.clip($0.baseAddress!, count: $0.count, to: clip) } }
         if mode.recordsForBackward { cachedInput = input }
         return output
     }
 
     /// The epilogue of a product written as output-channel rows: each of `channels`'
     /// rows (`stride` floats apart from `out`, which is `channels.lowerBound`'s) gets its
-    /// bias on `count` floats, then the fused ReLU when there is one.
+    /// bias on `count` floats, then the fused ReLU or clip when there is one.
     func finishChannelRows(_ out: UnsafeMutablePointer<Float>, channels: Range<Int>, count: Int, stride: Int) {
         let biasValues = bias?.value.data
         for (row, c) in channels.enumerated() {
             let values = out + row * stride
             if let biasValues { Vector.affine(values, count: count, scale: 1, shift: biasValues[c], into: values) }
             if rectifiesOutput { Vector.rectify(values, count: count) }
+            if let clip = clipsOutput { Vector.clip(values, count: count, to: clip) }
         }
     }
 

@@ -84,33 +84,52 @@ public final class Graph {
         }
     }
 
-    /// Every ReLU whose input is a convolution read by nothing else runs inside that
-    /// convolution, on each output block while it is in cache, and the ReLU layer passes
-    /// values through. The outputs are the same. A recording forward pass
-    /// (`.evaluationWithGradients`, `.training`) runs the pair unfused again, so that
-    /// gradients still flow through the ReLU (and the convolution's own output is
-    /// recorded). Returns how many.
+    /// Every ReLU and clip (ReLU6) whose input is a convolution read by nothing else runs
+    /// inside that convolution, on each output block while it is in cache, and the
+    /// activation layer passes values through. The outputs are the same. A recording
+    /// forward pass (`.evaluationWithGradients`, `.training`) runs the pair unfused again,
+    /// so that gradients still flow through the activation (and the convolution's own
+    /// output is recorded). Returns how many.
     @discardableResult
-    public func fusingReLUIntoConvolutions() -> Int {
+    public func fusingActivationsIntoConvolutions() -> Int {
         let readers = Wiring.readerCounts(wiring)
         var fused = 0
         for (i, op) in operations.enumerated() {
-            guard case let .layer(layer) = op, let relu = layer as? ReLU, let c = wiring[i].first, c >= 0, readers[c] == 1,
-                  case let .layer(producer) = operations[c], let conv = producer as? Conv2D else { continue }
-            conv.rectifiesOutput = true
-            operations[i] = .layer(Pointwise(name: relu.name, .identity))
-            fusedReLUs[i] = (relu, conv)
+            guard case let .layer(layer) = op, let c = wiring[i].first, c >= 0, readers[c] == 1,
+                  case let .layer(producer) = operations[c], let conv = producer as? Conv2D,
+                  !conv.rectifiesOutput && conv.clipsOutput == nil else { continue }
+            let pair: FusedActivation
+            if layer is ReLU {
+                pair = FusedActivation(layer: layer, convolution: conv, clip: nil)
+            } else if let p = layer as? Pointwise, case let .clip(lo, hi) = p.function, lo <= hi {
+                pair = FusedActivation(layer: layer, convolution: conv, clip: lo...hi)
+            } else { continue }
+            pair.enable(true)
+            operations[i] = .layer(Pointwise(name: layer.name, .identity))
+            fusedActivations[i] = pair
             fused += 1
         }
         return fused
     }
 
-    /// The ReLUs fused into their convolutions, by the ReLU's position.
-    private var fusedReLUs: [Int: (relu: ReLU, convolution: Conv2D)] = [:]
+    /// An activation run inside the convolution before it.
+    struct FusedActivation {
+        let layer: any Layer
+        let convolution: Conv2D
+        /// The clip's bounds; nil for a ReLU.
+        let clip: ClosedRange<Float>?
+
+        func enable(_ on: Bool) {
+            if let clip { convolution.clipsOutput = on ? clip : nil } else { convolution.rectifiesOutput = on }
+        }
+    }
+
+    /// The activations fused into their convolutions, by the activation's position.
+    private var fusedActivations: [Int: FusedActivation] = [:]
 
     /// The operation that computes layer `i` in a pass that records (unfused) or not.
     func operation(_ i: Int, recording: Bool) -> Operation {
-        if recording, let pair = fusedReLUs[i] { return .layer(pair.relu) }
+        if recording, let pair = fusedActivations[i] { return .layer(pair.layer) }
         return operations[i]
     }
 
@@ -136,7 +155,7 @@ public final class Graph {
         for i in needed.sorted() { for j in wiring[i] { lastReader[j] = i } }
         var values: [Int: Tensor] = [-1: x]
         let recording = mode.recordsForBackward
-        for pair in fusedReLUs.values { pair.convolution.rectifiesOutput = !recording }
+        for pair in fusedActivations.values { pair.enable(!recording) }
         if recording { recorded = (needed, x.shape[0], Set(replacing.keys)) }
         for i in 0...last where needed.contains(i) {
             if let given = replacing[i] {

@@ -2,7 +2,7 @@ import CKernels
 import Foundation
 
 /// `Y = W B` for a weight packed once into panels of 32 rows, by the AVX-512 kernel of
-/// `CKernels/panel_gemm.c`: the product a convolution makes at small batches (a photo's
+/// `CKernels/panel_gemm.c` (and, for many columns, `row_gemm.c` on the weight as stored): the product a convolution makes at small batches (a photo's
 /// 14x14 and 7x7 maps, its stem, its 1x1 layers), where OpenBLAS repacks the whole
 /// weight on every call. Rows are output channels, columns pixels, so `Y` is written
 /// straight into NCHW rows with the bias and the fused ReLU.
@@ -32,10 +32,19 @@ enum PanelGEMM {
     /// convolution's taps read from its padded input: no patch matrix).
     static func multiplyGathered(_ packed: UnsafePointer<Float>, rows: Int, depth: Int, panels: Range<Int>,
                                  b: UnsafePointer<Float>, offsets: UnsafePointer<Int32>, columns: Int, y: UnsafeMutablePointer<Float>, ldy: Int,
-                                 bias: UnsafePointer<Float>?, rectify: Bool, scratch: UnsafeMutablePointer<Float>) {
+                                 bias: UnsafePointer<Float>?, activation: ck_activation, scratch: UnsafeMutablePointer<Float>) {
         precondition(isAvailable && !panels.isEmpty && panels.upperBound <= self.panels(rows: rows))
         ck_panel_gemm_gathered_avx512(packed, Int32(rows), Int32(depth), Int32(panels.lowerBound), Int32(panels.upperBound),
-                                      b, offsets, Int32(columns), y, ldy, bias, rectify ? 1 : 0, scratch)
+                                      b, offsets, Int32(columns), y, ldy, bias, activation, scratch)
+    }
+
+    /// Every row of `W X` for W `rows x depth` as stored (rows `ldw` apart) and X `depth x
+    /// columns` (rows `ldx` apart), by `ck_row_gemm_avx512`: vectorized along the columns,
+    /// nothing packed. The same bytes as `multiply`.
+    static func multiplyRows(_ w: UnsafePointer<Float>, rows: Int, depth: Int, ldw: Int, x: UnsafePointer<Float>, ldx: Int, columns: Int,
+                             y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, activation: ck_activation) {
+        precondition(isAvailable)
+        ck_row_gemm_avx512(w, Int32(rows), Int32(depth), ldw, x, ldx, Int32(columns), y, ldy, bias, activation)
     }
 
     /// The matrix `pack` was given, from its panels.
@@ -57,12 +66,12 @@ enum PanelGEMM {
     }
 
     /// Rows of `panels` (of `rows` in all) of `W B`, B `depth x columns` with row stride
-    /// `ldb`; row `r` written at `y + r * ldy`, plus `bias[r]`, then ReLU when `rectify`.
+    /// `ldb`; row `r` written at `y + r * ldy`, plus `bias[r]`, then `activation`.
     static func multiply(_ packed: UnsafePointer<Float>, rows: Int, depth: Int, panels: Range<Int>,
                          b: UnsafePointer<Float>, ldb: Int, columns: Int, y: UnsafeMutablePointer<Float>, ldy: Int,
-                         bias: UnsafePointer<Float>?, rectify: Bool, scratch: UnsafeMutablePointer<Float>) {
+                         bias: UnsafePointer<Float>?, activation: ck_activation, scratch: UnsafeMutablePointer<Float>) {
         precondition(isAvailable && !panels.isEmpty && panels.upperBound <= self.panels(rows: rows))
         ck_panel_gemm_avx512(packed, Int32(rows), Int32(depth), Int32(panels.lowerBound), Int32(panels.upperBound),
-                             b, ldb, Int32(columns), y, ldy, bias, rectify ? 1 : 0, scratch)
+                             b, ldb, Int32(columns), y, ldy, bias, activation, scratch)
     }
 }

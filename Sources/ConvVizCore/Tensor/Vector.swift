@@ -50,4 +50,10 @@ enum Vector {
     static func rectify(_ x: UnsafeMutablePointer<Float>, count: Int) {
         for i in 0..<count { let v = x[i]; x[i] = v > 0 || v.isNaN ? v : 0 }
     }
+
+    /// `Pointwise`'s clip in place: NaN passes.
+    static func clip(_ x: UnsafeMutablePointer<Float>, count: Int, to range: ClosedRange<Float>) {
+        let f = Pointwise.Function.clip(min: range.lowerBound, max: range.upperBound)
+        for i in 0..<count { x[i] = f.value(x[i]) }
+    }
 }

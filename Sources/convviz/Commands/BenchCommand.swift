@@ -92,7 +92,7 @@ struct BenchCommand: ParsableCommand {
             let (source, folded) = try ModelSource(model: model!, weights: weights).foldingBatchNorm()
             return (try source.makeGraph(), folded)
         }()
-        let rectified = graph.fusingReLUIntoConvolutions()
+        let rectified = graph.fusingActivationsIntoConvolutions()
         let r = try ModelBenchmark.run(graph, batch: batch, rounds: rounds, pass: pass)
         let layers = profile ? ModelBenchmark.profile(graph, batch: batch, rounds: rounds, pass: pass) : []
         if json {
@@ -108,7 +108,7 @@ struct BenchCommand: ParsableCommand {
                 print("\(l.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(l.kind.padding(toLength: 10, withPad: " ", startingAt: 0)) \(shape.padding(toLength: 14, withPad: " ", startingAt: 0)) \(String(format: "%8.2f", l.milliseconds)) ms")
             }
             if !layers.isEmpty { print(String(format: "sum of layers: %.1f ms", layers.reduce(0) { $0 + $1.milliseconds })) }
-            print("\(model!) (\(pass.rawValue)): batch \(batch), best of \(rounds): \(String(format: "%.1f", r.secondsPerBatch * 1000)) ms per batch, \(String(format: "%.1f", r.imagesPerSecond)) images/s (OpenBLAS \(BLAS.coreName), \(Parallel.workers) cores, \(folded) BatchNorm layers folded, \(rectified) ReLUs fused)")
+            print("\(model!) (\(pass.rawValue)): batch \(batch), best of \(rounds): \(String(format: "%.1f", r.secondsPerBatch * 1000)) ms per batch, \(String(format: "%.1f", r.imagesPerSecond)) images/s (OpenBLAS \(BLAS.coreName), \(Parallel.workers) cores, \(folded) BatchNorm layers folded, \(rectified) ReLU and clip layers fused)")
         }
     }
 

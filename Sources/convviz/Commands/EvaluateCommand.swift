@@ -39,7 +39,7 @@ struct EvaluateCommand: ParsableCommand {
         var folded = 0
         if !unfused { (source, folded) = try source.foldingBatchNorm() }
         let graph = try source.makeGraph()
-        let fused = unfused ? 0 : graph.fusingReLUIntoConvolutions()
+        let fused = unfused ? 0 : graph.fusingActivationsIntoConvolutions()
         var test = try data.data.load(input: input, seed: seed ?? trainingSeed(source)).test
         if let limit, limit < test.count {
             let first = test.batch(Array(0..<limit)[...])
@@ -55,7 +55,7 @@ struct EvaluateCommand: ParsableCommand {
             ]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
-            print(String(format: "%@ on %@: test accuracy %.4f, loss %.4f; %.0f images/s (batch %d, %d images, %d threads, OpenBLAS %@, %d BatchNorm folded, %d ReLUs fused)",
+            print(String(format: "%@ on %@: test accuracy %.4f, loss %.4f; %.0f images/s (batch %d, %d images, %d threads, OpenBLAS %@, %d BatchNorm folded, %d ReLU and clip layers fused)",
                          path, data.data.description, r.accuracy, r.loss, r.imagesPerSecond, batch, r.images, Parallel.workers, BLAS.coreName, folded, fused))
         }
     }

@@ -108,7 +108,7 @@ struct TopPatchesScanCommand: ParsableCommand {
         commandName: "scan",
         abstract: "Scan a data set for the patches that excite each channel most (the default subcommand).",
         discussion: """
-        The network runs only up to --layer, BatchNorm folded and ReLUs fused as \
+        The network runs only up to --layer, BatchNorm folded and ReLU and clip layers fused as \
         `convviz evaluate` runs it, in batches; memory holds one batch and --top patches \
         per channel whatever the data set's size. Each patch is the image's largest value \
         of the channel, cropped to that unit's receptive field (padding drawn pale blue \
@@ -218,7 +218,7 @@ struct TopPatchesScanCommand: ParsableCommand {
             display.bar(done: p.done, total: p.total, stats: String(format: "%d/%d images  %.0f img/s  %@", p.done, p.total, p.imagesPerSecond, eta))
         }
         display.finish()
-        display.note(String(format: "scanned %d images of %@ (%@)%@ in %.2f s: %.0f images/s (batch %d, %d threads, %d BatchNorm folded, %d ReLUs fused)",
+        display.note(String(format: "scanned %d images of %@ (%@)%@ in %.2f s: %.0f images/s (batch %d, %d threads, %d BatchNorm folded, %d ReLU and clip layers fused)",
                             result.patches.scan.scanned, data.data.description, splitName, settings.shard.count > 1 ? ", shard \(settings.shard)" : "",
                             result.seconds, result.imagesPerSecond, batch, Parallel.workers, scan.folded, scan.fused))
         try outputs.write(result.patches, images: { images }, filters: { scan.filters() })

@@ -1,0 +1,92 @@
+// Y = W X with the weight as stored and X's rows read as they are: a 1x1 convolution on
+// an NCHW map of many pixels (MobileNet's 112x112 to 14x14 layers, ResNet-50's
+// bottlenecks), vectorized along the pixels.
+//
+// Why not the panel kernel: it accumulates 32 channels per vector and transposes its sums
+// into the NCHW rows; with the few input channels of MobileNet's early layers (16 to 32
+// terms per output) that transpose cost as much as the sums (its 16->96 layer at 112x112:
+// 0.45 ms against onnxruntime's 0.21). Here the sums are already rows of Y. The weight is
+// read as stored: nothing is packed or kept.
+//
+// Tiles of up to 6 rows x 4 vectors (64 pixels): 24 accumulators; the pixels past the end
+// of a row are masked.
+
+#include "CKernels.h"
+#include "activation.h"
+
+#if defined(__x86_64__)
+
+#define AVX512 __attribute__((target("avx512f")))
+
+enum { ROWS = 6, VECTORS = 4 };
+
+// Rows [0, r) of the tile at `y`, columns [0, 16*(v-1)) plus the lanes of `last`.
+AVX512 __attribute__((always_inline)) static inline void tile(
+    const int r, const int v, const float *w, ptrdiff_t ldw, int k, const float *x, ptrdiff_t ldx, __mmask16 last,
+    float *y, ptrdiff_t ldy, const float *bias, ck_activation act) {
+    __m512 acc[ROWS][VECTORS];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < r; i++)
+#pragma clang loop unroll(full)
+        for (int j = 0; j < v; j++) acc[i][j] = _mm512_setzero_ps();
+    for (int t = 0; t < k; t++) {
+        const float *xt = x + t * ldx;
+        __m512 xv[VECTORS];
+#pragma clang loop unroll(full)
+        for (int j = 0; j < v; j++) xv[j] = j == v - 1 ? _mm512_maskz_loadu_ps(last, xt + 16 * j) : _mm512_loadu_ps(xt + 16 * j);
+#pragma clang loop unroll(full)
+        for (int i = 0; i < r; i++) {
+            __m512 wi = _mm512_set1_ps(w[i * ldw + t]);
+#pragma clang loop unroll(full)
+            for (int j = 0; j < v; j++) acc[i][j] = _mm512_fmadd_ps(wi, xv[j], acc[i][j]);
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int i = 0; i < r; i++) {
+        __m512 shift = _mm512_set1_ps(bias ? bias[i] : 0);
+#pragma clang loop unroll(full)
+        for (int j = 0; j < v; j++) {
+            __m512 out = ck_activate(_mm512_add_ps(acc[i][j], shift), act);
+            if (j == v - 1) _mm512_mask_storeu_ps(y + i * ldy + 16 * j, last, out);
+            else _mm512_storeu_ps(y + i * ldy + 16 * j, out);
+        }
+    }
+}
+
+typedef void (*tile_fn)(const float *, ptrdiff_t, int, const float *, ptrdiff_t, __mmask16, float *, ptrdiff_t, const float *,
+                        ck_activation);
+#define TILE(R, V) \
+    AVX512 static void tile##R##x##V(const float *w, ptrdiff_t ldw, int k, const float *x, ptrdiff_t ldx, __mmask16 last, \
+                                     float *y, ptrdiff_t ldy, const float *bias, ck_activation act) { \
+        tile(R, V, w, ldw, k, x, ldx, last, y, ldy, bias, act); }
+#define TILES(R) TILE(R, 1) TILE(R, 2) TILE(R, 3) TILE(R, 4)
+TILES(1) TILES(2) TILES(3) TILES(4) TILES(5) TILES(6)
+static const tile_fn tiles[ROWS + 1][VECTORS + 1] = {
+    {0},
+    {0, tile1x1, tile1x2, tile1x3, tile1x4}, {0, tile2x1, tile2x2, tile2x3, tile2x4}, {0, tile3x1, tile3x2, tile3x3, tile3x4},
+    {0, tile4x1, tile4x2, tile4x3, tile4x4}, {0, tile5x1, tile5x2, tile5x3, tile5x4}, {0, tile6x1, tile6x2, tile6x3, tile6x4},
+};
+
+void ck_row_gemm_avx512(const float *w, int m, int k, ptrdiff_t ldw, const float *x, ptrdiff_t ldx, int n,
+                        float *y, ptrdiff_t ldy, const float *bias, ck_activation act) {
+    for (int n0 = 0; n0 < n; n0 += 16 * VECTORS) {
+        const int columns = n - n0 < 16 * VECTORS ? n - n0 : 16 * VECTORS;
+        const int v = (columns + 15) / 16, tail = columns - 16 * (v - 1);
+        const __mmask16 last = tail == 16 ? 0xffff : (__mmask16)((1u << tail) - 1);
+        for (int m0 = 0; m0 < m; m0 += ROWS) {
+            const int r = m - m0 < ROWS ? m - m0 : ROWS;
+            tiles[r][v](w + (ptrdiff_t)m0 * ldw, ldw, k, x + n0, ldx, last, y + (ptrdiff_t)m0 * ldy + n0, ldy,
+                        bias ? bias + m0 : 0, act);
+        }
+    }
+}
+
+#else
+
+void ck_row_gemm_avx512(const float *w, int m, int k, ptrdiff_t ldw, const float *x, ptrdiff_t ldx, int n,
+                        float *y, ptrdiff_t ldy, const float *bias, ck_activation act) {
+    (void)w; (void)m; (void)k; (void)ldw; (void)x; (void)ldx; (void)n; (void)y; (void)ldy; (void)bias; (void)act;
+    __builtin_trap();  // never called: ck_avx512_ready() is 0
+}
+
+#endif
