@@ -94,6 +94,8 @@ final class SmallMapConvolutionTests: XCTestCase {
     func testOnlyInferenceOnSmallBatchesOfSmallMapsTakesIt() throws {
         let conv = layer(64, 64, kernel: 3, padding: 1)
         XCTAssertFalse(conv.runsSmallMaps(conv.geometry([8, 64, 7, 7]), samples: 8), "392 pixels")
+        XCTAssertEqual(conv.runsSmallMaps(conv.geometry([8, 64, 7, 7]), samples: 8, forward: true), conv.runsPanelGEMM, "392 pixels, panel kernel")
+        XCTAssertFalse(conv.runsSmallMaps(conv.geometry([32, 64, 7, 7]), samples: 32, forward: true), "1,568 pixels")
         XCTAssertFalse(conv.runsSmallMaps(conv.geometry([1, 64, 28, 28]), samples: 1))
         let strided = layer(64, 64, kernel: 3, stride: 2, padding: 1)
         XCTAssertTrue(strided.runsSmallMaps(strided.geometry([1, 64, 14, 14]), samples: 1), "stride 2: 49 pixels")

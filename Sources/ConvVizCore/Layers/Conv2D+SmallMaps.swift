@@ -14,8 +14,10 @@ extension Conv2D {
     /// output pixels in the whole batch (any stride: a stride-2 layer's taps are gathered
     /// one by one, which costs little next to the product for so few pixels; ResNet-18's
     /// layer4.0.conv1 took 3.7 ms at batch 1 in seven one-row GEMMs before).
-    func runsSmallMaps(_ g: Im2Col.Geometry, samples n: Int) -> Bool {
-        groups == 1 && n * g.outPlane <= (g.window.stride.w > 1 ? Self.smallMapStridedPixels : Self.smallMapPixels)
+    /// `forward`: inference on the panel kernel takes it up to `smallMapStridedPixels` at
+    /// any stride; the input gradient (OpenBLAS) keeps `smallMapPixels` at stride 1.
+    func runsSmallMaps(_ g: Im2Col.Geometry, samples n: Int, forward: Bool = false) -> Bool {
+        groups == 1 && n * g.outPlane <= (g.window.stride.w > 1 || (forward && runsPanelGEMM) ? Self.smallMapStridedPixels : Self.smallMapPixels)
     }
 
     /// Output pixels of a batch below which `forwardSmallMaps` is taken: ResNet's 14x14
@@ -23,7 +25,8 @@ extension Conv2D {
     static let smallMapPixels = 256
     /// The same for a strided layer, which has no Winograd path: ResNet's first 28x28
     /// layer of a stage and its 1x1 shortcut at batch 1 (0.48 -> 0.39 ms and 0.12 -> 0.08
-    /// ms on 2 cores against the pixel-major path).
+    /// ms on 2 cores against the pixel-major path); and for any layer on the panel kernel
+    /// (ResNet-18's 7x7 stage at batch 16, 784 pixels: 10.4-11.2 -> 9.7-10.0 ms, F(2x2) before).
     static let smallMapStridedPixels = 1024
     /// Blocks of input channels the input gradient's product is cut into: enough for 8 cores.
     static let smallMapChannelBlocks = 8

@@ -13,8 +13,12 @@ import CKernels
 extension Conv2D {
     /// Whether a batch of `n` takes `forwardStem`: few input channels, stride 2 along the
     /// width (the vectorized gather), no groups, fewer samples than `smallBatchItems`.
+    /// With the panel kernel, which reads the taps straight from the padded input, any
+    /// batch (ResNet-18's stem at batch 16: 17.0 -> 12.7 ms; onnxruntime 8.2). Not 1x1
+    /// stride-2 shortcuts with many channels: copying their whole input to gather a
+    /// quarter of it made them slower (1.51 -> 2.80 ms at batch 16).
     func runsStem(_ g: Im2Col.Geometry, samples n: Int) -> Bool {
-        groups == 1 && g.channels <= 4 && window.stride.w == 2 && window.dilation == Pair(1) && n < Self.smallBatchItems
+        groups == 1 && g.channels <= 4 && window.stride.w == 2 && window.dilation == Pair(1) && (n < Self.smallBatchItems || runsPanelGEMM)
     }
 
     /// Where each row of the channel-major patch matrix (input channel, kernel row, kernel

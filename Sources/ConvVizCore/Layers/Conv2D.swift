@@ -185,7 +185,7 @@ public final class Conv2D: Layer {
             if mode.recordsForBackward { cachedInput = input }
             return forwardPointwise(input, g, inference: true)
         }
-        if usesSmallMapPath && mode != .training && runsSmallMaps(g, samples: input.shape[0]) {
+        if usesSmallMapPath && mode != .training && runsSmallMaps(g, samples: input.shape[0], forward: true) {
             if mode.recordsForBackward { cachedInput = input }
             return forwardSmallMaps(input, g)
         }
