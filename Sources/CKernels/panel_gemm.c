@@ -46,6 +46,18 @@ void ck_pack_panels(const float *w, int m, int k, float *packed) {
     }
 }
 
+void ck_pack_panels_transposed(const float *w, int m, int k, float *packed) {
+    int panels = (m + P - 1) / P;
+    for (int p = 0; p < panels; p++) {
+        float *panel = packed + (size_t)p * k * P;
+        int rows = m - p * P < P ? m - p * P : P;
+        for (int i = 0; i < k; i++) {
+            memcpy(panel + (size_t)i * P, w + (size_t)i * m + p * P, (size_t)rows * sizeof(float));
+            if (rows < P) memset(panel + (size_t)i * P + rows, 0, (size_t)(P - rows) * sizeof(float));
+        }
+    }
+}
+
 size_t ck_panel_gemm_scratch(int panels, int n) {
     int nc = n < NC ? n : NC;
     return (size_t)nc * P * (size_t)group_panels(panels, nc);

@@ -70,6 +70,40 @@ final class PanelGEMMTests: XCTestCase {
         XCTAssertEqual(whole, split)
     }
 
+    /// `W^T` packed straight from `W` equals the explicit transpose packed.
+    func testTransposedPackingEqualsPackingTheTranspose() {
+        for (rows, depth) in [(1, 1), (31, 7), (33, 64), (288, 40)] {
+            let w = Tensor.seededUniform([depth * rows], seed: 14).data  // [depth, rows]
+            let transpose = (0..<(rows * depth)).map { w[($0 % depth) * rows + $0 / depth] }  // [rows, depth]
+            let direct = w.withUnsafeBufferPointer { PanelGEMM.packTransposed($0.baseAddress!, rows: rows, depth: depth) }
+            XCTAssertEqual(direct, transpose.withUnsafeBufferPointer { PanelGEMM.pack($0.baseAddress!, rows: rows, depth: depth) }, "\(rows)x\(depth)")
+        }
+    }
+
+    /// The input gradient of small maps on `W^T`'s panels: the direct loops' values,
+    /// OpenBLAS's within rounding, the same bytes on any number of workers.
+    func testInputGradientOnTransposedPanels() throws {
+        for (cin, cout, k, s, hw) in [(64, 48, 3, 1, 7), (40, 70, 3, 1, 14), (96, 32, 1, 1, 7), (33, 20, 3, 2, 13)] {
+            let layer = conv(cin, cout, kernel: k, stride: s, padding: k / 2)
+            layer.accumulatesParameterGradients = false
+            let x = Tensor.seededUniform([1, cin, hw, hw], seed: 15)
+            XCTAssertTrue(layer.runsSmallMaps(layer.geometry(x.shape), samples: 1))
+            let y = layer.forward(x, mode: .evaluationWithGradients)
+            let dy = Tensor.seededUniform(y.shape, seed: 16)
+            let expected = Conv2D.referenceBackward(x, weight: layer.weight.value, gradOutput: dy, window: layer.window).input
+            Parallel.workers = 1
+            let one = try XCTUnwrap(layer.backward(dy, needsInputGradient: true))
+            XCTAssertNotNil(layer.transposedPanelCache, "took W^T's panels")
+            XCTAssertLessThan(relativeError(one, expected), 2e-6, "\(cin)->\(cout) \(k)x\(k) s\(s)")
+            for workers in [2, 3, 8] {
+                Parallel.workers = workers
+                XCTAssertEqual(try XCTUnwrap(layer.backward(dy, needsInputGradient: true)).data, one.data, "\(workers) workers")
+            }
+            layer.usesPanelGEMM = false
+            XCTAssertLessThan(relativeError(try XCTUnwrap(layer.backward(dy, needsInputGradient: true)), one), 2e-6, "OpenBLAS")
+        }
+    }
+
     /// The row kernel (weight as stored, vectorized along the columns) computes the same
     /// sums in the same order as the panel kernel: the same bytes, with every activation.
     func testRowKernelGivesThePanelKernelsBytes() {

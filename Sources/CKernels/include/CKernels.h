@@ -33,6 +33,10 @@ size_t ck_packed_count(int m, int k);
 /// `[k][CK_PANEL_ROWS]` (row r of panel p is row p*32+r of `w`; rows past `m` are zero).
 void ck_pack_panels(const float *w, int m, int k, float *packed);
 
+/// The same panels for the transpose of `w` (`w` row-major `k x m`, its transpose `m x k`):
+/// a layer's `W^T` for its input gradient, packed without forming the transpose.
+void ck_pack_panels_transposed(const float *w, int m, int k, float *packed);
+
 /// Floats of scratch `ck_panel_gemm` needs for `panels` panels and `n` columns.
 size_t ck_panel_gemm_scratch(int panels, int n);
 

@@ -24,6 +24,23 @@ extension Conv2D {
         return panels
     }
 
+    /// The weight's transpose, `[C_in*K*K, C_out]`, in panels, for input gradients; kept
+    /// as the forward panels are (the weight itself is not released for it: a gradient
+    /// pass reads the weight elsewhere too).
+    func transposedPanelWeight() -> [Float] {
+        if let kept = transposedPanelCache, kept.version == weight.version { return kept.panels }
+        let (rows, depth) = (productDepth, outputChannels)
+        let panels = weight.value.data.withUnsafeBufferPointer { PanelGEMM.packTransposed($0.baseAddress!, rows: rows, depth: depth) }
+        transposedPanelCache = keepsWinogradKernels ? (weight.version, panels) : nil
+        return panels
+    }
+
+    /// Runs `body` with `W^T` in panels (`panels`), else with the weight as stored.
+    func withTransposedWeight<T>(panels: Bool, _ body: (_ packed: UnsafePointer<Float>?, _ stored: UnsafePointer<Float>?) -> T) -> T {
+        if panels { return transposedPanelWeight().withUnsafeBufferPointer { body($0.baseAddress!, nil) } }
+        return weight.value.data.withUnsafeBufferPointer { body(nil, $0.baseAddress!) }
+    }
+
     /// Terms per output: `C_in/groups * K_h * K_w`.
     var productDepth: Int { inputChannels / groups * window.kernel.h * window.kernel.w }
 

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Inference on small batches of small maps (a photo at batch 1 through a ResNet's last
 /// stages: 14x14 and 7x7 maps with 256 to 512 channels): one channel-major patch matrix
 /// per sample, `[C_in*K*K, H'*W']`, and the weight as stored times that matrix, split
@@ -15,9 +17,12 @@ extension Conv2D {
     /// one by one, which costs little next to the product for so few pixels; ResNet-18's
     /// layer4.0.conv1 took 3.7 ms at batch 1 in seven one-row GEMMs before).
     /// `forward`: inference on the panel kernel takes it up to `smallMapStridedPixels` at
-    /// any stride; the input gradient (OpenBLAS) keeps `smallMapPixels` at stride 1.
+    /// any stride, except where F(4x4, 3x3) runs (rows of 24 outputs and more: ResNet-18's
+    /// 28x28 layers at batch 1 took 0.6-1.0 ms here against its 0.4); the input gradient
+    /// (OpenBLAS) keeps `smallMapPixels` at stride 1.
     func runsSmallMaps(_ g: Im2Col.Geometry, samples n: Int, forward: Bool = false) -> Bool {
-        groups == 1 && n * g.outPlane <= (g.window.stride.w > 1 || (forward && runsPanelGEMM) ? Self.smallMapStridedPixels : Self.smallMapPixels)
+        let widened = g.window.stride.w > 1 || (forward && runsPanelGEMM && !runsFourByFour(g))
+        return groups == 1 && n * g.outPlane <= (widened ? Self.smallMapStridedPixels : Self.smallMapPixels)
     }
 
     /// Output pixels of a batch below which `forwardSmallMaps` is taken: ResNet's 14x14
@@ -86,22 +91,34 @@ extension Conv2D {
         let n = gradOutput.shape[0]
         let (cout, cin, plane, taps) = (outputChannels, inputChannels, g.outPlane, window.kernel.h * window.kernel.w)
         var gradInput = Tensor(uninitializedShape: [n, cin, g.height, g.width])
-        let blockSize = (cin + Self.smallMapChannelBlocks - 1) / Self.smallMapChannelBlocks
+        // On the panel kernel each block's rows of W^T start a panel: blocks of whole
+        // multiples of 32 channels (taps x 32 rows).
+        let panels = runsPanelGEMM
+        let wanted = (cin + Self.smallMapChannelBlocks - 1) / Self.smallMapChannelBlocks
+        let blockSize = panels ? (wanted + 31) / 32 * 32 : wanted
         let blocks = (cin + blockSize - 1) / blockSize
         gradOutput.data.withUnsafeBufferPointer { gb in
-        weight.value.data.withUnsafeBufferPointer { wb in
         gradInput.data.withUnsafeMutableBufferPointer { xb in
-            let dy = gb.baseAddress!, w = wb.baseAddress!, dx = xb.baseAddress!
+        withTransposedWeight(panels: panels) { packed, stored in
+            let dy = gb.baseAddress!, dx = xb.baseAddress!
             Parallel.forEachRange(n * blocks) { _, items in
                 let block = g.withChannels(blockSize)
                 let cols = UnsafeMutablePointer<Float>.allocate(capacity: block.rows * plane + Im2Col.slack)
                 let padded = UnsafeMutablePointer<Float>.allocate(capacity: block.paddedCount + Im2Col.slack)
-                defer { cols.deallocate(); padded.deallocate() }
+                let scratch = Self.panelScratch(packed, channels: block.rows, columns: plane)
+                defer { cols.deallocate(); padded.deallocate(); scratch?.deallocate() }
                 for item in items {
                     let s = item / blocks, first = item % blocks * blockSize, count = min(blockSize, cin - first)
                     // W[:, rows of these channels]^T x dY[C_out, plane] -> cols[rows, plane]
-                    BLAS.gemm(transA: true, m: count * taps, n: plane, k: cout, a: w + first * taps, lda: cin * taps,
-                              b: dy + s * cout * plane, ldb: plane, c: cols, ldc: plane)
+                    if let packed, let scratch {
+                        let rows = first * taps..<(first + count) * taps, p = PanelGEMM.panelRows
+                        PanelGEMM.multiply(packed, rows: cin * taps, depth: cout, panels: rows.lowerBound / p..<PanelGEMM.panels(rows: rows.upperBound),
+                                           b: dy + s * cout * plane, ldb: plane, columns: plane, y: cols - rows.lowerBound * plane, ldy: plane,
+                                           bias: nil, activation: ck_activation(kind: Int32(CK_IDENTITY), lo: 0, hi: 0), scratch: scratch)
+                    } else {
+                        BLAS.gemm(transA: true, m: count * taps, n: plane, k: cout, a: stored! + first * taps, lda: cin * taps,
+                                  b: dy + s * cout * plane, ldb: plane, c: cols, ldc: plane)
+                    }
                     Im2Col.foldChannels(cols, g, count: count, scratch: padded, into: dx + (s * cin + first) * g.height * g.width)
                 }
             }

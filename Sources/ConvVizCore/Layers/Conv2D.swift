@@ -61,6 +61,8 @@ public final class Conv2D: Layer {
     static let winogradCacheTiles = 256
     /// The weight packed for `PanelGEMM` (`Conv2D+PanelGEMM`), kept as the transforms are.
     var panelWeightCache: (version: Int, panels: [Float])?
+    /// Its transpose's panels, for input gradients.
+    var transposedPanelCache: (version: Int, panels: [Float])?
     /// Whether small-batch inference products take `PanelGEMM` where the CPU has it; tests
     /// turn it off to compare, and so does `CONVVIZ_PANEL_GEMM=0`.
     public var usesPanelGEMM = true
@@ -178,7 +180,7 @@ public final class Conv2D: Layer {
         let g = geometry(input.shape)
         precondition(!((rectifiesOutput || clipsOutput != nil) && mode.recordsForBackward), "\(name): a fused activation has no backward pass")
         keepsWinogradKernels = mode != .training && Self.cachesWinogradKernels
-        if !keepsWinogradKernels { winogradKernelCache = [:]; panelWeightCache = nil }
+        if !keepsWinogradKernels { winogradKernelCache = [:]; panelWeightCache = nil; transposedPanelCache = nil }
         releasesWeightAfterPacking = mode == .evaluation
         if mode != .training && runsRowGEMM(pixels: g.outPlane) {
             // Rectifies and clips in its epilogue.

@@ -60,6 +60,15 @@ enum PanelGEMM {
         }
     }
 
+    /// The transpose of the row-major `depth x rows` matrix `w` in panels, as `pack` would
+    /// pack it (`ck_pack_panels_transposed`).
+    static func packTransposed(_ w: UnsafePointer<Float>, rows: Int, depth: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: ck_packed_count(Int32(rows), Int32(depth))) { buffer, count in
+            ck_pack_panels_transposed(w, Int32(rows), Int32(depth), buffer.baseAddress!)
+            count = buffer.count
+        }
+    }
+
     /// Scratch floats `multiply` needs for `panels` panels and `columns` columns.
     static func scratchCount(panels: Int, columns: Int) -> Int {
         ck_panel_gemm_scratch(Int32(panels), Int32(columns))
