@@ -59,8 +59,10 @@ void ck_pack_panels_transposed(const float *w, int m, int k, float *packed) {
 }
 
 size_t ck_panel_gemm_scratch(int panels, int n) {
-    int nc = n < NC ? n : NC;
-    return (size_t)nc * P * (size_t)group_panels(panels, nc);
+    // Enough for any call of at most `n` columns: a call with fewer columns accumulates
+    // more panels together, never more than SCRATCH floats.
+    size_t nc = (size_t)(n < NC ? n : NC), all = nc * P * (size_t)panels;
+    return all < SCRATCH ? all : SCRATCH;
 }
 
 #if defined(__x86_64__)
