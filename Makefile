@@ -22,13 +22,15 @@ test-long: setup
 
 # The suite under OpenBLAS's own kernel choice and under the AVX2 kernel families other
 # x86-64 machines get (Haswell, Zen); `make test-kernels KERNELS="SkylakeX Sandybridge"`
-# for others. The tolerances must hold on each.
-KERNELS = default Haswell Zen
+# for others. The tolerances must hold on each. `noavx512` runs it as a CPU without
+# AVX-512 would (OpenBLAS Haswell, ConvViz's AVX-512 kernels off: CONVVIZ_PANEL_GEMM=0).
+KERNELS = default Haswell Zen noavx512
 test-kernels: setup
 	swift build --build-tests
 	@for k in $(KERNELS); do \
 	  echo "== OPENBLAS_CORETYPE=$$k"; \
 	  if [ $$k = default ]; then env -u OPENBLAS_CORETYPE swift test --skip-build --disable-swift-testing || exit 1; \
+	  elif [ $$k = noavx512 ]; then OPENBLAS_CORETYPE=Haswell CONVVIZ_PANEL_GEMM=0 swift test --skip-build --disable-swift-testing || exit 1; \
 	  else OPENBLAS_CORETYPE=$$k swift test --skip-build --disable-swift-testing || exit 1; fi; \
 	done
 
