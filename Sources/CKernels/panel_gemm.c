@@ -18,7 +18,7 @@
 
 #include <string.h>
 
-enum { KC = 256, NC = 256, MAX_TILE = 14, P = CK_PANEL_ROWS, SCRATCH = 32768 };
+enum { KC = CK_DEPTH_BLOCK, NC = 256, MAX_TILE = 14, P = CK_PANEL_ROWS, SCRATCH = 32768 };
 
 // Panels accumulated together for `nc` columns: their sums (scratch) within 128 KB.
 static int group_panels(int panels, int nc) {
@@ -76,8 +76,8 @@ int ck_avx512_ready(void) {
 
 #define AVX512 __attribute__((target("avx512f")))
 
-// One tile: `w` columns of B against one panel's KC-block `wp` ([kc][32]), accumulated in
-// `acc` ([w][ld], this panel's 32 floats per column; `first`: start from zero). B's
+// One tile: `w` columns of B against one panel's KC-block `wp` ([kc][32]), its partial sum
+// added to `acc` ([w][ld], this panel's 32 floats per column; `first`: stored as it is). B's
 // element (i, j) is at b[i*ldb + j], or with `offsets` (a gathered B) at
 // b[offsets[i] + j*STRIDE]. `prefetch`: a block to bring into cache meanwhile (the next one
 // this thread reads).
@@ -86,10 +86,7 @@ AVX512 __attribute__((always_inline)) static inline void tile(
     float *acc, ptrdiff_t ld, int kc, int first, const float *prefetch) {
     __m512 lo[MAX_TILE], hi[MAX_TILE];
 #pragma clang loop unroll(full)
-    for (int j = 0; j < w; j++) {
-        lo[j] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(acc + j * ld);
-        hi[j] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(acc + j * ld + 16);
-    }
+    for (int j = 0; j < w; j++) lo[j] = hi[j] = _mm512_setzero_ps();  // each depth block from zero
     for (int i = 0; i < kc; i++) {
         if (prefetch) {
             _mm_prefetch((const char *)(prefetch + i * P), _MM_HINT_T0);
@@ -106,8 +103,9 @@ AVX512 __attribute__((always_inline)) static inline void tile(
     }
 #pragma clang loop unroll(full)
     for (int j = 0; j < w; j++) {
-        _mm512_storeu_ps(acc + j * ld, lo[j]);
-        _mm512_storeu_ps(acc + j * ld + 16, hi[j]);
+        // The block's partial sum, added to the earlier blocks' (CK_DEPTH_BLOCK).
+        _mm512_storeu_ps(acc + j * ld, first ? lo[j] : _mm512_add_ps(_mm512_loadu_ps(acc + j * ld), lo[j]));
+        _mm512_storeu_ps(acc + j * ld + 16, first ? hi[j] : _mm512_add_ps(_mm512_loadu_ps(acc + j * ld + 16), hi[j]));
     }
 }
 

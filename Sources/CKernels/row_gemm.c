@@ -9,7 +9,7 @@
 // read as stored: nothing is packed or kept.
 //
 // Tiles of up to 6 rows x 4 vectors (64 pixels): 24 accumulators; the pixels past the end
-// of a row are masked.
+// of a row are masked. Depth in blocks of CK_DEPTH_BLOCK, as the panel kernel sums.
 
 #include "CKernels.h"
 #include "activation.h"
@@ -20,10 +20,12 @@
 
 enum { ROWS = 6, VECTORS = 4 };
 
-// Rows [0, r) of the tile at `y`, columns [0, 16*(v-1)) plus the lanes of `last`.
+// Rows [0, r) of the tile at `y`, columns [0, 16*(v-1)) plus the lanes of `last`: one
+// depth block's partial sums (`k` terms from zero) added to the earlier blocks' kept in
+// `y` (`first`: none yet); after the last block (`last_block`) the bias and activation.
 AVX512 __attribute__((always_inline)) static inline void tile(
     const int r, const int v, const float *w, ptrdiff_t ldw, int k, const float *x, ptrdiff_t ldx, __mmask16 last,
-    float *y, ptrdiff_t ldy, const float *bias, ck_activation act) {
+    float *y, ptrdiff_t ldy, const float *bias, ck_activation act, int first, int last_block) {
     __m512 acc[ROWS][VECTORS];
 #pragma clang loop unroll(full)
     for (int i = 0; i < r; i++)
@@ -46,19 +48,21 @@ AVX512 __attribute__((always_inline)) static inline void tile(
         __m512 shift = _mm512_set1_ps(bias ? bias[i] : 0);
 #pragma clang loop unroll(full)
         for (int j = 0; j < v; j++) {
-            __m512 out = ck_activate(_mm512_add_ps(acc[i][j], shift), act);
-            if (j == v - 1) _mm512_mask_storeu_ps(y + i * ldy + 16 * j, last, out);
-            else _mm512_storeu_ps(y + i * ldy + 16 * j, out);
+            float *at = y + i * ldy + 16 * j;
+            const __mmask16 lanes = j == v - 1 ? last : 0xffff;
+            __m512 sum = first ? acc[i][j] : _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, at), acc[i][j]);
+            if (last_block) sum = ck_activate(_mm512_add_ps(sum, shift), act);
+            _mm512_mask_storeu_ps(at, lanes, sum);
         }
     }
 }
 
 typedef void (*tile_fn)(const float *, ptrdiff_t, int, const float *, ptrdiff_t, __mmask16, float *, ptrdiff_t, const float *,
-                        ck_activation);
+                        ck_activation, int, int);
 #define TILE(R, V) \
     AVX512 static void tile##R##x##V(const float *w, ptrdiff_t ldw, int k, const float *x, ptrdiff_t ldx, __mmask16 last, \
-                                     float *y, ptrdiff_t ldy, const float *bias, ck_activation act) { \
-        tile(R, V, w, ldw, k, x, ldx, last, y, ldy, bias, act); }
+                                     float *y, ptrdiff_t ldy, const float *bias, ck_activation act, int first, int last_block) { \
+        tile(R, V, w, ldw, k, x, ldx, last, y, ldy, bias, act, first, last_block); }
 #define TILES(R) TILE(R, 1) TILE(R, 2) TILE(R, 3) TILE(R, 4)
 TILES(1) TILES(2) TILES(3) TILES(4) TILES(5) TILES(6)
 static const tile_fn tiles[ROWS + 1][VECTORS + 1] = {
@@ -75,8 +79,11 @@ void ck_row_gemm_avx512(const float *w, int m, int k, ptrdiff_t ldw, const float
         const __mmask16 last = tail == 16 ? 0xffff : (__mmask16)((1u << tail) - 1);
         for (int m0 = 0; m0 < m; m0 += ROWS) {
             const int r = m - m0 < ROWS ? m - m0 : ROWS;
-            tiles[r][v](w + (ptrdiff_t)m0 * ldw, ldw, k, x + n0, ldx, last, y + (ptrdiff_t)m0 * ldy + n0, ldy,
-                        bias ? bias + m0 : 0, act);
+            for (int k0 = 0; k0 < k || k0 == 0; k0 += CK_DEPTH_BLOCK) {
+                const int kc = k - k0 < CK_DEPTH_BLOCK ? k - k0 : CK_DEPTH_BLOCK;
+                tiles[r][v](w + (ptrdiff_t)m0 * ldw + k0, ldw, kc, x + (ptrdiff_t)k0 * ldx + n0, ldx, last,
+                            y + (ptrdiff_t)m0 * ldy + n0, ldy, bias ? bias + m0 : 0, act, k0 == 0, k0 + CK_DEPTH_BLOCK >= k);
+            }
         }
     }
 }
