@@ -29,10 +29,7 @@ extension Conv2D {
                            vectorKernel: native ? kernelActivation : nil)
         }
         if !native || !Self.runsVectorKernel(kernel: window.kernel, stride: window.stride) {
-            output.data.withUnsafeMutableBufferPointer { y in
-                if rectifiesOutput { Vector.rectify(y.baseAddress!, count: y.count) }
-                if let clip = clipsOutput { Vector.clip(y.baseAddress!, count: y.count, to: clip) }
-            }
+            output.data.withUnsafeMutableBufferPointer { applyFusedActivation($0.baseAddress!, count: $0.count) }
         }
         return output
     }

@@ -11,34 +11,24 @@ import CKernels
 /// (another path, a gradient, a figure of the kernels) unpacks it again, exactly, and
 /// from then on both are kept, so that passes of both kinds do not repack in turn.
 extension Conv2D {
-    /// The weight as stored, `[C_out, C_in*K*K]`, in panels; kept between inference calls.
-    func panelWeight() -> [Float] {
-        if let kept = panelWeightCache, kept.version == weight.version { return kept.panels }
-        let (rows, depth) = (outputChannels, productDepth)
-        let panels = weight.value.data.withUnsafeBufferPointer { PanelGEMM.pack($0.baseAddress!, rows: rows, depth: depth) }
-        panelWeightCache = keepsWinogradKernels ? (weight.version, panels) : nil
+    /// The weight as stored, `[C_out, C_in*K*K]`, in panels, or (`transposed`) its
+    /// transpose `[C_in*K*K, C_out]` for input gradients; each kept between calls outside
+    /// training. Only the forward panels release the weight: a gradient pass reads the
+    /// weight elsewhere too.
+    func panelWeight(transposed: Bool = false) -> [Float] {
+        if let kept = transposed ? transposedPanelCache : panelWeightCache, kept.version == weight.version { return kept.panels }
+        let (rows, depth) = transposed ? (productDepth, outputChannels) : (outputChannels, productDepth)
+        let panels = weight.value.data.withUnsafeBufferPointer {
+            transposed ? PanelGEMM.packTransposed($0.baseAddress!, rows: rows, depth: depth) : PanelGEMM.pack($0.baseAddress!, rows: rows, depth: depth)
+        }
+        let kept = keepsWinogradKernels ? (weight.version, panels) : nil
+        if transposed { transposedPanelCache = kept; return panels }
+        panelWeightCache = kept
         if keepsWinogradKernels && releasesWeightAfterPacking && weight.restorations == 0 {
             let shape = weight.value.shape
             weight.release { Tensor(shape: shape, data: PanelGEMM.unpack(panels, rows: rows, depth: depth)) }
         }
         return panels
-    }
-
-    /// The weight's transpose, `[C_in*K*K, C_out]`, in panels, for input gradients; kept
-    /// as the forward panels are (the weight itself is not released for it: a gradient
-    /// pass reads the weight elsewhere too).
-    func transposedPanelWeight() -> [Float] {
-        if let kept = transposedPanelCache, kept.version == weight.version { return kept.panels }
-        let (rows, depth) = (productDepth, outputChannels)
-        let panels = weight.value.data.withUnsafeBufferPointer { PanelGEMM.packTransposed($0.baseAddress!, rows: rows, depth: depth) }
-        transposedPanelCache = keepsWinogradKernels ? (weight.version, panels) : nil
-        return panels
-    }
-
-    /// Runs `body` with `W^T` in panels (`panels`), else with the weight as stored.
-    func withTransposedWeight<T>(panels: Bool, _ body: (_ packed: UnsafePointer<Float>?, _ stored: UnsafePointer<Float>?) -> T) -> T {
-        if panels { return transposedPanelWeight().withUnsafeBufferPointer { body($0.baseAddress!, nil) } }
-        return weight.value.data.withUnsafeBufferPointer { body(nil, $0.baseAddress!) }
     }
 
     /// Terms per output: `C_in/groups * K_h * K_w`.
@@ -47,11 +37,12 @@ extension Conv2D {
     /// Whether this layer's small-batch products take `PanelGEMM`.
     var runsPanelGEMM: Bool { usesPanelGEMM && PanelGEMM.isAvailable && groups == 1 }
 
-    /// Runs `body` with the packed weight (the panel kernel runs here) or the weight as
-    /// stored (OpenBLAS): one of the two, the other nil. The panel path leaves
-    /// `weight.value` released.
-    func withProductWeight<T>(allowingPanels: Bool = true, _ body: (_ packed: UnsafePointer<Float>?, _ stored: UnsafePointer<Float>?) -> T) -> T {
-        if allowingPanels && runsPanelGEMM { return panelWeight().withUnsafeBufferPointer { body($0.baseAddress!, nil) } }
+    /// Runs `body` with the packed weight (the panel kernel runs here; `transposed`: W^T's
+    /// panels) or the weight as stored (OpenBLAS): one of the two, the other nil. The
+    /// forward panel path leaves `weight.value` released.
+    func withProductWeight<T>(allowingPanels: Bool = true, transposed: Bool = false,
+                              _ body: (_ packed: UnsafePointer<Float>?, _ stored: UnsafePointer<Float>?) -> T) -> T {
+        if allowingPanels && runsPanelGEMM { return panelWeight(transposed: transposed).withUnsafeBufferPointer { body($0.baseAddress!, nil) } }
         return weight.value.data.withUnsafeBufferPointer { body(nil, $0.baseAddress!) }
     }
 

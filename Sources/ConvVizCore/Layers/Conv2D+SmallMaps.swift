@@ -99,7 +99,7 @@ extension Conv2D {
         let blocks = (cin + blockSize - 1) / blockSize
         gradOutput.data.withUnsafeBufferPointer { gb in
         gradInput.data.withUnsafeMutableBufferPointer { xb in
-        withTransposedWeight(panels: panels) { packed, stored in
+        withProductWeight(transposed: true) { packed, stored in
             let dy = gb.baseAddress!, dx = xb.baseAddress!
             Parallel.forEachRange(n * blocks) { _, items in
                 let block = g.withChannels(blockSize)

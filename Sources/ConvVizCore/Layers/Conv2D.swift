@@ -182,39 +182,27 @@ public final class Conv2D: Layer {
         keepsWinogradKernels = mode != .training && Self.cachesWinogradKernels
         if !keepsWinogradKernels { winogradKernelCache = [:]; panelWeightCache = nil; transposedPanelCache = nil }
         releasesWeightAfterPacking = mode == .evaluation
-        if mode != .training && runsRowGEMM(pixels: g.outPlane) {
-            // Rectifies and clips in its epilogue.
-            if mode.recordsForBackward { cachedInput = input }
-            return forwardPointwise(input, g, inference: true)
-        }
-        if usesSmallMapPath && mode != .training && runsSmallMaps(g, samples: input.shape[0], forward: true) {
-            if mode.recordsForBackward { cachedInput = input }
-            return forwardSmallMaps(input, g)
-        }
-        if isPointwise {
-            // Rectifies and clips in its epilogue.
-            if mode.recordsForBackward { cachedInput = input }
-            return forwardPointwise(input, g, inference: mode != .training)
-        }
-        if usesSmallMapPath && mode != .training && runsStem(g, samples: input.shape[0]) {
-            // Rectifies and clips in its epilogue.
-            if mode.recordsForBackward { cachedInput = input }
-            return forwardStem(input, g)
-        }
+        if mode.recordsForBackward { cachedInput = input }
+        // The row, small-map, pointwise, stem and depthwise paths apply the fused ReLU and
+        // clip in their epilogues.
+        if mode != .training && runsRowGEMM(pixels: g.outPlane) { return forwardPointwise(input, g, inference: true) }
+        if usesSmallMapPath && mode != .training && runsSmallMaps(g, samples: input.shape[0], forward: true) { return forwardSmallMaps(input, g) }
+        if isPointwise { return forwardPointwise(input, g, inference: mode != .training) }
+        if usesSmallMapPath && mode != .training && runsStem(g, samples: input.shape[0]) { return forwardStem(input, g) }
+        if runsDepthwise { return forwardDepthwise(input, g, inference: mode != .training) }
         let winograd = winogradKernel(g)
-        if runsDepthwise {
-            // Rectifies and clips itself.
-            if mode.recordsForBackward { cachedInput = input }
-            return forwardDepthwise(input, g, inference: mode != .training)
-        }
         var output = groups > 1 ? forwardGrouped(input, g) : winograd.map { forwardWinograd(input, kernel: $0, fourOutputs: mode != .training && runsFourByFour(g)) }
             ?? (Im2Col.prefersChannelMajor(g) ? forwardChannelMajor(input, g) : forwardPixelMajor(input, g))
-        if rectifiesOutput && winograd == nil && (groups > 1 || Im2Col.prefersChannelMajor(g)) {
-            output.data.withUnsafeMutableBufferPointer { Vector.rectify($0.baseAddress!, count: $0.count) }
-        }
-        if let clip = clipsOutput { output.data.withUnsafeMutableBufferPointer { Vector.clip($0.baseAddress!, count: $0.count, to: clip) } }
-        if mode.recordsForBackward { cachedInput = input }
+        // Winograd and the pixel-major path rectify as they store; the clip runs after.
+        let rectified = winograd != nil || (groups == 1 && !Im2Col.prefersChannelMajor(g))
+        output.data.withUnsafeMutableBufferPointer { applyFusedActivation($0.baseAddress!, count: $0.count, rectified: rectified) }
         return output
+    }
+
+    /// The fused ReLU, unless `rectified` (applied already), and the fused clip, in place.
+    func applyFusedActivation(_ values: UnsafeMutablePointer<Float>, count: Int, rectified: Bool = false) {
+        if rectifiesOutput && !rectified { Vector.rectify(values, count: count) }
+        if let clip = clipsOutput { Vector.clip(values, count: count, to: clip) }
     }
 
     /// The epilogue of a product written as output-channel rows: each of `channels`'
@@ -225,8 +213,7 @@ public final class Conv2D: Layer {
         for (row, c) in channels.enumerated() {
             let values = out + row * stride
             if let biasValues { Vector.affine(values, count: count, scale: 1, shift: biasValues[c], into: values) }
-            if rectifiesOutput { Vector.rectify(values, count: count) }
-            if let clip = clipsOutput { Vector.clip(values, count: count, to: clip) }
+            applyFusedActivation(values, count: count)
         }
     }
 
