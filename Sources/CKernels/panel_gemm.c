@@ -1,6 +1,6 @@
 // Y = W B for a weight packed once into panels of 32 rows (a convolution's weight as
 // stored, `[C_out, C_in*K*K]`, against its channel-major patch matrix): the product
-// ConvViz's small maps, stems and 1x1 layers make at small batches.
+// ConvViz's small maps and 1x1 layers on 7x7 maps make at small batches.
 //
 // Why not OpenBLAS: for a product only 49-196 columns wide (a photo's 7x7 and 14x14
 // maps at batch 1), OpenBLAS packs the whole weight again on every call, from memory the
@@ -78,12 +78,11 @@ int ck_avx512_ready(void) {
 
 // One tile: `w` columns of B against one panel's KC-block `wp` ([kc][32]), its partial sum
 // added to `acc` ([w][ld], this panel's 32 floats per column; `first`: stored as it is). B's
-// element (i, j) is at b[i*ldb + j], or with `offsets` (a gathered B) at
-// b[offsets[i] + j*STRIDE]. `prefetch`: a block to bring into cache meanwhile (the next one
-// this thread reads).
+// element (i, j) is at b[i*ldb + j]. `prefetch`: a block to bring into cache meanwhile (the
+// next one this thread reads).
 AVX512 __attribute__((always_inline)) static inline void tile(
-    const int w, const float *wp, const float *b, ptrdiff_t ldb, const int *offsets, const int stride,
-    float *acc, ptrdiff_t ld, int kc, int first, const float *prefetch) {
+    const int w, const float *wp, const float *b, ptrdiff_t ldb, float *acc, ptrdiff_t ld, int kc, int first,
+    const float *prefetch) {
     __m512 lo[MAX_TILE], hi[MAX_TILE];
 #pragma clang loop unroll(full)
     for (int j = 0; j < w; j++) lo[j] = hi[j] = _mm512_setzero_ps();  // each depth block from zero
@@ -93,10 +92,10 @@ AVX512 __attribute__((always_inline)) static inline void tile(
             _mm_prefetch((const char *)(prefetch + i * P + 16), _MM_HINT_T0);
         }
         __m512 w0 = _mm512_loadu_ps(wp + i * P), w1 = _mm512_loadu_ps(wp + i * P + 16);
-        const float *bi = offsets ? b + offsets[i] : b + i * ldb;
+        const float *bi = b + i * ldb;
 #pragma clang loop unroll(full)
         for (int j = 0; j < w; j++) {
-            __m512 x = _mm512_set1_ps(bi[j * stride]);
+            __m512 x = _mm512_set1_ps(bi[j]);
             lo[j] = _mm512_fmadd_ps(w0, x, lo[j]);
             hi[j] = _mm512_fmadd_ps(w1, x, hi[j]);
         }
@@ -109,22 +108,13 @@ AVX512 __attribute__((always_inline)) static inline void tile(
     }
 }
 
-typedef void (*tile_fn)(const float *, const float *, ptrdiff_t, const int *, float *, ptrdiff_t, int, int, const float *);
-// Each width twice: B as rows (`tileW`), and B gathered at stride 2 (`gatheredW`: a stem's
-// taps read straight from its padded input).
+typedef void (*tile_fn)(const float *, const float *, ptrdiff_t, float *, ptrdiff_t, int, int, const float *);
 #define TILE(W) \
-    AVX512 static void tile##W(const float *wp, const float *b, ptrdiff_t ldb, const int *offsets, float *acc, ptrdiff_t ld, \
-                               int kc, int first, const float *prefetch) { \
-        (void)offsets; tile(W, wp, b, ldb, 0, 1, acc, ld, kc, first, prefetch); } \
-    AVX512 static void gathered##W(const float *wp, const float *b, ptrdiff_t ldb, const int *offsets, float *acc, ptrdiff_t ld, \
-                                   int kc, int first, const float *prefetch) { \
-        (void)ldb; tile(W, wp, b, 0, offsets, 2, acc, ld, kc, first, prefetch); }
+    AVX512 static void tile##W(const float *wp, const float *b, ptrdiff_t ldb, float *acc, ptrdiff_t ld, int kc, int first, \
+                               const float *prefetch) { tile(W, wp, b, ldb, acc, ld, kc, first, prefetch); }
 TILE(1) TILE(2) TILE(3) TILE(4) TILE(5) TILE(6) TILE(7) TILE(8) TILE(9) TILE(10) TILE(11) TILE(12) TILE(13) TILE(14)
 static const tile_fn tiles[MAX_TILE + 1] = {
     0, tile1, tile2, tile3, tile4, tile5, tile6, tile7, tile8, tile9, tile10, tile11, tile12, tile13, tile14};
-static const tile_fn gathered[MAX_TILE + 1] = {
-    0, gathered1, gathered2, gathered3, gathered4, gathered5, gathered6, gathered7, gathered8, gathered9, gathered10,
-    gathered11, gathered12, gathered13, gathered14};
 
 // Writes the accumulated block (`acc`, [nc][ld]) into Y's rows, transposed, with bias and
 // activation: sixteen columns of a row at a time, gathered from the block (in L1).
@@ -146,12 +136,11 @@ AVX512 static void store_rows(const float *acc, ptrdiff_t ld, int nc, int row0, 
     }
 }
 
-// The product over blocks of columns, panels and depth. `offsets`: B gathered (stride 2).
-static void panel_gemm(const float *packed, int m, int k, int first_panel, int end_panel,
-                       const float *b, ptrdiff_t ldb, const int *offsets, int n, float *y, ptrdiff_t ldy,
-                       const float *bias, ck_activation act, float *scratch) {
+void ck_panel_gemm_avx512(const float *packed, int m, int k, int first_panel, int end_panel,
+                          const float *b, ptrdiff_t ldb, int n, float *y, ptrdiff_t ldy,
+                          const float *bias, ck_activation act, float *scratch) {
+    // Blocks of columns, then groups of panels, then depth blocks.
     const size_t panelSize = (size_t)k * P;
-    const tile_fn *kernels = offsets ? gathered : tiles;
     for (int n0 = 0; n0 < n; n0 += NC) {
         const int nc = n - n0 < NC ? n - n0 : NC;
         // Tiles of near-equal width: 49 columns as 13+12+12+12, not 14+14+14+7.
@@ -170,9 +159,8 @@ static void panel_gemm(const float *packed, int m, int k, int first_panel, int e
                     int j0 = 0;
                     for (int t = 0; t < tileCount; t++) {
                         const int w = nc / tileCount + (t < nc % tileCount);
-                        const float *bt = offsets ? b + (ptrdiff_t)(n0 + j0) * 2 : b + (ptrdiff_t)k0 * ldb + n0 + j0;
-                        kernels[w](wp, bt, ldb, offsets ? offsets + k0 : 0, scratch + j0 * ld + p * P, ld, kc, k0 == 0,
-                                   t == 0 ? next : 0);
+                        tiles[w](wp, b + (ptrdiff_t)k0 * ldb + n0 + j0, ldb, scratch + j0 * ld + p * P, ld, kc, k0 == 0,
+                                 t == 0 ? next : 0);
                         j0 += w;
                     }
                 }
@@ -181,18 +169,6 @@ static void panel_gemm(const float *packed, int m, int k, int first_panel, int e
             store_rows(scratch, ld, nc, row0, rows, y + n0, ldy, bias, act);
         }
     }
-}
-
-void ck_panel_gemm_avx512(const float *packed, int m, int k, int first_panel, int end_panel,
-                          const float *b, ptrdiff_t ldb, int n, float *y, ptrdiff_t ldy,
-                          const float *bias, ck_activation act, float *scratch) {
-    panel_gemm(packed, m, k, first_panel, end_panel, b, ldb, 0, n, y, ldy, bias, act, scratch);
-}
-
-void ck_panel_gemm_gathered_avx512(const float *packed, int m, int k, int first_panel, int end_panel,
-                                   const float *b, const int *offsets, int n, float *y, ptrdiff_t ldy,
-                                   const float *bias, ck_activation act, float *scratch) {
-    panel_gemm(packed, m, k, first_panel, end_panel, b, 0, offsets, n, y, ldy, bias, act, scratch);
 }
 
 #else
@@ -205,14 +181,6 @@ void ck_panel_gemm_avx512(const float *packed, int m, int k, int first_panel, in
     (void)packed; (void)m; (void)k; (void)first_panel; (void)end_panel; (void)b; (void)ldb; (void)n;
     (void)y; (void)ldy; (void)bias; (void)act; (void)scratch;
     __builtin_trap();  // never called: ck_avx512_ready() is 0
-}
-
-void ck_panel_gemm_gathered_avx512(const float *packed, int m, int k, int first_panel, int end_panel,
-                                   const float *b, const int *offsets, int n, float *y, ptrdiff_t ldy,
-                                   const float *bias, ck_activation act, float *scratch) {
-    (void)packed; (void)m; (void)k; (void)first_panel; (void)end_panel; (void)b; (void)offsets; (void)n;
-    (void)y; (void)ldy; (void)bias; (void)act; (void)scratch;
-    __builtin_trap();
 }
 
 #endif

@@ -24,15 +24,15 @@ enum { ROWS = 6, VECTORS = 4 };
 // depth block's partial sums (`k` terms from zero) added to the earlier blocks' kept in
 // `y` (`first`: none yet); after the last block (`last_block`) the bias and activation.
 AVX512 __attribute__((always_inline)) static inline void tile(
-    const int r, const int v, const float *w, ptrdiff_t ldw, int k, const float *x, ptrdiff_t ldx, __mmask16 last,
-    float *y, ptrdiff_t ldy, const float *bias, ck_activation act, int first, int last_block) {
+    const int r, const int v, const float *w, ptrdiff_t ldw, int k, const float *x, ptrdiff_t ldx, const int *offsets,
+    __mmask16 last, float *y, ptrdiff_t ldy, const float *bias, ck_activation act, int first, int last_block) {
     __m512 acc[ROWS][VECTORS];
 #pragma clang loop unroll(full)
     for (int i = 0; i < r; i++)
 #pragma clang loop unroll(full)
         for (int j = 0; j < v; j++) acc[i][j] = _mm512_setzero_ps();
     for (int t = 0; t < k; t++) {
-        const float *xt = x + t * ldx;
+        const float *xt = offsets ? x + offsets[t] : x + t * ldx;
         __m512 xv[VECTORS];
 #pragma clang loop unroll(full)
         for (int j = 0; j < v; j++) xv[j] = j == v - 1 ? _mm512_maskz_loadu_ps(last, xt + 16 * j) : _mm512_loadu_ps(xt + 16 * j);
@@ -57,22 +57,31 @@ AVX512 __attribute__((always_inline)) static inline void tile(
     }
 }
 
-typedef void (*tile_fn)(const float *, ptrdiff_t, int, const float *, ptrdiff_t, __mmask16, float *, ptrdiff_t, const float *,
-                        ck_activation, int, int);
+typedef void (*tile_fn)(const float *, ptrdiff_t, int, const float *, ptrdiff_t, const int *, __mmask16, float *, ptrdiff_t,
+                        const float *, ck_activation, int, int);
+// Each shape twice: X's rows `ldx` apart (`tileRxV`), and X's rows at `offsets` (`tapsRxV`:
+// a convolution's taps read where they lie in its input).
 #define TILE(R, V) \
-    AVX512 static void tile##R##x##V(const float *w, ptrdiff_t ldw, int k, const float *x, ptrdiff_t ldx, __mmask16 last, \
-                                     float *y, ptrdiff_t ldy, const float *bias, ck_activation act, int first, int last_block) { \
-        tile(R, V, w, ldw, k, x, ldx, last, y, ldy, bias, act, first, last_block); }
+    AVX512 static void tile##R##x##V(const float *w, ptrdiff_t ldw, int k, const float *x, ptrdiff_t ldx, const int *offsets, \
+                                     __mmask16 last, float *y, ptrdiff_t ldy, const float *bias, ck_activation act, int first, \
+                                     int last_block) { \
+        (void)offsets; tile(R, V, w, ldw, k, x, ldx, 0, last, y, ldy, bias, act, first, last_block); } \
+    AVX512 static void taps##R##x##V(const float *w, ptrdiff_t ldw, int k, const float *x, ptrdiff_t ldx, const int *offsets, \
+                                     __mmask16 last, float *y, ptrdiff_t ldy, const float *bias, ck_activation act, int first, \
+                                     int last_block) { \
+        (void)ldx; tile(R, V, w, ldw, k, x, 0, offsets, last, y, ldy, bias, act, first, last_block); }
 #define TILES(R) TILE(R, 1) TILE(R, 2) TILE(R, 3) TILE(R, 4)
 TILES(1) TILES(2) TILES(3) TILES(4) TILES(5) TILES(6)
+#define ROW(F, R) {0, F##R##x1, F##R##x2, F##R##x3, F##R##x4}
 static const tile_fn tiles[ROWS + 1][VECTORS + 1] = {
-    {0},
-    {0, tile1x1, tile1x2, tile1x3, tile1x4}, {0, tile2x1, tile2x2, tile2x3, tile2x4}, {0, tile3x1, tile3x2, tile3x3, tile3x4},
-    {0, tile4x1, tile4x2, tile4x3, tile4x4}, {0, tile5x1, tile5x2, tile5x3, tile5x4}, {0, tile6x1, tile6x2, tile6x3, tile6x4},
-};
+    {0}, ROW(tile, 1), ROW(tile, 2), ROW(tile, 3), ROW(tile, 4), ROW(tile, 5), ROW(tile, 6)};
+static const tile_fn taps[ROWS + 1][VECTORS + 1] = {
+    {0}, ROW(taps, 1), ROW(taps, 2), ROW(taps, 3), ROW(taps, 4), ROW(taps, 5), ROW(taps, 6)};
 
-void ck_row_gemm_avx512(const float *w, int m, int k, ptrdiff_t ldw, const float *x, ptrdiff_t ldx, int n,
-                        float *y, ptrdiff_t ldy, const float *bias, ck_activation act) {
+// The product; `offsets`: X's rows at x + offsets[t] instead of x + t*ldx.
+static void row_gemm(const float *w, int m, int k, ptrdiff_t ldw, const float *x, ptrdiff_t ldx, const int *offsets, int n,
+                     float *y, ptrdiff_t ldy, const float *bias, ck_activation act) {
+    const tile_fn (*kernels)[VECTORS + 1] = offsets ? taps : tiles;
     for (int n0 = 0; n0 < n; n0 += 16 * VECTORS) {
         const int columns = n - n0 < 16 * VECTORS ? n - n0 : 16 * VECTORS;
         const int v = (columns + 15) / 16, tail = columns - 16 * (v - 1);
@@ -81,11 +90,22 @@ void ck_row_gemm_avx512(const float *w, int m, int k, ptrdiff_t ldw, const float
             const int r = m - m0 < ROWS ? m - m0 : ROWS;
             for (int k0 = 0; k0 < k || k0 == 0; k0 += CK_DEPTH_BLOCK) {
                 const int kc = k - k0 < CK_DEPTH_BLOCK ? k - k0 : CK_DEPTH_BLOCK;
-                tiles[r][v](w + (ptrdiff_t)m0 * ldw + k0, ldw, kc, x + (ptrdiff_t)k0 * ldx + n0, ldx, last,
-                            y + (ptrdiff_t)m0 * ldy + n0, ldy, bias ? bias + m0 : 0, act, k0 == 0, k0 + CK_DEPTH_BLOCK >= k);
+                kernels[r][v](w + (ptrdiff_t)m0 * ldw + k0, ldw, kc, offsets ? x + n0 : x + (ptrdiff_t)k0 * ldx + n0, ldx,
+                              offsets ? offsets + k0 : 0, last, y + (ptrdiff_t)m0 * ldy + n0, ldy, bias ? bias + m0 : 0, act,
+                              k0 == 0, k0 + CK_DEPTH_BLOCK >= k);
             }
         }
     }
+}
+
+void ck_row_gemm_avx512(const float *w, int m, int k, ptrdiff_t ldw, const float *x, ptrdiff_t ldx, int n,
+                        float *y, ptrdiff_t ldy, const float *bias, ck_activation act) {
+    row_gemm(w, m, k, ldw, x, ldx, 0, n, y, ldy, bias, act);
+}
+
+void ck_row_gemm_taps_avx512(const float *w, int m, int k, ptrdiff_t ldw, const float *x, const int *offsets, int n,
+                             float *y, ptrdiff_t ldy, const float *bias, ck_activation act) {
+    row_gemm(w, m, k, ldw, x, 0, offsets, n, y, ldy, bias, act);
 }
 
 #else
@@ -94,6 +114,12 @@ void ck_row_gemm_avx512(const float *w, int m, int k, ptrdiff_t ldw, const float
                         float *y, ptrdiff_t ldy, const float *bias, ck_activation act) {
     (void)w; (void)m; (void)k; (void)ldw; (void)x; (void)ldx; (void)n; (void)y; (void)ldy; (void)bias; (void)act;
     __builtin_trap();  // never called: ck_avx512_ready() is 0
+}
+
+void ck_row_gemm_taps_avx512(const float *w, int m, int k, ptrdiff_t ldw, const float *x, const int *offsets, int n,
+                             float *y, ptrdiff_t ldy, const float *bias, ck_activation act) {
+    (void)w; (void)m; (void)k; (void)ldw; (void)x; (void)offsets; (void)n; (void)y; (void)ldy; (void)bias; (void)act;
+    __builtin_trap();
 }
 
 #endif

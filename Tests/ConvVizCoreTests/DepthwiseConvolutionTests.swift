@@ -18,6 +18,8 @@ final class DepthwiseConvolutionTests: XCTestCase {
             // MobileNet's maps: one sixteen-lane vector per row (7, 14), several (28, 56).
             (3, 1, 3, Pair(1), 1, 7, 7), (3, 1, 3, Pair(1), 1, 14, 14), (2, 1, 3, Pair(2), 1, 28, 28), (2, 1, 3, Pair(2), 1, 56, 56),
             (2, 1, 3, Pair(1), 1, 33, 47),
+            // Padding 0 and 2, odd widths, a 112-wide map at stride 2: the padded plane's edges.
+            (3, 1, 3, Pair(2), 0, 13, 37), (2, 1, 3, Pair(1), 2, 9, 40), (2, 1, 3, Pair(2), 2, 15, 50), (2, 1, 3, Pair(2), 1, 112, 112),
         ]
         var rng = SeededGenerator(seed: 21)
         for c in cases {

@@ -180,9 +180,11 @@ final class PanelGEMMTests: XCTestCase {
                 if relu { reference.data = reference.data.map { max(0, $0) } }
                 Parallel.workers = 1
                 let one = layer.forward(x, mode: .evaluation)
-                // 1x1 layers on maps of 128 pixels and more take the row kernel (nothing packed).
-                let rows = c.k == 1 && c.s == 1 && c.hw * c.hw >= Conv2D.rowGEMMPixels
-                XCTAssertEqual(layer.runsRowGEMM(pixels: c.hw * c.hw), rows, "\(c.path)")
+                // 1x1 layers on maps of 128 pixels and more take the row kernel, and stems its
+                // tap variant (nothing packed).
+                let pointwiseRows = c.k == 1 && c.s == 1 && c.hw * c.hw >= Conv2D.rowGEMMPixels
+                XCTAssertEqual(layer.runsRowGEMM(pixels: c.hw * c.hw), pointwiseRows, "\(c.path)")
+                let rows = pointwiseRows || c.path == "stem"
                 XCTAssertEqual(layer.panelWeightCache == nil, rows, "\(c.path): took the \(rows ? "row" : "panel") kernel")
                 XCTAssertLessThan(relativeError(one, reference), 2e-6, "\(c)")
                 for workers in [2, 3, 8] {

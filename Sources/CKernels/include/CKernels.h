@@ -57,13 +57,6 @@ void ck_panel_gemm_avx512(const float *packed, int m, int k, int first_panel, in
                           const float *b, ptrdiff_t ldb, int n, float *y, ptrdiff_t ldy,
                           const float *bias, ck_activation act, float *scratch);
 
-/// The same product with B gathered: element (i, j) of B at `b[offsets[i] + 2*j]` (a
-/// stride-2 convolution's taps read straight from its padded input, `offsets` the taps'
-/// places; no patch matrix). Rows of Y as in ck_panel_gemm_avx512.
-void ck_panel_gemm_gathered_avx512(const float *packed, int m, int k, int first_panel, int end_panel,
-                                   const float *b, const int *offsets, int n, float *y, ptrdiff_t ldy,
-                                   const float *bias, ck_activation act, float *scratch);
-
 /// Y = W X for W as stored (row-major `m x k`, rows `ldw` apart) and X row-major `k x n`
 /// (rows `ldx` apart): every row of Y (`ldy` apart), plus `bias[r]`, then `act`.
 /// Vectorized along the columns (a 1x1 convolution's pixels): no packing and no
@@ -72,6 +65,12 @@ void ck_panel_gemm_gathered_avx512(const float *packed, int m, int k, int first_
 /// then the bias): the two kernels give the same bytes.
 void ck_row_gemm_avx512(const float *w, int m, int k, ptrdiff_t ldw, const float *x, ptrdiff_t ldx, int n,
                         float *y, ptrdiff_t ldy, const float *bias, ck_activation act);
+
+/// ck_row_gemm_avx512 with X's row t at `x + offsets[t]` (a convolution's taps read where
+/// they lie in its input, each row of taps contiguous: a stride-2 stem's input split into
+/// its even and odd columns). The same sums, so the same bytes.
+void ck_row_gemm_taps_avx512(const float *w, int m, int k, ptrdiff_t ldw, const float *x, const int *offsets, int n,
+                             float *y, ptrdiff_t ldy, const float *bias, ck_activation act);
 
 /// One output plane (`oh x ow`, rows `ow` apart) of a 3x3 depthwise convolution at stride
 /// 1 or 2 from its padded input plane (rows `rowStride` apart; readable 16*stride + 18

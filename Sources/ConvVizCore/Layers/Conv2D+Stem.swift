@@ -21,18 +21,6 @@ extension Conv2D {
         groups == 1 && g.channels <= 4 && window.stride.w == 2 && window.dilation == Pair(1) && (n < Self.smallBatchItems || runsPanelGEMM)
     }
 
-    /// Where each row of the channel-major patch matrix (input channel, kernel row, kernel
-    /// column) starts in the planar padded sample, for output pixel (0, 0).
-    static func tapOffsets(_ g: Im2Col.Geometry) -> [Int32] {
-        var offsets: [Int32] = []
-        for c in 0..<g.channels {
-            for ky in 0..<g.window.kernel.h {
-                for kx in 0..<g.window.kernel.w { offsets.append(Int32((c * g.paddedHeight + ky) * g.paddedWidth + kx)) }
-            }
-        }
-        return offsets
-    }
-
     /// Blocks of output rows per sample: enough for 8 cores at batch 1.
     static let stemRowBlocks = 8
 
@@ -42,7 +30,6 @@ extension Conv2D {
         // At most `maxColumnElements` per block's matrix (large photos), else eight blocks.
         let blockRows = max(1, min((g.outHeight + Self.stemRowBlocks - 1) / Self.stemRowBlocks, maxColumnElements / max(1, rows * ow)))
         let blocks = (g.outHeight + blockRows - 1) / blockRows
-        var output = Tensor(uninitializedShape: [n, cout, g.outHeight, ow])
         // Each sample padded once (a few input channels: small), read by every block.
         let paddedCount = g.paddedCount + Im2Col.slack
         let padded = UnsafeMutablePointer<Float>.allocate(capacity: n * paddedCount)
@@ -51,31 +38,11 @@ extension Conv2D {
         input.data.withUnsafeBufferPointer { xb in
             for s in 0..<n { Im2Col.padPlanar(xb.baseAddress! + s * g.inPlane, g, into: padded + s * paddedCount) }
         }
+        if runsPanelGEMM { return forwardStemOnTaps(padded, paddedCount, g, samples: n, blockRows: blockRows) }
+        var output = Tensor(uninitializedShape: [n, cout, g.outHeight, ow])
         output.data.withUnsafeMutableBufferPointer { yb in
-        withProductWeight { packed, stored in
+        withProductWeight(allowingPanels: false) { _, stored in
             let (y, paddedAll) = (yb.baseAddress!, UncheckedSendable(padded))
-            if let packed {
-                // The panel kernel reads the taps from the padded sample: no patch matrix.
-                let offsets = Self.tapOffsets(g)
-                offsets.withUnsafeBufferPointer { ob in
-                withBiasValues { bias in
-                    let taps = ob.baseAddress!
-                    Parallel.forEachRange(n * blocks) { _, items in
-                        let scratch = Self.panelScratch(packed, channels: cout, columns: ow)!
-                        defer { scratch.deallocate() }
-                        for item in items {
-                            let s = item / blocks, first = item % blocks * blockRows
-                            for row in first..<min(first + blockRows, g.outHeight) {
-                                PanelGEMM.multiplyGathered(packed, rows: cout, depth: rows, panels: 0..<PanelGEMM.panels(rows: cout),
-                                                           b: paddedAll.value + s * paddedCount + row * g.window.stride.h * g.paddedWidth,
-                                                           offsets: taps, columns: ow, y: y + s * cout * plane + row * ow, ldy: plane,
-                                                           bias: bias, activation: kernelActivation, scratch: scratch)
-                            }
-                        }
-                    }
-                }}
-                return
-            }
             Parallel.forEachRange(n * blocks) { _, items in
                 let cols = UnsafeMutablePointer<Float>.allocate(capacity: rows * blockRows * ow + Im2Col.slack)
                 defer { cols.deallocate() }
@@ -94,6 +61,66 @@ extension Conv2D {
                 }
             }
         }}
+        return output
+    }
+
+    /// Where tap (input channel, kernel row, kernel column) of output pixel (0, 0) lies in
+    /// a sample split into its even and odd columns (`splitColumns`): at stride 2 along the
+    /// width, output pixel j reads column 2j + kx, that is phase kx % 2 at kx / 2 + j, so
+    /// each row of taps is contiguous.
+    static func phaseTapOffsets(_ g: Im2Col.Geometry) -> [Int32] {
+        let half = (g.paddedWidth + 1) / 2
+        var offsets: [Int32] = []
+        for c in 0..<g.channels {
+            for ky in 0..<g.window.kernel.h {
+                for kx in 0..<g.window.kernel.w { offsets.append(Int32(((c * g.paddedHeight + ky) * 2 + kx % 2) * half + kx / 2)) }
+            }
+        }
+        return offsets
+    }
+
+    /// The planar padded sample `padded` with each row split into its even columns, then
+    /// its odd ones, each half `(paddedWidth + 1) / 2` floats.
+    static func splitColumns(_ padded: UnsafePointer<Float>, _ g: Im2Col.Geometry, into phases: UnsafeMutablePointer<Float>) {
+        let (wp, half) = (g.paddedWidth, (g.paddedWidth + 1) / 2)
+        for row in 0..<g.channels * g.paddedHeight {
+            let (from, to) = (padded + row * wp, phases + row * 2 * half)
+            for j in 0..<half { to[j] = from[2 * j] }
+            for j in 0..<wp / 2 { to[half + j] = from[2 * j + 1] }
+        }
+    }
+
+    /// The stem on `PanelGEMM.multiplyTaps`: each output row is the weight as stored times
+    /// its taps, read from the column-split sample as contiguous rows, vectorized along
+    /// the row's pixels; the sums land in NCHW rows. Why not the panel kernel: with 147
+    /// terms per output its transposing epilogue cost a third of the sums (ResNet-18's
+    /// stem 0.85-0.91 ms at batch 1 against onnxruntime's 0.48-0.52).
+    private func forwardStemOnTaps(_ padded: UnsafeMutablePointer<Float>, _ paddedCount: Int, _ g: Im2Col.Geometry, samples n: Int,
+                                   blockRows: Int) -> Tensor {
+        var output = Tensor(uninitializedShape: [n, outputChannels, g.outHeight, g.outWidth])
+        let (cout, depth, plane, ow) = (outputChannels, g.rows, g.outPlane, g.outWidth)
+        let blocks = (g.outHeight + blockRows - 1) / blockRows
+        let half = (g.paddedWidth + 1) / 2, splitCount = g.channels * g.paddedHeight * 2 * half
+        let split = UnsafeMutablePointer<Float>.allocate(capacity: n * splitCount)
+        defer { split.deallocate() }
+        for s in 0..<n { Self.splitColumns(padded + s * paddedCount, g, into: split + s * splitCount) }
+        let offsets = Self.phaseTapOffsets(g), rowStep = g.window.stride.h * 2 * half
+        output.data.withUnsafeMutableBufferPointer { yb in
+        weight.value.data.withUnsafeBufferPointer { wb in
+        offsets.withUnsafeBufferPointer { ob in
+        withBiasValues { bias in
+            let (y, w, taps, phases, activation) = (yb.baseAddress!, wb.baseAddress!, ob.baseAddress!, UncheckedSendable(split), kernelActivation)
+            Parallel.forEachRange(n * blocks) { _, items in
+                for item in items {
+                    let s = item / blocks, first = item % blocks * blockRows
+                    for row in first..<min(first + blockRows, g.outHeight) {
+                        PanelGEMM.multiplyTaps(w, rows: cout, depth: depth, ldw: depth, x: phases.value + s * splitCount + row * rowStep,
+                                               offsets: taps, columns: ow, y: y + s * cout * plane + row * ow, ldy: plane,
+                                               bias: bias, activation: activation)
+                    }
+                }
+            }
+        }}}}
         return output
     }
 }

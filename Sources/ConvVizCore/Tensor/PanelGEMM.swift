@@ -28,16 +28,6 @@ enum PanelGEMM {
         }
     }
 
-    /// `multiply` with B gathered: element (i, j) at `b[offsets[i] + 2 * j]` (a stride-2
-    /// convolution's taps read from its padded input: no patch matrix).
-    static func multiplyGathered(_ packed: UnsafePointer<Float>, rows: Int, depth: Int, panels: Range<Int>,
-                                 b: UnsafePointer<Float>, offsets: UnsafePointer<Int32>, columns: Int, y: UnsafeMutablePointer<Float>, ldy: Int,
-                                 bias: UnsafePointer<Float>?, activation: ck_activation, scratch: UnsafeMutablePointer<Float>) {
-        precondition(isAvailable && !panels.isEmpty && panels.upperBound <= self.panels(rows: rows))
-        ck_panel_gemm_gathered_avx512(packed, Int32(rows), Int32(depth), Int32(panels.lowerBound), Int32(panels.upperBound),
-                                      b, offsets, Int32(columns), y, ldy, bias, activation, scratch)
-    }
-
     /// Every row of `W X` for W `rows x depth` as stored (rows `ldw` apart) and X `depth x
     /// columns` (rows `ldx` apart), by `ck_row_gemm_avx512`: vectorized along the columns,
     /// nothing packed. The same bytes as `multiply`.
@@ -45,6 +35,14 @@ enum PanelGEMM {
                              y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, activation: ck_activation) {
         precondition(isAvailable)
         ck_row_gemm_avx512(w, Int32(rows), Int32(depth), ldw, x, ldx, Int32(columns), y, ldy, bias, activation)
+    }
+
+    /// `multiplyRows` with X's row `t` at `x + offsets[t]` (a convolution's taps read where
+    /// they lie in its input; `ck_row_gemm_taps_avx512`). The same bytes.
+    static func multiplyTaps(_ w: UnsafePointer<Float>, rows: Int, depth: Int, ldw: Int, x: UnsafePointer<Float>, offsets: UnsafePointer<Int32>,
+                             columns: Int, y: UnsafeMutablePointer<Float>, ldy: Int, bias: UnsafePointer<Float>?, activation: ck_activation) {
+        precondition(isAvailable)
+        ck_row_gemm_taps_avx512(w, Int32(rows), Int32(depth), ldw, x, offsets, Int32(columns), y, ldy, bias, activation)
     }
 
     /// The matrix `pack` was given, from its panels.
