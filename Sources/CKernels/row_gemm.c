@@ -82,9 +82,12 @@ static const tile_fn taps[ROWS + 1][VECTORS + 1] = {
 static void row_gemm(const float *w, int m, int k, ptrdiff_t ldw, const float *x, ptrdiff_t ldx, const int *offsets, int n,
                      float *y, ptrdiff_t ldy, const float *bias, ck_activation act) {
     const tile_fn (*kernels)[VECTORS + 1] = offsets ? taps : tiles;
-    for (int n0 = 0; n0 < n; n0 += 16 * VECTORS) {
-        const int columns = n - n0 < 16 * VECTORS ? n - n0 : 16 * VECTORS;
-        const int v = (columns + 15) / 16, tail = columns - 16 * (v - 1);
+    // Tiles of near-equal width: a 14x14 map's 13 vectors as 4+3+3+3, not 4+4+4+1 (a
+    // one-vector tile loads six weights for six multiply-adds).
+    const int vectors = (n + 15) / 16, tileCount = (vectors + VECTORS - 1) / VECTORS;
+    for (int t = 0, n0 = 0; t < tileCount; t++) {
+        const int v = vectors / tileCount + (t < vectors % tileCount);
+        const int columns = n - n0 < 16 * v ? n - n0 : 16 * v, tail = columns - 16 * (v - 1);
         const __mmask16 last = tail == 16 ? 0xffff : (__mmask16)((1u << tail) - 1);
         for (int m0 = 0; m0 < m; m0 += ROWS) {
             const int r = m - m0 < ROWS ? m - m0 : ROWS;
@@ -95,6 +98,7 @@ static void row_gemm(const float *w, int m, int k, ptrdiff_t ldw, const float *x
                               k0 == 0, k0 + CK_DEPTH_BLOCK >= k);
             }
         }
+        n0 += columns;
     }
 }
 

@@ -170,6 +170,8 @@ final class PanelGEMMTests: XCTestCase {
             (24, 40, 3, 2, 1, 2, 20, "small maps, strided"), (48, 33, 1, 1, 0, 1, 14, "small maps, 1x1"),
             (3, 64, 7, 2, 3, 1, 80, "stem"), (3, 20, 3, 2, 1, 2, 70, "stem"),
             (24, 144, 1, 1, 0, 1, 28, "pointwise"), (70, 30, 1, 1, 0, 3, 20, "pointwise"), (16, 64, 1, 1, 0, 16, 8, "pointwise, batch 16"),
+            (64, 96, 1, 2, 0, 2, 46, "pointwise, stride 2"), (20, 40, 1, 3, 0, 1, 70, "pointwise, stride 3"),
+            (48, 40, 1, 2, 0, 1, 28, "pointwise, stride 2, 14x14: small maps"),
         ]
         for c in cases {
             for relu in [false, true] {
@@ -180,10 +182,11 @@ final class PanelGEMMTests: XCTestCase {
                 if relu { reference.data = reference.data.map { max(0, $0) } }
                 Parallel.workers = 1
                 let one = layer.forward(x, mode: .evaluation)
-                // 1x1 layers on maps of 128 pixels and more take the row kernel, and stems its
+                // 1x1 layers (any stride) with 128 output pixels and more take the row kernel, and stems its
                 // tap variant (nothing packed).
-                let pointwiseRows = c.k == 1 && c.s == 1 && c.hw * c.hw >= Conv2D.rowGEMMPixels
-                XCTAssertEqual(layer.runsRowGEMM(pixels: c.hw * c.hw), pointwiseRows, "\(c.path)")
+                let side = (c.hw + 2 * c.p - c.k) / c.s + 1, pixels = side * side
+                let pointwiseRows = c.k == 1 && pixels >= (c.s == 1 ? Conv2D.rowGEMMPixels : Conv2D.rowGEMMStridedPixels)
+                XCTAssertEqual(layer.runsRowGEMM(pixels: pixels), pointwiseRows, "\(c.path)")
                 let rows = pointwiseRows || c.path == "stem"
                 XCTAssertEqual(layer.panelWeightCache == nil, rows, "\(c.path): took the \(rows ? "row" : "panel") kernel")
                 XCTAssertLessThan(relativeError(one, reference), 2e-6, "\(c)")

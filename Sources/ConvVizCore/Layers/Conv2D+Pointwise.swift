@@ -18,8 +18,15 @@ extension Conv2D {
     /// Whether a map of `pixels` takes the row kernel (`PanelGEMM.multiplyRows`): the CPU
     /// has AVX-512 and the rows are long enough that few vector lanes go unused (14x14 and
     /// up; a 7x7 map's 49 pixels fill 49 of 64 lanes, so it stays on the panel kernel).
-    func runsRowGEMM(pixels: Int) -> Bool { runsPanelGEMM && isPointwise && pixels >= Self.rowGEMMPixels }
-    static let rowGEMMPixels = 128
+    /// Strided 1x1 layers without padding (ResNet's downsampling shortcuts) too, on maps
+    /// of `rowGEMMStridedPixels` and more: their input, subsampled (`subsampled`), is a
+    /// stride-1 layer's. (On 14x14 outputs the small-map path's panel kernel stays faster:
+    /// ResNet-50's 28 -> 14 shortcut took 0.66 ms here against its 0.57.)
+    func runsRowGEMM(pixels: Int) -> Bool {
+        runsPanelGEMM && window.kernel == Pair(1) && window.padding == Pair(0)
+            && pixels >= (window.stride == Pair(1) ? Self.rowGEMMPixels : Self.rowGEMMStridedPixels)
+    }
+    static let rowGEMMPixels = 128, rowGEMMStridedPixels = 512
 
     /// Blocks of pixels a sample's product is cut into: about 256 pixels each, at most 8
     /// (enough for 8 cores at batch 1; more would repack the weight once more per block).
@@ -39,7 +46,32 @@ extension Conv2D {
         }
     }
 
-    /// `inference`: the AVX-512 kernels may run (training keeps OpenBLAS).
+    /// The pixels a strided 1x1 layer reads, `[N, C, H', W']`: every `stride`-th row and
+    /// column. Why: ResNet-50's 56x56 shortcut (256 -> 512) took 0.77 ms at batch 1 on the
+    /// small-map path's strided patch matrix, onnxruntime 0.51; a quarter of the input
+    /// copied, then the row kernel. (Copying the whole input with padding to gather its
+    /// taps at batch 16 had made them slower: 1.51 -> 2.80 ms.)
+    func subsampled(_ input: Tensor, _ g: Im2Col.Geometry) -> Tensor {
+        let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+        let (oh, ow, sh, sw) = (g.outHeight, g.outWidth, window.stride.h, window.stride.w)
+        var output = Tensor(uninitializedShape: [n, c, oh, ow])
+        input.data.withUnsafeBufferPointer { xb in
+        output.data.withUnsafeMutableBufferPointer { yb in
+            let (x, y) = (xb.baseAddress!, yb.baseAddress!)
+            Parallel.forEachRange(n * c, minimumPerPart: 16) { _, planes in
+                for plane in planes {
+                    for oy in 0..<oh {
+                        let (from, to) = (x + (plane * h + oy * sh) * w, y + (plane * oh + oy) * ow)
+                        for ox in 0..<ow { to[ox] = from[ox * sw] }
+                    }
+                }
+            }
+        }}
+        return output
+    }
+
+    /// `inference`: the AVX-512 kernels may run (training keeps OpenBLAS); with them, a
+    /// strided 1x1 layer's input is given `subsampled`.
     func forwardPointwise(_ input: Tensor, _ g: Im2Col.Geometry, inference: Bool) -> Tensor {
         let n = input.shape[0]
         let (cin, cout, plane) = (inputChannels, outputChannels, g.outPlane)

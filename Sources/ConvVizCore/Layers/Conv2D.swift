@@ -185,7 +185,9 @@ public final class Conv2D: Layer {
         if mode.recordsForBackward { cachedInput = input }
         // The row, small-map, pointwise, stem and depthwise paths apply the fused ReLU and
         // clip in their epilogues.
-        if mode != .training && runsRowGEMM(pixels: g.outPlane) { return forwardPointwise(input, g, inference: true) }
+        if mode != .training && runsRowGEMM(pixels: g.outPlane) {
+            return forwardPointwise(window.stride == Pair(1) ? input : subsampled(input, g), g, inference: true)
+        }
         if usesSmallMapPath && mode != .training && runsSmallMaps(g, samples: input.shape[0], forward: true) { return forwardSmallMaps(input, g) }
         if isPointwise { return forwardPointwise(input, g, inference: mode != .training) }
         if usesSmallMapPath && mode != .training && runsStem(g, samples: input.shape[0]) { return forwardStem(input, g) }
