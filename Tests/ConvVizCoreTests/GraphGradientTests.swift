@@ -119,7 +119,7 @@ final class GraphGradientTests: XCTestCase {
         let json = #"{"name": "block", "input": [3, 12, 12], "layers": [{"type": "conv", "out": 16, "kernel": 3, "padding": 1}, {"type": "relu", "name": "r1"}, {"type": "conv", "out": 16, "kernel": 3, "padding": 1}, {"type": "relu", "name": "r2"}, {"type": "add", "inputs": ["r1", "r2"]}, {"type": "conv", "out": 8, "kernel": 1, "stride": 2}, {"type": "relu"}, {"type": "globalavgpool"}, {"type": "flatten"}, {"type": "linear", "out": 5}]}"#
         let architecture = try Architecture(json: Data(json.utf8))
         let plain = try architecture.makeGraph(seed: 3), fused = try architecture.makeGraph(seed: 3)
-        XCTAssertEqual(fused.fusingActivationsIntoConvolutions(), 3)
+        XCTAssertEqual(fused.fusingActivations(), 3)
         var rng0 = SeededGenerator(seed: 8)
         let x = Tensor.uniform(shape: [2, 3, 12, 12], bound: 1, using: &rng0)
         let last = plain.operations.count - 1

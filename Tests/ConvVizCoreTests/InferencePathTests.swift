@@ -91,9 +91,37 @@ final class InferencePathTests: XCTestCase {
             let x = try NPY.read(contentsOf: directory.appendingPathComponent("\(fixture).input.npy"))
             let plain = try source.makeGraph().output(x)
             let graph = try source.makeGraph()
-            let fused = graph.fusingActivationsIntoConvolutions()
+            let fused = graph.fusingActivations()
             XCTAssertEqual(graph.output(x).data, plain.data, fixture)
             XCTAssertGreaterThan(fused, 0, fixture)
+            if fixture == "residual" {
+                let adds = graph.operations.filter { if case let .merge(m as Elementwise) = $0 { return m.rectifiesOutput } else { return false } }
+                XCTAssertFalse(adds.isEmpty, "a ReLU after a residual addition runs inside it")
+            }
+            // A recording pass runs the pairs unfused again (same values), and the next
+            // inference pass fused.
+            XCTAssertEqual(graph.output(x, mode: .evaluationWithGradients).data, plain.data, fixture)
+            XCTAssertEqual(graph.output(x).data, plain.data, fixture)
         }
+    }
+
+    /// An addition with its ReLU fused equals the addition then ReLU's rule: positive
+    /// values and NaN pass, the rest (-0 included) is +0; same shapes and broadcast.
+    func testAdditionWithFusedReLU() {
+        let add = Elementwise(name: "add", .add)
+        var a = Tensor.seededUniform([2, 3, 4, 5], seed: 1), b = Tensor.seededUniform([2, 3, 4, 5], seed: 2)
+        a.data[0] = .nan; a.data[1] = -0.0; b.data[1] = -0.0; a.data[2] = 1; b.data[2] = -1
+        let scale = Tensor.seededUniform([2, 3, 1, 1], seed: 3)
+        for (x, y) in [(a, b), (a, scale)] {
+            add.rectifiesOutput = false
+            var expected = add.forward([x, y], mode: .evaluation)
+            expected.data.withUnsafeMutableBufferPointer { Vector.rectify($0.baseAddress!, count: $0.count) }
+            add.rectifiesOutput = true
+            let fused = add.forward([x, y], mode: .evaluation)
+            XCTAssertEqual(fused.data.map(\.bitPattern), expected.data.map(\.bitPattern))
+            XCTAssertTrue(fused.data.contains { $0 < 0 } == false && fused.data.contains { $0 > 0 })
+        }
+        XCTAssertTrue(add.forward([a, b], mode: .evaluation).data[0].isNaN)
+        XCTAssertEqual(add.forward([a, b], mode: .evaluation).data[1].bitPattern, Float(0).bitPattern)
     }
 }

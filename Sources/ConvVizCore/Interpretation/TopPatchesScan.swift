@@ -88,7 +88,7 @@ public struct TopPatchesScan {
         let (prefix, folded) = try source.prefix(through: index).foldingBatchNorm()
         graph = try prefix.makeGraph(seed: seed)
         self.folded = folded
-        fused = graph.fusingActivationsIntoConvolutions()
+        fused = graph.fusingActivations()
     }
 
     public var channelCount: Int { outputShape[0] }

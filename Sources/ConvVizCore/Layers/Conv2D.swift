@@ -20,7 +20,7 @@ public final class Conv2D: Layer {
     /// Channel groups: each output channel sees `inputChannels / groups` input channels.
     public let groups: Int
     /// Inference only: the ReLU that follows runs here, on each block of output while it
-    /// is in cache (`Graph.fusingActivationsIntoConvolutions`); never set for training.
+    /// is in cache (`Graph.fusingActivations`); never set for training.
     public var rectifiesOutput = false
     /// Inference only: the clip that follows (ReLU6 is `0...6`) runs here, in the same way.
     public var clipsOutput: ClosedRange<Float>?

@@ -17,6 +17,9 @@ public final class Elementwise: MergeLayer {
 
     public let name: String
     public let operation: Operation
+    /// Inference only: the ReLU that follows an addition runs here, in the same pass
+    /// (`Graph.fusingActivations`); never set for a recording pass.
+    public var rectifiesOutput = false
     private var cachedInputs: [Tensor] = []
 
     public init(name: String, _ operation: Operation) {
@@ -75,14 +78,20 @@ public final class Elementwise: MergeLayer {
         precondition(inputs.count == 2, "\(name): two inputs")
         let (a, b) = (inputs[0], inputs[1])
         let shape = Self.outputShape(a.shape, b.shape)
+        precondition(!(rectifiesOutput && mode.recordsForBackward), "\(name): a fused ReLU has no backward pass")
         if mode.recordsForBackward { cachedInputs = inputs }
         if a.shape == b.shape {
             var y = Tensor(uninitializedShape: shape)
             a.data.withUnsafeBufferPointer { ab in b.data.withUnsafeBufferPointer { bb in y.data.withUnsafeMutableBufferPointer { yb in
                 let (x, z, out) = (ab.baseAddress!, bb.baseAddress!, yb.baseAddress!)
-                let op = operation
+                let (op, rectifies) = (operation, rectifiesOutput)
                 Parallel.forEachRange(ab.count, minimumPerPart: 1 << 14) { _, r in
-                    if op == .add { for i in r { out[i] = x[i] + z[i] } } else { for i in r { out[i] = x[i] * z[i] } }
+                    switch (op, rectifies) {
+                    // ReLU's rule (Vector.rectify): positive values and NaN pass, the rest is +0.
+                    case (.add, true): for i in r { let v = x[i] + z[i]; out[i] = v <= 0 ? 0 : v }
+                    case (.add, false): for i in r { out[i] = x[i] + z[i] }
+                    case (.multiply, _): for i in r { out[i] = x[i] * z[i] }
+                    }
                 }
             }}}
             return y
@@ -97,6 +106,7 @@ public final class Elementwise: MergeLayer {
                 }
             }
         }}}
+        if rectifiesOutput { y.data.withUnsafeMutableBufferPointer { Vector.rectify($0.baseAddress!, count: $0.count) } }
         return y
     }
 

@@ -85,25 +85,34 @@ public final class Graph {
     }
 
     /// Every ReLU and clip (ReLU6) whose input is a convolution read by nothing else runs
-    /// inside that convolution, on each output block while it is in cache, and the
-    /// activation layer passes values through. The outputs are the same. A recording
-    /// forward pass (`.evaluationWithGradients`, `.training`) runs the pair unfused again,
-    /// so that gradients still flow through the activation (and the convolution's own
-    /// output is recorded). Returns how many.
+    /// inside that convolution, on each output block while it is in cache, and every ReLU
+    /// after a residual addition read by nothing else runs inside the addition (one pass
+    /// over the map instead of two); the activation layer passes values through. The
+    /// outputs are the same. A recording forward pass (`.evaluationWithGradients`,
+    /// `.training`) runs the pair unfused again, so that gradients still flow through the
+    /// activation (and the producer's own output is recorded). Returns how many.
     @discardableResult
-    public func fusingActivationsIntoConvolutions() -> Int {
+    public func fusingActivations() -> Int {
         let readers = Wiring.readerCounts(wiring)
         var fused = 0
         for (i, op) in operations.enumerated() {
-            guard case let .layer(layer) = op, let c = wiring[i].first, c >= 0, readers[c] == 1,
-                  case let .layer(producer) = operations[c], let conv = producer as? Conv2D,
-                  !conv.rectifiesOutput && conv.clipsOutput == nil else { continue }
-            let pair: FusedActivation
+            guard case let .layer(layer) = op, let c = wiring[i].first, c >= 0, readers[c] == 1 else { continue }
+            let clip: ClosedRange<Float>?
             if layer is ReLU {
-                pair = FusedActivation(layer: layer, convolution: conv, clip: nil)
+                clip = nil
             } else if let p = layer as? Pointwise, case let .clip(lo, hi) = p.function, lo <= hi {
-                pair = FusedActivation(layer: layer, convolution: conv, clip: lo...hi)
+                clip = lo...hi
             } else { continue }
+            let pair: FusedActivation
+            switch operations[c] {
+            case let .layer(conv as Conv2D) where !conv.rectifiesOutput && conv.clipsOutput == nil:
+                pair = FusedActivation(layer: layer) { on in
+                    if let clip { conv.clipsOutput = on ? clip : nil } else { conv.rectifiesOutput = on }
+                }
+            case let .merge(add as Elementwise) where add.operation == .add && clip == nil && !add.rectifiesOutput:
+                pair = FusedActivation(layer: layer) { add.rectifiesOutput = $0 }
+            default: continue
+            }
             pair.enable(true)
             operations[i] = .layer(Pointwise(name: layer.name, .identity))
             fusedActivations[i] = pair
@@ -112,19 +121,14 @@ public final class Graph {
         return fused
     }
 
-    /// An activation run inside the convolution before it.
+    /// An activation run inside the layer before it.
     struct FusedActivation {
         let layer: any Layer
-        let convolution: Conv2D
-        /// The clip's bounds; nil for a ReLU.
-        let clip: ClosedRange<Float>?
-
-        func enable(_ on: Bool) {
-            if let clip { convolution.clipsOutput = on ? clip : nil } else { convolution.rectifiesOutput = on }
-        }
+        /// Turns the activation on or off in the layer before.
+        let enable: (Bool) -> Void
     }
 
-    /// The activations fused into their convolutions, by the activation's position.
+    /// The activations fused into the layers before them, by the activation's position.
     private var fusedActivations: [Int: FusedActivation] = [:]
 
     /// The operation that computes layer `i` in a pass that records (unfused) or not.

@@ -92,7 +92,7 @@ struct BenchCommand: ParsableCommand {
             let (source, folded) = try ModelSource(model: model!, weights: weights).foldingBatchNorm()
             return (try source.makeGraph(), folded)
         }()
-        let rectified = graph.fusingActivationsIntoConvolutions()
+        let rectified = graph.fusingActivations()
         let r = try ModelBenchmark.run(graph, batch: batch, rounds: rounds, pass: pass)
         let layers = profile ? ModelBenchmark.profile(graph, batch: batch, rounds: rounds, pass: pass) : []
         if json {

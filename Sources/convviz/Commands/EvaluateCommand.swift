@@ -39,7 +39,7 @@ struct EvaluateCommand: ParsableCommand {
         var folded = 0
         if !unfused { (source, folded) = try source.foldingBatchNorm() }
         let graph = try source.makeGraph()
-        let fused = unfused ? 0 : graph.fusingActivationsIntoConvolutions()
+        let fused = unfused ? 0 : graph.fusingActivations()
         var test = try data.data.load(input: input, seed: seed ?? trainingSeed(source)).test
         if let limit, limit < test.count {
             let first = test.batch(Array(0..<limit)[...])
