@@ -1,13 +1,17 @@
 // One output plane of a 3x3 depthwise convolution (MobileNet's and EfficientNet's
-// layers), sixteen outputs of a row per AVX-512 vector, from the input plane copied with
-// its zero padding (Conv2D+Depthwise).
+// layers), sixteen outputs of a row per AVX-512 vector, read straight from the input
+// plane: taps that fall in the zero padding are masked loads that give zero, and rows
+// above or below the plane are read from a row of zeros.
 //
 // The sums are those of Conv2D's Swift loops, bit for bit: the bias, then each tap's
 // product in row-major tap order, multiplied and added separately (this file is compiled
-// without contraction into fused multiply-adds). What differs is the width: a 7x7 or
-// 14x14 row is one vector here, with its tail masked, where the Swift loop (eight lanes,
-// x86-64-v3) stored the tail lane by lane: MobileNetV2's 14x14 and 7x7 depthwise layers
-// ran at 2-4x onnxruntime's time.
+// without contraction into fused multiply-adds), a tap in the padding adding a product
+// with zero. What differs is the width: a 7x7 or 14x14 row is one vector here, with its
+// tail masked, where the Swift loop (eight lanes, x86-64-v3) stored the tail lane by lane:
+// MobileNetV2's 14x14 and 7x7 depthwise layers ran at 2-4x onnxruntime's time. And
+// nothing is copied: copying each plane with its padding first took about as long as the
+// sums (one core, 96 planes of 112x112: stride 2, copy and sums 0.23-0.32 ms, here
+// 0.16-0.21; stride 1, 0.40-0.63 and 0.36-0.45).
 
 #include "CKernels.h"
 #include "activation.h"
@@ -16,48 +20,100 @@
 
 #define AVX512 __attribute__((target("avx512f")))
 
-// Sixteen windows' column 0 and column 1 at stride 2: the even and odd lanes of 32 floats.
-AVX512 static inline __m512 even(const float *p) {
-    const __m512i idx = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    return _mm512_permutex2var_ps(_mm512_loadu_ps(p), idx, _mm512_loadu_ps(p + 16));
-}
-AVX512 static inline __m512 odd(const float *p) {
-    const __m512i idx = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
-    return _mm512_permutex2var_ps(_mm512_loadu_ps(p), idx, _mm512_loadu_ps(p + 16));
+// Lanes j of a 16-float load at column `col` that fall inside a row of `w` columns.
+static inline __mmask16 inside(int col, int w) {
+    const int lo = col < 0 ? -col : 0, hi = w - col > 16 ? 16 : w - col;
+    return hi <= lo ? 0 : (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
 }
 
-AVX512 void ck_depthwise3x3_avx512(const float *padded, ptrdiff_t rowStride, int stride, const float *taps, float bias,
-                                   float *y, int oh, int ow, ck_activation act) {
-    __m512 t[9];
-    for (int i = 0; i < 9; i++) t[i] = _mm512_set1_ps(taps[i]);
+// Sixteen windows' column 0 and column 1 at stride 2: the even and odd lanes of the 32
+// floats `lo` and `hi`.
+AVX512 static inline __m512 even(__m512 lo, __m512 hi) {
+    const __m512i idx = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    return _mm512_permutex2var_ps(lo, idx, hi);
+}
+AVX512 static inline __m512 odd(__m512 lo, __m512 hi) {
+    const __m512i idx = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    return _mm512_permutex2var_ps(lo, idx, hi);
+}
+
+// Sixteen windows from loads at column `c` of rows r0, r1, r2, in row-major tap order.
+// LOAD(p, i) reads sixteen floats at p (i: which of the four loads of a column, for its
+// mask). Interior vectors load plainly, edges with masks (not read, so `p` may point
+// outside the row) computed once per plane: computed per vector they made the stride-2
+// layer above 0.28 ms against 0.14 with plain loads.
+#define WINDOWS_STRIDE1(LOAD)                                                        \
+    acc = _mm512_add_ps(acc, _mm512_mul_ps(t0, LOAD(r0 + c, 0)));                    \
+    acc = _mm512_add_ps(acc, _mm512_mul_ps(t1, LOAD(r0 + c + 1, 1)));                \
+    acc = _mm512_add_ps(acc, _mm512_mul_ps(t2, LOAD(r0 + c + 2, 2)));                \
+    acc = _mm512_add_ps(acc, _mm512_mul_ps(t3, LOAD(r1 + c, 0)));                    \
+    acc = _mm512_add_ps(acc, _mm512_mul_ps(t4, LOAD(r1 + c + 1, 1)));                \
+    acc = _mm512_add_ps(acc, _mm512_mul_ps(t5, LOAD(r1 + c + 2, 2)));                \
+    acc = _mm512_add_ps(acc, _mm512_mul_ps(t6, LOAD(r2 + c, 0)));                    \
+    acc = _mm512_add_ps(acc, _mm512_mul_ps(t7, LOAD(r2 + c + 1, 1)));                \
+    acc = _mm512_add_ps(acc, _mm512_mul_ps(t8, LOAD(r2 + c + 2, 2)));
+#define WINDOWS_STRIDE2_ROW(R, TA, TB, TC)                                           \
+    {                                                                                \
+        const __m512 a = LOAD(R + c, 0), b = LOAD(R + c + 16, 1);                    \
+        acc = _mm512_add_ps(acc, _mm512_mul_ps(TA, even(a, b)));                     \
+        acc = _mm512_add_ps(acc, _mm512_mul_ps(TB, odd(a, b)));                      \
+        acc = _mm512_add_ps(acc, _mm512_mul_ps(TC, even(LOAD(R + c + 2, 2), LOAD(R + c + 18, 3)))); \
+    }
+#define PLAIN(p, i) _mm512_loadu_ps(p)
+#define MASKED(p, i) _mm512_maskz_loadu_ps(m[i], p)
+
+AVX512 void ck_depthwise3x3_avx512(const float *x, int h, int w, int top, int left, int stride, const float *zeros,
+                                   const float *taps, float bias, float *y, int oh, int ow, ck_activation act) {
+    const __m512 t0 = _mm512_set1_ps(taps[0]), t1 = _mm512_set1_ps(taps[1]), t2 = _mm512_set1_ps(taps[2]);
+    const __m512 t3 = _mm512_set1_ps(taps[3]), t4 = _mm512_set1_ps(taps[4]), t5 = _mm512_set1_ps(taps[5]);
+    const __m512 t6 = _mm512_set1_ps(taps[6]), t7 = _mm512_set1_ps(taps[7]), t8 = _mm512_set1_ps(taps[8]);
     const __m512 start = _mm512_set1_ps(bias);
+    // Per vector of a row (the same for every row): which lanes of its four loads lie in
+    // the row, and whether all do; past KEPT vectors (rows over 2,048 outputs), computed
+    // as they come.
+    enum { KEPT = 128 };
+    __mmask16 masks[KEPT][4];
+    int interior[KEPT];
+    const int vectors = (ow + 15) / 16;
+    for (int v = 0; v < vectors && v < KEPT; v++) {
+        const int c = 16 * v * stride - left;
+        masks[v][0] = inside(c, w); masks[v][1] = inside(stride == 1 ? c + 1 : c + 16, w);
+        masks[v][2] = inside(c + 2, w); masks[v][3] = inside(c + 18, w);
+        interior[v] = (masks[v][0] & masks[v][1] & masks[v][2] & (stride == 1 ? 0xffff : masks[v][3])) == 0xffff;
+    }
     for (int oy = 0; oy < oh; oy++) {
-        const float *r0 = padded + (ptrdiff_t)oy * stride * rowStride, *r1 = r0 + rowStride, *r2 = r1 + rowStride;
+        const int iy = oy * stride - top;
+        const float *r0 = iy >= 0 && iy < h ? x + (ptrdiff_t)iy * w : zeros;
+        const float *r1 = iy + 1 >= 0 && iy + 1 < h ? x + (ptrdiff_t)(iy + 1) * w : zeros;
+        const float *r2 = iy + 2 >= 0 && iy + 2 < h ? x + (ptrdiff_t)(iy + 2) * w : zeros;
         float *out = y + (ptrdiff_t)oy * ow;
-        for (int x0 = 0; x0 < ow; x0 += 16) {
+        for (int v = 0, x0 = 0; x0 < ow; v++, x0 += 16) {
             const __mmask16 lanes = ow - x0 >= 16 ? 0xffff : (__mmask16)((1u << (ow - x0)) - 1);
+            const int c = x0 * stride - left;
+            __mmask16 m[4];
+            int plain;
+            if (v < KEPT) { m[0] = masks[v][0]; m[1] = masks[v][1]; m[2] = masks[v][2]; m[3] = masks[v][3]; plain = interior[v]; }
+            else {
+                m[0] = inside(c, w); m[1] = inside(stride == 1 ? c + 1 : c + 16, w); m[2] = inside(c + 2, w); m[3] = inside(c + 18, w);
+                plain = (m[0] & m[1] & m[2] & (stride == 1 ? 0xffff : m[3])) == 0xffff;
+            }
             __m512 acc = start;
-            if (stride == 1) {
-                acc = _mm512_add_ps(acc, _mm512_mul_ps(t[0], _mm512_loadu_ps(r0 + x0)));
-                acc = _mm512_add_ps(acc, _mm512_mul_ps(t[1], _mm512_loadu_ps(r0 + x0 + 1)));
-                acc = _mm512_add_ps(acc, _mm512_mul_ps(t[2], _mm512_loadu_ps(r0 + x0 + 2)));
-                acc = _mm512_add_ps(acc, _mm512_mul_ps(t[3], _mm512_loadu_ps(r1 + x0)));
-                acc = _mm512_add_ps(acc, _mm512_mul_ps(t[4], _mm512_loadu_ps(r1 + x0 + 1)));
-                acc = _mm512_add_ps(acc, _mm512_mul_ps(t[5], _mm512_loadu_ps(r1 + x0 + 2)));
-                acc = _mm512_add_ps(acc, _mm512_mul_ps(t[6], _mm512_loadu_ps(r2 + x0)));
-                acc = _mm512_add_ps(acc, _mm512_mul_ps(t[7], _mm512_loadu_ps(r2 + x0 + 1)));
-                acc = _mm512_add_ps(acc, _mm512_mul_ps(t[8], _mm512_loadu_ps(r2 + x0 + 2)));
+            if (plain) {
+                if (stride == 1) {
+                    WINDOWS_STRIDE1(PLAIN)
+                } else {
+#define LOAD PLAIN
+                    WINDOWS_STRIDE2_ROW(r0, t0, t1, t2) WINDOWS_STRIDE2_ROW(r1, t3, t4, t5) WINDOWS_STRIDE2_ROW(r2, t6, t7, t8)
+#undef LOAD
+                }
             } else {
-                const int at = 2 * x0;
-                acc = _mm512_add_ps(acc, _mm512_mul_ps(t[0], even(r0 + at)));
-                acc = _mm512_add_ps(acc, _mm512_mul_ps(t[1], odd(r0 + at)));
-                acc = _mm512_add_ps(acc, _mm512_mul_ps(t[2], even(r0 + at + 2)));
-                acc = _mm512_add_ps(acc, _mm512_mul_ps(t[3], even(r1 + at)));
-                acc = _mm512_add_ps(acc, _mm512_mul_ps(t[4], odd(r1 + at)));
-                acc = _mm512_add_ps(acc, _mm512_mul_ps(t[5], even(r1 + at + 2)));
-                acc = _mm512_add_ps(acc, _mm512_mul_ps(t[6], even(r2 + at)));
-                acc = _mm512_add_ps(acc, _mm512_mul_ps(t[7], odd(r2 + at)));
-                acc = _mm512_add_ps(acc, _mm512_mul_ps(t[8], even(r2 + at + 2)));
+                if (stride == 1) {
+                    WINDOWS_STRIDE1(MASKED)
+                } else {
+#define LOAD MASKED
+                    WINDOWS_STRIDE2_ROW(r0, t0, t1, t2) WINDOWS_STRIDE2_ROW(r1, t3, t4, t5) WINDOWS_STRIDE2_ROW(r2, t6, t7, t8)
+#undef LOAD
+                }
             }
             _mm512_mask_storeu_ps(out + x0, lanes, ck_activate(acc, act));
         }
@@ -66,9 +122,10 @@ AVX512 void ck_depthwise3x3_avx512(const float *padded, ptrdiff_t rowStride, int
 
 #else
 
-void ck_depthwise3x3_avx512(const float *padded, ptrdiff_t rowStride, int stride, const float *taps, float bias,
-                            float *y, int oh, int ow, ck_activation act) {
-    (void)padded; (void)rowStride; (void)stride; (void)taps; (void)bias; (void)y; (void)oh; (void)ow; (void)act;
+void ck_depthwise3x3_avx512(const float *x, int h, int w, int top, int left, int stride, const float *zeros,
+                            const float *taps, float bias, float *y, int oh, int ow, ck_activation act) {
+    (void)x; (void)h; (void)w; (void)top; (void)left; (void)stride; (void)zeros; (void)taps; (void)bias; (void)y; (void)oh; (void)ow;
+    (void)act;
     __builtin_trap();  // never called: ck_avx512_ready() is 0
 }
 

@@ -18,8 +18,11 @@ final class DepthwiseConvolutionTests: XCTestCase {
             // MobileNet's maps: one sixteen-lane vector per row (7, 14), several (28, 56).
             (3, 1, 3, Pair(1), 1, 7, 7), (3, 1, 3, Pair(1), 1, 14, 14), (2, 1, 3, Pair(2), 1, 28, 28), (2, 1, 3, Pair(2), 1, 56, 56),
             (2, 1, 3, Pair(1), 1, 33, 47),
-            // Padding 0 and 2, odd widths, a 112-wide map at stride 2: the padded plane's edges.
+            // Padding 0 and 2, odd widths, a 112-wide map at stride 2: the AVX-512 kernel's
+            // masked edges and rows of zeros above and below.
             (3, 1, 3, Pair(2), 0, 13, 37), (2, 1, 3, Pair(1), 2, 9, 40), (2, 1, 3, Pair(2), 2, 15, 50), (2, 1, 3, Pair(2), 1, 112, 112),
+            // Rows of more than 128 vectors: their edge masks computed as they come.
+            (2, 1, 3, Pair(1), 1, 4, 2100), (2, 1, 3, Pair(2), 1, 5, 4200),
         ]
         var rng = SeededGenerator(seed: 21)
         for c in cases {

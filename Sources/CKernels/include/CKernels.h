@@ -73,11 +73,12 @@ void ck_row_gemm_taps_avx512(const float *w, int m, int k, ptrdiff_t ldw, const 
                              float *y, ptrdiff_t ldy, const float *bias, ck_activation act);
 
 /// One output plane (`oh x ow`, rows `ow` apart) of a 3x3 depthwise convolution at stride
-/// 1 or 2 from its padded input plane (rows `rowStride` apart; readable 16*stride + 18
-/// floats past each row's last window and past the last row), `taps` row-major, then
-/// `act`. The same sums as Conv2D's Swift loops, bit for bit.
-void ck_depthwise3x3_avx512(const float *padded, ptrdiff_t rowStride, int stride, const float *taps, float bias,
-                            float *y, int oh, int ow, ck_activation act);
+/// 1 or 2, read from its input plane `x` (`h x w`, rows `w` apart) as if padded with
+/// `top` zero rows above and `left` zero columns to the left (and zeros past its right
+/// and bottom edges); `zeros`: at least `w` zero floats. `taps` row-major, then `act`.
+/// The same sums as Conv2D's Swift loops on the padded plane, bit for bit.
+void ck_depthwise3x3_avx512(const float *x, int h, int w, int top, int left, int stride, const float *zeros,
+                            const float *taps, float bias, float *y, int oh, int ow, ck_activation act);
 
 #ifdef __cplusplus
 }

@@ -3,7 +3,8 @@ import CKernels
 /// Depthwise inference (one input channel per group, MobileNet's and EfficientNet's
 /// 3x3 and 5x5 layers): each output row is computed eight pixels at a time in a vector
 /// register, all the kernel's taps added before it is stored, from a copy of the input
-/// plane with its zero padding written out, so no tap needs bounds.
+/// plane with its zero padding written out, so no tap needs bounds; the AVX-512 kernel
+/// (`CKernels/depthwise.c`, 3x3) reads the plane where it lies, its padding masked.
 ///
 /// Why: the tap-by-tap loops of `forwardGrouped` pass over the whole output plane once
 /// per tap (nine loads and stores of each output for a 3x3 kernel) and read strided taps
@@ -74,12 +75,26 @@ extension Conv2D {
         // The padded plane: p.h zero rows above, enough below for every output row's taps;
         // each row p.w zeros, the input row, then zeros past the last vector load.
         let paddedRows = max(h + p.h, (oh - 1) * s.h + k.h)
-        // (Sixteen-output blocks: the AVX-512 kernel's; 32 floats spare after the last row.)
-        let rowStride = max(p.w + w, ((ow + 15) / 16 * 16) * s.w) + k.w + 16
+        let rowStride = max(p.w + w, ((ow + 7) / 8 * 8) * s.w) + k.w + 16
         var output = Tensor(uninitializedShape: [n, cout, oh, ow])
         input.data.withUnsafeBufferPointer { xb in
         output.data.withUnsafeMutableBufferPointer { yb in
             let x = xb.baseAddress!, y = yb.baseAddress!
+            if vector, let activation {
+                // The AVX-512 kernel reads each input plane where it lies, its padding masked.
+                Parallel.forEachRange(n * cout, minimumPerPart: 4) { _, planes in
+                    let zeros = UnsafeMutablePointer<Float>.allocate(capacity: w + 32)
+                    zeros.initialize(repeating: 0, count: w + 32)
+                    defer { zeros.deallocate() }
+                    for plane in planes {
+                        let sample = plane / cout, oc = plane % cout
+                        ck_depthwise3x3_avx512(x + (sample * groups + oc / outPerGroup) * h * w, Int32(h), Int32(w), Int32(p.h), Int32(p.w),
+                                               Int32(s.w), zeros, weights + oc * 9, biasValues?[oc] ?? 0, y + plane * oh * ow,
+                                               Int32(oh), Int32(ow), activation)
+                    }
+                }
+                return
+            }
             Parallel.forEachRange(n * cout, minimumPerPart: 4) { _, planes in
                 let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedRows * rowStride + 32)
                 padded.initialize(repeating: 0, count: paddedRows * rowStride + 32)
@@ -97,10 +112,6 @@ extension Conv2D {
                     let taps = weights + oc * k.h * k.w
                     let start = SIMD8<Float>(repeating: biasValues?[oc] ?? 0)
                     let out = y + plane * oh * ow
-                    if vector, let activation {
-                        ck_depthwise3x3_avx512(padded, rowStride, Int32(s.w), taps, biasValues?[oc] ?? 0, out, Int32(oh), Int32(ow), activation)
-                        continue
-                    }
                     let kernel3x3 = k == Pair(3) ? Kernel3x3(taps) : nil
                     for oy in 0..<oh {
                         let rows = padded + oy * s.h * rowStride, dst = out + oy * ow
