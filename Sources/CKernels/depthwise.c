@@ -52,15 +52,31 @@ AVX512 static inline __m512 odd(__m512 lo, __m512 hi) {
     acc = _mm512_add_ps(acc, _mm512_mul_ps(t6, LOAD(r2 + c, 0)));                    \
     acc = _mm512_add_ps(acc, _mm512_mul_ps(t7, LOAD(r2 + c + 1, 1)));                \
     acc = _mm512_add_ps(acc, _mm512_mul_ps(t8, LOAD(r2 + c + 2, 2)));
-#define WINDOWS_STRIDE2_ROW(R, TA, TB, TC)                                           \
+#define WINDOWS_STRIDE2_ROW(LOAD, R, TA, TB, TC)                                     \
     {                                                                                \
         const __m512 a = LOAD(R + c, 0), b = LOAD(R + c + 16, 1);                    \
         acc = _mm512_add_ps(acc, _mm512_mul_ps(TA, even(a, b)));                     \
         acc = _mm512_add_ps(acc, _mm512_mul_ps(TB, odd(a, b)));                      \
         acc = _mm512_add_ps(acc, _mm512_mul_ps(TC, even(LOAD(R + c + 2, 2), LOAD(R + c + 18, 3)))); \
     }
+#define WINDOWS(LOAD)                                                                \
+    if (stride == 1) {                                                               \
+        WINDOWS_STRIDE1(LOAD)                                                        \
+    } else {                                                                         \
+        WINDOWS_STRIDE2_ROW(LOAD, r0, t0, t1, t2)                                    \
+        WINDOWS_STRIDE2_ROW(LOAD, r1, t3, t4, t5)                                    \
+        WINDOWS_STRIDE2_ROW(LOAD, r2, t6, t7, t8)                                    \
+    }
 #define PLAIN(p, i) _mm512_loadu_ps(p)
 #define MASKED(p, i) _mm512_maskz_loadu_ps(m[i], p)
+
+// The masks of the four loads of the vector whose loads start at column `c` (stride 1:
+// c, c+1, c+2; stride 2: c, c+16, c+2, c+18); returns whether all lanes are inside.
+static inline int edge_masks(int c, int w, int stride, __mmask16 *m) {
+    m[0] = inside(c, w); m[1] = inside(stride == 1 ? c + 1 : c + 16, w);
+    m[2] = inside(c + 2, w); m[3] = inside(c + 18, w);
+    return (m[0] & m[1] & m[2] & (stride == 1 ? 0xffff : m[3])) == 0xffff;
+}
 
 AVX512 void ck_depthwise3x3_avx512(const float *x, int h, int w, int top, int left, int stride, const float *zeros,
                                    const float *taps, float bias, float *y, int oh, int ow, ck_activation act) {
@@ -68,19 +84,12 @@ AVX512 void ck_depthwise3x3_avx512(const float *x, int h, int w, int top, int le
     const __m512 t3 = _mm512_set1_ps(taps[3]), t4 = _mm512_set1_ps(taps[4]), t5 = _mm512_set1_ps(taps[5]);
     const __m512 t6 = _mm512_set1_ps(taps[6]), t7 = _mm512_set1_ps(taps[7]), t8 = _mm512_set1_ps(taps[8]);
     const __m512 start = _mm512_set1_ps(bias);
-    // Per vector of a row (the same for every row): which lanes of its four loads lie in
-    // the row, and whether all do; past KEPT vectors (rows over 2,048 outputs), computed
-    // as they come.
+    // Per vector of a row (the same for every row): its loads' masks, and whether all
+    // lanes are inside; past KEPT vectors (rows over 2,048 outputs), computed as they come.
     enum { KEPT = 128 };
     __mmask16 masks[KEPT][4];
     int interior[KEPT];
-    const int vectors = (ow + 15) / 16;
-    for (int v = 0; v < vectors && v < KEPT; v++) {
-        const int c = 16 * v * stride - left;
-        masks[v][0] = inside(c, w); masks[v][1] = inside(stride == 1 ? c + 1 : c + 16, w);
-        masks[v][2] = inside(c + 2, w); masks[v][3] = inside(c + 18, w);
-        interior[v] = (masks[v][0] & masks[v][1] & masks[v][2] & (stride == 1 ? 0xffff : masks[v][3])) == 0xffff;
-    }
+    for (int v = 0; v < (ow + 15) / 16 && v < KEPT; v++) interior[v] = edge_masks(16 * v * stride - left, w, stride, masks[v]);
     for (int oy = 0; oy < oh; oy++) {
         const int iy = oy * stride - top;
         const float *r0 = iy >= 0 && iy < h ? x + (ptrdiff_t)iy * w : zeros;
@@ -90,30 +99,14 @@ AVX512 void ck_depthwise3x3_avx512(const float *x, int h, int w, int top, int le
         for (int v = 0, x0 = 0; x0 < ow; v++, x0 += 16) {
             const __mmask16 lanes = ow - x0 >= 16 ? 0xffff : (__mmask16)((1u << (ow - x0)) - 1);
             const int c = x0 * stride - left;
-            __mmask16 m[4];
-            int plain;
-            if (v < KEPT) { m[0] = masks[v][0]; m[1] = masks[v][1]; m[2] = masks[v][2]; m[3] = masks[v][3]; plain = interior[v]; }
-            else {
-                m[0] = inside(c, w); m[1] = inside(stride == 1 ? c + 1 : c + 16, w); m[2] = inside(c + 2, w); m[3] = inside(c + 18, w);
-                plain = (m[0] & m[1] & m[2] & (stride == 1 ? 0xffff : m[3])) == 0xffff;
-            }
+            __mmask16 computed[4];
+            const __mmask16 *m = v < KEPT ? masks[v] : computed;
+            const int plain = v < KEPT ? interior[v] : edge_masks(c, w, stride, computed);
             __m512 acc = start;
             if (plain) {
-                if (stride == 1) {
-                    WINDOWS_STRIDE1(PLAIN)
-                } else {
-#define LOAD PLAIN
-                    WINDOWS_STRIDE2_ROW(r0, t0, t1, t2) WINDOWS_STRIDE2_ROW(r1, t3, t4, t5) WINDOWS_STRIDE2_ROW(r2, t6, t7, t8)
-#undef LOAD
-                }
+                WINDOWS(PLAIN)
             } else {
-                if (stride == 1) {
-                    WINDOWS_STRIDE1(MASKED)
-                } else {
-#define LOAD MASKED
-                    WINDOWS_STRIDE2_ROW(r0, t0, t1, t2) WINDOWS_STRIDE2_ROW(r1, t3, t4, t5) WINDOWS_STRIDE2_ROW(r2, t6, t7, t8)
-#undef LOAD
-                }
+                WINDOWS(MASKED)
             }
             _mm512_mask_storeu_ps(out + x0, lanes, ck_activate(acc, act));
         }
