@@ -40,8 +40,9 @@ AVX512 static inline __m512 odd(__m512 lo, __m512 hi) {
 // Sixteen windows from loads at column `c` of rows r0, r1, r2, in row-major tap order.
 // LOAD(p, i) reads sixteen floats at p (i: which of the four loads of a column, for its
 // mask). Interior vectors load plainly, edges with masks (not read, so `p` may point
-// outside the row) computed once per plane: computed per vector they made the stride-2
-// layer above 0.28 ms against 0.14 with plain loads.
+// outside the row) computed once per plane: computed for every vector, they made the
+// stride-2 layer above take 0.28 ms against 0.14 with plain loads everywhere (not a
+// correct kernel, a bound).
 #define WINDOWS_STRIDE1(LOAD)                                                        \
     acc = _mm512_add_ps(acc, _mm512_mul_ps(t0, LOAD(r0 + c, 0)));                    \
     acc = _mm512_add_ps(acc, _mm512_mul_ps(t1, LOAD(r0 + c + 1, 1)));                \

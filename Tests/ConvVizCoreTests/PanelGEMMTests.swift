@@ -126,8 +126,9 @@ final class PanelGEMMTests: XCTestCase {
         }
     }
 
-    /// The row kernel (weight as stored, vectorized along the columns) computes the same
-    /// sums in the same order as the panel kernel: the same bytes, with every activation.
+    /// The row kernel (weight as stored, vectorized along the columns) and its taps variant
+    /// (rows found by offsets: stems) compute the same sums in the same order as the panel
+    /// kernel: the same bytes, with every activation.
     func testRowKernelGivesThePanelKernelsBytes() {
         let activations = [ck_activation(kind: Int32(CK_IDENTITY), lo: 0, hi: 0), ck_activation(kind: Int32(CK_RELU), lo: 0, hi: 0),
                            ck_activation(kind: Int32(CK_CLIP), lo: -0.5, hi: 0.5)]
@@ -148,6 +149,15 @@ final class PanelGEMMTests: XCTestCase {
                 }}}}
                 XCTAssertFalse(rows.contains { $0.isNaN }, "\(m)x\(k)x\(n): every output written")
                 XCTAssertEqual(rows.map(\.bitPattern), panel.map(\.bitPattern), "\(m)x\(k)x\(n) activation \(activation.kind)")
+                // The taps variant, with B's rows stored in reverse and found by offsets.
+                let reversed = (0..<k).flatMap { t in b[((k - 1 - t) * n)..<((k - t) * n)] }
+                let offsets = (0..<k).map { Int32((k - 1 - $0) * n) }
+                var taps = [Float](repeating: .nan, count: m * n)
+                w.withUnsafeBufferPointer { wb in reversed.withUnsafeBufferPointer { rb in offsets.withUnsafeBufferPointer { ob in bias.withUnsafeBufferPointer { biasBuffer in
+                    PanelGEMM.multiplyTaps(wb.baseAddress!, rows: m, depth: k, ldw: k, x: rb.baseAddress!, offsets: ob.baseAddress!, columns: n,
+                                           y: &taps, ldy: n, bias: biasBuffer.baseAddress, activation: activation)
+                }}}}
+                XCTAssertEqual(taps.map(\.bitPattern), rows.map(\.bitPattern), "\(m)x\(k)x\(n): taps")
             }
         }
     }

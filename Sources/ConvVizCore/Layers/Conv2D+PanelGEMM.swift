@@ -1,7 +1,7 @@
 import CKernels
 
 /// The weight-times-patches products of the small-batch inference paths (small maps,
-/// stems, 1x1 layers) on `PanelGEMM`'s AVX-512 kernel when the CPU has it: the weight
+/// 1x1 layers on 7x7 maps) on `PanelGEMM`'s AVX-512 kernel when the CPU has it: the weight
 /// packed once into panels of 32 output channels and kept while it does not change,
 /// outside training, as Winograd's transformed kernels are. Elsewhere, or with
 /// `usesPanelGEMM` off, OpenBLAS.

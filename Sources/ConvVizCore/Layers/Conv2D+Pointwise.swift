@@ -1,5 +1,6 @@
 /// 1x1 convolutions with stride 1 and no padding (ResNet's bottlenecks, MobileNet's
-/// expansions and projections): a sample's input `[C_in, H*W]` already is its patch
+/// expansions and projections; in inference with AVX-512, strided ones on a subsampled
+/// copy of their input too): a sample's input `[C_in, H*W]` already is its patch
 /// matrix, so the output is `W [C_out, C_in] x X [C_in, H*W]` read and written in
 /// place, and the input gradient `W^T [C_in, C_out] x dY [C_out, H*W]`: no unrolled
 /// copy, no transposed product.

@@ -1,10 +1,11 @@
 import CKernels
 
 /// Inference of a strided stem (a network's first layer on RGB: ResNet's 7x7 stride 2,
-/// MobileNet's 3x3 stride 2) at a small batch: each sample's output rows in fixed
-/// blocks, each block's channel-major patch matrix `[C*K*K, rows*W']` multiplied by the
-/// weight as stored, straight into the NCHW output (no transpose), the blocks shared by
-/// the cores.
+/// MobileNet's 3x3 stride 2): each sample's output rows in fixed blocks shared by the
+/// cores, each row the weight as stored times its taps, straight into the NCHW output (no
+/// transpose). With AVX-512 the taps are read in place from the sample split into its
+/// even and odd columns (`forwardStemOnTaps`), at any batch; elsewhere each block's
+/// channel-major patch matrix `[C*K*K, rows*W']` goes to OpenBLAS, at small batches.
 ///
 /// Why: the pixel-major path multiplies `[pixels, C*K*K]` by the transposed weight and
 /// then transposes the product into NCHW: ResNet-18's stem took 0.93-1.21 ms at batch 1 on
@@ -13,8 +14,8 @@ import CKernels
 extension Conv2D {
     /// Whether a batch of `n` takes `forwardStem`: few input channels, stride 2 along the
     /// width (the vectorized gather), no groups, fewer samples than `smallBatchItems`.
-    /// With the panel kernel, which reads the taps straight from the padded input, any
-    /// batch (ResNet-18's stem at batch 16: 17.0 -> 12.7 ms; onnxruntime 8.2). Not 1x1
+    /// With the AVX-512 kernels, which read the taps in place, any batch (ResNet-18's
+    /// stem at batch 16: 17.0 -> 12.7 ms; onnxruntime 8.2). Not 1x1
     /// stride-2 shortcuts with many channels: copying their whole input to gather a
     /// quarter of it made them slower (1.51 -> 2.80 ms at batch 16).
     func runsStem(_ g: Im2Col.Geometry, samples n: Int) -> Bool {
@@ -87,6 +88,7 @@ extension Conv2D {
             let (from, to) = (padded + row * wp, phases + row * 2 * half)
             for j in 0..<half { to[j] = from[2 * j] }
             for j in 0..<wp / 2 { to[half + j] = from[2 * j + 1] }
+            if wp % 2 == 1 { to[2 * half - 1] = 0 }  // an odd width's odd half is one short
         }
     }
 

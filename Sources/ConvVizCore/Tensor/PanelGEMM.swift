@@ -2,7 +2,8 @@ import CKernels
 import Foundation
 
 /// `Y = W B` for a weight packed once into panels of 32 rows, by the AVX-512 kernel of
-/// `CKernels/panel_gemm.c` (and, for many columns, `row_gemm.c` on the weight as stored): the product a convolution makes at small batches (a photo's
+/// `CKernels/panel_gemm.c` (and, for many columns and for stems' taps, `row_gemm.c` on
+/// the weight as stored): the product a convolution makes at small batches (a photo's
 /// 14x14 and 7x7 maps, its stem, its 1x1 layers), where OpenBLAS repacks the whole
 /// weight on every call. Rows are output channels, columns pixels, so `Y` is written
 /// straight into NCHW rows with the bias and the fused ReLU.
