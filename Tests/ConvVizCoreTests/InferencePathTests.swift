@@ -105,6 +105,27 @@ final class InferencePathTests: XCTestCase {
         }
     }
 
+    /// A ReLU runs inside the addition before it only when nothing else reads the sum:
+    /// a sum read by a second layer keeps its own ReLU layer, and both graphs give the
+    /// unfused outputs.
+    func testReLUFusesIntoAnAdditionReadByNothingElse() throws {
+        func graph(sharedSum: Bool) throws -> Graph {
+            let tail = sharedSum
+                ? #"{"type": "conv", "name": "c", "out": 4, "kernel": 1, "inputs": ["sum"]}, {"type": "add", "inputs": ["r", "c"]}"#
+                : #"{"type": "conv", "name": "c", "out": 4, "kernel": 1, "inputs": ["r"]}"#
+            let json = #"{"name": "sum", "input": [3, 9, 9], "layers": [{"type": "conv", "name": "a", "out": 4, "kernel": 3, "padding": 1, "inputs": ["input"]}, {"type": "conv", "name": "b", "out": 4, "kernel": 1, "inputs": ["input"]}, {"type": "add", "name": "sum", "inputs": ["a", "b"]}, {"type": "relu", "name": "r", "inputs": ["sum"]}, "# + tail + "]}"
+            return try Architecture(json: Data(json.utf8)).makeGraph(seed: 5)
+        }
+        let x = Tensor.seededUniform([2, 3, 9, 9], seed: 6)
+        for shared in [false, true] {
+            let plain = try graph(sharedSum: shared).output(x), fused = try graph(sharedSum: shared)
+            XCTAssertEqual(fused.fusingActivations(), shared ? 0 : 1, "shared sum: \(shared)")
+            let sum = fused.operations.compactMap { op -> Elementwise? in if case let .merge(m as Elementwise) = op, m.name == "sum" { return m } else { return nil } }
+            XCTAssertEqual(sum.first?.rectifiesOutput, !shared)
+            XCTAssertEqual(fused.output(x).data, plain.data, "shared sum: \(shared)")
+        }
+    }
+
     /// An addition with its ReLU fused equals the addition then ReLU's rule: positive
     /// values and NaN pass, the rest (-0 included) is +0; same shapes and broadcast.
     func testAdditionWithFusedReLU() {
