@@ -96,8 +96,8 @@ extension Conv2D {
                 return
             }
             Parallel.forEachRange(n * cout, minimumPerPart: 4) { _, planes in
-                let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedRows * rowStride + 32)
-                padded.initialize(repeating: 0, count: paddedRows * rowStride + 32)
+                let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedRows * rowStride)
+                padded.initialize(repeating: 0, count: paddedRows * rowStride)
                 defer { padded.deallocate() }
                 var paddedPlane = -1
                 for plane in planes {

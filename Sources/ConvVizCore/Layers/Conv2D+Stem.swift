@@ -30,6 +30,7 @@ extension Conv2D {
         let (cout, rows, plane, ow) = (outputChannels, g.rows, g.outPlane, g.outWidth)
         // At most `maxColumnElements` per block's matrix (large photos), else eight blocks.
         let blockRows = max(1, min((g.outHeight + Self.stemRowBlocks - 1) / Self.stemRowBlocks, maxColumnElements / max(1, rows * ow)))
+        if runsPanelGEMM { return forwardStemOnTaps(input, g, blockRows: blockRows) }
         let blocks = (g.outHeight + blockRows - 1) / blockRows
         // Each sample padded once (a few input channels: small), read by every block.
         let paddedCount = g.paddedCount + Im2Col.slack
@@ -39,7 +40,6 @@ extension Conv2D {
         input.data.withUnsafeBufferPointer { xb in
             for s in 0..<n { Im2Col.padPlanar(xb.baseAddress! + s * g.inPlane, g, into: padded + s * paddedCount) }
         }
-        if runsPanelGEMM { return forwardStemOnTaps(padded, paddedCount, g, samples: n, blockRows: blockRows) }
         var output = Tensor(uninitializedShape: [n, cout, g.outHeight, ow])
         output.data.withUnsafeMutableBufferPointer { yb in
         withProductWeight(allowingPanels: false) { _, stored in
@@ -80,15 +80,20 @@ extension Conv2D {
         return offsets
     }
 
-    /// The planar padded sample `padded` with each row split into its even columns, then
-    /// its odd ones, each half `(paddedWidth + 1) / 2` floats.
-    static func splitColumns(_ padded: UnsafePointer<Float>, _ g: Im2Col.Geometry, into phases: UnsafeMutablePointer<Float>) {
-        let (wp, half) = (g.paddedWidth, (g.paddedWidth + 1) / 2)
-        for row in 0..<g.channels * g.paddedHeight {
-            let (from, to) = (padded + row * wp, phases + row * 2 * half)
-            for j in 0..<half { to[j] = from[2 * j] }
-            for j in 0..<wp / 2 { to[half + j] = from[2 * j + 1] }
-            if wp % 2 == 1 { to[2 * half - 1] = 0 }  // an odd width's odd half is one short
+    /// Sample `x` (`[C, H, W]`) zero-padded, each padded row split into its even columns,
+    /// then its odd ones, each half `(paddedWidth + 1) / 2` floats (an odd width's odd half
+    /// ends in a zero): written straight from the input, with no padded copy between.
+    static func splitColumns(_ x: UnsafePointer<Float>, _ g: Im2Col.Geometry, into phases: UnsafeMutablePointer<Float>) {
+        let (half, pw, ph) = ((g.paddedWidth + 1) / 2, g.window.padding.w, g.window.padding.h)
+        for c in 0..<g.channels {
+            for py in 0..<g.paddedHeight {
+                let to = phases + (c * g.paddedHeight + py) * 2 * half, r = py - ph
+                to.update(repeating: 0, count: 2 * half)
+                guard r >= 0 && r < g.height else { continue }
+                let from = x + (c * g.height + r) * g.width
+                // Padded column px goes to slot px / 2 of its parity's half.
+                for ix in 0..<g.width { let px = ix &+ pw; to[(px & 1) &* half &+ px >> 1] = from[ix] }
+            }
         }
     }
 
@@ -97,15 +102,17 @@ extension Conv2D {
     /// the row's pixels; the sums land in NCHW rows. Why not the panel kernel: with 147
     /// terms per output its transposing epilogue cost a third of the sums (ResNet-18's
     /// stem 0.85-0.91 ms at batch 1 against onnxruntime's 0.48-0.52).
-    private func forwardStemOnTaps(_ padded: UnsafeMutablePointer<Float>, _ paddedCount: Int, _ g: Im2Col.Geometry, samples n: Int,
-                                   blockRows: Int) -> Tensor {
+    private func forwardStemOnTaps(_ input: Tensor, _ g: Im2Col.Geometry, blockRows: Int) -> Tensor {
+        let n = input.shape[0]
         var output = Tensor(uninitializedShape: [n, outputChannels, g.outHeight, g.outWidth])
         let (cout, depth, plane, ow) = (outputChannels, g.rows, g.outPlane, g.outWidth)
         let blocks = (g.outHeight + blockRows - 1) / blockRows
         let half = (g.paddedWidth + 1) / 2, splitCount = g.channels * g.paddedHeight * 2 * half
         let split = UnsafeMutablePointer<Float>.allocate(capacity: n * splitCount)
         defer { split.deallocate() }
-        for s in 0..<n { Self.splitColumns(padded + s * paddedCount, g, into: split + s * splitCount) }
+        input.data.withUnsafeBufferPointer { xb in
+            for s in 0..<n { Self.splitColumns(xb.baseAddress! + s * g.inPlane, g, into: split + s * splitCount) }
+        }
         let offsets = Self.phaseTapOffsets(g), rowStep = g.window.stride.h * 2 * half
         output.data.withUnsafeMutableBufferPointer { yb in
         weight.value.data.withUnsafeBufferPointer { wb in

@@ -87,8 +87,7 @@ public final class Elementwise: MergeLayer {
                 let (op, rectifies) = (operation, rectifiesOutput)
                 Parallel.forEachRange(ab.count, minimumPerPart: 1 << 14) { _, r in
                     switch (op, rectifies) {
-                    // ReLU's rule (Vector.rectify): positive values and NaN pass, the rest is +0.
-                    case (.add, true): for i in r { let v = x[i] + z[i]; out[i] = v <= 0 ? 0 : v }
+                    case (.add, true): for i in r { out[i] = Vector.rectified(x[i] + z[i]) }
                     case (.add, false): for i in r { out[i] = x[i] + z[i] }
                     case (.multiply, _): for i in r { out[i] = x[i] * z[i] }
                     }

@@ -48,8 +48,12 @@ enum Vector {
 
     /// `max(0, x)` in place, NaN kept (as `ReLU` does).
     static func rectify(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { let v = x[i]; x[i] = v > 0 || v.isNaN ? v : 0 }
+        for i in 0..<count { x[i] = rectified(x[i]) }
     }
+
+    /// ReLU's rule for one value: positive values and NaN pass, the rest (-0 too) is +0.
+    @inline(__always)
+    static func rectified(_ v: Float) -> Float { v > 0 || v.isNaN ? v : 0 }
 
     /// `Pointwise`'s clip in place: NaN passes.
     static func clip(_ x: UnsafeMutablePointer<Float>, count: Int, to range: ClosedRange<Float>) {
