@@ -116,8 +116,8 @@ TILE(1) TILE(2) TILE(3) TILE(4) TILE(5) TILE(6) TILE(7) TILE(8) TILE(9) TILE(10)
 static const tile_fn tiles[MAX_TILE + 1] = {
     0, tile1, tile2, tile3, tile4, tile5, tile6, tile7, tile8, tile9, tile10, tile11, tile12, tile13, tile14};
 
-// Writes the accumulated block (`acc`, [nc][ld]) into Y's rows, transposed, with bias and
-// activation: sixteen columns of a row at a time, gathered from the block (in L1).
+// Writes the accumulated block (`acc`, [nc][ld]) into Y's rows, transposed, with bias,
+// residual and activation: sixteen columns of a row at a time, gathered from the block (in L1).
 AVX512 static void store_rows(const float *acc, ptrdiff_t ld, int nc, int row0, int rows, float *y, ptrdiff_t ldy,
                               const float *bias, ck_activation act) {
     const __m512i across = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
@@ -130,6 +130,7 @@ AVX512 static void store_rows(const float *acc, ptrdiff_t ld, int nc, int row0, 
             const __mmask16 lanes = nc - j >= 16 ? 0xffff : (__mmask16)((1u << (nc - j)) - 1);
             __m512 v = _mm512_mask_i32gather_ps(zero, lanes, across, acc + j * ld + r, 4);
             v = _mm512_add_ps(v, shift);
+            if (act.residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(lanes, out + j));
             v = ck_activate(v, act);
             _mm512_mask_storeu_ps(out + j, lanes, v);
         }

@@ -22,10 +22,12 @@ enum { ROWS = 6, VECTORS = 4, ROWS_OUTSIDE = 65536 };  // ROWS_OUTSIDE: floats o
 
 // Rows [0, r) of the tile at `y`, columns [0, 16*(v-1)) plus the lanes of `last`: one
 // depth block's partial sums (`k` terms from zero) added to the earlier blocks' kept in
-// `y` (`first`: none yet); after the last block (`last_block`) the bias and activation.
+// `part` (rows `ldp` apart; `first`: none yet); after the last block (`last_block`) the
+// bias, the residual already in `y` (act.residual) and the activation, written to `y`.
 AVX512 __attribute__((always_inline)) static inline void tile(
     const int r, const int v, const float *w, ptrdiff_t ldw, int k, const float *x, ptrdiff_t ldx, const int *offsets,
-    __mmask16 last, float *y, ptrdiff_t ldy, const float *bias, ck_activation act, int first, int last_block) {
+    __mmask16 last, float *y, ptrdiff_t ldy, float *part, ptrdiff_t ldp, const float *bias, ck_activation act, int first,
+    int last_block) {
     __m512 acc[ROWS][VECTORS];
 #pragma clang loop unroll(full)
     for (int i = 0; i < r; i++)
@@ -48,28 +50,33 @@ AVX512 __attribute__((always_inline)) static inline void tile(
         __m512 shift = _mm512_set1_ps(bias ? bias[i] : 0);
 #pragma clang loop unroll(full)
         for (int j = 0; j < v; j++) {
-            float *at = y + i * ldy + 16 * j;
+            float *at = y + i * ldy + 16 * j, *kept = part + i * ldp + 16 * j;
             const __mmask16 lanes = j == v - 1 ? last : 0xffff;
-            __m512 sum = first ? acc[i][j] : _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, at), acc[i][j]);
-            if (last_block) sum = ck_activate(_mm512_add_ps(sum, shift), act);
-            _mm512_mask_storeu_ps(at, lanes, sum);
+            __m512 sum = first ? acc[i][j] : _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, kept), acc[i][j]);
+            if (!last_block) {
+                _mm512_mask_storeu_ps(kept, lanes, sum);
+                continue;
+            }
+            sum = _mm512_add_ps(sum, shift);
+            if (act.residual) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(lanes, at));
+            _mm512_mask_storeu_ps(at, lanes, ck_activate(sum, act));
         }
     }
 }
 
 typedef void (*tile_fn)(const float *, ptrdiff_t, int, const float *, ptrdiff_t, const int *, __mmask16, float *, ptrdiff_t,
-                        const float *, ck_activation, int, int);
+                        float *, ptrdiff_t, const float *, ck_activation, int, int);
 // Each shape twice: X's rows `ldx` apart (`tileRxV`), and X's rows at `offsets` (`tapsRxV`:
 // a convolution's taps read where they lie in its input).
 #define TILE(R, V) \
     AVX512 static void tile##R##x##V(const float *w, ptrdiff_t ldw, int k, const float *x, ptrdiff_t ldx, const int *offsets, \
-                                     __mmask16 last, float *y, ptrdiff_t ldy, const float *bias, ck_activation act, int first, \
-                                     int last_block) { \
-        (void)offsets; tile(R, V, w, ldw, k, x, ldx, 0, last, y, ldy, bias, act, first, last_block); } \
+                                     __mmask16 last, float *y, ptrdiff_t ldy, float *part, ptrdiff_t ldp, const float *bias, \
+                                     ck_activation act, int first, int last_block) { \
+        (void)offsets; tile(R, V, w, ldw, k, x, ldx, 0, last, y, ldy, part, ldp, bias, act, first, last_block); } \
     AVX512 static void taps##R##x##V(const float *w, ptrdiff_t ldw, int k, const float *x, ptrdiff_t ldx, const int *offsets, \
-                                     __mmask16 last, float *y, ptrdiff_t ldy, const float *bias, ck_activation act, int first, \
-                                     int last_block) { \
-        (void)ldx; tile(R, V, w, ldw, k, x, 0, offsets, last, y, ldy, bias, act, first, last_block); }
+                                     __mmask16 last, float *y, ptrdiff_t ldy, float *part, ptrdiff_t ldp, const float *bias, \
+                                     ck_activation act, int first, int last_block) { \
+        (void)ldx; tile(R, V, w, ldw, k, x, 0, offsets, last, y, ldy, part, ldp, bias, act, first, last_block); }
 #define TILES(R) TILE(R, 1) TILE(R, 2) TILE(R, 3) TILE(R, 4)
 TILES(1) TILES(2) TILES(3) TILES(4) TILES(5) TILES(6)
 #define ROW(F, R) {0, F##R##x1, F##R##x2, F##R##x3, F##R##x4}
@@ -88,11 +95,15 @@ static void tile_at(int m0, int r, int t, int tileCount, int vectors, const floa
     const int columns = n - n0 < 16 * v ? n - n0 : 16 * v, tail = columns - 16 * (v - 1);
     const __mmask16 last = tail == 16 ? 0xffff : (__mmask16)((1u << tail) - 1);
     const tile_fn *kernels = offsets ? taps[r] : tiles[r];
+    float *at = y + (ptrdiff_t)m0 * ldy + n0;
+    // The depth blocks' partial sums are kept in Y, unless Y holds a residual: then here.
+    float kept[ROWS * VECTORS * 16];
+    const int own = act.residual && k > CK_DEPTH_BLOCK;
     for (int k0 = 0; k0 < k || k0 == 0; k0 += CK_DEPTH_BLOCK) {
         const int kc = k - k0 < CK_DEPTH_BLOCK ? k - k0 : CK_DEPTH_BLOCK;
         kernels[v](w + (ptrdiff_t)m0 * ldw + k0, ldw, kc, offsets ? x + n0 : x + (ptrdiff_t)k0 * ldx + n0, ldx,
-                   offsets ? offsets + k0 : 0, last, y + (ptrdiff_t)m0 * ldy + n0, ldy, bias ? bias + m0 : 0, act, k0 == 0,
-                   k0 + CK_DEPTH_BLOCK >= k);
+                   offsets ? offsets + k0 : 0, last, at, ldy, own ? kept : at, own ? VECTORS * 16 : ldy, bias ? bias + m0 : 0, act,
+                   k0 == 0, k0 + CK_DEPTH_BLOCK >= k);
     }
 }
 

@@ -97,6 +97,7 @@ final class InferencePathTests: XCTestCase {
             if fixture == "residual" {
                 let adds = graph.operations.filter { if case let .merge(m as Elementwise) = $0 { return m.rectifiesOutput } else { return false } }
                 XCTAssertFalse(adds.isEmpty, "a ReLU after a residual addition runs inside it")
+                XCTAssertGreaterThan(graph.fusedAdditionCount, 0, "a residual addition runs inside its convolution")
             }
             // A recording pass runs the pairs unfused again (same values), and the next
             // inference pass fused.

@@ -28,7 +28,7 @@ final class PanelGEMMTests: XCTestCase {
                     PanelGEMM.multiply(p.baseAddress!, rows: m, depth: k, panels: rows, b: bb.baseAddress! + cols.lowerBound, ldb: n,
                                        columns: cols.count, y: yb.baseAddress! + cols.lowerBound, ldy: n,
                                        bias: bias == nil ? nil : biasBuffer.baseAddress,
-                                       activation: ck_activation(kind: Int32(relu ? CK_RELU : CK_IDENTITY), lo: 0, hi: 0), scratch: scratch)
+                                       activation: ck_activation(kind: Int32(relu ? CK_RELU : CK_IDENTITY), lo: 0, hi: 0, residual: 0), scratch: scratch)
                 }}}}
             }
         }
@@ -130,8 +130,8 @@ final class PanelGEMMTests: XCTestCase {
     /// (rows found by offsets: stems) compute the same sums in the same order as the panel
     /// kernel: the same bytes, with every activation.
     func testRowKernelGivesThePanelKernelsBytes() {
-        let activations = [ck_activation(kind: Int32(CK_IDENTITY), lo: 0, hi: 0), ck_activation(kind: Int32(CK_RELU), lo: 0, hi: 0),
-                           ck_activation(kind: Int32(CK_CLIP), lo: -0.5, hi: 0.5)]
+        let activations = [ck_activation(kind: Int32(CK_IDENTITY), lo: 0, hi: 0, residual: 0), ck_activation(kind: Int32(CK_RELU), lo: 0, hi: 0, residual: 0),
+                           ck_activation(kind: Int32(CK_CLIP), lo: -0.5, hi: 0.5, residual: 0)]
         // (17, 24, 1568) and (9, 40, 1100): long rows of few channels, rows outside.
         for (m, k, n) in [(1, 1, 1), (5, 3, 17), (6, 16, 64), (7, 300, 65), (13, 40, 196), (40, 9, 200), (17, 24, 1568), (9, 40, 1100)] {
             let w = Tensor.seededUniform([m * k], seed: 11).data, b = Tensor.seededUniform([k * n], seed: 12).data

@@ -26,8 +26,9 @@ final class WinogradFourByFourTests: XCTestCase {
     func testMatchesTheDirectLoops() {
         // (channels in, out, padding, batch, height, width): widths of 24 (six tiles in a
         // group of eight), 26 (a cut tile), 32 (one whole group), 45 and 56 (two groups,
-        // the second partial); heights that cut the last tile row; batch 1 (rows split
-        // among the cores) and batch 9 (sample blocks).
+        // the second partial); heights that cut the last tile row; batch 1 (few tiles:
+        // one product per position; 196 tiles: rows split among the cores) and batch 9
+        // (sample blocks).
         let cases: [(Int, Int, Int, Int, Int, Int)] = [
             (16, 16, 1, 1, 24, 24), (16, 20, 1, 1, 13, 26), (17, 16, 0, 2, 34, 34), (16, 24, 2, 1, 30, 45),
             (32, 16, 1, 1, 56, 56), (16, 16, 1, 9, 26, 28),

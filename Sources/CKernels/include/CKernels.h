@@ -23,11 +23,16 @@ extern "C" {
 
 /// What a kernel applies to each output after its bias: nothing, ReLU (positive values
 /// and NaN pass, the rest is +0, as Vector.rectify) or a clip to [lo, hi] (NaN passes, as
-/// Pointwise's clip; ReLU6 is [0, 6]).
+/// Pointwise's clip; ReLU6 is [0, 6]). `residual` 1: Y already holds a value of the
+/// output's shape (a residual branch), added after the bias and before the activation,
+/// and the sum written over it: the addition that follows a convolution, run in its
+/// epilogue (the same sum, so the same bytes, as the convolution and then the addition).
+/// The depthwise kernel takes no residual.
 enum { CK_IDENTITY = 0, CK_RELU = 1, CK_CLIP = 2 };
 typedef struct {
     int kind;
     float lo, hi;
+    int residual;
 } ck_activation;
 
 /// 1 when the CPU and the operating system run AVX-512F code, else 0.

@@ -27,7 +27,7 @@ extension Conv2D {
         var output = weight.value.data.withUnsafeBufferPointer { w in
             Self.depthwise(input, outputs: outputChannels, groups: groups, taps: w.baseAddress!, bias: bias?.value.data,
                            kernel: window.kernel, stride: window.stride, padding: window.padding, outHeight: g.outHeight, outWidth: g.outWidth,
-                           vectorKernel: native ? kernelActivation : nil)
+                           vectorKernel: native ? kernelActivation() : nil)
         }
         if !native || !Self.runsVectorKernel(kernel: window.kernel, stride: window.stride) {
             output.data.withUnsafeMutableBufferPointer { applyFusedActivation($0.baseAddress!, count: $0.count) }
@@ -59,7 +59,7 @@ extension Conv2D {
         return turned.withUnsafeBufferPointer { t in
             Self.depthwise(gradOutput, outputs: inputChannels, groups: groups, taps: t.baseAddress!, bias: nil, kernel: k, stride: Pair(1),
                            padding: Pair(k.h - 1 - p.h, k.w - 1 - p.w), outHeight: input[2], outWidth: input[3],
-                           vectorKernel: usesPanelGEMM && PanelGEMM.isAvailable ? ck_activation(kind: Int32(CK_IDENTITY), lo: 0, hi: 0) : nil)
+                           vectorKernel: usesPanelGEMM && PanelGEMM.isAvailable ? PanelGEMM.identity : nil)
         }
     }
 

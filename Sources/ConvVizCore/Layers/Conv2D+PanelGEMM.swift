@@ -47,32 +47,37 @@ extension Conv2D {
     }
 
     /// Output channels `channels` (whole panels, or up to `C_out`) of `W x B` into NCHW rows
-    /// (`y`: channel 0's row, `ldy` apart), with the bias and the fused ReLU. `B` is
+    /// (`y`: channel 0's row, `ldy` apart), with the bias and the fused ReLU; `residual`:
+    /// `y` holds a residual, added before the ReLU (the panel kernel only). `B` is
     /// `[C_in*K*K, columns]`, rows `ldb` apart. The weight from `withProductWeight`;
     /// `scratch` holds `PanelGEMM.scratchCount` floats for the panel kernel.
     func multiplyWeight(_ channels: Range<Int>, packed: UnsafePointer<Float>?, stored: UnsafePointer<Float>?,
                         b: UnsafePointer<Float>, ldb: Int, columns: Int, y: UnsafeMutablePointer<Float>, ldy: Int,
-                        scratch: UnsafeMutablePointer<Float>?) {
+                        scratch: UnsafeMutablePointer<Float>?, residual: Bool = false) {
         let depth = productDepth
         if let packed, let scratch {
             let p = PanelGEMM.panelRows
             precondition(channels.lowerBound % p == 0 && (channels.upperBound % p == 0 || channels.upperBound == outputChannels))
             withBiasValues { bias in
                 PanelGEMM.multiply(packed, rows: outputChannels, depth: depth, panels: channels.lowerBound / p..<PanelGEMM.panels(rows: channels.upperBound),
-                                   b: b, ldb: ldb, columns: columns, y: y, ldy: ldy, bias: bias, activation: kernelActivation, scratch: scratch)
+                                   b: b, ldb: ldb, columns: columns, y: y, ldy: ldy, bias: bias,
+                                   activation: kernelActivation(residual: residual), scratch: scratch)
             }
             return
         }
+        precondition(!residual, "\(name): OpenBLAS's products add no residual")
         let out = y + channels.lowerBound * ldy
         BLAS.gemm(m: channels.count, n: columns, k: depth, a: stored! + channels.lowerBound * depth, lda: depth, b: b, ldb: ldb, c: out, ldc: ldy)
         finishChannelRows(out, channels: channels, count: columns, stride: ldy)
     }
 
-    /// The fused ReLU or clip, for the C kernels.
-    var kernelActivation: ck_activation {
-        if rectifiesOutput { return ck_activation(kind: Int32(CK_RELU), lo: 0, hi: 0) }
-        if let clip = clipsOutput { return ck_activation(kind: Int32(CK_CLIP), lo: clip.lowerBound, hi: clip.upperBound) }
-        return ck_activation(kind: Int32(CK_IDENTITY), lo: 0, hi: 0)
+    /// The fused ReLU or clip, for the C kernels; `residual`: the output holds a residual
+    /// to add before it.
+    func kernelActivation(residual: Bool = false) -> ck_activation {
+        let added: Int32 = residual ? 1 : 0
+        if rectifiesOutput { return ck_activation(kind: Int32(CK_RELU), lo: 0, hi: 0, residual: added) }
+        if let clip = clipsOutput { return ck_activation(kind: Int32(CK_CLIP), lo: clip.lowerBound, hi: clip.upperBound, residual: added) }
+        return ck_activation(kind: Int32(CK_IDENTITY), lo: 0, hi: 0, residual: added)
     }
 
     /// Runs `body` with the bias's values (nil without a bias).

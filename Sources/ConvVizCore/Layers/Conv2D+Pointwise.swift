@@ -72,11 +72,13 @@ extension Conv2D {
     }
 
     /// `inference`: the AVX-512 kernels may run (training keeps OpenBLAS); with them, a
-    /// strided 1x1 layer's input is given `subsampled`.
-    func forwardPointwise(_ input: Tensor, _ g: Im2Col.Geometry, inference: Bool) -> Tensor {
+    /// strided 1x1 layer's input is given `subsampled`, and a `residual` is added in their
+    /// epilogues, the output written in its storage.
+    func forwardPointwise(_ input: Tensor, _ g: Im2Col.Geometry, inference: Bool, residual: consuming Tensor? = nil) -> Tensor {
         let n = input.shape[0]
         let (cin, cout, plane) = (inputChannels, outputChannels, g.outPlane)
-        var output = Tensor(uninitializedShape: [n, cout, g.outHeight, g.outWidth])
+        let adds = residual != nil
+        var output = outputTensor([n, cout, g.outHeight, g.outWidth], residual: residual.take())
         let blocks = Self.pointwiseBlocks(pixels: plane), blockSize = (plane + blocks - 1) / blocks
         if inference && runsRowGEMM(pixels: plane) {
             // The weight as stored against the input's rows, vectorized along the pixels.
@@ -84,7 +86,7 @@ extension Conv2D {
             weight.value.data.withUnsafeBufferPointer { wb in
             output.data.withUnsafeMutableBufferPointer { yb in
             withBiasValues { bias in
-                let (x, w, y, activation) = (xb.baseAddress!, wb.baseAddress!, yb.baseAddress!, kernelActivation)
+                let (x, w, y, activation) = (xb.baseAddress!, wb.baseAddress!, yb.baseAddress!, kernelActivation(residual: adds))
                 // A map of one block (14x14) is shared by output channels too, in blocks of
                 // whole six-row tiles: at least four items per sample.
                 let rowBlocks = max(1, 4 / blocks), rowsPerBlock = (cout + 6 * rowBlocks - 1) / (6 * rowBlocks) * 6
@@ -113,7 +115,7 @@ extension Conv2D {
                     // W [C_out, C_in] x X[:, first..<first+count] -> Y[:, first..<first+count]
                     if count > 0 {
                         multiplyWeight(0..<cout, packed: packed, stored: stored, b: x + s * cin * plane + first, ldb: plane, columns: count,
-                                       y: y + s * cout * plane + first, ldy: plane, scratch: scratch)
+                                       y: y + s * cout * plane + first, ldy: plane, scratch: scratch, residual: adds)
                     }
                 }
             }

@@ -52,10 +52,12 @@ extension Conv2D {
     }
     static let smallMapBlockChannels = 256
 
-    func forwardSmallMaps(_ input: Tensor, _ g: Im2Col.Geometry) -> Tensor {
+    /// `residual` (on the panel kernel): added in the epilogue, the output written in its storage.
+    func forwardSmallMaps(_ input: Tensor, _ g: Im2Col.Geometry, residual: consuming Tensor? = nil) -> Tensor {
         let n = input.shape[0]
         let (cout, rows, plane) = (outputChannels, g.rows, g.outPlane)
-        var output = Tensor(uninitializedShape: [n, cout, g.outHeight, g.outWidth])
+        let adds = residual != nil
+        var output = outputTensor([n, cout, g.outHeight, g.outWidth], residual: residual.take())
         let blockSize = forwardBlockChannels(outputs: cout)
         let blocks = (cout + blockSize - 1) / blockSize
         let patches = UnsafeMutablePointer<Float>.allocate(capacity: n * rows * plane + Im2Col.slack)
@@ -73,7 +75,7 @@ extension Conv2D {
                     let s = item / blocks, first = item % blocks * blockSize
                     // W[first..<first+count, rows] x cols[rows, plane] -> Y[first..<first+count, plane]
                     multiplyWeight(first..<min(cout, first + blockSize), packed: packed, stored: stored, b: patches + s * rows * plane, ldb: plane,
-                                   columns: plane, y: y + s * cout * plane, ldy: plane, scratch: scratch)
+                                   columns: plane, y: y + s * cout * plane, ldy: plane, scratch: scratch, residual: adds)
                 }
             }
         }}}
@@ -114,7 +116,7 @@ extension Conv2D {
                         let rows = first * taps..<(first + count) * taps, p = PanelGEMM.panelRows
                         PanelGEMM.multiply(packed, rows: cin * taps, depth: cout, panels: rows.lowerBound / p..<PanelGEMM.panels(rows: rows.upperBound),
                                            b: dy + s * cout * plane, ldb: plane, columns: plane, y: cols - rows.lowerBound * plane, ldy: plane,
-                                           bias: nil, activation: ck_activation(kind: Int32(CK_IDENTITY), lo: 0, hi: 0), scratch: scratch)
+                                           bias: nil, activation: PanelGEMM.identity, scratch: scratch)
                     } else {
                         BLAS.gemm(transA: true, m: count * taps, n: plane, k: cout, a: stored! + first * taps, lda: cin * taps,
                                   b: dy + s * cout * plane, ldb: plane, c: cols, ldc: plane)

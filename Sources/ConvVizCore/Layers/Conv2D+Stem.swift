@@ -118,7 +118,7 @@ extension Conv2D {
         weight.value.data.withUnsafeBufferPointer { wb in
         offsets.withUnsafeBufferPointer { ob in
         withBiasValues { bias in
-            let (y, w, taps, phases, activation) = (yb.baseAddress!, wb.baseAddress!, ob.baseAddress!, UncheckedSendable(split), kernelActivation)
+            let (y, w, taps, phases, activation) = (yb.baseAddress!, wb.baseAddress!, ob.baseAddress!, UncheckedSendable(split), kernelActivation())
             Parallel.forEachRange(n * blocks) { _, items in
                 for item in items {
                     let s = item / blocks, first = item % blocks * blockRows

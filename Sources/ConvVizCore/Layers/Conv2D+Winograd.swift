@@ -39,11 +39,12 @@ extension Conv2D {
 
     static let fourByFourWidth = 24
 
-    func forwardWinograd(_ input: Tensor, kernel: Int, fourOutputs: Bool = false) -> Tensor {
+    /// `residual`: added in the output transform, the output written in its storage.
+    func forwardWinograd(_ input: Tensor, kernel: Int, fourOutputs: Bool = false, residual: consuming Tensor? = nil) -> Tensor {
         switch kernel {
-        case 3 where fourOutputs: forwardWinograd(input, WinogradTiles3x4.self)
-        case 3: forwardWinograd(input, WinogradTiles3.self)
-        case 5: forwardWinograd(input, WinogradTiles5.self)
+        case 3 where fourOutputs: forwardWinograd(input, WinogradTiles3x4.self, residual: residual.take())
+        case 3: forwardWinograd(input, WinogradTiles3.self, residual: residual.take())
+        case 5: forwardWinograd(input, WinogradTiles5.self, residual: residual.take())
         default: preconditionFailure("\(name): no Winograd transform for \(kernel)x\(kernel)")
         }
     }
@@ -86,9 +87,10 @@ extension Conv2D {
         return needsInputGradient ? inputGradientWinograd(gradOutput, k) : nil
     }
 
-    private func forwardWinograd<K: WinogradTiles>(_ input: Tensor, _ k: K.Type) -> Tensor {
+    private func forwardWinograd<K: WinogradTiles>(_ input: Tensor, _ k: K.Type, residual: consuming Tensor?) -> Tensor {
         let u = transformedKernels(K.transform, flipped: false, for: input)
-        return Self.winograd(k, input, outputs: outputChannels, padding: window.padding, kernels: u, bias: bias?.value.data, rectify: rectifiesOutput)
+        return Self.winograd(k, input, outputs: outputChannels, padding: window.padding, kernels: u, bias: bias?.value.data, rectify: rectifiesOutput,
+                             residual: residual.take())
     }
 
     /// dL/d(input) for `gradOutput` `[N, C_out, H', W']`: `[N, C_in, H, W]`.
@@ -147,21 +149,28 @@ extension Conv2D {
     static let minimumWinogradTiles = 128
 
     /// The r x r stride-1 convolution of `x` `[N, C, H, W]` with transformed kernels
-    /// `kernels` (alpha^2 x outputs x C), plus `bias`, rectified when asked.
+    /// `kernels` (alpha^2 x outputs x C), plus `bias`, plus `residual` (written in its
+    /// storage), rectified when asked.
     private static func winograd<K: WinogradTiles>(_ k: K.Type, _ x: Tensor, outputs: Int, padding: Pair, kernels: [Float], bias: [Float]?,
-                                           rectify: Bool) -> Tensor {
+                                                   rectify: Bool, residual: consuming Tensor? = nil) -> Tensor {
         let t = K.transform, (n, channels, positions) = (x.shape[0], x.shape[1], t.alpha * t.alpha)
         let g = Winograd.Geometry(channels: channels, height: x.shape[2], width: x.shape[3], kernel: t.kernel, padding: padding, step: t.outputs)
         let samplesPerBlock = winogradSamplesPerBlock(t, g, outputs: outputs, samples: n)
         let blocks = (n + samplesPerBlock - 1) / samplesPerBlock
         let stride = samplesPerBlock * g.tiles + 8
         let (inPlane, outSample) = (channels * g.height * g.width, outputs * g.outHeight * g.outWidth)
-        var y = Tensor(uninitializedShape: [n, outputs, g.outHeight, g.outWidth])
+        let shape = [n, outputs, g.outHeight, g.outWidth], adding = residual != nil
+        var y = residual.take() ?? Tensor(uninitializedShape: shape)
+        precondition(y.shape == shape, "residual \(y.shape) for an output \(shape)")
         x.data.withUnsafeBufferPointer { xb in
         kernels.withUnsafeBufferPointer { ub in
         y.data.withUnsafeMutableBufferPointer { yb in
         withOptionalPointer(bias) { b in
             let x = xb.baseAddress!, u = ub.baseAddress!, y = yb.baseAddress!
+            if n < smallBatchItems && n * g.tiles <= minimumWinogradTiles {
+                smallBatch(k, x, u, y, n: n, outputs: outputs, g, bias: b, rectify: rectify, adding: adding)
+                return
+            }
             if n < smallBatchItems && g.tilesHigh > g.rowsPerGroup {
                 // A small batch, an image at a time in the extreme: each sample's tile rows
                 // are cut into parts of whole lane groups, so that the cores share it. The
@@ -183,7 +192,7 @@ extension Conv2D {
                         multiply(u, space.inputTiles, into: space.products, positions: positions, outputs: outputs, channels: channels,
                                  tiles: rows.count * g.tilesWide, stride: stride)
                         Winograd.transformOutput(k, space.products, g, tileRows: rows, scratch: space.scratch, outputs: outputs, first: 0,
-                                                 stride: stride, bias: b, rectify: rectify, into: y + s * outSample)
+                                                 stride: stride, bias: b, rectify: rectify, adding: adding, into: y + s * outSample)
                     }
                 }
                 return
@@ -201,12 +210,64 @@ extension Conv2D {
                     multiply(u, v, into: m, positions: positions, outputs: outputs, channels: channels, tiles: count * g.tiles, stride: stride)
                     for s in 0..<count {
                         Winograd.transformOutput(k, m, g, scratch: scratch, outputs: outputs, first: s * g.tiles, stride: stride,
-                                                 bias: b, rectify: rectify, into: y + (first + s) * outSample)
+                                                 bias: b, rectify: rectify, adding: adding, into: y + (first + s) * outSample)
                     }
                 }
             }
         }}}}
         return y
+    }
+
+    /// A small batch of few tiles (at most `minimumWinogradTiles` in all: a 28x28 map at
+    /// batch 1 under F(4x4)) in three passes over the whole batch, each shared by the
+    /// cores: the input tiles by channel, then one product per position (`alpha^2` of them)
+    /// of all the batch's tiles, then the outputs by channel. Why: cutting each sample into
+    /// parts of tile rows, each with its own products, made them a few tiles wide (that
+    /// map: seven parts, 36 products of 7 tiles each), and OpenBLAS packed each position's
+    /// kernels for every one of them: ResNet-18's 28x28 3x3 layers took 2.3-2.4 ms on an
+    /// AVX2 machine (OpenBLAS's Zen kernels), here 1.2-1.6 (onnxruntime 1.7). Not for more
+    /// tiles: ResNet-18's 56x56 layers (196 tiles, 28 per part) went from 1.2-1.3 to 2.1 ms,
+    /// their tiles and products (3.6 MB) out of L2. Each product has the same shape on
+    /// any number of cores: the same bytes.
+    private static func smallBatch<K: WinogradTiles>(_ k: K.Type, _ x: UnsafePointer<Float>, _ u: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                                                     n: Int, outputs: Int, _ g: Winograd.Geometry, bias: UnsafePointer<Float>?,
+                                                     rectify: Bool, adding: Bool) {
+        let t = K.transform, channels = g.channels, positions = t.alpha * t.alpha
+        let (inPlane, outSample, paddedSample) = (channels * g.height * g.width, outputs * g.outHeight * g.outWidth, channels * g.paddedPlane)
+        // Samples side by side in each row of V and M, with Winograd's eight floats of slack after the last.
+        let stride = n * g.tiles + 8
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: n * paddedSample + 16)
+        let v = UnsafeMutablePointer<Float>.allocate(capacity: positions * channels * stride)
+        let m = UnsafeMutablePointer<Float>.allocate(capacity: positions * outputs * stride)
+        defer { padded.deallocate(); v.deallocate(); m.deallocate() }
+        // Each channel's samples in order, so that a sample's last lanes past its tiles are
+        // overwritten by the next sample's (`Winograd.transformInput`).
+        Parallel.forEachRange(channels) { _, cs in
+            let scratch = Winograd.Scratch(t)
+            defer { scratch.free() }
+            for s in 0..<n {
+                let sample = padded + s * paddedSample
+                // The zero border (and, after the batch's last plane, the 16 floats its vector loads may read past it).
+                let slack = s == n - 1 && cs.upperBound == channels ? 16 : 0
+                (sample + cs.lowerBound * g.paddedPlane).initialize(repeating: 0, count: cs.count * g.paddedPlane + slack)
+                Winograd.pad(x + s * inPlane, g, channels: cs, into: sample)
+                Winograd.transformInput(k, sample, g, channels: cs, scratch: scratch, into: v, first: s * g.tiles, stride: stride)
+            }
+        }
+        Parallel.forEachRange(positions) { _, xis in
+            for xi in xis {
+                BLAS.gemm(m: outputs, n: n * g.tiles, k: channels, a: u + xi * outputs * channels, lda: channels,
+                          b: v + xi * channels * stride, ldb: stride, c: m + xi * outputs * stride, ldc: stride)
+            }
+        }
+        Parallel.forEachRange(outputs) { _, ks in
+            let scratch = Winograd.Scratch(t)
+            defer { scratch.free() }
+            for s in 0..<n {
+                Winograd.transformOutput(k, m, g, scratch: scratch, outputs: outputs, only: ks, first: s * g.tiles, stride: stride,
+                                         bias: bias, rectify: rectify, adding: adding, into: y + s * outSample)
+            }
+        }
     }
 
     /// `M[xi] [outputs, tiles] = U[xi] [outputs, C] x V[xi] [C, tiles]` for every position.

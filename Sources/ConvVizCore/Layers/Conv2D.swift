@@ -24,6 +24,11 @@ public final class Conv2D: Layer {
     public var rectifiesOutput = false
     /// Inference only: the clip that follows (ReLU6 is `0...6`) runs here, in the same way.
     public var clipsOutput: ClosedRange<Float>?
+    /// Inference only, for one call: the residual addition that follows runs here
+    /// (`Graph.fusingActivations`). This value, of the output's shape, is added after the
+    /// bias and before the fused activation; the paths with their own epilogues write the
+    /// output in its storage (`addsResidualInEpilogue`), the others add it after.
+    var residual: Tensor?
     public let weight: Parameter
     public let bias: Parameter?
 
@@ -175,29 +180,94 @@ public final class Conv2D: Layer {
         return result
     }
 
+    /// The ways a forward pass can run, chosen by `forwardPath`.
+    enum ForwardPath: Equatable {
+        case rowGEMM, smallMaps, pointwise, stem, depthwise, grouped, channelMajor, pixelMajor
+        case winograd(kernel: Int)
+    }
+
+    /// The path a batch of `n` takes in `mode`: the AVX-512 kernels' paths for inference
+    /// first, then by the layer's shape.
+    func forwardPath(_ g: Im2Col.Geometry, samples n: Int, mode: Mode) -> ForwardPath {
+        let inference = mode != .training
+        if inference && runsRowGEMM(pixels: g.outPlane) { return .rowGEMM }
+        if usesSmallMapPath && inference && runsSmallMaps(g, samples: n, forward: true) { return .smallMaps }
+        if isPointwise { return .pointwise }
+        if usesSmallMapPath && inference && runsStem(g, samples: n) { return .stem }
+        if runsDepthwise { return .depthwise }
+        if groups > 1 { return .grouped }
+        if let kernel = winogradKernel(g) { return .winograd(kernel: kernel) }
+        return Im2Col.prefersChannelMajor(g) ? .channelMajor : .pixelMajor
+    }
+
+    /// Whether `path` adds `residual` in its own epilogue: the AVX-512 kernels' (the panel
+    /// and row kernels) and Winograd's output transform. The others add it after.
+    func addsResidualInEpilogue(_ path: ForwardPath) -> Bool {
+        switch path {
+        case .rowGEMM, .winograd: true
+        case .smallMaps, .pointwise: runsPanelGEMM
+        case .stem, .depthwise, .grouped, .channelMajor, .pixelMajor: false
+        }
+    }
+
     public func forward(_ input: Tensor, mode: Mode) -> Tensor {
         precondition(input.rank == 4 && input.shape[1] == inputChannels, "\(name): input \(input.shape)")
         let g = geometry(input.shape)
-        precondition(!((rectifiesOutput || clipsOutput != nil) && mode.recordsForBackward), "\(name): a fused activation has no backward pass")
+        precondition(!((rectifiesOutput || clipsOutput != nil || residual != nil) && mode.recordsForBackward),
+                     "\(name): a fused activation or addition has no backward pass")
         keepsWinogradKernels = mode != .training && Self.cachesWinogradKernels
         if !keepsWinogradKernels { winogradKernelCache = [:]; panelWeightCache = nil; transposedPanelCache = nil }
         releasesWeightAfterPacking = mode == .evaluation
         if mode.recordsForBackward { cachedInput = input }
+        let path = forwardPath(g, samples: input.shape[0], mode: mode)
+        // Taken out of the layer so that the output, written in its storage, is its only reference.
+        let residual = self.residual.take()
+        if let residual, !addsResidualInEpilogue(path) { return forwardThenAdding(residual, input, mode: mode) }
         // The row, small-map, pointwise, stem and depthwise paths apply the fused ReLU and
         // clip in their epilogues.
-        if mode != .training && runsRowGEMM(pixels: g.outPlane) {
-            return forwardPointwise(window.stride == Pair(1) ? input : subsampled(input, g), g, inference: true)
+        switch path {
+        case .rowGEMM: return forwardPointwise(window.stride == Pair(1) ? input : subsampled(input, g), g, inference: true, residual: residual)
+        case .smallMaps: return forwardSmallMaps(input, g, residual: residual)
+        case .pointwise: return forwardPointwise(input, g, inference: mode != .training, residual: residual)
+        case .stem: return forwardStem(input, g)
+        case .depthwise: return forwardDepthwise(input, g, inference: mode != .training)
+        case let .winograd(kernel):
+            // Winograd rectifies as it stores; the clip runs after.
+            var output = forwardWinograd(input, kernel: kernel, fourOutputs: mode != .training && runsFourByFour(g), residual: residual)
+            output.data.withUnsafeMutableBufferPointer { applyFusedActivation($0.baseAddress!, count: $0.count, rectified: true) }
+            return output
+        case .grouped, .channelMajor, .pixelMajor:
+            var output = path == .grouped ? forwardGrouped(input, g) : path == .channelMajor ? forwardChannelMajor(input, g) : forwardPixelMajor(input, g)
+            // The pixel-major path rectifies as it stores; the clip runs after.
+            output.data.withUnsafeMutableBufferPointer { applyFusedActivation($0.baseAddress!, count: $0.count, rectified: path == .pixelMajor) }
+            return output
         }
-        if usesSmallMapPath && mode != .training && runsSmallMaps(g, samples: input.shape[0], forward: true) { return forwardSmallMaps(input, g) }
-        if isPointwise { return forwardPointwise(input, g, inference: mode != .training) }
-        if usesSmallMapPath && mode != .training && runsStem(g, samples: input.shape[0]) { return forwardStem(input, g) }
-        if runsDepthwise { return forwardDepthwise(input, g, inference: mode != .training) }
-        let winograd = winogradKernel(g)
-        var output = groups > 1 ? forwardGrouped(input, g) : winograd.map { forwardWinograd(input, kernel: $0, fourOutputs: mode != .training && runsFourByFour(g)) }
-            ?? (Im2Col.prefersChannelMajor(g) ? forwardChannelMajor(input, g) : forwardPixelMajor(input, g))
-        // Winograd and the pixel-major path rectify as they store; the clip runs after.
-        let rectified = winograd != nil || (groups == 1 && !Im2Col.prefersChannelMajor(g))
-        output.data.withUnsafeMutableBufferPointer { applyFusedActivation($0.baseAddress!, count: $0.count, rectified: rectified) }
+    }
+
+    /// The output of a forward pass of this `shape`: the residual's storage (its values
+    /// added in the path's epilogue), or uninitialized floats.
+    func outputTensor(_ shape: [Int], residual: consuming Tensor?) -> Tensor {
+        guard let given = residual.take() else { return Tensor(uninitializedShape: shape) }
+        precondition(given.shape == shape, "\(name): residual \(given.shape) for an output \(shape)")
+        return given
+    }
+
+    /// A path without a residual epilogue: the output without the fused activation, then
+    /// `residual` added and the activation applied in one pass over it. The same sums as
+    /// the convolution, then the addition.
+    private func forwardThenAdding(_ residual: Tensor, _ input: Tensor, mode: Mode) -> Tensor {
+        let (rectifies, clip) = (rectifiesOutput, clipsOutput)
+        (rectifiesOutput, clipsOutput) = (false, nil)
+        var output = forward(input, mode: mode)
+        (rectifiesOutput, clipsOutput) = (rectifies, clip)
+        precondition(output.shape == residual.shape, "\(name): residual \(residual.shape) for an output \(output.shape)")
+        output.data.withUnsafeMutableBufferPointer { yb in residual.data.withUnsafeBufferPointer { rb in
+            let (y, r) = (yb.baseAddress!, rb.baseAddress!)
+            Parallel.forEachRange(yb.count, minimumPerPart: 1 << 14) { _, range in
+                for i in range { y[i] += r[i] }
+                applyFusedActivation(y + range.lowerBound, count: range.count)
+            }
+        }}
         return output
     }
 

@@ -87,12 +87,20 @@ public final class Graph {
     /// Every ReLU and clip (ReLU6) whose input is a convolution read by nothing else runs
     /// inside that convolution, on each output block while it is in cache, and every ReLU
     /// after a residual addition read by nothing else runs inside the addition (one pass
-    /// over the map instead of two); the activation layer passes values through. The
-    /// outputs are the same. A recording forward pass (`.evaluationWithGradients`,
-    /// `.training`) runs the pair unfused again, so that gradients still flow through the
-    /// activation (and the producer's own output is recorded). Returns how many.
+    /// over the map instead of two); the activation layer passes values through. Then
+    /// every residual addition of a convolution read by nothing else runs inside that
+    /// convolution, with the addition's ReLU (`fusingResidualAdditions`). The outputs are
+    /// the same. A recording forward pass (`.evaluationWithGradients`, `.training`) runs
+    /// each pair unfused again, so that gradients still flow through the activation (and
+    /// the producer's own output is recorded). Returns how many activations.
     @discardableResult
     public func fusingActivations() -> Int {
+        let fused = fusingActivationsAlone()
+        fusingResidualAdditions()
+        return fused
+    }
+
+    private func fusingActivationsAlone() -> Int {
         let readers = Wiring.readerCounts(wiring)
         var fused = 0
         for (i, op) in operations.enumerated() {
@@ -120,6 +128,47 @@ public final class Graph {
         }
         return fused
     }
+
+    /// Every addition of two values of one shape, one of them a convolution read by
+    /// nothing else and computed after the other, runs in that convolution's epilogue
+    /// (`Conv2D.residual`): the sum is written over the other value's storage while the
+    /// convolution's output is in cache, and the addition passes it on. Of two such
+    /// convolutions the later one (a downsampling block's shortcut, computed after its
+    /// main branch in torchvision's order). Not in a pass that needs the convolution's own
+    /// output (`through`, `keep`) or replaces it, nor in a recording pass. Returns how many.
+    @discardableResult
+    func fusingResidualAdditions() -> Int {
+        let readers = Wiring.readerCounts(wiring)
+        for (i, op) in operations.enumerated() where fusedAdditions[i] == nil {
+            guard case let .merge(add as Elementwise) = op, add.operation == .add, wiring[i].count == 2 else { continue }
+            let (a, b) = (wiring[i][0], wiring[i][1])
+            guard a != b, shape(of: a) == shape(of: b) else { continue }
+            // The later convolution first: the other value must exist when it runs.
+            for (c, other) in [(max(a, b), min(a, b)), (min(a, b), max(a, b))] where c > other && readers[c] == 1 {
+                guard case let .layer(conv as Conv2D) = operations[c], !conv.rectifiesOutput, conv.clipsOutput == nil else { continue }
+                fusedAdditions[i] = FusedAddition(addition: add, convolution: conv, convolutionIndex: c, residual: other)
+                break
+            }
+        }
+        return fusedAdditions.count
+    }
+
+    /// Per-sample shape of a value (-1: the network's input).
+    private func shape(of value: Int) -> [Int] { value < 0 ? architecture.input : shapes[value] }
+
+    /// A residual addition run inside the convolution that is one of its inputs.
+    struct FusedAddition {
+        let addition: Elementwise
+        let convolution: Conv2D
+        let convolutionIndex: Int
+        /// The addition's other input, added in the convolution's epilogue.
+        let residual: Int
+    }
+
+    /// The additions fused into convolutions, by the addition's position.
+    private(set) var fusedAdditions: [Int: FusedAddition] = [:]
+    /// How many additions run inside convolutions.
+    public var fusedAdditionCount: Int { fusedAdditions.count }
 
     /// An activation run inside the layer before it.
     struct FusedActivation {
@@ -161,6 +210,12 @@ public final class Graph {
         let recording = mode.recordsForBackward
         for pair in fusedActivations.values { pair.enable(!recording) }
         if recording { recorded = (needed, x.shape[0], Set(replacing.keys)) }
+        // The fused additions this pass runs, by the addition's and by the convolution's position.
+        let additions = recording ? [:] : fusedAdditions.filter { i, fused in
+            let c = fused.convolutionIndex
+            return needed.contains(i) && replacing[i] == nil && replacing[c] == nil && c != last && !keep.contains(c)
+        }
+        let additionOf = Dictionary(uniqueKeysWithValues: additions.map { ($1.convolutionIndex, $0) })
         for i in 0...last where needed.contains(i) {
             if let given = replacing[i] {
                 precondition(given.shape == [x.shape[0]] + shapes[i], "\(operations[i].name): replaced by \(given.shape)")
@@ -168,10 +223,24 @@ public final class Graph {
                 continue
             }
             let start = layerTimer == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-            let inputs = wiring[i].map { values[$0]! }
-            switch operation(i, recording: recording) {
-            case let .layer(layer): values[i] = layer.forward(inputs[0], mode: mode)
-            case let .merge(merge): values[i] = merge.forward(inputs, mode: mode)
+            if let add = additionOf[i], let fused = additions[add] {
+                // The residual goes into the convolution; when the addition is its last reader
+                // (and the convolution does not read it), its storage becomes the output
+                // (otherwise it is copied on write).
+                let (r, input) = (fused.residual, values[wiring[i][0]]!)
+                fused.convolution.residual = values[r]!
+                if lastReader[r] == add && r != last && !keep.contains(r) && r != wiring[i][0] { values[r] = nil }
+                fused.convolution.rectifiesOutput = fused.addition.rectifiesOutput
+                values[i] = fused.convolution.forward(input, mode: mode)
+                fused.convolution.rectifiesOutput = false
+            } else if let fused = additions[i] {
+                values[i] = values[fused.convolutionIndex]!
+            } else {
+                let inputs = wiring[i].map { values[$0]! }
+                switch operation(i, recording: recording) {
+                case let .layer(layer): values[i] = layer.forward(inputs[0], mode: mode)
+                case let .merge(merge): values[i] = merge.forward(inputs, mode: mode)
+                }
             }
             layerTimer?(i, DispatchTime.now().uptimeNanoseconds - start)
             for j in Set(wiring[i]) where lastReader[j] == i && j != last && !keep.contains(j) { values[j] = nil }

@@ -12,6 +12,9 @@ import Foundation
 /// term) whatever the split of rows and columns, so the bytes do not depend on the core
 /// count. They differ from OpenBLAS's within float32 rounding.
 enum PanelGEMM {
+    /// No activation and no residual: the product and its bias.
+    static let identity = ck_activation(kind: Int32(CK_IDENTITY), lo: 0, hi: 0, residual: 0)
+
     /// Rows per panel.
     static let panelRows = Int(CK_PANEL_ROWS)
 

@@ -93,9 +93,9 @@ enum Winograd {
     /// geometry's padded size, which covers the input and its padding: whole tiles cover
     /// the output, `H + 2P - r + 1` rows, and each reads `r - 1` rows further). Cells
     /// outside the interior are never written, so a buffer zeroed once stays padded.
-    static func pad(_ x: UnsafePointer<Float>, _ g: Geometry, into padded: UnsafeMutablePointer<Float>) {
+    static func pad(_ x: UnsafePointer<Float>, _ g: Geometry, channels: Range<Int>? = nil, into padded: UnsafeMutablePointer<Float>) {
         precondition(g.paddedHeight >= g.height + g.padding.h && g.paddedWidth >= g.width + g.padding.w)
-        for c in 0..<g.channels {
+        for c in channels ?? 0..<g.channels {
             for h in 0..<g.height {
                 (padded + c * g.paddedPlane + (h + g.padding.h) * g.paddedWidth + g.padding.w)
                     .update(from: x + (c * g.height + h) * g.width, count: g.width)
@@ -161,18 +161,19 @@ enum Winograd {
     }
 
     /// `V = B^T d B` of every tile of one padded sample (or of the tile rows `tileRows`,
-    /// which start at a group's first row), written to `v[xi][c][first + t]`
+    /// which start at a group's first row; of the channels `channels`), written to `v[xi][c][first + t]`
     /// (`stride` floats per `[c]` row, `channels` rows per `xi`). Eight tiles per step;
     /// a row's (or a small map's) last group writes up to seven lanes past its tiles,
     /// which later tiles overwrite or which fall in the slack (`stride` leaves eight
     /// floats).
     static func transformInput<K: WinogradTiles>(_: K.Type, _ padded: UnsafePointer<Float>, _ g: Geometry, tileRows: Range<Int>? = nil,
-                                                 scratch: Scratch, into v: UnsafeMutablePointer<Float>, first: Int, stride: Int) {
+                                                 channels: Range<Int>? = nil, scratch: Scratch, into v: UnsafeMutablePointer<Float>,
+                                                 first: Int, stride: Int) {
         let tileRange = tileRows ?? 0..<g.tilesHigh
         let alpha = K.alpha, matrix = g.channels * stride
         let d = scratch.lanes, e = d + alpha * alpha, out = e + alpha * alpha
         let step = K.outputs
-        for c in 0..<g.channels {
+        for c in channels ?? 0..<g.channels {
             let plane = padded + c * g.paddedPlane
             for ti in Swift.stride(from: tileRange.lowerBound, to: tileRange.upperBound, by: g.rowsPerGroup) {
                 let row = plane + step * ti * g.paddedWidth
@@ -203,17 +204,19 @@ enum Winograd {
     }
 
     /// `Y = A^T M A` for every tile of one sample (or of the tile rows `tileRows`) from
-    /// `m[xi][k][first + t]`, plus
-    /// `bias[k]`, rectified when asked, into the sample's output planes `y` (`[K, H', W']`).
+    /// `m[xi][k][first + t]`, plus `bias[k]`, plus the residual `y` holds when `adding`,
+    /// rectified when asked, into the sample's output planes `y` (`[K, H', W']`); of every
+    /// output channel, or of those in `only`.
     static func transformOutput<K: WinogradTiles>(_: K.Type, _ m: UnsafePointer<Float>, _ g: Geometry, tileRows: Range<Int>? = nil,
-                                                  scratch: Scratch, outputs: Int, first: Int, stride: Int, bias: UnsafePointer<Float>?,
-                                                  rectify: Bool, into y: UnsafeMutablePointer<Float>) {
+                                                  scratch: Scratch, outputs: Int, only: Range<Int>? = nil, first: Int, stride: Int,
+                                                  bias: UnsafePointer<Float>?, rectify: Bool, adding: Bool = false,
+                                                  into y: UnsafeMutablePointer<Float>) {
         let tileRange = tileRows ?? 0..<g.tilesHigh
         let alpha = K.alpha, matrix = outputs * stride
         let (oh, ow) = (g.outHeight, g.outWidth)
         let tile = scratch.lanes, rows = tile + alpha * alpha, result = rows + K.outputs * alpha
         let edge = scratch.edge
-        for k in 0..<outputs {
+        for k in only ?? 0..<outputs {
             let shift = Lanes(repeating: bias?[k] ?? 0)
             let plane = y + k * oh * ow
             for ti in Swift.stride(from: tileRange.lowerBound, to: tileRange.upperBound, by: g.rowsPerGroup) {
@@ -225,23 +228,34 @@ enum Winograd {
                     for q in 0..<alpha { K.output(tile + q, alpha, rows + q, alpha) }
                     for r in 0..<K.outputs { K.output(rows + r * alpha, 1, result + r * K.outputs, 1) }
                     if K.outputs == 4 {
-                        storeFourByFour(result, shift: shift, rectify: rectify, plane: plane, ti: ti, tj: tj, g, edge: edge)
+                        storeFourByFour(result, shift: shift, rectify: rectify, adding: adding, plane: plane, ti: ti, tj: tj, g, edge: edge)
                         tj += g.laneWidth
                         continue
                     }
-                    var y00 = result[0] + shift, y01 = result[1] + shift, y10 = result[2] + shift, y11 = result[3] + shift
-                    if rectify { (y00, y01, y10, y11) = (rectified(y00), rectified(y01), rectified(y10), rectified(y11)) }
+                    let y00 = result[0] + shift, y01 = result[1] + shift, y10 = result[2] + shift, y11 = result[3] + shift
                     let top = plane + 2 * ti * ow + 2 * tj
                     let count = min(16, ow - 2 * tj)
+                    // The residual, then ReLU, on each output row's 16 floats.
+                    func finished(_ row: SIMD16<Float>, _ residual: () -> SIMD16<Float>) -> SIMD16<Float> {
+                        let sum = adding ? row + residual() : row
+                        return rectify ? rectified(sum) : sum
+                    }
                     if count == 16 && 2 * ti + 1 < oh {
-                        Vector.store16(interleave(y00, y01), top)
-                        Vector.store16(interleave(y10, y11), top + ow)
+                        Vector.store16(finished(interleave(y00, y01)) { Vector.load16(top) }, top)
+                        Vector.store16(finished(interleave(y10, y11)) { Vector.load16(top + ow) }, top + ow)
                     } else {
                         // A map's last tiles, or a small map's tile rows: through the edge
-                        // buffer, whole vectors in and each output row's floats out.
+                        // buffer, whole vectors in and each output row's floats out (and
+                        // the residual's in, the same way).
                         let span = 2 * g.laneWidth, width = min(span, count)
                         func scatter(_ pair: SIMD16<Float>, _ outputRow: Int) {
-                            Vector.store16(pair, edge)
+                            let done = finished(pair) {
+                                for sub in 0..<g.rowsPerGroup where 2 * (ti + sub) + outputRow < oh {
+                                    (edge + sub * span).update(from: top + (2 * sub + outputRow) * ow, count: width)
+                                }
+                                return Vector.load16(edge)
+                            }
+                            Vector.store16(done, edge)
                             for sub in 0..<g.rowsPerGroup where 2 * (ti + sub) + outputRow < oh {
                                 (top + (2 * sub + outputRow) * ow).update(from: edge + sub * span, count: width)
                             }
@@ -318,17 +332,25 @@ enum Winograd {
     /// each output row is the four columns interleaved, 32 floats, whole or through
     /// `edge` at the map's right and bottom edges.
     @inline(__always)
-    private static func storeFourByFour(_ result: UnsafeMutablePointer<Lanes>, shift: Lanes, rectify: Bool, plane: UnsafeMutablePointer<Float>,
-                                        ti: Int, tj: Int, _ g: Geometry, edge: UnsafeMutablePointer<Float>) {
+    private static func storeFourByFour(_ result: UnsafeMutablePointer<Lanes>, shift: Lanes, rectify: Bool, adding: Bool,
+                                        plane: UnsafeMutablePointer<Float>, ti: Int, tj: Int, _ g: Geometry, edge: UnsafeMutablePointer<Float>) {
         let (oh, ow) = (g.outHeight, g.outWidth)
         let width = min(32, ow - 4 * tj)
         for r in 0..<4 where 4 * ti + r < oh {
             var c0 = result[r * 4] + shift, c1 = result[r * 4 + 1] + shift, c2 = result[r * 4 + 2] + shift, c3 = result[r * 4 + 3] + shift
-            if rectify { (c0, c1, c2, c3) = (rectified(c0), rectified(c1), rectified(c2), rectified(c3)) }
+            // Without a residual, ReLU before the interleaving (on eight lanes, cheaper here).
+            if rectify && !adding { (c0, c1, c2, c3) = (rectified(c0), rectified(c1), rectified(c2), rectified(c3)) }
             // (c0, c1, c2, c3) per tile: interleave (c0, c2) and (c1, c3), then the two.
             let a = interleave(c0, c2), b = interleave(c1, c3)
-            let low = interleave(a.lowHalf, b.lowHalf), high = interleave(a.highHalf, b.highHalf)
+            var low = interleave(a.lowHalf, b.lowHalf), high = interleave(a.highHalf, b.highHalf)
             let dst = plane + (4 * ti + r) * ow + 4 * tj
+            if adding {
+                // The residual's row, whole or through `edge`, then ReLU.
+                let from = width == 32 ? UnsafePointer(dst) : UnsafePointer(edge)
+                if width < 32 { edge.update(from: dst, count: width) }
+                (low, high) = (low + Vector.load16(from), high + Vector.load16(from + 16))
+                if rectify { (low, high) = (rectified(low), rectified(high)) }
+            }
             if width == 32 {
                 Vector.store16(low, dst)
                 Vector.store16(high, dst + 16)
@@ -345,6 +367,14 @@ enum Winograd {
     private static func rectified(_ y: Lanes) -> Lanes {
         var y = y
         y.replace(with: Lanes(repeating: 0), where: y .<= 0)
+        return y
+    }
+
+    /// The same on sixteen lanes (a residual added after the interleaving).
+    @inline(__always)
+    private static func rectified(_ y: SIMD16<Float>) -> SIMD16<Float> {
+        var y = y
+        y.replace(with: SIMD16<Float>(repeating: 0), where: y .<= 0)
         return y
     }
 
