@@ -146,6 +146,13 @@ final class ResidualEpilogueTests: XCTestCase {
         let before = x.data
         XCTAssertEqual(fusedIdentity.output(x).bits, try identity.makeGraph(seed: 6).output(x).bits)
         XCTAssertEqual(x.data, before)
+        // A residual still read by a layer between the convolution and the addition stays
+        // in the graph (copied on write), here the network's input and a ReLU's output.
+        let between = try Architecture(json: Data(#"{"name": "between", "input": [8, 12, 12], "layers": [{"type": "relu", "name": "r", "inputs": ["input"]}, {"type": "conv", "name": "p", "out": 8, "kernel": 1, "inputs": ["r"]}, {"type": "conv", "name": "a", "out": 8, "kernel": 3, "padding": 1, "inputs": ["p"]}, {"type": "conv", "name": "b", "out": 8, "kernel": 1, "inputs": ["r"]}, {"type": "conv", "name": "i", "out": 8, "kernel": 1, "inputs": ["input"]}, {"type": "add", "name": "sum", "inputs": ["r", "a"]}, {"type": "add", "name": "sum2", "inputs": ["input", "i"]}, {"type": "concat", "name": "out", "inputs": ["sum", "sum2", "b"]}]}"#.utf8))
+        let fusedBetween = try between.makeGraph(seed: 7)
+        fusedBetween.fusingActivations()
+        XCTAssertEqual(fusedBetween.fusedAdditionCount, 2)
+        XCTAssertEqual(fusedBetween.output(x).bits, try between.makeGraph(seed: 7).output(x).bits)
     }
 }
 

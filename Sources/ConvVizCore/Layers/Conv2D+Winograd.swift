@@ -233,25 +233,26 @@ extension Conv2D {
                                                      n: Int, outputs: Int, _ g: Winograd.Geometry, bias: UnsafePointer<Float>?,
                                                      rectify: Bool, adding: Bool) {
         let t = K.transform, channels = g.channels, positions = t.alpha * t.alpha
-        let (inPlane, outSample, paddedSample) = (channels * g.height * g.width, outputs * g.outHeight * g.outWidth, channels * g.paddedPlane)
+        let (inPlane, outSample) = (channels * g.height * g.width, outputs * g.outHeight * g.outWidth)
         // Samples side by side in each row of V and M, with Winograd's eight floats of slack after the last.
         let stride = n * g.tiles + 8
-        let padded = UnsafeMutablePointer<Float>.allocate(capacity: n * paddedSample + 16)
         let v = UnsafeMutablePointer<Float>.allocate(capacity: positions * channels * stride)
         let m = UnsafeMutablePointer<Float>.allocate(capacity: positions * outputs * stride)
-        defer { padded.deallocate(); v.deallocate(); m.deallocate() }
-        // Each channel's samples in order, so that a sample's last lanes past its tiles are
-        // overwritten by the next sample's (`Winograd.transformInput`).
+        defer { v.deallocate(); m.deallocate() }
+        // Each worker pads its channels into its own buffer (F(4x4)'s loads read a little
+        // past a plane), zero border written once; each channel's samples in order, so that
+        // a sample's last lanes past its tiles are overwritten by the next sample's
+        // (`Winograd.transformInput`).
         Parallel.forEachRange(channels) { _, cs in
             let scratch = Winograd.Scratch(t)
-            defer { scratch.free() }
+            let count = cs.count * g.paddedPlane + 16
+            let planes = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            planes.initialize(repeating: 0, count: count)
+            defer { scratch.free(); planes.deallocate() }
+            let base = planes - cs.lowerBound * g.paddedPlane  // where channel 0's plane would be
             for s in 0..<n {
-                let sample = padded + s * paddedSample
-                // The zero border (and, after the batch's last plane, the 16 floats its vector loads may read past it).
-                let slack = s == n - 1 && cs.upperBound == channels ? 16 : 0
-                (sample + cs.lowerBound * g.paddedPlane).initialize(repeating: 0, count: cs.count * g.paddedPlane + slack)
-                Winograd.pad(x + s * inPlane, g, channels: cs, into: sample)
-                Winograd.transformInput(k, sample, g, channels: cs, scratch: scratch, into: v, first: s * g.tiles, stride: stride)
+                Winograd.pad(x + s * inPlane, g, channels: cs, into: base)
+                Winograd.transformInput(k, base, g, channels: cs, scratch: scratch, into: v, first: s * g.tiles, stride: stride)
             }
         }
         Parallel.forEachRange(positions) { _, xis in

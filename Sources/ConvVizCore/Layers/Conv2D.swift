@@ -24,8 +24,9 @@ public final class Conv2D: Layer {
     public var rectifiesOutput = false
     /// Inference only: the clip that follows (ReLU6 is `0...6`) runs here, in the same way.
     public var clipsOutput: ClosedRange<Float>?
-    /// Inference only, for one call: the residual addition that follows runs here
-    /// (`Graph.fusingActivations`). This value, of the output's shape, is added after the
+    /// Inference only, for one call: the residual addition that follows runs here (set by
+    /// `Graph.forward` for the additions `Graph.fusingResidualAdditions` chose; the
+    /// profile counts its time in this layer's). This value, of the output's shape, is added after the
     /// bias and before the fused activation; the paths with their own epilogues write the
     /// output in its storage (`addsResidualInEpilogue`), the others add it after.
     var residual: Tensor?

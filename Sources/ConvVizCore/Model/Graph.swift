@@ -143,12 +143,10 @@ public final class Graph {
             guard case let .merge(add as Elementwise) = op, add.operation == .add, wiring[i].count == 2 else { continue }
             let (a, b) = (wiring[i][0], wiring[i][1])
             guard a != b, shape(of: a) == shape(of: b) else { continue }
-            // The later convolution first: the other value must exist when it runs.
-            for (c, other) in [(max(a, b), min(a, b)), (min(a, b), max(a, b))] where c > other && readers[c] == 1 {
-                guard case let .layer(conv as Conv2D) = operations[c], !conv.rectifiesOutput, conv.clipsOutput == nil else { continue }
-                fusedAdditions[i] = FusedAddition(addition: add, convolution: conv, convolutionIndex: c, residual: other)
-                break
-            }
+            // Only the later input can take the sum: the other value must exist when it runs.
+            let (c, other) = (max(a, b), min(a, b))
+            guard readers[c] == 1, case let .layer(conv as Conv2D) = operations[c], !conv.rectifiesOutput, conv.clipsOutput == nil else { continue }
+            fusedAdditions[i] = FusedAddition(addition: add, convolution: conv, convolutionIndex: c, residual: other)
         }
         return fusedAdditions.count
     }
@@ -224,12 +222,13 @@ public final class Graph {
             }
             let start = layerTimer == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             if let add = additionOf[i], let fused = additions[add] {
-                // The residual goes into the convolution; when the addition is its last reader
-                // (and the convolution does not read it), its storage becomes the output
-                // (otherwise it is copied on write).
+                // The residual goes into the convolution; when the addition is its only reader
+                // from here on (the convolution does not read it either), its storage becomes
+                // the output (otherwise it is copied on write).
                 let (r, input) = (fused.residual, values[wiring[i][0]]!)
                 fused.convolution.residual = values[r]!
-                if lastReader[r] == add && r != last && !keep.contains(r) && r != wiring[i][0] { values[r] = nil }
+                let readLater = (i + 1..<add).contains { needed.contains($0) && wiring[$0].contains(r) }
+                if lastReader[r] == add && r != last && !keep.contains(r) && r != wiring[i][0] && !readLater { values[r] = nil }
                 fused.convolution.rectifiesOutput = fused.addition.rectifiesOutput
                 values[i] = fused.convolution.forward(input, mode: mode)
                 fused.convolution.rectifiesOutput = false
