@@ -78,7 +78,7 @@ extension Conv2D {
         let n = input.shape[0]
         let (cin, cout, plane) = (inputChannels, outputChannels, g.outPlane)
         let adds = residual != nil
-        var output = outputTensor([n, cout, g.outHeight, g.outWidth], residual: residual.take())
+        var output = Self.outputTensor([n, cout, g.outHeight, g.outWidth], residual: residual.take())
         let blocks = Self.pointwiseBlocks(pixels: plane), blockSize = (plane + blocks - 1) / blocks
         if inference && runsRowGEMM(pixels: plane) {
             // The weight as stored against the input's rows, vectorized along the pixels.

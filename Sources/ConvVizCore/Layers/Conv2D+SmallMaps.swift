@@ -57,7 +57,7 @@ extension Conv2D {
         let n = input.shape[0]
         let (cout, rows, plane) = (outputChannels, g.rows, g.outPlane)
         let adds = residual != nil
-        var output = outputTensor([n, cout, g.outHeight, g.outWidth], residual: residual.take())
+        var output = Self.outputTensor([n, cout, g.outHeight, g.outWidth], residual: residual.take())
         let blockSize = forwardBlockChannels(outputs: cout)
         let blocks = (cout + blockSize - 1) / blockSize
         let patches = UnsafeMutablePointer<Float>.allocate(capacity: n * rows * plane + Im2Col.slack)

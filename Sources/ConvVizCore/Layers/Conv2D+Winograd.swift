@@ -159,9 +159,8 @@ extension Conv2D {
         let blocks = (n + samplesPerBlock - 1) / samplesPerBlock
         let stride = samplesPerBlock * g.tiles + 8
         let (inPlane, outSample) = (channels * g.height * g.width, outputs * g.outHeight * g.outWidth)
-        let shape = [n, outputs, g.outHeight, g.outWidth], adding = residual != nil
-        var y = residual.take() ?? Tensor(uninitializedShape: shape)
-        precondition(y.shape == shape, "residual \(y.shape) for an output \(shape)")
+        let adding = residual != nil
+        var y = outputTensor([n, outputs, g.outHeight, g.outWidth], residual: residual.take())
         x.data.withUnsafeBufferPointer { xb in
         kernels.withUnsafeBufferPointer { ub in
         y.data.withUnsafeMutableBufferPointer { yb in

@@ -232,24 +232,26 @@ public final class Conv2D: Layer {
         case .pointwise: return forwardPointwise(input, g, inference: mode != .training, residual: residual)
         case .stem: return forwardStem(input, g)
         case .depthwise: return forwardDepthwise(input, g, inference: mode != .training)
+        // Winograd and the pixel-major path rectify as they store; the clip runs after.
         case let .winograd(kernel):
-            // Winograd rectifies as it stores; the clip runs after.
-            var output = forwardWinograd(input, kernel: kernel, fourOutputs: mode != .training && runsFourByFour(g), residual: residual)
-            output.data.withUnsafeMutableBufferPointer { applyFusedActivation($0.baseAddress!, count: $0.count, rectified: true) }
-            return output
-        case .grouped, .channelMajor, .pixelMajor:
-            var output = path == .grouped ? forwardGrouped(input, g) : path == .channelMajor ? forwardChannelMajor(input, g) : forwardPixelMajor(input, g)
-            // The pixel-major path rectifies as it stores; the clip runs after.
-            output.data.withUnsafeMutableBufferPointer { applyFusedActivation($0.baseAddress!, count: $0.count, rectified: path == .pixelMajor) }
-            return output
+            return activated(forwardWinograd(input, kernel: kernel, fourOutputs: mode != .training && runsFourByFour(g), residual: residual), rectified: true)
+        case .grouped: return activated(forwardGrouped(input, g), rectified: false)
+        case .channelMajor: return activated(forwardChannelMajor(input, g), rectified: false)
+        case .pixelMajor: return activated(forwardPixelMajor(input, g), rectified: true)
         }
+    }
+
+    /// `output` with the fused ReLU (unless `rectified`: applied already) and clip.
+    private func activated(_ output: consuming Tensor, rectified: Bool) -> Tensor {
+        output.data.withUnsafeMutableBufferPointer { applyFusedActivation($0.baseAddress!, count: $0.count, rectified: rectified) }
+        return output
     }
 
     /// The output of a forward pass of this `shape`: the residual's storage (its values
     /// added in the path's epilogue), or uninitialized floats.
-    func outputTensor(_ shape: [Int], residual: consuming Tensor?) -> Tensor {
+    static func outputTensor(_ shape: [Int], residual: consuming Tensor?) -> Tensor {
         guard let given = residual.take() else { return Tensor(uninitializedShape: shape) }
-        precondition(given.shape == shape, "\(name): residual \(given.shape) for an output \(shape)")
+        precondition(given.shape == shape, "residual \(given.shape) for an output \(shape)")
         return given
     }
 

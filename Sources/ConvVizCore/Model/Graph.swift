@@ -223,12 +223,12 @@ public final class Graph {
             let start = layerTimer == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             if let add = additionOf[i], let fused = additions[add] {
                 // The residual goes into the convolution; when the addition is its only reader
-                // from here on (the convolution does not read it either), its storage becomes
-                // the output (otherwise it is copied on write).
+                // from here on, the graph lets it go and its storage becomes the output
+                // (otherwise, or while `input` is the same value, it is copied on write).
                 let (r, input) = (fused.residual, values[wiring[i][0]]!)
                 fused.convolution.residual = values[r]!
                 let readLater = (i + 1..<add).contains { needed.contains($0) && wiring[$0].contains(r) }
-                if lastReader[r] == add && r != last && !keep.contains(r) && r != wiring[i][0] && !readLater { values[r] = nil }
+                if lastReader[r] == add && r != last && !keep.contains(r) && !readLater { values[r] = nil }
                 fused.convolution.rectifiesOutput = fused.addition.rectifiesOutput
                 values[i] = fused.convolution.forward(input, mode: mode)
                 fused.convolution.rectifiesOutput = false
