@@ -13,11 +13,16 @@ folding (BatchNorm stays a node, as ConvViz imports it), dynamic batch axis.
 
 Every measurement is its own process, so that each side's peak resident memory
 (ru_maxrss of that child) is its own: ConvViz is `convviz bench model MODEL.onnx --batch B
---rounds RUNS --pass P --json` (model load not timed; its best pass is taken); the peer is
+--rounds RUNS --pass P --json --warmup W` (model load not timed; untimed passes for W
+seconds, then its best pass is taken); the peer is
 a Python process that imports only what it needs: onnxruntime (CPU provider,
 intra_op_num_threads=2, sequential, all graph optimizations: it folds BatchNorm itself)
 for the forward pass, torch (set_num_threads(2), eval mode, requires_grad on the input
-only, the gradient of the outputs' sum) for the input gradient. Rounds are interleaved
+only, the gradient of the outputs' sum) for the input gradient, warmed up the same way.
+Warm-up is by time because on a virtual machine whose cores were idle the first tens of
+milliseconds of work run slow: with one warm-up pass, ConvViz's MobileNetV2 at batch 1 was
+timed at 7-9 ms a pass where it runs at 2.5 ms, while onnxruntime, which spends 100 ms
+building its session, was not. Rounds are interleaved
 (peer, convviz, peer, ...) so both see the same machine load; each side keeps its best
 round and its largest peak. The peer's peak includes its interpreter and library (what
 a user of it pays); so does ConvViz's. ConvViz runs with OpenBLAS's own kernels for this
@@ -31,13 +36,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 ORT_CHILD = r"""
 import sys, time, json, numpy as np, onnxruntime as ort
-path, batch, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+path, batch, runs, warmup = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 o = ort.SessionOptions(); o.intra_op_num_threads = 2; o.inter_op_num_threads = 1
 o.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL; o.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
 s = ort.InferenceSession(path, o, providers=["CPUExecutionProvider"])
 x = np.random.default_rng(batch).standard_normal((batch, 3, 224, 224)).astype(np.float32)
 name = s.get_inputs()[0].name
-s.run(None, {name: x})
+start = time.perf_counter()
+while True:
+    s.run(None, {name: x})
+    if time.perf_counter() - start >= warmup: break
 best = float("inf")
 for _ in range(runs):
     t = time.perf_counter(); s.run(None, {name: x}); best = min(best, time.perf_counter() - t)
@@ -46,7 +54,7 @@ print(json.dumps({"seconds_per_batch": best}))
 
 TORCH_CHILD = r"""
 import sys, time, json, torch, torchvision
-name, batch, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+name, batch, runs, warmup = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[5])
 torch.set_num_threads(2)
 sys.path.insert(0, sys.argv[4]); from compare_graph_speed import build_model
 model = build_model(name)
@@ -56,7 +64,10 @@ def once():
     x = x0.clone().requires_grad_(True)
     model(x).sum().backward()
     return x.grad
-once()
+start = time.perf_counter()
+while True:
+    once()
+    if time.perf_counter() - start >= warmup: break
 best = float("inf")
 for _ in range(runs):
     t = time.perf_counter(); once(); best = min(best, time.perf_counter() - t)
@@ -110,6 +121,9 @@ def main():
     parser.add_argument("--passes", default="forward,input-gradient")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best kept)")
     parser.add_argument("--runs", type=int, default=5, help="passes timed in one round (best kept)")
+    parser.add_argument("--warmup", type=float, default=0.3,
+                        help="seconds of untimed passes before a round's timed ones, on both sides (at least one pass; "
+                             "a virtual machine's idle cores run slow for their first tens of milliseconds of work)")
     openblas_choice.add_argument(parser)
     args = parser.parse_args()
     ours_env = openblas_choice.environment(args.openblas_coretype)
@@ -119,7 +133,7 @@ def main():
     versions = subprocess.run([sys.executable, "-c", "import torch, onnxruntime; print(f'torch {torch.__version__}, onnxruntime {onnxruntime.__version__}')"],
                               capture_output=True, text=True, check=True).stdout.strip()
     print(f"{versions}, 224x224, 2 threads; "
-          f"{args.rounds} interleaved rounds of {args.runs} passes, best kept; peak RSS of each side's own process")
+          f"{args.rounds} interleaved rounds of {args.runs} passes after {args.warmup} s of warm-up, best kept; peak RSS of each side's own process")
     env_python = sys.executable
     with tempfile.TemporaryDirectory() as folder:
         for name in args.models.split(","):
@@ -129,10 +143,10 @@ def main():
             for p in args.passes.split(","):
                 for batch in (int(b) for b in args.batches.split(",")):
                     if p == "forward":
-                        peer_name, peer = "onnxruntime", [env_python, "-c", ORT_CHILD, path, str(batch), str(args.runs)]
+                        peer_name, peer = "onnxruntime", [env_python, "-c", ORT_CHILD, path, str(batch), str(args.runs), str(args.warmup)]
                     else:
-                        peer_name, peer = "torch autograd", [env_python, "-c", TORCH_CHILD, name, str(batch), str(args.runs), os.path.dirname(os.path.abspath(__file__))]
-                    ours = [args.convviz, "bench", "model", path, "--batch", str(batch), "--rounds", str(args.runs), "--pass", p, "--json", "--threads", "2"]
+                        peer_name, peer = "torch autograd", [env_python, "-c", TORCH_CHILD, name, str(batch), str(args.runs), os.path.dirname(os.path.abspath(__file__)), str(args.warmup)]
+                    ours = [args.convviz, "bench", "model", path, "--batch", str(batch), "--rounds", str(args.runs), "--pass", p, "--json", "--threads", "2", "--warmup", str(args.warmup)]
                     best = {"peer": (float("inf"), 0.0), "convviz": (float("inf"), 0.0)}
                     for _ in range(args.rounds):
                         for side, command, env in (("peer", peer, None), ("convviz", ours, ours_env)):

@@ -38,6 +38,15 @@ typedef struct {
 /// 1 when the CPU and the operating system run AVX-512F code, else 0.
 int ck_avx512_ready(void);
 
+/// A spin-wait hint (x86's PAUSE): a thread polling a flag yields the core's execution
+/// resources to the thread it waits for, which may be its SMT sibling on the host even
+/// when the guest sees one thread per core.
+static inline void ck_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 /// Floats `ck_pack_panels` writes for an `m x k` matrix.
 size_t ck_packed_count(int m, int k);
 

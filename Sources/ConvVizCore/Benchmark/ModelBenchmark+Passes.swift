@@ -13,12 +13,12 @@ extension ModelBenchmark {
     }
 
     /// `rounds` timed passes of `pass` on one random batch after a warm-up; the best is kept.
-    public static func run(_ graph: Graph, batch: Int, rounds: Int, pass: Pass, seed: UInt64 = 0) throws -> Result {
-        guard pass == .inputGradient else { return run(graph, batch: batch, rounds: rounds, seed: seed) }
+    public static func run(_ graph: Graph, batch: Int, rounds: Int, pass: Pass, warmup: Double = defaultWarmup, seed: UInt64 = 0) throws -> Result {
+        guard pass == .inputGradient else { return run(graph, batch: batch, rounds: rounds, warmup: warmup, seed: seed) }
         let x = input(graph, batch: batch, seed: seed)
         let last = graph.operations.count - 1
         let ones = Tensor(shape: [batch] + graph.shapes[last], data: [Float](repeating: 1, count: batch * graph.shapes[last].reduce(1, *)))
-        return try timed(batch: batch, rounds: rounds) {
+        return try timed(batch: batch, rounds: rounds, warmup: warmup) {
             _ = graph.forward(x, mode: .evaluationWithGradients)
             _ = try graph.gradients(ones, from: last, at: [-1])
         }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Synchronization
 
@@ -59,6 +60,7 @@ final class WorkerPool: @unchecked Sendable {
             // tenant on the cores), give it the core rather than spin against it.
             var spins = 0
             while remaining.load(ordering: .acquiring) != 0 {
+                ck_spin_pause()
                 spins &+= 1
                 if spins > 4096 { sched_yield() }
             }
@@ -103,6 +105,7 @@ final class WorkerPool: @unchecked Sendable {
             var spins = 0
             var generation = claim.load(ordering: .acquiring) >> 32
             while generation == seen {
+                ck_spin_pause()
                 spins &+= 1
                 if spins & 255 == 0 && DispatchTime.now().uptimeNanoseconds > deadline { break }
                 generation = claim.load(ordering: .acquiring) >> 32

@@ -43,6 +43,8 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: "For 'model': what a timed pass does: forward (inference) or input-gradient (a recording forward pass and the backward pass to the input, no weight gradients).")
     var pass: ModelBenchmark.Pass = .forward
+    @Option(help: "For 'model': seconds of untimed passes before the timed ones (at least one pass).")
+    var warmup: Double = ModelBenchmark.defaultWarmup
     @Flag(help: "For 'model': also print each layer's milliseconds: its forward step timed inside --rounds whole passes (lower quartile), or with --pass input-gradient its backward step alone (best of --rounds).")
     var profile = false
     @Option(help: "For 'render': where the figures are written.")
@@ -51,6 +53,7 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         guard (1...4_096).contains(batch) else { throw ValidationError("--batch must be 1 to 4096 (got \(batch))") }
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+        guard warmup.isFinite, (0...600).contains(warmup) else { throw ValidationError("--warmup must be 0 to 600 seconds (got \(warmup))") }
         if target == .model && model == nil { throw ValidationError("bench model needs the network: convviz bench model MODEL.onnx") }
     }
 
@@ -93,11 +96,11 @@ struct BenchCommand: ParsableCommand {
             return (try source.makeGraph(), folded)
         }()
         let rectified = graph.fusingActivations()
-        let r = try ModelBenchmark.run(graph, batch: batch, rounds: rounds, pass: pass)
+        let r = try ModelBenchmark.run(graph, batch: batch, rounds: rounds, pass: pass, warmup: warmup)
         let layers = profile ? ModelBenchmark.profile(graph, batch: batch, rounds: rounds, pass: pass) : []
         if json {
             var object: [String: Any] = ["model": model!, "batch": batch, "rounds": rounds, "pass": pass.rawValue, "threads": Parallel.workers, "blas": BLAS.coreName,
-                                         "batchnorm_folded": folded, "relu_fused": rectified, "add_fused": graph.fusedAdditionCount, "seconds_per_batch": r.secondsPerBatch, "images_per_second": r.imagesPerSecond, "all_seconds": r.allSeconds]
+                                         "warmup_seconds": warmup, "batchnorm_folded": folded, "relu_fused": rectified, "add_fused": graph.fusedAdditionCount, "seconds_per_batch": r.secondsPerBatch, "images_per_second": r.imagesPerSecond, "all_seconds": r.allSeconds]
             if profile {
                 object["layers"] = layers.map { ["name": $0.name, "kind": $0.kind, "output": $0.output, "milliseconds": $0.milliseconds] as [String: Any] }
             }
