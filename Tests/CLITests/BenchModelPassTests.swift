@@ -33,4 +33,18 @@ final class BenchModelPassTests: XCTestCase {
             XCTAssert(refused.stderr.contains("--warmup must be 0 to 600 seconds"), refused.stderr)
         }
     }
+
+    /// A forward profile names each convolution's path and leaves other layers' empty.
+    func testForwardProfileNamesTheConvolutionPaths() throws {
+        let r = try ConvVizProcess.run(["bench", "model", "small", "--batch", "1", "--rounds", "1", "--profile", "--json", "--warmup", "0"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let layers = try XCTUnwrap(json["layers"] as? [[String: Any]])
+        let paths = Dictionary(uniqueKeysWithValues: layers.map { ($0["name"] as! String, $0["path"] as! String) })
+        XCTAssertFalse(paths["conv1", default: ""].isEmpty, "\(paths)")
+        XCTAssertFalse(paths["conv2", default: ""].isEmpty, "\(paths)")
+        XCTAssertEqual(paths["fc"], "")
+        let text = try ConvVizProcess.run(["bench", "model", "small", "--batch", "1", "--rounds", "1", "--profile", "--warmup", "0"])
+        XCTAssert(text.stdout.split(separator: "\n").contains { $0.hasPrefix("conv1 ") && $0.hasSuffix(paths["conv1"]!) }, text.stdout)
+    }
 }

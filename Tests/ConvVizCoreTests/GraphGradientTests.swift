@@ -63,15 +63,18 @@ final class GraphGradientTests: XCTestCase {
             var rng = SeededGenerator(seed: 9)
             let seed = Tensor.uniform(shape: y.shape, bound: 1, using: &rng)
             let with = try graph.gradients(seed, from: last, at: [-1], parameterGradients: true)[-1]!
-            let convolutions = graph.operations.compactMap { op -> Conv2D? in if case let .layer(l) = op { return l as? Conv2D }; return nil }
-            XCTAssertFalse(convolutions.isEmpty)
-            let before = convolutions.map { [$0.weight.grad] + ($0.bias.map { [$0.grad] } ?? []) }
+            let layers = graph.operations.compactMap { op -> (any ParameterGradientToggle)? in
+                if case let .layer(l) = op { return l as? any ParameterGradientToggle }
+                return nil
+            }
+            XCTAssertTrue(layers.contains { $0 is Conv2D })
+            let before = layers.map { $0.parameters.map(\.grad) }
             let without = try graph.gradients(seed, from: last, at: [-1])[-1]!
             XCTAssertLessThanOrEqual(zip(with.data, without.data).map { abs($0 - $1) }.max()!, 1e-6 * with.maxAbs, fixture)
-            // The convolutions' parameter gradients were not touched by the second pass.
-            let after = convolutions.map { [$0.weight.grad] + ($0.bias.map { [$0.grad] } ?? []) }
+            // The convolutions' and linear layers' parameter gradients were not touched by the second pass.
+            let after = layers.map { $0.parameters.map(\.grad) }
             XCTAssertEqual(after, before, fixture)
-            XCTAssertTrue(convolutions.allSatisfy(\.accumulatesParameterGradients), "the setting is restored")
+            XCTAssertTrue(layers.allSatisfy(\.accumulatesParameterGradients), "the setting is restored")
         }
     }
 

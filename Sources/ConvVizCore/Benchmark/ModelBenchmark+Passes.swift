@@ -32,6 +32,9 @@ extension ModelBenchmark {
         public let output: [Int]
         /// Best of the rounds, milliseconds per batch.
         public let milliseconds: Double
+        /// For a convolution in a forward profile, the path it took
+        /// (`Conv2D.inferencePathDescription`); else empty.
+        public var path = ""
     }
 
     /// Per-layer milliseconds of `pass` (the graph as built: folded and fused where the
@@ -87,8 +90,12 @@ extension ModelBenchmark {
         for _ in 0..<max(1, rounds) { _ = graph.output(x) }
         return graph.operations.indices.map { i in
             let sorted = times[i].sorted()
-            return LayerTime(name: graph.operations[i].name, kind: graph.architecture.layers[i].kind.rawValue, output: graph.shapes[i],
-                             milliseconds: sorted.isEmpty ? 0 : Double(sorted[sorted.count / 4]) / 1e6)  // 0: not on the way to the output
+            var row = LayerTime(name: graph.operations[i].name, kind: graph.architecture.layers[i].kind.rawValue, output: graph.shapes[i],
+                                milliseconds: sorted.isEmpty ? 0 : Double(sorted[sorted.count / 4]) / 1e6)  // 0: not on the way to the output
+            if case let .layer(conv as Conv2D) = graph.operation(i, recording: false), let source = graph.wiring[i].first {
+                row.path = conv.inferencePathDescription(input: [batch] + (source < 0 ? graph.inputShape : graph.shapes[source]))
+            }
+            return row
         }
     }
 }

@@ -12,7 +12,7 @@ import Foundation
 /// (`groups > 1`, weight `[C_out, C_in/groups, K_h, K_w]`) run direct loops instead
 /// (`Conv2D+Grouped`). `Conv2D.referenceForward` and `referenceBackward` are the direct
 /// loops tests compare with.
-public final class Conv2D: Layer {
+public final class Conv2D: ParameterGradientToggle {
     public let name: String
     public let inputChannels: Int
     public let outputChannels: Int
@@ -199,6 +199,24 @@ public final class Conv2D: Layer {
         if groups > 1 { return .grouped }
         if let kernel = winogradKernel(g) { return .winograd(kernel: kernel) }
         return Im2Col.prefersChannelMajor(g) ? .channelMajor : .pixelMajor
+    }
+
+    /// In words, the path an inference batch of `input` (shape `[n, C, H, W]`) takes, as
+    /// `convviz bench model --profile` prints it beside the layer's time.
+    public func inferencePathDescription(input: [Int]) -> String {
+        let g = geometry(input)
+        let panel = runsPanelGEMM ? "panel kernel" : "OpenBLAS"
+        switch forwardPath(g, samples: input[0], mode: .evaluation) {
+        case .rowGEMM: return window.stride == Pair(1) ? "row kernel" : "row kernel, subsampled"
+        case .smallMaps: return "small maps, \(panel)"
+        case .pointwise: return "1x1, \(panel)"
+        case .stem: return runsPanelGEMM ? "stem, taps in place" : "stem, OpenBLAS"
+        case .depthwise: return PanelGEMM.isAvailable && usesPanelGEMM && Self.runsVectorKernel(kernel: window.kernel, stride: window.stride) ? "depthwise, AVX-512" : "depthwise"
+        case .grouped: return "grouped"
+        case let .winograd(kernel): return runsFourByFour(g) ? "Winograd F(4x4,\(kernel)x\(kernel))" : "Winograd F(2x2,\(kernel)x\(kernel))"
+        case .channelMajor: return "im2col, OpenBLAS"
+        case .pixelMajor: return "im2col by pixel, OpenBLAS"
+        }
     }
 
     /// Whether `path` adds `residual` in its own epilogue: the AVX-512 kernels' (the panel

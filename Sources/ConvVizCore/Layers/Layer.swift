@@ -107,6 +107,14 @@ extension Layer {
     public var parameters: [Parameter] { [] }
 }
 
+/// A layer whose backward pass can leave its parameters' gradients out: input
+/// gradients alone for attribution and feature visualization (`Graph.gradients`), about
+/// half the work of training's backward pass in the layers that hold the products.
+public protocol ParameterGradientToggle: Layer {
+    /// Whether `backward` adds the parameters' gradients (training, the default).
+    var accumulatesParameterGradients: Bool { get set }
+}
+
 /// A problem with a layer's configuration or its input shape.
 public struct ShapeError: Error, CustomStringConvertible, Equatable {
     public let layer: String

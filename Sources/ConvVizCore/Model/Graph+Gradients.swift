@@ -29,7 +29,7 @@ extension Graph {
     /// `last` (`forward(_:mode: .evaluationWithGradients, ...)`).
     ///
     /// Only the layers between the lowest target and `last` run backward. With
-    /// `parameterGradients` false, convolutions compute input gradients only (no weight
+    /// `parameterGradients` false, convolutions and linear layers compute input gradients only (no weight
     /// products: about half the work of training's backward pass); parameters' `grad`
     /// are then left as they were or hold partial sums, and should not be used.
     /// ReLUs pass gradients back by `rule`. Throws when there was no recording forward
@@ -59,13 +59,16 @@ extension Graph {
         }
     }
 
-    /// Runs `body` with every convolution adding weight gradients or not (`accumulates`),
-    /// then puts each back as it was.
+    /// Runs `body` with every convolution and linear layer adding parameter gradients or
+    /// not (`accumulates`), then puts each back as it was.
     func accumulatingParameterGradients<T>(_ accumulates: Bool, _ body: () throws -> T) rethrows -> T {
-        let convolutions = operations.compactMap { op -> Conv2D? in if case let .layer(l) = op { return l as? Conv2D }; return nil }
-        let saved = convolutions.map(\.accumulatesParameterGradients)
-        for c in convolutions { c.accumulatesParameterGradients = accumulates }
-        defer { for (c, s) in zip(convolutions, saved) { c.accumulatesParameterGradients = s } }
+        let layers = operations.compactMap { op -> (any ParameterGradientToggle)? in
+            if case let .layer(l) = op { return l as? any ParameterGradientToggle }
+            return nil
+        }
+        let saved = layers.map(\.accumulatesParameterGradients)
+        for l in layers { l.accumulatesParameterGradients = accumulates }
+        defer { for (l, s) in zip(layers, saved) { l.accumulatesParameterGradients = s } }
         return try body()
     }
 

@@ -102,13 +102,13 @@ struct BenchCommand: ParsableCommand {
             var object: [String: Any] = ["model": model!, "batch": batch, "rounds": rounds, "pass": pass.rawValue, "threads": Parallel.workers, "blas": BLAS.coreName,
                                          "warmup_seconds": warmup, "batchnorm_folded": folded, "relu_fused": rectified, "add_fused": graph.fusedAdditionCount, "seconds_per_batch": r.secondsPerBatch, "images_per_second": r.imagesPerSecond, "all_seconds": r.allSeconds]
             if profile {
-                object["layers"] = layers.map { ["name": $0.name, "kind": $0.kind, "output": $0.output, "milliseconds": $0.milliseconds] as [String: Any] }
+                object["layers"] = layers.map { ["name": $0.name, "kind": $0.kind, "output": $0.output, "milliseconds": $0.milliseconds, "path": $0.path] as [String: Any] }
             }
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
             for l in layers {
                 let shape = l.output.map(String.init).joined(separator: "x")
-                print("\(l.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(l.kind.padding(toLength: 10, withPad: " ", startingAt: 0)) \(shape.padding(toLength: 14, withPad: " ", startingAt: 0)) \(String(format: "%8.2f", l.milliseconds)) ms")
+                print("\(l.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(l.kind.padding(toLength: 10, withPad: " ", startingAt: 0)) \(shape.padding(toLength: 14, withPad: " ", startingAt: 0)) \(String(format: "%8.3f", l.milliseconds)) ms\(l.path.isEmpty ? "" : "  " + l.path)")
             }
             if !layers.isEmpty { print(String(format: "sum of layers: %.1f ms", layers.reduce(0) { $0 + $1.milliseconds })) }
             print("\(model!) (\(pass.rawValue)): batch \(batch), best of \(rounds): \(String(format: "%.1f", r.secondsPerBatch * 1000)) ms per batch, \(String(format: "%.1f", r.imagesPerSecond)) images/s (OpenBLAS \(BLAS.coreName), \(Parallel.workers) cores, \(folded) BatchNorm layers folded, \(rectified) ReLU and clip layers fused)")
