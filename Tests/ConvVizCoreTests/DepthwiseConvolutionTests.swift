@@ -18,6 +18,10 @@ final class DepthwiseConvolutionTests: XCTestCase {
             // MobileNet's maps: one sixteen-lane vector per row (7, 14), several (28, 56).
             (3, 1, 3, Pair(1), 1, 7, 7), (3, 1, 3, Pair(1), 1, 14, 14), (2, 1, 3, Pair(2), 1, 28, 28), (2, 1, 3, Pair(2), 1, 56, 56),
             (2, 1, 3, Pair(1), 1, 33, 47),
+            // Stride 1, padding 1 (lanes shifted in from the next vector, two rows at a
+            // time): rows of exactly one and two vectors, one lane past a vector, one row.
+            (2, 1, 3, Pair(1), 1, 6, 16), (2, 1, 3, Pair(1), 1, 5, 17), (2, 1, 3, Pair(1), 1, 3, 32), (2, 1, 3, Pair(1), 1, 1, 9),
+            (2, 1, 3, Pair(1), 1, 2, 1),
             // Padding 0 and 2, odd widths, a 112-wide map at stride 2: the AVX-512 kernel's
             // masked edges and rows of zeros above and below.
             (3, 1, 3, Pair(2), 0, 13, 37), (2, 1, 3, Pair(1), 2, 9, 40), (2, 1, 3, Pair(2), 2, 15, 50), (2, 1, 3, Pair(2), 1, 112, 112),
