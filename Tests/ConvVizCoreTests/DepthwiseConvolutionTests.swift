@@ -22,6 +22,10 @@ final class DepthwiseConvolutionTests: XCTestCase {
             // time): rows of exactly one and two vectors, one lane past a vector, one row.
             (2, 1, 3, Pair(1), 1, 6, 16), (2, 1, 3, Pair(1), 1, 5, 17), (2, 1, 3, Pair(1), 1, 3, 32), (2, 1, 3, Pair(1), 1, 1, 9),
             (2, 1, 3, Pair(1), 1, 2, 1),
+            // Stride 2, padding 1 (even and odd lanes, two rows at a time): odd sizes, one
+            // and two columns, 65 columns (three vectors of outputs, the last of one lane).
+            (2, 1, 3, Pair(2), 1, 15, 15), (2, 1, 3, Pair(2), 1, 4, 13), (2, 1, 3, Pair(2), 1, 3, 1), (2, 1, 3, Pair(2), 1, 2, 2),
+            (2, 1, 3, Pair(2), 1, 5, 65),
             // Padding 0 and 2, odd widths, a 112-wide map at stride 2: the AVX-512 kernel's
             // masked edges and rows of zeros above and below.
             (3, 1, 3, Pair(2), 0, 13, 37), (2, 1, 3, Pair(1), 2, 9, 40), (2, 1, 3, Pair(2), 2, 15, 50), (2, 1, 3, Pair(2), 1, 112, 112),
