@@ -109,10 +109,10 @@ AVX512 static inline __m512 row_vector(const float *row, int x0, int w) {
 AVX512 static void shifted_rows(const float *x, int h, int w, int top, const float *zeros, __m512 t0, __m512 t1, __m512 t2,
                                 __m512 t3, __m512 t4, __m512 t5, __m512 t6, __m512 t7, __m512 t8, __m512 start, float *y, int oh,
                                 ck_activation act) {
-    int oy = 0;
-    // Two output rows at a time (input rows iy..iy+3): two independent chains of sums.
-    for (; oy + 1 < oh; oy += 2) {
-        const int iy = oy - top;
+    // Two output rows at a time (input rows iy..iy+3): two independent chains of sums. A
+    // last odd row's partner is summed (from rows of zeros past the plane) and not stored.
+    for (int oy = 0; oy < oh; oy += 2) {
+        const int iy = oy - top, second = oy + 1 < oh;
         const float *r0 = ROW_OR_ZEROS(iy), *r1 = ROW_OR_ZEROS(iy + 1), *r2 = ROW_OR_ZEROS(iy + 2), *r3 = ROW_OR_ZEROS(iy + 3);
         float *out = y + (ptrdiff_t)oy * w;
         __m512 p0 = _mm512_setzero_ps(), p1 = p0, p2 = p0, p3 = p0;
@@ -129,25 +129,8 @@ AVX512 static void shifted_rows(const float *x, int h, int w, int top, const flo
             ADD_ROW(b, t6, t7, t8, p3, c3, n3)
             const __mmask16 lanes = w - x0 >= 16 ? 0xffff : (__mmask16)((1u << (w - x0)) - 1);
             _mm512_mask_storeu_ps(out + x0, lanes, ck_activate(a, act));
-            _mm512_mask_storeu_ps(out + w + x0, lanes, ck_activate(b, act));
+            if (second) _mm512_mask_storeu_ps(out + w + x0, lanes, ck_activate(b, act));
             p0 = c0; p1 = c1; p2 = c2; p3 = c3; c0 = n0; c1 = n1; c2 = n2; c3 = n3;
-        }
-    }
-    for (; oy < oh; oy++) {
-        const int iy = oy - top;
-        const float *r0 = ROW_OR_ZEROS(iy), *r1 = ROW_OR_ZEROS(iy + 1), *r2 = ROW_OR_ZEROS(iy + 2);
-        float *out = y + (ptrdiff_t)oy * w;
-        __m512 p0 = _mm512_setzero_ps(), p1 = p0, p2 = p0;
-        __m512 c0 = row_vector(r0, 0, w), c1 = row_vector(r1, 0, w), c2 = row_vector(r2, 0, w);
-        for (int x0 = 0; x0 < w; x0 += 16) {
-            const __m512 n0 = row_vector(r0, x0 + 16, w), n1 = row_vector(r1, x0 + 16, w), n2 = row_vector(r2, x0 + 16, w);
-            __m512 a = start;
-            ADD_ROW(a, t0, t1, t2, p0, c0, n0)
-            ADD_ROW(a, t3, t4, t5, p1, c1, n1)
-            ADD_ROW(a, t6, t7, t8, p2, c2, n2)
-            const __mmask16 lanes = w - x0 >= 16 ? 0xffff : (__mmask16)((1u << (w - x0)) - 1);
-            _mm512_mask_storeu_ps(out + x0, lanes, ck_activate(a, act));
-            p0 = c0; p1 = c1; p2 = c2; c0 = n0; c1 = n1; c2 = n2;
         }
     }
 }
@@ -156,7 +139,7 @@ AVX512 static void shifted_rows(const float *x, int h, int w, int top, const flo
 // row's centre taps (columns 2x) are the even lanes of the 32 columns from 2x0 and its
 // right taps (2x+1) the odd ones; its left taps (2x-1) are the odd lanes shifted one
 // lane on, the vector before's last shifted in. Two output rows at a time (input rows
-// iy..iy+4, the middle one shared).
+// iy..iy+4, the middle one shared), as at stride 1.
 #define SPLIT_ROW(r, x0, e, o) { const __m512 a = row_vector(r, 2 * (x0), w), b = row_vector(r, 2 * (x0) + 16, w); e = even(a, b); o = odd(a, b); }
 // acc += one row's three taps in order: columns 2x-1, 2x, 2x+1.
 #define ADD_SPLIT_ROW(acc, ta, tb, tc, q, e, o)                                         \
@@ -166,9 +149,8 @@ AVX512 static void shifted_rows(const float *x, int h, int w, int top, const flo
 AVX512 static void strided_rows(const float *x, int h, int w, int top, const float *zeros, __m512 t0, __m512 t1, __m512 t2,
                                 __m512 t3, __m512 t4, __m512 t5, __m512 t6, __m512 t7, __m512 t8, __m512 start, float *y, int oh,
                                 int ow, ck_activation act) {
-    int oy = 0;
-    for (; oy + 1 < oh; oy += 2) {
-        const int iy = 2 * oy - top;
+    for (int oy = 0; oy < oh; oy += 2) {
+        const int iy = 2 * oy - top, second = oy + 1 < oh;
         const float *r0 = ROW_OR_ZEROS(iy), *r1 = ROW_OR_ZEROS(iy + 1), *r2 = ROW_OR_ZEROS(iy + 2);
         const float *r3 = ROW_OR_ZEROS(iy + 3), *r4 = ROW_OR_ZEROS(iy + 4);
         float *out = y + (ptrdiff_t)oy * ow;
@@ -186,25 +168,8 @@ AVX512 static void strided_rows(const float *x, int h, int w, int top, const flo
             ADD_SPLIT_ROW(b, t6, t7, t8, q4, e4, o4)
             const __mmask16 lanes = ow - x0 >= 16 ? 0xffff : (__mmask16)((1u << (ow - x0)) - 1);
             _mm512_mask_storeu_ps(out + x0, lanes, ck_activate(a, act));
-            _mm512_mask_storeu_ps(out + ow + x0, lanes, ck_activate(b, act));
+            if (second) _mm512_mask_storeu_ps(out + ow + x0, lanes, ck_activate(b, act));
             q0 = o0; q1 = o1; q2 = o2; q3 = o3; q4 = o4;
-        }
-    }
-    for (; oy < oh; oy++) {
-        const int iy = 2 * oy - top;
-        const float *r0 = ROW_OR_ZEROS(iy), *r1 = ROW_OR_ZEROS(iy + 1), *r2 = ROW_OR_ZEROS(iy + 2);
-        float *out = y + (ptrdiff_t)oy * ow;
-        __m512 q0 = _mm512_setzero_ps(), q1 = q0, q2 = q0;
-        for (int x0 = 0; x0 < ow; x0 += 16) {
-            __m512 e0, o0, e1, o1, e2, o2;
-            SPLIT_ROW(r0, x0, e0, o0) SPLIT_ROW(r1, x0, e1, o1) SPLIT_ROW(r2, x0, e2, o2)
-            __m512 a = start;
-            ADD_SPLIT_ROW(a, t0, t1, t2, q0, e0, o0)
-            ADD_SPLIT_ROW(a, t3, t4, t5, q1, e1, o1)
-            ADD_SPLIT_ROW(a, t6, t7, t8, q2, e2, o2)
-            const __mmask16 lanes = ow - x0 >= 16 ? 0xffff : (__mmask16)((1u << (ow - x0)) - 1);
-            _mm512_mask_storeu_ps(out + x0, lanes, ck_activate(a, act));
-            q0 = o0; q1 = o1; q2 = o2;
         }
     }
 }
