@@ -30,7 +30,7 @@ extension Conv2D {
         let (cout, rows, plane, ow) = (outputChannels, g.rows, g.outPlane, g.outWidth)
         // At most `maxColumnElements` per block's matrix (large photos), else eight blocks.
         let blockRows = max(1, min((g.outHeight + Self.stemRowBlocks - 1) / Self.stemRowBlocks, maxColumnElements / max(1, rows * ow)))
-        if runsPanelGEMM { return forwardStemOnTaps(input, g, blockRows: blockRows) }
+        if runsPanelGEMM { return forwardStemOnTaps(input, g) }
         let blocks = (g.outHeight + blockRows - 1) / blockRows
         // Each sample padded once (a few input channels: small), read by every block.
         let paddedCount = g.paddedCount + Im2Col.slack
@@ -83,16 +83,28 @@ extension Conv2D {
     /// Sample `x` (`[C, H, W]`) zero-padded, each padded row split into its even columns,
     /// then its odd ones, each half `(paddedWidth + 1) / 2` floats (an odd width's odd half
     /// ends in a zero): written straight from the input, with no padded copy between.
-    static func splitColumns(_ x: UnsafePointer<Float>, _ g: Im2Col.Geometry, into phases: UnsafeMutablePointer<Float>) {
+    /// Channels `channels` only (all by default).
+    static func splitColumns(_ x: UnsafePointer<Float>, _ g: Im2Col.Geometry, channels: Range<Int>? = nil,
+                             into phases: UnsafeMutablePointer<Float>) {
         let (half, pw, ph) = ((g.paddedWidth + 1) / 2, g.window.padding.w, g.window.padding.h)
-        for c in 0..<g.channels {
+        for c in channels ?? 0..<g.channels {
             for py in 0..<g.paddedHeight {
                 let to = phases + (c * g.paddedHeight + py) * 2 * half, r = py - ph
                 to.update(repeating: 0, count: 2 * half)
                 guard r >= 0 && r < g.height else { continue }
                 let from = x + (c * g.height + r) * g.width
-                // Padded column px goes to slot px / 2 of its parity's half.
-                for ix in 0..<g.width { let px = ix &+ pw; to[(px & 1) &* half &+ px >> 1] = from[ix] }
+                // Padded column px goes to slot px / 2 of its parity's half: sixteen input
+                // columns from an even one are eight to each half (even input columns go
+                // to the half of pw's parity), the rest one by one.
+                let (evens, odds) = (to + (pw & 1) * half + pw >> 1, to + ((pw + 1) & 1) * half + (pw + 1) >> 1)
+                var ix = 0
+                while ix &+ 16 <= g.width {
+                    let v = UnsafeRawPointer(from + ix).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(evens + ix >> 1).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odds + ix >> 1).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+                    ix &+= 16
+                }
+                while ix < g.width { let px = ix &+ pw; to[(px & 1) &* half &+ px >> 1] = from[ix]; ix &+= 1 }
             }
         }
     }
@@ -102,16 +114,33 @@ extension Conv2D {
     /// the row's pixels; the sums land in NCHW rows. Why not the panel kernel: with 147
     /// terms per output its transposing epilogue cost a third of the sums (ResNet-18's
     /// stem 0.85-0.91 ms at batch 1 against onnxruntime's 0.48-0.52).
-    private func forwardStemOnTaps(_ input: Tensor, _ g: Im2Col.Geometry, blockRows: Int) -> Tensor {
+    ///
+    /// With `pool` (the max pool after it, `Graph.fusingPools`) the work items are blocks
+    /// of the pool's output rows: each computes the stem rows they read into a scratch
+    /// block, the rows two blocks share twice, and pools them while they are in cache.
+    /// ResNet's stem map at batch 16 is 51 MB, written and read back by the pool before.
+    /// Each row is the same sum either way, and each pooled row the same maximum.
+    func forwardStemOnTaps(_ input: Tensor, _ g: Im2Col.Geometry, pooling pool: MaxPool2D? = nil) -> Tensor {
         let n = input.shape[0]
-        var output = Tensor(uninitializedShape: [n, outputChannels, g.outHeight, g.outWidth])
-        let (cout, depth, plane, ow) = (outputChannels, g.rows, g.outPlane, g.outWidth)
-        let blocks = (g.outHeight + blockRows - 1) / blockRows
+        let (cout, depth, ow) = (outputChannels, g.rows, g.outWidth)
+        let out = pool.map { try! $0.window.outputSize(height: g.outHeight, width: ow, layer: $0.name) } ?? Pair(g.outHeight, ow)
+        // At most `maxColumnElements` per block's rows (large photos), else eight blocks.
+        let rowFloats = pool == nil ? depth * ow : cout * ow * pool!.window.stride.h
+        let blockRows = max(1, min((out.h + Self.stemRowBlocks - 1) / Self.stemRowBlocks, maxColumnElements / max(1, rowFloats)))
+        let blocks = (out.h + blockRows - 1) / blockRows
+        var output = Tensor(uninitializedShape: [n, cout, out.h, out.w])
         let half = (g.paddedWidth + 1) / 2, splitCount = g.channels * g.paddedHeight * 2 * half
         let split = UnsafeMutablePointer<Float>.allocate(capacity: n * splitCount)
         defer { split.deallocate() }
         input.data.withUnsafeBufferPointer { xb in
-            for s in 0..<n { Self.splitColumns(xb.baseAddress! + s * g.inPlane, g, into: split + s * splitCount) }
+            let (x, phases) = (xb.baseAddress!, UncheckedSendable(split))
+            // A channel of a sample per work item (ResNet-18 at batch 16: 1.0 ms on one core).
+            Parallel.forEachRange(n * g.channels) { _, items in
+                for item in items {
+                    let (s, c) = (item / g.channels, item % g.channels)
+                    Self.splitColumns(x + s * g.inPlane, g, channels: c..<c + 1, into: phases.value + s * splitCount)
+                }
+            }
         }
         let offsets = Self.phaseTapOffsets(g), rowStep = g.window.stride.h * 2 * half
         output.data.withUnsafeMutableBufferPointer { yb in
@@ -119,13 +148,27 @@ extension Conv2D {
         offsets.withUnsafeBufferPointer { ob in
         withBiasValues { bias in
             let (y, w, taps, phases, activation) = (yb.baseAddress!, wb.baseAddress!, ob.baseAddress!, UncheckedSendable(split), kernelActivation())
+            // Stem row `row` of sample `s` into `to` (its channels `ldy` apart).
+            func stemRow(_ s: Int, _ row: Int, into to: UnsafeMutablePointer<Float>, ldy: Int) {
+                PanelGEMM.multiplyTaps(w, rows: cout, depth: depth, ldw: depth, x: phases.value + s * splitCount + row * rowStep,
+                                       offsets: taps, columns: ow, y: to, ldy: ldy, bias: bias, activation: activation)
+            }
             Parallel.forEachRange(n * blocks) { _, items in
+                let stemRows = pool.map { min(g.outHeight, (blockRows - 1) * $0.window.stride.h + $0.window.kernel.h) } ?? 0
+                let scratch = pool == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: cout * stemRows * ow)
+                let rowBuffer = pool?.rowBuffer(width: ow, outWidth: out.w)
+                defer { scratch?.deallocate(); rowBuffer?.deallocate() }
                 for item in items {
-                    let s = item / blocks, first = item % blocks * blockRows
-                    for row in first..<min(first + blockRows, g.outHeight) {
-                        PanelGEMM.multiplyTaps(w, rows: cout, depth: depth, ldw: depth, x: phases.value + s * splitCount + row * rowStep,
-                                               offsets: taps, columns: ow, y: y + s * cout * plane + row * ow, ldy: plane,
-                                               bias: bias, activation: activation)
+                    let s = item / blocks, first = item % blocks * blockRows, rows = first..<min(first + blockRows, out.h)
+                    guard let pool, let scratch, let rowBuffer else {
+                        for row in rows { stemRow(s, row, into: y + (s * cout * out.h + row) * ow, ldy: out.h * ow) }
+                        continue
+                    }
+                    let read = pool.inputRows(of: rows, height: g.outHeight), count = read.count
+                    for row in read { stemRow(s, row, into: scratch + (row - read.lowerBound) * ow, ldy: count * ow) }
+                    for c in 0..<cout {
+                        pool.poolRows(rows, of: scratch + c * count * ow, firstRow: read.lowerBound, height: g.outHeight, width: ow,
+                                      outWidth: out.w, buffer: rowBuffer, into: y + (s * cout + c) * out.h * out.w)
                     }
                 }
             }

@@ -30,6 +30,11 @@ public final class Conv2D: ParameterGradientToggle {
     /// bias and before the fused activation; the paths with their own epilogues write the
     /// output in its storage (`addsResidualInEpilogue`), the others add it after.
     var residual: Tensor?
+    /// Inference only, for one call: the max pool that follows runs here (set by
+    /// `Graph.forward` for the pools `Graph.fusingPools` chose), and the call returns the
+    /// pooled map. The stem pools each block of its rows while they are in cache; other
+    /// paths pool their output after.
+    var pooling: MaxPool2D?
     public let weight: Parameter
     public let bias: Parameter?
 
@@ -232,8 +237,14 @@ public final class Conv2D: ParameterGradientToggle {
     public func forward(_ input: Tensor, mode: Mode) -> Tensor {
         precondition(input.rank == 4 && input.shape[1] == inputChannels, "\(name): input \(input.shape)")
         let g = geometry(input.shape)
-        precondition(!((rectifiesOutput || clipsOutput != nil || residual != nil) && mode.recordsForBackward),
-                     "\(name): a fused activation or addition has no backward pass")
+        precondition(!((rectifiesOutput || clipsOutput != nil || residual != nil || pooling != nil) && mode.recordsForBackward),
+                     "\(name): a fused activation, addition or pool has no backward pass")
+        if let pool = pooling.take() {
+            if residual == nil && runsPanelGEMM && forwardPath(g, samples: input.shape[0], mode: mode) == .stem {
+                return forwardStemOnTaps(input, g, pooling: pool)
+            }
+            return pool.forward(forward(input, mode: mode), mode: mode)
+        }
         keepsWinogradKernels = mode != .training && Self.cachesWinogradKernels
         if !keepsWinogradKernels { winogradKernelCache = [:]; panelWeightCache = nil; transposedPanelCache = nil }
         releasesWeightAfterPacking = mode == .evaluation

@@ -17,10 +17,14 @@ public final class MaxPool2D: Layer {
         try poolOutputShape(input, window: window, layer: name)
     }
 
+    /// Whether inference keeps the 2x2 stride-2 loop (with indices) instead of
+    /// `forwardValuesOnly`: such a pool is not fused into the convolution before it.
+    var keepsItsOwnLoop: Bool { window.kernel == Pair(2) && window.stride == Pair(2) && window.padding == Pair(0) }
+
     public func forward(_ input: Tensor, mode: Mode) -> Tensor {
         let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         let out = try! window.outputSize(height: h, width: w, layer: name)
-        if !mode.recordsForBackward && !(window.kernel == Pair(2) && window.stride == Pair(2) && window.padding == Pair(0)) {
+        if !mode.recordsForBackward && !keepsItsOwnLoop {
             return forwardValuesOnly(input, out: out)
         }
         var y = Tensor(uninitializedShape: [n, c, out.h, out.w])
@@ -89,33 +93,55 @@ public final class MaxPool2D: Layer {
     /// window-by-window scalar loop with argmax took several milliseconds; two passes
     /// with a scalar second pass 1.3 ms, its compares' branches mispredicted on real data;
     /// with vectors in both passes, see `bench model --profile`.)
-    private func forwardValuesOnly(_ input: Tensor, out: Pair) -> Tensor {
+    func forwardValuesOnly(_ input: Tensor, out: Pair) -> Tensor {
         let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
-        let k = window.kernel, s = window.stride, p = window.padding
         var y = Tensor(uninitializedShape: [n, c, out.h, out.w])
-        // Padded row: p.w cells of -inf, the reduced row, then -inf past the last window
-        // (ceil mode) and past the last 16-float load of the stride-2 loop.
-        let padded = max(p.w + w, out.w * s.w) + k.w + 16
         input.data.withUnsafeBufferPointer { xb in
         y.data.withUnsafeMutableBufferPointer { yb in
             let x = xb.baseAddress!, y = yb.baseAddress!
             Parallel.forEachRange(n * c, minimumPerPart: 16) { _, planes in
-                let buffer = UnsafeMutablePointer<Float>.allocate(capacity: padded)
+                let buffer = rowBuffer(width: w, outWidth: out.w)
                 defer { buffer.deallocate() }
-                buffer.initialize(repeating: -.infinity, count: padded)
-                let reduced = buffer + p.w
                 for plane in planes {
-                    let src = x + plane * h * w, dst = y + plane * out.h * out.w
-                    for oy in 0..<out.h {
-                        let y0 = max(0, oy * s.h - p.h), y1 = min(h, oy * s.h - p.h + k.h)
-                        reduced.update(repeating: -.infinity, count: w)
-                        for iy in y0..<y1 { MaxPool2D.keepMaxima(of: src + iy * w, in: reduced, count: w) }
-                        MaxPool2D.windowMaxima(buffer, kernel: k.w, stride: s.w, count: out.w, into: dst + oy * out.w)
-                    }
+                    poolRows(0..<out.h, of: x + plane * h * w, firstRow: 0, height: h, width: w, outWidth: out.w, buffer: buffer,
+                             into: y + plane * out.h * out.w)
                 }
             }
         }}
         return y
+    }
+
+    /// The scratch row `poolRows` reduces into: p.w cells of -inf, the reduced row, then
+    /// -inf past the last window (ceil mode) and past the last 16-float load of the
+    /// stride-2 loop. The caller deallocates it.
+    func rowBuffer(width w: Int, outWidth: Int) -> UnsafeMutablePointer<Float> {
+        let (k, s, p) = (window.kernel, window.stride, window.padding)
+        let count = max(p.w + w, outWidth * s.w) + k.w + 16
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        buffer.initialize(repeating: -.infinity, count: count)
+        return buffer
+    }
+
+    /// Output rows `rows` of one plane of `height` x `width` inputs, written at
+    /// `out + row * outWidth`; the plane's input rows from `firstRow` on lie at `plane`
+    /// (a block of a plane: every row the output rows read must be there).
+    func poolRows(_ rows: Range<Int>, of plane: UnsafePointer<Float>, firstRow: Int, height h: Int, width w: Int, outWidth: Int,
+                  buffer: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        let (k, s, p) = (window.kernel, window.stride, window.padding)
+        let reduced = buffer + p.w
+        for oy in rows {
+            let y0 = max(0, oy * s.h - p.h), y1 = min(h, oy * s.h - p.h + k.h)
+            reduced.update(repeating: -.infinity, count: w)
+            for iy in y0..<y1 { MaxPool2D.keepMaxima(of: plane + (iy - firstRow) * w, in: reduced, count: w) }
+            MaxPool2D.windowMaxima(buffer, kernel: k.w, stride: s.w, count: outWidth, into: out + oy * outWidth)
+        }
+    }
+
+    /// Input rows output rows `rows` read (for a block of them computed apart).
+    func inputRows(of rows: Range<Int>, height h: Int) -> Range<Int> {
+        let (k, s, p) = (window.kernel, window.stride, window.padding)
+        let first = max(0, rows.lowerBound * s.h - p.h), last = min(h, (rows.upperBound - 1) * s.h - p.h + k.h)
+        return first..<max(first, last)
     }
 
     /// `best[i] = v[i]` where `v[i] > best[i]` or `v[i]` is NaN (PyTorch's comparison).

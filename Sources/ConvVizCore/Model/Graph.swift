@@ -97,6 +97,7 @@ public final class Graph {
     public func fusingActivations() -> Int {
         let fused = fusingActivationsAlone()
         fusingResidualAdditions()
+        fusingPools()
         return fused
     }
 
@@ -150,6 +151,41 @@ public final class Graph {
         }
         return fusedAdditions.count
     }
+
+    /// Every max pool whose input is a convolution read by nothing else (through its fused
+    /// ReLU or clip, if any) runs inside that convolution (`Conv2D.pooling`): ResNet's stem
+    /// pools each block of its rows while they are in cache instead of writing its whole
+    /// map (51 MB at batch 16) for the pool to read back. Not a 2x2 stride-2 pool without
+    /// padding (it keeps its own loop), not in a recording pass, nor in one that needs the
+    /// convolution's or activation's own output or replaces one of the three. Returns how many.
+    @discardableResult
+    func fusingPools() -> Int {
+        let readers = Wiring.readerCounts(wiring)
+        for (i, op) in operations.enumerated() where fusedPools[i] == nil {
+            guard case let .layer(pool as MaxPool2D) = op, !pool.keepsItsOwnLoop, let j = wiring[i].first, j >= 0, readers[j] == 1 else { continue }
+            let activation = fusedActivations[j] != nil ? j : nil
+            let c = activation.map { wiring[$0][0] } ?? j
+            guard c >= 0, readers[c] == 1, case let .layer(conv as Conv2D) = operations[c],
+                  !fusedAdditions.values.contains(where: { $0.convolutionIndex == c }) else { continue }
+            fusedPools[i] = FusedPool(pool: pool, convolution: conv, convolutionIndex: c, activationIndex: activation)
+        }
+        return fusedPools.count
+    }
+
+    /// A max pool run inside the convolution before it.
+    struct FusedPool {
+        let pool: MaxPool2D
+        let convolution: Conv2D
+        let convolutionIndex: Int
+        /// The fused activation between them, which passes the pooled map on.
+        let activationIndex: Int?
+        var between: [Int] { [convolutionIndex] + (activationIndex.map { [$0] } ?? []) }
+    }
+
+    /// The pools fused into convolutions, by the pool's position.
+    private(set) var fusedPools: [Int: FusedPool] = [:]
+    /// How many pools run inside convolutions.
+    public var fusedPoolCount: Int { fusedPools.count }
 
     /// Per-sample shape of a value (-1: the network's input).
     private func shape(of value: Int) -> [Int] { value < 0 ? architecture.input : shapes[value] }
@@ -214,6 +250,13 @@ public final class Graph {
             return needed.contains(i) && replacing[i] == nil && replacing[c] == nil && c != last && !keep.contains(c)
         }
         let additionOf = Dictionary(uniqueKeysWithValues: additions.map { ($1.convolutionIndex, $0) })
+        // The fused pools this pass runs, by the pool's position, and the values between
+        // (the convolution's and its activation's), which hold the pooled map.
+        let pools = recording ? [:] : fusedPools.filter { i, fused in
+            needed.contains(i) && replacing[i] == nil && fused.between.allSatisfy { needed.contains($0) && replacing[$0] == nil && $0 != last && !keep.contains($0) }
+        }
+        let poolOf = Dictionary(uniqueKeysWithValues: pools.map { ($1.convolutionIndex, $1.pool) })
+        let passesPooled = Set(pools.flatMap { [$0.key] + ($0.value.activationIndex.map { [$0] } ?? []) })
         for i in 0...last where needed.contains(i) {
             if let given = replacing[i] {
                 precondition(given.shape == [x.shape[0]] + shapes[i], "\(operations[i].name): replaced by \(given.shape)")
@@ -234,6 +277,11 @@ public final class Graph {
                 fused.convolution.rectifiesOutput = false
             } else if let fused = additions[i] {
                 values[i] = values[fused.convolutionIndex]!
+            } else if let pool = poolOf[i], case let .layer(conv as Conv2D) = operations[i] {
+                conv.pooling = pool
+                values[i] = conv.forward(values[wiring[i][0]]!, mode: mode)
+            } else if passesPooled.contains(i) {
+                values[i] = values[wiring[i][0]]!
             } else {
                 let inputs = wiring[i].map { values[$0]! }
                 switch operation(i, recording: recording) {

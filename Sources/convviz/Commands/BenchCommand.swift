@@ -100,7 +100,7 @@ struct BenchCommand: ParsableCommand {
         let layers = profile ? ModelBenchmark.profile(graph, batch: batch, rounds: rounds, pass: pass) : []
         if json {
             var object: [String: Any] = ["model": model!, "batch": batch, "rounds": rounds, "pass": pass.rawValue, "threads": Parallel.workers, "blas": BLAS.coreName,
-                                         "warmup_seconds": warmup, "batchnorm_folded": folded, "relu_fused": rectified, "add_fused": graph.fusedAdditionCount, "seconds_per_batch": r.secondsPerBatch, "images_per_second": r.imagesPerSecond, "all_seconds": r.allSeconds]
+                                         "warmup_seconds": warmup, "batchnorm_folded": folded, "relu_fused": rectified, "add_fused": graph.fusedAdditionCount, "pool_fused": graph.fusedPoolCount, "seconds_per_batch": r.secondsPerBatch, "images_per_second": r.imagesPerSecond, "all_seconds": r.allSeconds]
             if profile {
                 object["layers"] = layers.map { ["name": $0.name, "kind": $0.kind, "output": $0.output, "milliseconds": $0.milliseconds, "path": $0.path] as [String: Any] }
             }
