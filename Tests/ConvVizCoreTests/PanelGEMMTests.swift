@@ -183,6 +183,7 @@ final class PanelGEMMTests: XCTestCase {
             (24, 144, 1, 1, 0, 1, 28, "pointwise"), (70, 30, 1, 1, 0, 3, 20, "pointwise"), (16, 64, 1, 1, 0, 16, 8, "pointwise, batch 16"),
             (64, 96, 1, 2, 0, 2, 46, "pointwise, stride 2"), (20, 40, 1, 3, 0, 1, 70, "pointwise, stride 3"),
             (48, 40, 1, 2, 0, 1, 28, "pointwise, stride 2, 14x14: small maps"),
+            (48, 40, 1, 2, 0, 6, 28, "pointwise, stride 2, 14x14, a batch too large for small maps: row kernel"),
         ]
         for c in cases {
             for relu in [false, true] {
@@ -196,8 +197,12 @@ final class PanelGEMMTests: XCTestCase {
                 // 1x1 layers (any stride) with 128 output pixels and more take the row kernel, and stems its
                 // tap variant (nothing packed).
                 let side = (c.hw + 2 * c.p - c.k) / c.s + 1, pixels = side * side
-                let pointwiseRows = c.k == 1 && pixels >= (c.s == 1 ? Conv2D.rowGEMMPixels : Conv2D.rowGEMMStridedPixels)
-                XCTAssertEqual(layer.runsRowGEMM(pixels: pixels), pointwiseRows, "\(c.path)")
+                // Strided: from `rowGEMMStridedPixels` on, or from `rowGEMMPixels` on when the
+                // batch is too large for small maps.
+                let smallMaps = c.n * pixels <= Conv2D.smallMapStridedPixels
+                let pointwiseRows = c.k == 1 && (c.s == 1 ? pixels >= Conv2D.rowGEMMPixels
+                    : pixels >= Conv2D.rowGEMMStridedPixels || (pixels >= Conv2D.rowGEMMPixels && !smallMaps))
+                XCTAssertEqual(layer.forwardPath(layer.geometry(x.shape), samples: c.n, mode: .evaluation) == .rowGEMM, pointwiseRows, "\(c.path)")
                 let rows = pointwiseRows || c.path == "stem"
                 XCTAssertEqual(layer.panelWeightCache == nil, rows, "\(c.path): took the \(rows ? "row" : "panel") kernel")
                 XCTAssertLessThan(relativeError(one, reference), 2e-6, "\(c)")

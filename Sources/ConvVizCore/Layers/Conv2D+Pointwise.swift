@@ -22,10 +22,13 @@ extension Conv2D {
     /// Strided 1x1 layers without padding (ResNet's downsampling shortcuts) too, on maps
     /// of `rowGEMMStridedPixels` and more: their input, subsampled (`subsampled`), is a
     /// stride-1 layer's. (On 14x14 outputs the small-map path's panel kernel stays faster:
-    /// ResNet-50's 28 -> 14 shortcut took 0.66 ms here against its 0.57.)
-    func runsRowGEMM(pixels: Int) -> Bool {
+    /// ResNet-50's 28 -> 14 shortcut took 0.66 ms here against its 0.57.) `strided`: the
+    /// smallest strided map, `rowGEMMPixels` for a batch too large for small maps (ResNet's
+    /// 28 -> 14 shortcuts at batch 16, on OpenBLAS's patch matrix before: ResNet-18's 1.04
+    /// -> 0.65-0.68 ms, ResNet-50's 10.6 -> 8.7).
+    func runsRowGEMM(pixels: Int, strided: Int = rowGEMMStridedPixels) -> Bool {
         runsPanelGEMM && window.kernel == Pair(1) && window.padding == Pair(0)
-            && pixels >= (window.stride == Pair(1) ? Self.rowGEMMPixels : Self.rowGEMMStridedPixels)
+            && pixels >= (window.stride == Pair(1) ? Self.rowGEMMPixels : strided)
     }
     static let rowGEMMPixels = 128, rowGEMMStridedPixels = 512
 
@@ -80,7 +83,8 @@ extension Conv2D {
         let adds = residual != nil
         var output = Self.outputTensor([n, cout, g.outHeight, g.outWidth], residual: residual.take())
         let blocks = Self.pointwiseBlocks(pixels: plane), blockSize = (plane + blocks - 1) / blocks
-        if inference && runsRowGEMM(pixels: plane) {
+        // A strided layer comes here from the row-kernel path only (`forwardPath`).
+        if inference && (window.stride != Pair(1) || runsRowGEMM(pixels: plane)) {
             // The weight as stored against the input's rows, vectorized along the pixels.
             input.data.withUnsafeBufferPointer { xb in
             weight.value.data.withUnsafeBufferPointer { wb in

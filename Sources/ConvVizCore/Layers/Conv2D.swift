@@ -198,6 +198,7 @@ public final class Conv2D: ParameterGradientToggle {
         let inference = mode != .training
         if inference && runsRowGEMM(pixels: g.outPlane) { return .rowGEMM }
         if usesSmallMapPath && inference && runsSmallMaps(g, samples: n, forward: true) { return .smallMaps }
+        if inference && runsRowGEMM(pixels: g.outPlane, strided: Self.rowGEMMPixels) { return .rowGEMM }
         if isPointwise { return .pointwise }
         if usesSmallMapPath && inference && runsStem(g, samples: n) { return .stem }
         if runsDepthwise { return .depthwise }
