@@ -53,6 +53,22 @@ final class DepthwiseConvolutionTests: XCTestCase {
         }
     }
 
+    /// Rows and columns padded differently: the AVX-512 kernel's paths are chosen by the
+    /// column padding (one column: lanes shifted in; others: masked loads), the rows come
+    /// from the plane or the row of zeros either way. Bit for bit the grouped loops.
+    func testUnequalRowAndColumnPadding() {
+        var rng = SeededGenerator(seed: 23)
+        for (stride, rows, columns, h, w) in [(1, 0, 1, 9, 21), (1, 2, 1, 8, 17), (2, 0, 1, 11, 19), (2, 2, 1, 12, 33), (1, 1, 0, 7, 20), (2, 1, 2, 9, 18)] {
+            let window = Window2D(kernel: Pair(3), stride: Pair(stride), padding: Pair(rows, columns))
+            let conv = Conv2D(name: "dw", inputChannels: 3, outputChannels: 3, window: window, groups: 3, rng: &rng)
+            let x = random([2, 3, h, w], seed: 6)
+            let g = conv.geometry(x.shape)
+            let fast = conv.forwardDepthwise(x, g, inference: true), loops = conv.forwardGrouped(x, g)
+            XCTAssertEqual(fast.shape, loops.shape)
+            XCTAssertEqual(fast.data.map(\.bitPattern), loops.data.map(\.bitPattern), "stride \(stride), padding \(rows)x\(columns)")
+        }
+    }
+
     /// Stride 1, one output per channel: the input gradient alone is the output gradient
     /// through the turned kernels, against the dense direct loops.
     func testInputGradientOfStrideOneLayers() throws {

@@ -8,18 +8,25 @@ final class FusedPoolTests: XCTestCase {
     override func tearDown() { Parallel.workers = ProcessInfo.processInfo.activeProcessorCount }
 
     func testAPoolInsideAConvolutionGivesTheBytesOfThePoolAfter() {
-        // (channels in, out, conv kernel, conv padding, conv stride, batch, height, width, pool kernel, stride, padding)
-        let cases: [(Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int)] = [
-            (3, 16, 7, 3, 2, 2, 70, 66, 3, 2, 1),  // ResNet's stem and pool, rows that do not divide
-            (3, 8, 3, 1, 2, 1, 61, 50, 3, 2, 0),
-            (1, 12, 5, 2, 2, 3, 41, 39, 5, 2, 2),
-            (4, 6, 3, 1, 2, 1, 40, 37, 3, 1, 1),
-            (8, 16, 3, 1, 1, 2, 20, 19, 3, 2, 1),  // not a stem: convolution, then the pool
+        // (channels in, out, conv kernel, conv padding, conv stride, batch, height, width, pool kernel, stride, padding rows, columns, ceil mode)
+        let cases: [(Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Bool)] = [
+            // Stems at batches too large for small maps (more than 1,024 output pixels).
+            (3, 16, 7, 3, 2, 2, 70, 66, 3, 2, 1, 1, false),  // ResNet's stem and pool, rows that do not divide
+            (3, 8, 3, 1, 2, 2, 61, 50, 3, 2, 0, 0, false),
+            (1, 12, 5, 2, 2, 3, 41, 39, 5, 2, 2, 2, false),
+            (4, 6, 3, 1, 2, 3, 40, 37, 3, 1, 1, 1, false),
+            (3, 8, 3, 1, 2, 3, 44, 45, 3, 2, 0, 1, true),    // ceil mode, padding on the columns only
+            (3, 8, 3, 1, 2, 3, 45, 44, 2, 2, 1, 0, true),    // padding on the rows only
+            (8, 16, 3, 1, 1, 2, 20, 19, 3, 2, 1, 1, false),  // not a stem: convolution, then the pool
         ]
-        for (cin, cout, k, p, s, n, h, w, pk, ps, pp) in cases {
+        for (cin, cout, k, p, s, n, h, w, pk, ps, ph, pw, ceil) in cases {
             var rng = SeededGenerator(seed: UInt64(k * 10 + cin))
             let conv = Conv2D(name: "c", inputChannels: cin, outputChannels: cout, window: Window2D(kernel: Pair(k), stride: Pair(s), padding: Pair(p)), rng: &rng)
-            let pool = MaxPool2D(name: "pool", window: Window2D(kernel: Pair(pk), stride: Pair(ps), padding: Pair(pp)))
+            let pool = MaxPool2D(name: "pool", window: Window2D(kernel: Pair(pk), stride: Pair(ps), padding: Pair(ph, pw), ceilMode: ceil))
+            let stem = cin <= 4
+            if stem && PanelGEMM.isAvailable {
+                XCTAssertEqual(conv.forwardPath(conv.geometry([n, cin, h, w]), samples: n, mode: .evaluation), .stem, "the pooled stem path")
+            }
             var x = Tensor.seededUniform([n, cin, h, w], seed: UInt64(h))
             x.data[5 * w + 9] = .nan  // a NaN wins its windows either way
             for rectified in [false, true] {

@@ -33,7 +33,8 @@ extension ModelBenchmark {
         /// Best of the rounds, milliseconds per batch.
         public let milliseconds: Double
         /// For a convolution in a forward profile, the path it took
-        /// (`Conv2D.inferencePathDescription`); else empty.
+        /// (`Conv2D.inferencePathDescription`), and a pool fused into it; for that pool, the
+        /// convolution it runs inside; else empty.
         public var path = ""
     }
 
@@ -88,13 +89,16 @@ extension ModelBenchmark {
         graph.layerTimer = { times[$0].append($1) }
         defer { graph.layerTimer = nil }
         for _ in 0..<max(1, rounds) { _ = graph.output(x) }
+        let pools = Dictionary(uniqueKeysWithValues: graph.fusedPools.map { ($1.convolutionIndex, $0) })
         return graph.operations.indices.map { i in
             let sorted = times[i].sorted()
             var row = LayerTime(name: graph.operations[i].name, kind: graph.architecture.layers[i].kind.rawValue, output: graph.shapes[i],
                                 milliseconds: sorted.isEmpty ? 0 : Double(sorted[sorted.count / 4]) / 1e6)  // 0: not on the way to the output
             if case let .layer(conv as Conv2D) = graph.operation(i, recording: false), let source = graph.wiring[i].first {
                 row.path = conv.inferencePathDescription(input: [batch] + (source < 0 ? graph.inputShape : graph.shapes[source]))
+                if let pool = pools[i] { row.path += ", then \(graph.operations[pool].name)" }
             }
+            if let fused = graph.fusedPools[i] { row.path = "inside \(graph.operations[fused.convolutionIndex].name)" }
             return row
         }
     }

@@ -27,10 +27,10 @@ extension Conv2D {
 
     func forwardStem(_ input: Tensor, _ g: Im2Col.Geometry) -> Tensor {
         let n = input.shape[0]
+        if runsPanelGEMM { return forwardStemOnTaps(input, g) }
         let (cout, rows, plane, ow) = (outputChannels, g.rows, g.outPlane, g.outWidth)
         // At most `maxColumnElements` per block's matrix (large photos), else eight blocks.
         let blockRows = max(1, min((g.outHeight + Self.stemRowBlocks - 1) / Self.stemRowBlocks, maxColumnElements / max(1, rows * ow)))
-        if runsPanelGEMM { return forwardStemOnTaps(input, g) }
         let blocks = (g.outHeight + blockRows - 1) / blockRows
         // Each sample padded once (a few input channels: small), read by every block.
         let paddedCount = g.paddedCount + Im2Col.slack

@@ -188,7 +188,7 @@ public final class Conv2D: ParameterGradientToggle {
 
     /// The ways a forward pass can run, chosen by `forwardPath`.
     enum ForwardPath: Equatable {
-        case rowGEMM, smallMaps, pointwise, stem, depthwise, grouped, channelMajor, pixelMajor
+        case rowGEMM, smallMaps, pointwise, stem, stridedRows, depthwise, grouped, channelMajor, pixelMajor
         case winograd(kernel: Int)
     }
 
@@ -198,9 +198,10 @@ public final class Conv2D: ParameterGradientToggle {
         let inference = mode != .training
         if inference && runsRowGEMM(pixels: g.outPlane) { return .rowGEMM }
         if usesSmallMapPath && inference && runsSmallMaps(g, samples: n, forward: true) { return .smallMaps }
-        if inference && runsRowGEMM(pixels: g.outPlane, strided: Self.rowGEMMPixels) { return .rowGEMM }
+        if usesSmallMapPath && inference && runsRowGEMM(pixels: g.outPlane, strided: Self.rowGEMMPixels) { return .rowGEMM }
         if isPointwise { return .pointwise }
         if usesSmallMapPath && inference && runsStem(g, samples: n) { return .stem }
+        if inference && runsStridedRows { return .stridedRows }
         if runsDepthwise { return .depthwise }
         if groups > 1 { return .grouped }
         if let kernel = winogradKernel(g) { return .winograd(kernel: kernel) }
@@ -217,6 +218,7 @@ public final class Conv2D: ParameterGradientToggle {
         case .smallMaps: return "small maps, \(panel)"
         case .pointwise: return "1x1, \(panel)"
         case .stem: return runsPanelGEMM ? "stem, taps in place" : "stem, OpenBLAS"
+        case .stridedRows: return "row blocks, row kernel"
         case .depthwise: return PanelGEMM.isAvailable && usesPanelGEMM && Self.runsVectorKernel(kernel: window.kernel, stride: window.stride) ? "depthwise, AVX-512" : "depthwise"
         case .grouped: return "grouped"
         case let .winograd(kernel): return runsFourByFour(g) ? "Winograd F(4x4,\(kernel)x\(kernel))" : "Winograd F(2x2,\(kernel)x\(kernel))"
@@ -229,7 +231,7 @@ public final class Conv2D: ParameterGradientToggle {
     /// and row kernels) and Winograd's output transform. The others add it after.
     func addsResidualInEpilogue(_ path: ForwardPath) -> Bool {
         switch path {
-        case .rowGEMM, .winograd: true
+        case .rowGEMM, .winograd, .stridedRows: true
         case .smallMaps, .pointwise: runsPanelGEMM
         case .stem, .depthwise, .grouped, .channelMajor, .pixelMajor: false
         }
@@ -261,6 +263,7 @@ public final class Conv2D: ParameterGradientToggle {
         case .smallMaps: return forwardSmallMaps(input, g, residual: residual)
         case .pointwise: return forwardPointwise(input, g, inference: mode != .training, residual: residual)
         case .stem: return forwardStem(input, g)
+        case .stridedRows: return forwardStridedRows(input, g, residual: residual)
         case .depthwise: return forwardDepthwise(input, g, inference: mode != .training)
         // Winograd and the pixel-major path rectify as they store; the clip runs after.
         case let .winograd(kernel):

@@ -89,7 +89,8 @@ public final class Graph {
     /// after a residual addition read by nothing else runs inside the addition (one pass
     /// over the map instead of two); the activation layer passes values through. Then
     /// every residual addition of a convolution read by nothing else runs inside that
-    /// convolution, with the addition's ReLU (`fusingResidualAdditions`). The outputs are
+    /// convolution, with the addition's ReLU (`fusingResidualAdditions`), and every max
+    /// pool after a convolution read by nothing else inside it (`fusingPools`). The outputs are
     /// the same. A recording forward pass (`.evaluationWithGradients`, `.training`) runs
     /// each pair unfused again, so that gradients still flow through the activation (and
     /// the producer's own output is recorded). Returns how many activations.

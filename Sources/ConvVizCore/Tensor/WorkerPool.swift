@@ -62,7 +62,7 @@ final class WorkerPool: @unchecked Sendable {
             while remaining.load(ordering: .acquiring) != 0 {
                 ck_spin_pause()
                 spins &+= 1
-                if spins > 4096 { sched_yield() }
+                if spins > 512 { sched_yield() }  // 512 PAUSEs: some microseconds
             }
             job = nil
         }
