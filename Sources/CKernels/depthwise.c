@@ -38,6 +38,12 @@ static inline __mmask16 inside(int col, int w) {
     return hi <= lo ? 0 : (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
 }
 
+// Lanes of a vector with `count` floats left from its start: all sixteen, or the first `count`.
+static inline __mmask16 lanes_of(int count) { return count >= 16 ? 0xffff : (__mmask16)((1u << count) - 1); }
+
+// Input row `r` of the plane `x` (`h` rows of `w`), or the row of zeros above or below it.
+#define ROW_OR_ZEROS(r) ((r) >= 0 && (r) < h ? x + (ptrdiff_t)(r) * w : zeros)
+
 // Sixteen windows' column 0 and column 1 at stride 2: the even and odd lanes of the 32
 // floats `lo` and `hi`.
 AVX512 static inline __m512 even(__m512 lo, __m512 hi) {
@@ -98,9 +104,16 @@ static inline int edge_masks(int c, int w, int stride, __mmask16 *m) {
 #define SHIFT_RIGHT_IN(next, cur) _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(next), _mm512_castps_si512(cur), 1))
 AVX512 static inline __m512 row_vector(const float *row, int x0, int w) {
     if (x0 >= w) return _mm512_setzero_ps();
-    return w - x0 >= 16 ? _mm512_loadu_ps(row + x0) : _mm512_maskz_loadu_ps((__mmask16)((1u << (w - x0)) - 1), row + x0);
+    return w - x0 >= 16 ? _mm512_loadu_ps(row + x0) : _mm512_maskz_loadu_ps(lanes_of(w - x0), row + x0);
 }
-#define ROW_OR_ZEROS(r) ((r) >= 0 && (r) < h ? x + (ptrdiff_t)(r) * w : zeros)
+// Row `a` at `out` and, unless it is a last odd row's partner (`second` 0), row `b` one
+// output row (`ld` floats) below, each through the activation: the lanes of the `count`
+// outputs left in the rows.
+AVX512 static inline void store_two_rows(float *out, ptrdiff_t ld, int count, __m512 a, __m512 b, int second, ck_activation act) {
+    const __mmask16 lanes = lanes_of(count);
+    _mm512_mask_storeu_ps(out, lanes, ck_activate(a, act));
+    if (second) _mm512_mask_storeu_ps(out + ld, lanes, ck_activate(b, act));
+}
 // acc += each tap of one row's three, in order: left neighbour, centre, right neighbour.
 #define ADD_ROW(acc, ta, tb, tc, p, c, n)                                               \
     acc = _mm512_add_ps(acc, _mm512_mul_ps(ta, SHIFT_LEFT_IN(c, p)));                  \
@@ -127,9 +140,7 @@ AVX512 static void shifted_rows(const float *x, int h, int w, int top, const flo
             ADD_ROW(b, t3, t4, t5, p2, c2, n2)
             ADD_ROW(a, t6, t7, t8, p2, c2, n2)
             ADD_ROW(b, t6, t7, t8, p3, c3, n3)
-            const __mmask16 lanes = w - x0 >= 16 ? 0xffff : (__mmask16)((1u << (w - x0)) - 1);
-            _mm512_mask_storeu_ps(out + x0, lanes, ck_activate(a, act));
-            if (second) _mm512_mask_storeu_ps(out + w + x0, lanes, ck_activate(b, act));
+            store_two_rows(out + x0, w, w - x0, a, b, second, act);
             p0 = c0; p1 = c1; p2 = c2; p3 = c3; c0 = n0; c1 = n1; c2 = n2; c3 = n3;
         }
     }
@@ -166,16 +177,13 @@ AVX512 static void strided_rows(const float *x, int h, int w, int top, const flo
             ADD_SPLIT_ROW(b, t3, t4, t5, q3, e3, o3)
             ADD_SPLIT_ROW(a, t6, t7, t8, q2, e2, o2)
             ADD_SPLIT_ROW(b, t6, t7, t8, q4, e4, o4)
-            const __mmask16 lanes = ow - x0 >= 16 ? 0xffff : (__mmask16)((1u << (ow - x0)) - 1);
-            _mm512_mask_storeu_ps(out + x0, lanes, ck_activate(a, act));
-            if (second) _mm512_mask_storeu_ps(out + ow + x0, lanes, ck_activate(b, act));
+            store_two_rows(out + x0, ow, ow - x0, a, b, second, act);
             q0 = o0; q1 = o1; q2 = o2; q3 = o3; q4 = o4;
         }
     }
 }
 #undef SPLIT_ROW
 #undef ADD_SPLIT_ROW
-#undef ROW_OR_ZEROS
 
 AVX512 void ck_depthwise3x3_avx512(const float *x, int h, int w, int top, int left, int stride, const float *zeros,
                                    const float *taps, float bias, float *y, int oh, int ow, ck_activation act) {
@@ -199,12 +207,10 @@ AVX512 void ck_depthwise3x3_avx512(const float *x, int h, int w, int top, int le
     for (int v = 0; v < (ow + 15) / 16 && v < KEPT; v++) interior[v] = edge_masks(16 * v * stride - left, w, stride, masks[v]);
     for (int oy = 0; oy < oh; oy++) {
         const int iy = oy * stride - top;
-        const float *r0 = iy >= 0 && iy < h ? x + (ptrdiff_t)iy * w : zeros;
-        const float *r1 = iy + 1 >= 0 && iy + 1 < h ? x + (ptrdiff_t)(iy + 1) * w : zeros;
-        const float *r2 = iy + 2 >= 0 && iy + 2 < h ? x + (ptrdiff_t)(iy + 2) * w : zeros;
+        const float *r0 = ROW_OR_ZEROS(iy), *r1 = ROW_OR_ZEROS(iy + 1), *r2 = ROW_OR_ZEROS(iy + 2);
         float *out = y + (ptrdiff_t)oy * ow;
         for (int v = 0, x0 = 0; x0 < ow; v++, x0 += 16) {
-            const __mmask16 lanes = ow - x0 >= 16 ? 0xffff : (__mmask16)((1u << (ow - x0)) - 1);
+            const __mmask16 lanes = lanes_of(ow - x0);
             const int c = x0 * stride - left;
             __mmask16 computed[4];
             const __mmask16 *m = v < KEPT ? masks[v] : computed;
@@ -219,6 +225,8 @@ AVX512 void ck_depthwise3x3_avx512(const float *x, int h, int w, int top, int le
         }
     }
 }
+
+#undef ROW_OR_ZEROS
 
 #else
 

@@ -27,6 +27,13 @@ public final class Linear: ParameterGradientToggle {
     static let blockedWeights = 1 << 16
     static let outputBlocks = 4
 
+    /// The size of the fixed blocks `extent` outputs or inputs are cut into
+    /// (`BLAS.gemmInFixedBlocks`): a quarter of them in a large layer, else all.
+    private func blockSize(_ extent: Int) -> Int {
+        let blocks = outputFeatures * inputFeatures >= Self.blockedWeights ? Self.outputBlocks : 1
+        return (extent + blocks - 1) / blocks
+    }
+
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
     public func outputShape(for input: [Int]) throws -> [Int] {
@@ -54,19 +61,12 @@ public final class Linear: ParameterGradientToggle {
         // is a product OpenBLAS runs on one core (ConvViz keeps it single-threaded):
         // ResNet-18's classifier at batch 16 took 0.59 ms against onnxruntime's 0.10. Fixed
         // blocks of outputs let every core take part, with the same bytes on any number of them.
-        let blocks = outputFeatures * inputFeatures >= Self.blockedWeights ? Self.outputBlocks : 1
-        let blockSize = (outputFeatures + blocks - 1) / blocks
         input.data.withUnsafeBufferPointer { xb in
         weight.value.data.withUnsafeBufferPointer { wb in
         y.data.withUnsafeMutableBufferPointer { yb in
-            let (x, w, y) = (xb.baseAddress!, wb.baseAddress!, yb.baseAddress!)
-            Parallel.forEachRange((outputFeatures + blockSize - 1) / blockSize) { _, range in
-                for b in range {
-                    let first = b * blockSize, count = min(blockSize, outputFeatures - first)
-                    BLAS.gemm(transB: true, m: n, n: count, k: inputFeatures, a: x, lda: inputFeatures, b: w + first * inputFeatures,
-                              ldb: inputFeatures, beta: 1, c: y + first, ldc: outputFeatures)
-                }
-            }
+            BLAS.gemmInFixedBlocks(split: .columns, blockSize: blockSize(outputFeatures), transB: true, m: n, n: outputFeatures, k: inputFeatures,
+                                   a: xb.baseAddress!, lda: inputFeatures, b: wb.baseAddress!, ldb: inputFeatures,
+                                   beta: 1, c: yb.baseAddress!, ldc: outputFeatures)
         }}}
         if mode.recordsForBackward { cachedInput = input }
         return y
@@ -94,18 +94,11 @@ public final class Linear: ParameterGradientToggle {
             if dx != nil {
                 // dX = dY [N, out] x W [out, in], in fixed blocks of input features (columns
                 // of W) as the forward pass's blocks of outputs: every core reads part of W.
-                let blocks = outputFeatures * inputFeatures >= Self.blockedWeights ? Self.outputBlocks : 1
-                let blockSize = (inputFeatures + blocks - 1) / blocks
                 weight.value.data.withUnsafeBufferPointer { w in
                 dx!.data.withUnsafeMutableBufferPointer { dx in
-                    let (w, dx) = (w.baseAddress!, dx.baseAddress!)
-                    Parallel.forEachRange((inputFeatures + blockSize - 1) / blockSize) { _, range in
-                        for b in range {
-                            let first = b * blockSize, count = min(blockSize, inputFeatures - first)
-                            BLAS.gemm(m: n, n: count, k: outputFeatures, a: dy.baseAddress!, lda: outputFeatures, b: w + first, ldb: inputFeatures,
-                                      c: dx + first, ldc: inputFeatures)
-                        }
-                    }
+                    BLAS.gemmInFixedBlocks(split: .columns, blockSize: blockSize(inputFeatures), m: n, n: inputFeatures, k: outputFeatures,
+                                           a: dy.baseAddress!, lda: outputFeatures, b: w.baseAddress!, ldb: inputFeatures,
+                                           c: dx.baseAddress!, ldc: inputFeatures)
                 }}
             }
         }

@@ -257,7 +257,7 @@ public final class Graph {
             needed.contains(i) && replacing[i] == nil && fused.between.allSatisfy { needed.contains($0) && replacing[$0] == nil && $0 != last && !keep.contains($0) }
         }
         let poolOf = Dictionary(uniqueKeysWithValues: pools.map { ($1.convolutionIndex, $1.pool) })
-        let passesPooled = Set(pools.flatMap { [$0.key] + ($0.value.activationIndex.map { [$0] } ?? []) })
+        let passesPooled = Set(pools.flatMap { [$0.key] + $0.value.between.dropFirst() })
         for i in 0...last where needed.contains(i) {
             if let given = replacing[i] {
                 precondition(given.shape == [x.shape[0]] + shapes[i], "\(operations[i].name): replaced by \(given.shape)")
